@@ -1,0 +1,45 @@
+"""ebpfpy: write eBPF programs in typed, restricted Python and run them in the Linux kernel.
+
+Every public name imports from here (LANGUAGE.md §1).  The compiler and the loader are
+imported lazily so that ``import ebpfpy`` in a BPF module, and the CLI's start-up, stay cheap.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from . import helpers
+from .dsl import (TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, TC_ACT_UNSPEC, XDP_ABORTED, XDP_DROP,
+                  XDP_PASS, XDP_REDIRECT, XDP_TX, Array, HashMap, LruHashMap, PerCpuArray,
+                  PerCpuHashMap, ProgArray, RingBuf, SkbContext, SpinLock, Timer, XdpContext,
+                  bpf_function, bpf_program, struct)
+from .errors import CompileError, LoadError, VerifierError
+from .types import i8, i16, i32, i64, u8, u16, u32, u64
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "compile", "load", "helpers", "bpf_program", "bpf_function", "struct",
+    "Array", "HashMap", "LruHashMap", "PerCpuArray", "PerCpuHashMap", "ProgArray", "RingBuf",
+    "Timer", "SpinLock", "XdpContext", "SkbContext",
+    "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64",
+    "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
+    "TC_ACT_OK", "TC_ACT_SHOT", "TC_ACT_UNSPEC", "TC_ACT_REDIRECT",
+    "CompileError", "LoadError", "VerifierError",
+]
+
+
+def compile(path: Any = None, *, source: str | None = None, filename: str | None = None,
+            stop_after: str | None = None) -> Any:
+    """Compile a BPF module file (or ``source=``) to BPF ELF bytes.
+
+    ``stop_after`` ("check", "ir", "obj") stops the pipeline early and returns that stage's
+    result; raises :class:`CompileError` for any problem in the user's code.
+    """
+    from .api import compile_module
+    return compile_module(path, source=source, filename=filename, stop_after=stop_after)
+
+
+def load(target: Any, **kw: Any) -> Any:
+    """Compile (if needed) and load a module: a path, an imported module, or ELF bytes."""
+    from .api import load_object
+    return load_object(target, **kw)

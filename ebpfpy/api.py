@@ -1,0 +1,66 @@
+"""The userspace entry points behind ``ebpfpy.compile`` and ``ebpfpy.load`` (LANGUAGE.md §7)."""
+from __future__ import annotations
+
+import os
+import types as _pytypes
+from dataclasses import dataclass, field
+from typing import Any
+
+from .types import BpfType, MapType, StructType
+
+
+@dataclass
+class CompiledModule:
+    """What the compiler hands to the loader: the ELF and the facts userspace needs."""
+
+    elf: bytes
+    filename: str
+    source: str
+    structs: dict[str, StructType] = field(default_factory=dict)
+    maps: dict[str, MapType] = field(default_factory=dict)
+    programs: dict[str, str] = field(default_factory=dict)          # name -> section
+    events: dict[str, BpfType | None] = field(default_factory=dict)  # ring buffer -> record type
+    report: Any = None                                               # frontend.split report (check)
+
+
+def _read_source(path: Any, source: str | None, filename: str | None) -> tuple[str, str]:
+    if source is not None:
+        return source, filename or "<string>"
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        raw = f.read()
+    from .frontend.source import decode_source
+    return decode_source(raw, path), filename or path
+
+
+def compile_module(path: Any = None, *, source: str | None = None, filename: str | None = None,
+                   stop_after: str | None = None) -> Any:
+    """Run the pipeline; return ELF bytes, or the stage named by ``stop_after``."""
+    from .pipeline import run_pipeline
+    text, fname = _read_source(path, source, filename)
+    result = run_pipeline(text, fname, stop_after=stop_after)
+    return result.elf if isinstance(result, CompiledModule) else result
+
+
+def compile_full(path: Any = None, *, source: str | None = None,
+                 filename: str | None = None) -> CompiledModule:
+    """Compile and keep the metadata (struct types, maps, programs) for the loader."""
+    from .pipeline import run_pipeline
+    text, fname = _read_source(path, source, filename)
+    return run_pipeline(text, fname)
+
+
+def load_object(target: Any, **kw: Any) -> Any:
+    """Load a path, an imported module or ELF bytes; return a ``BpfObject``."""
+    from .loader.object import BpfObject
+    if isinstance(target, (bytes, bytearray, memoryview)):
+        return BpfObject(bytes(target), **kw)
+    user_classes: dict[str, type] = {}
+    if isinstance(target, _pytypes.ModuleType):
+        for name, val in vars(target).items():
+            st = getattr(val, "__bpf_type__", None)
+            if isinstance(val, type) and isinstance(st, StructType):
+                user_classes[name] = val
+        target = target.__file__
+    mod = compile_full(target)
+    return BpfObject(mod.elf, compiled=mod, user_classes=user_classes, **kw)

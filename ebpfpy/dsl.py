@@ -1,0 +1,193 @@
+"""The DSL's runtime objects: real Python names so that a BPF module imports under CPython.
+
+The compiler never imports user code; it recognises these names in the AST.  At run time
+they carry just enough behaviour for userspace: ``@struct`` classes pack and unpack, map
+declarations record their shape (``ebpfpy.testing`` turns them into in-memory tables), and
+the decorators tag functions with their section.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, TypeVar
+
+from .types import BOOL, SPINLOCK, TIMER, ArrayType, BpfType, MapType, StructType, u32
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Program return codes (uapi values).
+XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT = 0, 1, 2, 3, 4
+TC_ACT_UNSPEC, TC_ACT_OK, TC_ACT_SHOT, TC_ACT_REDIRECT = -1, 0, 2, 7
+
+Timer = TIMER
+SpinLock = SPINLOCK
+
+
+class XdpContext:
+    """Type of ``ctx`` in ``"xdp"`` programs (``struct xdp_md``)."""
+
+
+class SkbContext:
+    """Type of ``ctx`` in ``"tc"``, ``"socket"`` and ``"cgroup_skb"`` programs (``struct __sk_buff``)."""
+
+
+def bpf_program(section: str) -> Callable[[F], F]:
+    """Mark a function as a BPF program placed in ELF section ``section`` (libbpf's names)."""
+    if not isinstance(section, str):
+        raise TypeError("@bpf_program takes the section name, e.g. @bpf_program(\"xdp\")")
+
+    def mark(fn: F) -> F:
+        fn.__bpf_section__ = section  # type: ignore[attr-defined]
+        return fn
+    return mark
+
+
+def bpf_function(fn: F) -> F:
+    """Mark a function as a BPF subprogram (a BPF-to-BPF call)."""
+    fn.__bpf_function__ = True  # type: ignore[attr-defined]
+    return fn
+
+
+# ------------------------------------------------------------------------ structs
+def _resolve_annotations(cls: type) -> dict[str, Any]:
+    ann = dict(cls.__dict__.get("__annotations__", {}))
+    mod = sys.modules.get(cls.__module__)
+    env = dict(vars(mod)) if mod else {}
+    env.update({"bool": BOOL})
+    out = {}
+    for k, v in ann.items():
+        if isinstance(v, str):
+            v = eval(v, env)  # annotations of a `from __future__ import annotations` module
+        if v is bool:
+            v = BOOL
+        out[k] = v
+    return out
+
+
+def _as_type(t: Any) -> BpfType:
+    if isinstance(t, BpfType):
+        return t
+    if t is bool:
+        return BOOL
+    st = getattr(t, "__bpf_type__", None)
+    if isinstance(st, StructType):
+        return st
+    raise TypeError(f"{t!r} is not a BPF type")
+
+
+def _coerce_field(ftype: BpfType, value: Any) -> Any:
+    if isinstance(ftype, ArrayType) and isinstance(value, (bytes, bytearray)):
+        return ftype.unpack(ftype.pack(value))
+    return value
+
+
+def make_struct_class(stype: StructType, base: type | None = None) -> type:
+    """Give ``base`` (or a new class) the userspace behaviour of a ``@struct``."""
+    names = [f.name for f in stype.fields]
+
+    def __init__(self: Any, **kw: Any) -> None:
+        for f in stype.fields:
+            object.__setattr__(self, f.name, _coerce_field(f.type, kw.pop(f.name)) if f.name in kw
+                               else f.type.zero())
+        if kw:
+            raise TypeError(f"{stype.name} has no field {next(iter(kw))!r}")
+
+    def __eq__(self: Any, other: Any) -> bool:
+        o_t = getattr(type(other), "__bpf_type__", None)
+        return isinstance(o_t, StructType) and o_t.name == stype.name and \
+            all(getattr(self, n) == getattr(other, n, None) for n in names)
+
+    def __repr__(self: Any) -> str:
+        return f"{stype.name}(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in names) + ")"
+
+    def __bytes__(self: Any) -> bytes:
+        return stype.pack(self)
+
+    def from_bytes(cls: type, data: bytes) -> Any:
+        if len(data) < stype.size:
+            raise ValueError(f"{stype.name} needs {stype.size} bytes, got {len(data)}")
+        return stype.unpack(bytes(data))
+
+    ns = {"__init__": __init__, "__eq__": __eq__, "__repr__": __repr__, "__bytes__": __bytes__,
+          "__hash__": None, "from_bytes": classmethod(from_bytes), "__bpf_type__": stype}
+    if base is None:
+        cls = type(stype.name, (), ns)
+    else:
+        cls = base
+        for k, v in ns.items():
+            setattr(cls, k, v)
+    stype.pyclass = cls
+    return cls
+
+
+def struct(cls: type) -> type:
+    """``@struct``: a C-layout struct usable in BPF code and as a userspace value."""
+    members = [(k, _as_type(v)) for k, v in _resolve_annotations(cls).items()]
+    return make_struct_class(StructType(cls.__name__, members), cls)
+
+
+# ------------------------------------------------------------------------ maps
+class MapDecl:
+    """A map declaration at module level.  The compiler reads the call from the AST."""
+
+    kind = ""
+
+    def __init__(self, key: Any, value: Any, max_entries: int, **extra: Any) -> None:
+        self.type = MapType(self.kind, _as_type(key) if key is not None else None,
+                            _as_type(value) if value is not None else None, max_entries,
+                            tuple(sorted(extra.items())))
+        self.extra = extra
+
+    def __repr__(self) -> str:
+        return repr(self.type)
+
+
+class HashMap(MapDecl):
+    """``BPF_MAP_TYPE_HASH``."""
+    kind = "HashMap"
+
+
+class PerCpuHashMap(MapDecl):
+    """``BPF_MAP_TYPE_PERCPU_HASH``."""
+    kind = "PerCpuHashMap"
+
+
+class LruHashMap(MapDecl):
+    """``BPF_MAP_TYPE_LRU_HASH``."""
+    kind = "LruHashMap"
+
+
+class Array(MapDecl):
+    """``BPF_MAP_TYPE_ARRAY``: key ``u32``; ``mmapable=True`` allows ``view()`` in userspace."""
+    kind = "Array"
+
+    def __init__(self, value: Any, max_entries: int, mmapable: bool = False) -> None:
+        super().__init__(u32, value, max_entries, mmapable=mmapable)
+
+
+class PerCpuArray(MapDecl):
+    """``BPF_MAP_TYPE_PERCPU_ARRAY``."""
+    kind = "PerCpuArray"
+
+    def __init__(self, value: Any, max_entries: int) -> None:
+        super().__init__(u32, value, max_entries)
+
+
+class RingBuf(MapDecl):
+    """``BPF_MAP_TYPE_RINGBUF`` of ``size_bytes``; ``event`` is the record type userspace decodes."""
+    kind = "RingBuf"
+
+    def __init__(self, size_bytes: int, event: Any = None) -> None:
+        super().__init__(None, None, size_bytes)
+        self.event = event
+
+
+class ProgArray(MapDecl):
+    """``BPF_MAP_TYPE_PROG_ARRAY`` for ``tail_call``."""
+    kind = "ProgArray"
+
+    def __init__(self, max_entries: int) -> None:
+        super().__init__(u32, u32, max_entries)
+
+
+MAP_KINDS = {c.kind: c for c in (HashMap, PerCpuHashMap, LruHashMap, Array, PerCpuArray,
+                                 RingBuf, ProgArray)}

@@ -1,0 +1,94 @@
+"""BPF helper functions (LANGUAGE.md §6), callable from BPF code.
+
+In CPython these are deterministic stand-ins so a module imports and its logic can be
+exercised by ``ebpfpy.testing``; the compiler turns each call into the kernel helper.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Any, Callable
+
+_prandom_state = [0x12345678]
+
+
+def ktime_get_ns() -> int:
+    """``bpf_ktime_get_ns``: monotonic clock in nanoseconds."""
+    return time.monotonic_ns()
+
+
+def ktime_get_boot_ns() -> int:
+    """``bpf_ktime_get_boot_ns``: boot-time clock in nanoseconds."""
+    return time.clock_gettime_ns(time.CLOCK_BOOTTIME)
+
+
+def get_current_pid_tgid() -> int:
+    """``bpf_get_current_pid_tgid``: ``tgid << 32 | pid``."""
+    return (os.getpid() << 32) | threading.get_native_id()
+
+
+def get_current_uid_gid() -> int:
+    """``bpf_get_current_uid_gid``: ``gid << 32 | uid``."""
+    return (os.getgid() << 32) | os.getuid()
+
+
+def get_current_comm() -> list[int]:
+    """``bpf_get_current_comm``: the task's name as ``u8[16]``."""
+    try:
+        with open("/proc/self/comm", "rb") as f:
+            name = f.read().strip()[:15]
+    except OSError:
+        name = b"python"
+    return list(name.ljust(16, b"\0"))
+
+
+def get_smp_processor_id() -> int:
+    """``bpf_get_smp_processor_id``."""
+    return 0
+
+
+def get_prandom_u32() -> int:
+    """``bpf_get_prandom_u32`` (a fixed xorshift sequence in CPython)."""
+    x = _prandom_state[0]
+    x ^= (x << 13) & 0xFFFFFFFF
+    x ^= x >> 17
+    x ^= (x << 5) & 0xFFFFFFFF
+    _prandom_state[0] = x
+    return x
+
+
+def printk(fmt: str, *args: int) -> int:
+    """``bpf_trace_printk`` to trace_pipe (literal format, at most 3 arguments)."""
+    print(fmt % args if args else fmt)
+    return 0
+
+
+def probe_read_kernel(dst: Any, src: Any) -> int:
+    """``bpf_probe_read_kernel(dst, sizeof(dst), src)``."""
+    return -14
+
+
+def probe_read_user(dst: Any, src: Any) -> int:
+    """``bpf_probe_read_user(dst, sizeof(dst), src)``."""
+    return -14
+
+
+def probe_read_kernel_str(dst: Any, src: Any) -> int:
+    """``bpf_probe_read_kernel_str(dst, sizeof(dst), src)``."""
+    return -14
+
+
+def probe_read_user_str(dst: Any, src: Any) -> int:
+    """``bpf_probe_read_user_str(dst, sizeof(dst), src)``."""
+    return -14
+
+
+def loop(n: int, fn: Callable[[int, Any], int], ref: Any) -> int:
+    """``bpf_loop``: call ``fn(i, ref)`` for i in 0..n-1 until it returns 1; the number of calls."""
+    calls = 0
+    for i in range(n):
+        calls += 1
+        if fn(i, ref) == 1:
+            break
+    return calls

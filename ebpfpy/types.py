@@ -1,0 +1,346 @@
+"""The type system shared by the compiler, the CPython reference model and userspace.
+
+Types are immutable singletons or frozen dataclasses.  Size, alignment and the exact
+integer semantics of LANGUAGE.md §3 live here, because the lowering, the constant
+folder, the CPython reference (``ebpfpy.testing``) and the userspace codecs must all
+agree on them.
+
+The integer types double as the DSL's runtime objects: ``u32(x)`` truncates like a cast,
+``u8[16]`` is an :class:`ArrayType` and ``u8[16]()`` a zeroed array, so a BPF module
+imports and runs under CPython.
+"""
+from __future__ import annotations
+
+import struct as _struct
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+
+class BpfType:
+    """Base of every DSL type."""
+
+    size: int = 0
+    align: int = 1
+
+    def __getitem__(self, n: int) -> "ArrayType":
+        """``T[n]`` is a fixed array of ``n`` elements of ``T``; ``T[a][b]`` is C's ``T x[a][b]``."""
+        if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+            raise TypeError(f"array length must be a positive int, not {n!r}")
+        return ArrayType(self, n)
+
+    # userspace codec -------------------------------------------------------------
+    def zero(self) -> Any:
+        raise NotImplementedError
+
+    def pack(self, value: Any) -> bytes:
+        raise NotImplementedError
+
+    def unpack(self, data: bytes) -> Any:
+        raise NotImplementedError
+
+
+class IntType(BpfType):
+    """A fixed-width two's complement integer type (``u8`` … ``i64``)."""
+
+    def __init__(self, name: str, bits: int, signed: bool) -> None:
+        self.name = name
+        self.bits = bits
+        self.signed = signed
+        self.size = bits // 8
+        self.align = self.size
+        self.mask = (1 << bits) - 1
+        self.min = -(1 << (bits - 1)) if signed else 0
+        self.max = (1 << (bits - 1)) - 1 if signed else self.mask
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def __reduce__(self) -> str:
+        return self.name
+
+    # semantics -------------------------------------------------------------------
+    def wrap(self, v: int) -> int:
+        """Reduce ``v`` modulo 2**bits into this type's range."""
+        v &= self.mask
+        if self.signed and v > self.max:
+            v -= 1 << self.bits
+        return v
+
+    def fits(self, v: int) -> bool:
+        return self.min <= v <= self.max
+
+    def __call__(self, v: Any = 0) -> int:
+        """The cast ``u32(x)``: truncate or sign-extend; ``bool`` gives 0 or 1."""
+        return self.wrap(int(v))
+
+    def floordiv(self, a: int, b: int) -> int:
+        """Python's floor division, wrapped; ``x // 0 == 0`` and ``MIN // -1 == MIN``."""
+        if b == 0:
+            return 0
+        return self.wrap(a // b)
+
+    def mod(self, a: int, b: int) -> int:
+        """Python's modulo (sign of the divisor); ``x % 0 == x``."""
+        if b == 0:
+            return a
+        return self.wrap(a % b)
+
+    def shl(self, a: int, n: int) -> int:
+        return self.wrap(a << (n % self.bits))
+
+    def shr(self, a: int, n: int) -> int:
+        """Arithmetic for signed types, logical for unsigned (a is already in range)."""
+        return self.wrap(a >> (n % self.bits))
+
+    # codec -------------------------------------------------------------------------
+    @property
+    def fmt(self) -> str:
+        return {1: "b", 2: "h", 4: "i", 8: "q"}[self.size] if self.signed else \
+            {1: "B", 2: "H", 4: "I", 8: "Q"}[self.size]
+
+    def zero(self) -> int:
+        return 0
+
+    def pack(self, value: Any) -> bytes:
+        return _struct.pack("<" + self.fmt, self.wrap(int(value)))
+
+    def unpack(self, data: bytes) -> int:
+        return _struct.unpack_from("<" + self.fmt, data)[0]
+
+
+class BoolType(BpfType):
+    """``bool``: one byte, 0 or 1."""
+
+    name = "bool"
+    size = 1
+    align = 1
+    bits = 8
+    signed = False
+
+    def __repr__(self) -> str:
+        return "bool"
+
+    def zero(self) -> bool:
+        return False
+
+    def pack(self, value: Any) -> bytes:
+        return bytes([1 if value else 0])
+
+    def unpack(self, data: bytes) -> bool:
+        return bool(data[0])
+
+
+u8 = IntType("u8", 8, False)
+u16 = IntType("u16", 16, False)
+u32 = IntType("u32", 32, False)
+u64 = IntType("u64", 64, False)
+i8 = IntType("i8", 8, True)
+i16 = IntType("i16", 16, True)
+i32 = IntType("i32", 32, True)
+i64 = IntType("i64", 64, True)
+BOOL = BoolType()
+INT_TYPES: dict[str, IntType] = {t.name: t for t in (u8, u16, u32, u64, i8, i16, i32, i64)}
+
+
+def common_int(a: IntType, b: IntType) -> IntType | None:
+    """The result type of mixing ``a`` and ``b`` (same signedness: the wider), else None."""
+    if a.signed != b.signed:
+        return None
+    return a if a.bits >= b.bits else b
+
+
+def widens_to(src: BpfType, dst: BpfType) -> bool:
+    """True when every value of ``src`` is a value of ``dst`` (implicit conversion allowed)."""
+    if src is dst:
+        return True
+    if isinstance(src, IntType) and isinstance(dst, IntType):
+        return dst.min <= src.min and src.max <= dst.max
+    return False
+
+
+@dataclass(frozen=True)
+class ArrayType(BpfType):
+    """A fixed array ``elem[length]``."""
+
+    elem: BpfType
+    length: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "size", self.elem.size * self.length)
+        object.__setattr__(self, "align", self.elem.align)
+
+    def __repr__(self) -> str:
+        dims: list[int] = []
+        t: BpfType = self
+        while isinstance(t, ArrayType):
+            dims.append(t.length)
+            t = t.elem
+        return repr(t) + "".join(f"[{d}]" for d in dims)
+
+    def __getitem__(self, n: int) -> "ArrayType":
+        # u16[2][3] is two rows of three: the new dimension goes innermost.
+        inner = self.elem[n]
+        return ArrayType(inner, self.length)
+
+    def __call__(self) -> list:
+        """``u8[16]()``: a zeroed array (a list, nested for 2-D)."""
+        return self.zero()
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.length,) + (self.elem.shape if isinstance(self.elem, ArrayType) else ())
+
+    @property
+    def scalar(self) -> BpfType:
+        t: BpfType = self
+        while isinstance(t, ArrayType):
+            t = t.elem
+        return t
+
+    def zero(self) -> list:
+        return [self.elem.zero() for _ in range(self.length)]
+
+    def pack(self, value: Any) -> bytes:
+        if isinstance(value, (bytes, bytearray)) and self.elem is u8:
+            return bytes(value[: self.length]).ljust(self.size, b"\0")
+        out = b"".join(self.elem.pack(v) for v in value)
+        if len(value) > self.length:
+            raise ValueError(f"{len(value)} elements do not fit {self!r}")
+        return out.ljust(self.size, b"\0")
+
+    def unpack(self, data: bytes) -> list:
+        es = self.elem.size
+        return [self.elem.unpack(data[i * es:(i + 1) * es]) for i in range(self.length)]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: BpfType
+    offset: int
+
+
+class OpaqueType(BpfType):
+    """Kernel-owned struct members (``Timer``, ``SpinLock``): opaque bytes in userspace."""
+
+    def __init__(self, name: str, c_name: str, size: int, align: int) -> None:
+        self.name, self.c_name, self.size, self.align = name, c_name, size, align
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def __reduce__(self) -> str:
+        return self.name
+
+    def zero(self) -> bytes:
+        return bytes(self.size)
+
+    def pack(self, value: Any) -> bytes:
+        return bytes(value or b"").ljust(self.size, b"\0")[: self.size]
+
+    def unpack(self, data: bytes) -> bytes:
+        return bytes(data[: self.size])
+
+
+TIMER = OpaqueType("Timer", "bpf_timer", 16, 8)
+SPINLOCK = OpaqueType("SpinLock", "bpf_spin_lock", 4, 4)
+
+
+class StructType(BpfType):
+    """A C-layout struct with natural alignment (LANGUAGE.md §2 ``@struct``).
+
+    ``pyclass`` is the userspace class whose instances this type packs and unpacks.
+    """
+
+    def __init__(self, name: str, members: list[tuple[str, BpfType]], pyclass: type | None = None) -> None:
+        self.name = name
+        self.fields: list[Field] = []
+        off, align = 0, 1
+        for fname, ftype in members:
+            off = (off + ftype.align - 1) // ftype.align * ftype.align
+            self.fields.append(Field(fname, ftype, off))
+            off += ftype.size
+            align = max(align, ftype.align)
+        self.align = align
+        self.size = (off + align - 1) // align * align if members else 0
+        self.by_name: dict[str, Field] = {f.name: f for f in self.fields}
+        self.pyclass = pyclass
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StructType) and other.name == self.name and \
+            [(f.name, repr(f.type), f.offset) for f in other.fields] == \
+            [(f.name, repr(f.type), f.offset) for f in self.fields]
+
+    def __hash__(self) -> int:
+        return hash(("struct", self.name))
+
+    def zero(self) -> Any:
+        return self.pyclass() if self.pyclass else {f.name: f.type.zero() for f in self.fields}
+
+    def pack(self, value: Any) -> bytes:
+        buf = bytearray(self.size)
+        for f in self.fields:
+            v = value[f.name] if isinstance(value, dict) else getattr(value, f.name)
+            buf[f.offset:f.offset + f.type.size] = f.type.pack(v)
+        return bytes(buf)
+
+    def unpack(self, data: bytes) -> Any:
+        vals = {f.name: f.type.unpack(data[f.offset:f.offset + f.type.size]) for f in self.fields}
+        if self.pyclass is None:
+            return vals
+        obj = self.pyclass.__new__(self.pyclass)
+        for k, v in vals.items():
+            object.__setattr__(obj, k, v)
+        return obj
+
+
+def iter_scalars(t: BpfType) -> Iterator[BpfType]:
+    """Yield every leaf type inside ``t`` (used by checks such as 'contains a Timer')."""
+    if isinstance(t, ArrayType):
+        yield from iter_scalars(t.elem)
+    elif isinstance(t, StructType):
+        for f in t.fields:
+            yield from iter_scalars(f.type)
+    else:
+        yield t
+
+
+# ------------------------------------------------------------------ compiler-only types
+@dataclass(frozen=True)
+class RefType(BpfType):
+    """A pointer to ``target``; ``nullable`` for map lookups and packet loads until checked."""
+
+    target: BpfType
+    nullable: bool = False
+    space: str = "map"        # "map" | "stack" | "ctx" | "packet" | "kernel"
+    size: int = 8
+    align: int = 8
+
+    def __repr__(self) -> str:
+        return f"ref[{self.target!r}]" + ("?" if self.nullable else "")
+
+
+@dataclass(frozen=True)
+class MapType(BpfType):
+    """A map declaration's type: kind name and key/value types."""
+
+    kind: str
+    key: BpfType | None
+    value: BpfType | None
+    max_entries: int
+    extra: tuple = field(default=())
+
+    def __repr__(self) -> str:
+        return f"{self.kind}({self.key!r}, {self.value!r}, {self.max_entries})"
+
+
+@dataclass(frozen=True)
+class NoneType_(BpfType):
+    def __repr__(self) -> str:
+        return "None"
+
+
+NONE = NoneType_()
