@@ -1,0 +1,203 @@
+"""Read an object's BTF into :mod:`ebpfpy.types` objects.
+
+This is how ``ebpfpy.load(elf_bytes)`` learns map key/value types and global variables without
+the compiler's metadata: typedefs and modifiers are resolved, enums become integers of their
+size, ``struct bpf_timer`` / ``struct bpf_spin_lock`` become the opaque ``Timer`` / ``SpinLock``,
+and every named struct gets a userspace class (:func:`ebpfpy.dsl.make_struct_class`).
+``btf_type``'s kind/vlen bits are decoded here because libbpf's accessors are static inline.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..dsl import make_struct_class
+from ..types import (BOOL, SPINLOCK, TIMER, ArrayType, BpfType, OpaqueType, StructType,
+                     INT_TYPES, u8)
+from . import libbpf as L
+from .libbpf import ffi, lib
+
+_OPAQUE_STRUCTS = {"bpf_timer": TIMER, "bpf_spin_lock": SPINLOCK}
+_MODIFIERS = {L.BTF_KIND_TYPEDEF, L.BTF_KIND_VOLATILE, L.BTF_KIND_CONST, L.BTF_KIND_RESTRICT,
+              L.BTF_KIND_TYPE_TAG}
+
+
+def raw_bytes(size: int) -> BpfType:
+    """The codec for a value without a usable type: ``bytes`` of ``size``."""
+    return OpaqueType(f"bytes[{size}]", "", size, 1)
+
+
+def int_of(size: int, signed: bool = False) -> BpfType:
+    """``u8``..``i64`` for a size in bytes, else raw bytes."""
+    if size in (1, 2, 4, 8):
+        return INT_TYPES[("i" if signed else "u") + str(size * 8)]
+    return raw_bytes(size)
+
+
+@dataclass(frozen=True)
+class GlobalVar:
+    """A global variable inside a DATASEC map: its name, byte offset and type."""
+
+    name: str
+    offset: int
+    type: BpfType
+
+
+class BtfTypes:
+    """Converts the types of one ``struct btf`` (owned by the open object) on demand."""
+
+    def __init__(self, btf: Any, structs: dict[str, StructType] | None = None) -> None:
+        self.btf = btf
+        # name -> StructType with a userspace class; seeded with compiler/user structs.
+        self.structs: dict[str, StructType] = dict(structs or {})
+        self._cache: dict[int, BpfType] = {}
+
+    # ----------------------------------------------------------- raw access
+    def _raw(self, tid: int) -> tuple[Any, int, int, bool, str]:
+        t = lib.btf__type_by_id(self.btf, tid)
+        if t == ffi.NULL:
+            raise KeyError(f"no BTF type {tid}")
+        info = t.info
+        name = L.cstr(lib.btf__name_by_offset(self.btf, t.name_off))
+        return t, (info >> 24) & 0x1F, info & 0xFFFF, bool(info >> 31), name
+
+    def kind(self, tid: int) -> int:
+        """The BTF kind of type ``tid`` (0 for void)."""
+        return 0 if tid == 0 else self._raw(tid)[1]
+
+    def resolve(self, tid: int) -> int:
+        """Skip typedefs, const, volatile, restrict and type tags."""
+        while tid:
+            t, kind, _, _, _ = self._raw(tid)
+            if kind not in _MODIFIERS:
+                break
+            tid = t.size_or_type
+        return tid
+
+    def find(self, name: str, kind: int) -> int:
+        """The id of the type named ``name`` of ``kind``, or 0."""
+        tid = lib.btf__find_by_name_kind(self.btf, name.encode(), kind)
+        return tid if tid > 0 else 0
+
+    # ----------------------------------------------------------- conversion
+    def type_of(self, tid: int) -> BpfType:
+        """The :mod:`ebpfpy.types` object for BTF type ``tid``."""
+        tid = self.resolve(tid)
+        if tid not in self._cache:
+            self._cache[tid] = self._convert(tid)
+        return self._cache[tid]
+
+    def _convert(self, tid: int) -> BpfType:
+        if tid == 0:
+            return raw_bytes(0)
+        t, kind, vlen, kflag, name = self._raw(tid)
+        if kind == L.BTF_KIND_INT:
+            enc = ffi.cast("__u32 *", t + 1)[0]
+            if (enc >> 24) & 0x4:                     # BTF_INT_BOOL
+                return BOOL
+            return int_of(t.size_or_type, bool((enc >> 24) & 0x1))
+        if kind in (L.BTF_KIND_ENUM, L.BTF_KIND_ENUM64):
+            return int_of(t.size_or_type, kflag)      # kflag: signed enum (newer BTF)
+        if kind == L.BTF_KIND_PTR:
+            return int_of(8)
+        if kind == L.BTF_KIND_ARRAY:
+            arr = ffi.cast("struct btf_array *", t + 1)
+            elem = self.type_of(arr.type)
+            if arr.nelems == 0 or elem.size == 0:
+                return raw_bytes(0)
+            return ArrayType(elem, arr.nelems)
+        if kind == L.BTF_KIND_STRUCT:
+            if name in _OPAQUE_STRUCTS:
+                return _OPAQUE_STRUCTS[name]
+            return self._struct(tid, t, vlen, kflag, name)
+        return raw_bytes(t.size_or_type if kind in (L.BTF_KIND_UNION, L.BTF_KIND_FLOAT) else 0)
+
+    def _struct(self, tid: int, t: Any, vlen: int, kflag: bool, name: str) -> BpfType:
+        if name and name in self.structs:
+            return self.structs[name]
+        members = ffi.cast("struct btf_member *", t + 1)
+        fields: list[tuple[str, BpfType]] = []
+        want: dict[str, int] = {}
+        off = 0
+        for i in range(vlen):
+            m = members[i]
+            bit_off = m.offset & 0xFFFFFF if kflag else m.offset
+            fname = L.cstr(lib.btf__name_by_offset(self.btf, m.name_off))
+            if (kflag and m.offset >> 24) or bit_off % 8 or not fname:
+                return raw_bytes(t.size_or_type)      # bitfields / anonymous members: opaque
+            ftype = self.type_of(m.type)
+            byte_off = bit_off // 8
+            if byte_off != _aligned(off, ftype.align):  # packed or padded: keep BTF's layout
+                if byte_off < off:
+                    return raw_bytes(t.size_or_type)
+                fields.append((f"_pad{off}", ArrayType(u8, byte_off - off)))
+            fields.append((fname, ftype))
+            want[fname] = byte_off
+            off = byte_off + ftype.size
+        st = StructType(name or f"anon{tid}", fields)
+        if st.size < t.size_or_type:
+            fields.append((f"_pad{off}", ArrayType(u8, t.size_or_type - off)))
+            st = StructType(st.name, fields)
+        if st.size != t.size_or_type or any(st.by_name[n].offset != o for n, o in want.items()):
+            return raw_bytes(t.size_or_type)        # a layout natural alignment cannot express
+        make_struct_class(st)
+        if name:
+            self.structs[name] = st
+        return st
+
+    def datasec(self, tid: int) -> list[GlobalVar]:
+        """The variables of DATASEC ``tid`` (a ``.bss``/``.data``/``.rodata`` map's value)."""
+        t, kind, vlen, _, _ = self._raw(tid)
+        if kind != L.BTF_KIND_DATASEC:
+            return []
+        out = []
+        infos = ffi.cast("struct btf_var_secinfo *", t + 1)
+        for i in range(vlen):
+            vt, vkind, _, _, vname = self._raw(infos[i].type)
+            if vkind != L.BTF_KIND_VAR:
+                continue
+            out.append(GlobalVar(vname, infos[i].offset, self.type_of(vt.size_or_type)))
+        return out
+
+
+def _aligned(off: int, align: int) -> int:
+    return (off + align - 1) // align * align
+
+
+def bind_classes(structs: dict[str, StructType],
+                 user_classes: dict[str, type] | None = None) -> dict[str, StructType]:
+    """Struct types that decode into classes: the user's class of that name, else a new one.
+
+    The compiler's ``StructType`` objects are not modified; nested struct fields are re-bound
+    too, so a decoded value is made of classes all the way down.
+    """
+    user = {n: c.__bpf_type__ for n, c in (user_classes or {}).items()
+            if isinstance(getattr(c, "__bpf_type__", None), StructType)}
+    out: dict[str, StructType] = {}
+
+    def bind(t: BpfType) -> BpfType:
+        if isinstance(t, ArrayType):
+            return ArrayType(bind(t.elem), t.length)
+        if not isinstance(t, StructType):
+            return t
+        if t.name not in out:
+            if t.name in user and user[t.name] == t:
+                out[t.name] = user[t.name]
+            else:
+                st = StructType(t.name, [(f.name, bind(f.type)) for f in t.fields])
+                make_struct_class(st)
+                out[t.name] = st
+        return out[t.name]
+
+    for st in structs.values():
+        bind(st)
+    return out
+
+
+def rebind(t: BpfType | None, classes: dict[str, StructType]) -> BpfType | None:
+    """``t`` with every struct replaced by the class-bound type of the same name."""
+    if isinstance(t, ArrayType):
+        return ArrayType(rebind(t.elem, classes), t.length)  # type: ignore[arg-type]
+    if isinstance(t, StructType):
+        return classes.get(t.name) or bind_classes({t.name: t})[t.name]
+    return t

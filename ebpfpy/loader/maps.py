@@ -1,0 +1,337 @@
+"""Userspace views of BPF maps that behave like ``dict`` (LANGUAGE.md §7).
+
+Keys and values are packed and unpacked with the types of :mod:`ebpfpy.types` and go through
+libbpf's low-level ``bpf_map_*_elem`` calls on the map fd, which exist in every libbpf.
+Per-CPU maps hold one value per *possible* CPU, each slot rounded up to 8 bytes (the kernel's
+``round_up(value_size, 8)``).  Ring buffers live in :mod:`ebpfpy.loader.ringbuf`.
+"""
+from __future__ import annotations
+
+import errno
+import mmap
+from typing import Any, Iterator
+
+from ..types import ArrayType, BpfType, BoolType, IntType, StructType
+from . import libbpf as L
+from .libbpf import ffi, lib
+
+_MISSING = object()
+
+
+class Map:
+    """A BPF map seen as a ``dict``: ``m[k]``, ``m[k] = v``, ``del m[k]``, ``k in m``, ``len(m)``.
+
+    ``m[k]`` and ``del m[k]`` raise ``KeyError`` when ``k`` is absent; iteration order is the
+    kernel's.  ``key_type``/``value_type`` are the codecs used for keys and values.
+    """
+
+    def __init__(self, name: str, fd: int, map_type: int, key_type: BpfType, value_type: BpfType,
+                 key_size: int, value_size: int, max_entries: int, flags: int) -> None:
+        self.name, self.fd, self.map_type = name, fd, map_type
+        self.key_type, self.value_type = key_type, value_type
+        self.key_size, self.value_size = key_size, value_size
+        self.max_entries, self.flags = max_entries, flags
+
+    def __repr__(self) -> str:
+        return (f"<{type(self).__name__} {self.name!r} {self.key_type!r} -> "
+                f"{self.value_type!r} max_entries={self.max_entries}>")
+
+    # ----------------------------------------------------------- codecs
+    def release(self) -> None:
+        """Forget the fd: the object closed it (``BpfObject.close`` calls this)."""
+        self.fd = -1
+
+    def _key(self, key: Any) -> Any:
+        if self.fd < 0:
+            raise ValueError(f"map {self.name!r} belongs to a closed object")
+        data = self.key_type.pack(key)
+        if len(data) != self.key_size:
+            raise TypeError(f"map {self.name!r}: key {key!r} packs to {len(data)} bytes, "
+                            f"expected {self.key_size}")
+        return ffi.from_buffer(data)
+
+    def _value_buf(self) -> Any:
+        return ffi.new("char[]", max(self.value_size, 1))
+
+    def _pack_value(self, value: Any) -> bytes:
+        return self.value_type.pack(value).ljust(self.value_size, b"\0")
+
+    def _zero_value(self) -> bytes:
+        return bytes(self.value_size)
+
+    def _unpack_value(self, buf: Any) -> Any:
+        return self.value_type.unpack(bytes(ffi.buffer(buf, self.value_size)))
+
+    # ----------------------------------------------------------- raw operations
+    def _lookup(self, key: Any) -> Any:
+        buf = self._value_buf()
+        rc = lib.bpf_map_lookup_elem(self.fd, self._key(key), buf)
+        if rc < 0:
+            if -rc == errno.ENOENT:
+                return _MISSING
+            raise L.os_error(-rc, f"lookup in map {self.name!r}")
+        return buf
+
+    def _update(self, key: Any, data: bytes, flags: int = L.BPF_ANY) -> None:
+        rc = lib.bpf_map_update_elem(self.fd, self._key(key), ffi.from_buffer(data), flags)
+        if rc < 0:
+            if -rc == errno.E2BIG:
+                raise KeyError(f"map {self.name!r} is full ({self.max_entries} entries)")
+            if -rc == errno.EINVAL and isinstance(self.key_type, IntType) and \
+                    self.map_type in _ARRAYS and not 0 <= key < self.max_entries:
+                raise KeyError(key)
+            raise L.os_error(-rc, f"update of map {self.name!r}")
+
+    def _raw_keys(self) -> Iterator[bytes]:
+        if self.fd < 0:
+            raise ValueError(f"map {self.name!r} belongs to a closed object")
+        prev, nxt = ffi.NULL, ffi.new("char[]", max(self.key_size, 1))
+        while lib.bpf_map_get_next_key(self.fd, prev, nxt) == 0:
+            key = bytes(ffi.buffer(nxt, self.key_size))
+            yield key
+            prev = ffi.from_buffer(key)
+
+    # ----------------------------------------------------------- dict protocol
+    def __getitem__(self, key: Any) -> Any:
+        buf = self._lookup(key)
+        if buf is _MISSING:
+            raise KeyError(key)
+        return self._unpack_value(buf)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._update(key, self._pack_value(value))
+
+    def __delitem__(self, key: Any) -> None:
+        rc = lib.bpf_map_delete_elem(self.fd, self._key(key))
+        if rc < 0:
+            if -rc == errno.ENOENT:
+                raise KeyError(key)
+            raise L.os_error(-rc, f"delete from map {self.name!r}")
+
+    def __contains__(self, key: Any) -> bool:
+        return self._lookup(key) is not _MISSING
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """``m[key]`` if present, else ``default``."""
+        buf = self._lookup(key)
+        return default if buf is _MISSING else self._unpack_value(buf)
+
+    def keys(self) -> list[Any]:
+        """A snapshot of the keys (the map may change while you iterate)."""
+        return [self.key_type.unpack(k) for k in self._raw_keys()]
+
+    def values(self) -> list[Any]:
+        """A snapshot of the values."""
+        return [v for _, v in self.items()]
+
+    def items(self) -> list[tuple[Any, Any]]:
+        """A snapshot of ``(key, value)`` pairs; entries deleted meanwhile are skipped."""
+        out = []
+        for k in self.keys():
+            buf = self._lookup(k)
+            if buf is not _MISSING:
+                out.append((k, self._unpack_value(buf)))
+        return out
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self._raw_keys())
+
+    def clear(self) -> None:
+        """Delete every entry."""
+        for k in self.keys():
+            self.pop(k, None)
+
+    def pop(self, key: Any, default: Any = _MISSING) -> Any:
+        """Remove ``key`` and return its value (``default`` or ``KeyError`` when absent)."""
+        val = self.get(key, _MISSING)
+        if val is _MISSING:
+            if default is _MISSING:
+                raise KeyError(key)
+            return default
+        try:
+            del self[key]
+        except KeyError:
+            pass
+        return val
+
+
+class HashMap(Map):
+    """``BPF_MAP_TYPE_HASH`` and ``LRU_HASH``."""
+
+
+class Array(Map):
+    """``BPF_MAP_TYPE_ARRAY``: every index ``0 <= i < max_entries`` always exists.
+
+    ``len`` is ``max_entries``; ``del m[i]`` resets the element to zero, since the kernel
+    cannot remove array elements.  Mmapable arrays offer :meth:`view`.
+    """
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        self._mmaps: list[mmap.mmap] = []
+
+    def _check_index(self, key: Any) -> None:
+        if not isinstance(key, int) or not 0 <= key < self.max_entries:
+            raise KeyError(key)
+
+    def __getitem__(self, key: Any) -> Any:
+        self._check_index(key)
+        return super().__getitem__(key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._check_index(key)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        self._check_index(key)
+        self._update(key, self._zero_value())
+
+    def __contains__(self, key: Any) -> bool:
+        return isinstance(key, int) and 0 <= key < self.max_entries
+
+    def keys(self) -> list[Any]:
+        return list(range(self.max_entries))
+
+    def __len__(self) -> int:
+        return self.max_entries
+
+    def view(self) -> Any:
+        """A zero-copy NumPy array over the map memory (``Array(..., mmapable=True)`` only).
+
+        Shape ``(max_entries, *value_shape)``; struct values give a structured dtype.  The
+        array keeps the mapping alive; writes go straight to the map.
+        """
+        import numpy as np
+        if self.fd < 0:
+            raise ValueError(f"map {self.name!r} belongs to a closed object")
+        if not self.flags & L.BPF_F_MMAPABLE:
+            raise TypeError(f"map {self.name!r} is not mmapable: declare it with mmapable=True")
+        stride = (self.value_size + 7) // 8 * 8      # the kernel's elem_size in an array
+        length = max(stride * self.max_entries, 1)
+        length = (length + mmap.PAGESIZE - 1) // mmap.PAGESIZE * mmap.PAGESIZE
+        mm = mmap.mmap(self.fd, length, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        self._mmaps.append(mm)
+        dtype, shape = numpy_layout(self.value_type)
+        inner = []
+        step = dtype.itemsize
+        for d in reversed(shape):
+            inner.insert(0, step)
+            step *= d
+        return np.ndarray((self.max_entries, *shape), dtype=dtype, buffer=mm,
+                          strides=(stride, *inner))
+
+    def release(self) -> None:
+        """Unmap views that are no longer referenced (used by ``BpfObject.close``)."""
+        for mm in self._mmaps:
+            try:
+                mm.close()
+            except BufferError:      # a NumPy view still uses it: it stays valid until freed
+                pass
+        self._mmaps.clear()
+        super().release()
+
+
+class PerCpuMap(Map):
+    """``PERCPU_ARRAY`` / ``PERCPU_HASH``: values are lists with one entry per possible CPU.
+
+    Assigning a single value sets it on every CPU; assigning a list of ``ncpus`` values sets
+    each CPU's own.
+    """
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        self.ncpus = L.possible_cpus()
+        self._slot = (self.value_size + 7) // 8 * 8
+
+    def _value_buf(self) -> Any:
+        return ffi.new("char[]", self._slot * self.ncpus)
+
+    def _zero_value(self) -> bytes:
+        return bytes(self._slot * self.ncpus)
+
+    def _unpack_value(self, buf: Any) -> list[Any]:
+        raw = bytes(ffi.buffer(buf, self._slot * self.ncpus))
+        return [self.value_type.unpack(raw[i * self._slot:i * self._slot + self.value_size])
+                for i in range(self.ncpus)]
+
+    def _per_cpu(self, value: Any) -> bool:
+        if not isinstance(value, (list, tuple)) or len(value) != self.ncpus:
+            return False
+        return not isinstance(self.value_type, ArrayType) or \
+            all(isinstance(v, (list, tuple, bytes, bytearray)) for v in value)
+
+    def _pack_value(self, value: Any) -> bytes:
+        vals = value if self._per_cpu(value) else [value] * self.ncpus
+        return b"".join(self.value_type.pack(v).ljust(self._slot, b"\0") for v in vals)
+
+
+class PerCpuArray(PerCpuMap, Array):
+    """``BPF_MAP_TYPE_PERCPU_ARRAY``."""
+
+
+class ProgArray(Array):
+    """``BPF_MAP_TYPE_PROG_ARRAY``: ``m[i] = program`` (or a prog fd) fills a tail-call slot.
+
+    Reading a slot gives the program's kernel id; ``del m[i]`` empties it.
+    """
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._check_index(key)
+        fd = value if isinstance(value, int) else value.fd
+        self._update(key, int(fd).to_bytes(4, "little"))
+
+    def __getitem__(self, key: Any) -> Any:
+        self._check_index(key)
+        buf = self._lookup(key)
+        if buf is _MISSING:
+            raise KeyError(key)
+        return int.from_bytes(bytes(ffi.buffer(buf, 4)), "little")
+
+    def __contains__(self, key: Any) -> bool:
+        return Array.__contains__(self, key) and self._lookup(key) is not _MISSING
+
+    def __delitem__(self, key: Any) -> None:
+        self._check_index(key)
+        Map.__delitem__(self, key)
+
+    def keys(self) -> list[Any]:
+        return [k for k in range(self.max_entries) if k in self]
+
+    def __len__(self) -> int:
+        return self.max_entries
+
+
+_ARRAYS = {L.MAP_ARRAY, L.MAP_PERCPU_ARRAY, L.MAP_PROG_ARRAY}
+_CLASSES: dict[int, type[Map]] = {
+    L.MAP_HASH: HashMap, L.MAP_LRU_HASH: HashMap, L.MAP_ARRAY: Array,
+    L.MAP_PERCPU_ARRAY: PerCpuArray, L.MAP_PERCPU_HASH: PerCpuMap,
+    L.MAP_LRU_PERCPU_HASH: PerCpuMap, L.MAP_PROG_ARRAY: ProgArray,
+}
+
+
+def map_class(map_type: int) -> type[Map]:
+    """The userspace class for a kernel map type (plain :class:`Map` for the others)."""
+    return _CLASSES.get(map_type, Map)
+
+
+def numpy_layout(t: BpfType) -> tuple[Any, tuple[int, ...]]:
+    """``(dtype, shape)`` of a value type: integers, bools, arrays of them, simple structs."""
+    import numpy as np
+    if isinstance(t, ArrayType):
+        dtype, inner = numpy_layout(t.elem)
+        return dtype, (t.length, *inner)
+    if isinstance(t, BoolType):
+        return np.dtype(np.bool_), ()
+    if isinstance(t, IntType):
+        return np.dtype("<" + t.fmt), ()
+    if isinstance(t, StructType):
+        fields = {}
+        for f in t.fields:
+            dt, shape = numpy_layout(f.type)
+            fields[f.name] = ((dt, shape) if shape else dt, f.offset)
+        return np.dtype({"names": list(fields), "formats": [v[0] for v in fields.values()],
+                         "offsets": [v[1] for v in fields.values()], "itemsize": t.size}), ()
+    raise TypeError(f"no NumPy view of {t!r} values")

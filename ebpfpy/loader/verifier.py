@@ -1,0 +1,170 @@
+"""Turn a failed load into the error a Python programmer can act on.
+
+The kernel's log quotes the source with ``; <text> @ FILE:LINE`` lines (from BTF line info,
+which the compiler fills with the Python source); the failing instruction's Python line is the
+last such quote before the error.  The message is ``FILE:LINE:COL: error: <reason>``, the source
+line with a caret, and a ``hint:`` for the common causes.  The whole log stays on ``.log``.
+"""
+from __future__ import annotations
+
+import errno
+import re
+from typing import Iterable
+
+from ..errors import LoadError, VerifierError
+
+_QUOTE = re.compile(r"^;\s?(?P<text>.*?)\s@\s(?P<file>\S+):(?P<line>\d+)\s*$")
+_INSN = re.compile(r"^\d+: \(")
+_NOISE = re.compile(r"^(processed \d+ insns|verification time|stack depth|"
+                    r"func#\d+|mark_precise|last_idx|regs=|parent didn't|from \d+ to \d+|"
+                    r"\d+: R\d|;|\d+: \()")
+
+# (pattern in the log, one-line hint) -- the first that matches wins.
+HINTS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"invalid mem access '(map_value_or_null|ptr_or_null|.*_or_null)'"),
+     "a map lookup (or ctx.load) can return None: check it first, e.g. "
+     "`if r is None: return 0`"),
+    (re.compile(r"back-edge|infinite loop|loop is not bounded|unbounded"),
+     "a loop's bound is not known to the verifier: use a constant bound or cap it, "
+     "`for i in range(min(n, 1000)):`"),
+    (re.compile(r"combined stack size|stack size|invalid (?:indirect )?(?:read|write) from stack"
+                r"|stack depth \d{4,}"),
+     "too much stack: each function has 512 bytes (summed along calls); keep big arrays and "
+     "structs in a map value instead of locals"),
+    (re.compile(r"BPF program is too large|processed \d+ insn.*limit|too many instructions"
+                r"|program too large"),
+     "too many instructions for the verifier (1M processed instructions per program): use "
+     "smaller loop bounds, helpers.loop(...), or split the work across programs"),
+    (re.compile(r"sequence of \d+ jumps is too complex"),
+     "too many branches inside a loop for the verifier to follow: reduce the conditions in "
+     "the loop body or the number of iterations"),
+    (re.compile(r"invalid access to packet|R\d+ offset is outside of the packet"),
+     "packet access without a bounds check: read packet data through ctx.load(T, offset) "
+     "and check the result for None"),
+    (re.compile(r"R0 !read_ok|R0 leaks addr|At program exit the register R0"),
+     "the program must return an integer on every path"),
+    (re.compile(r"unknown func|program of this type cannot use helper"),
+     "this helper is not available to this program kind on the running kernel"),
+    (re.compile(r"invalid access to map value|value is outside of the allowed memory range"
+                r"|min value is negative|unbounded memory access"),
+     "an index into a map value may be out of range: check it against the array length "
+     "in an `if` right before the access"),
+]
+
+
+def hint_for(log: str) -> str | None:
+    """The hint for the first known failure pattern found in ``log``."""
+    for pat, hint in HINTS:
+        if pat.search(log):
+            return hint
+    return None
+
+
+def reason_of(lines: list[str]) -> str:
+    """The kernel's reason in one line: the last line that is neither an instruction, a
+    register dump nor a statistic."""
+    for line in reversed(lines):
+        s = line.strip()
+        if s and not _NOISE.match(s) and not _INSN.match(s):
+            return s
+    return "the verifier rejected the program"
+
+
+def failing_line(lines: list[str]) -> tuple[str, int, str] | None:
+    """``(file, line, text)`` of the last source quote in the log, or None."""
+    for line in reversed(lines):
+        m = _QUOTE.match(line.strip())
+        if m:
+            return m["file"], int(m["line"]), m["text"]
+    return None
+
+
+def verifier_error(program: str, log: str, source: str | None = None,
+                   filename: str | None = None) -> VerifierError:
+    """A :class:`VerifierError` for ``program`` rejected with ``log``."""
+    lines = log.rstrip("\n").splitlines()
+    reason = reason_of(lines)
+    where = failing_line(lines)
+    src_lines = source.splitlines() if source else []
+    lineno, col, text, fname = None, 0, None, filename
+    if where is not None:
+        fname = filename or where[0]
+        lineno, text = where[1], where[2]
+        if 0 < lineno <= len(src_lines):
+            text = src_lines[lineno - 1]
+        col = len(text) - len(text.lstrip())
+    out = []
+    if lineno is not None:
+        out.append(f"{fname}:{lineno}:{col + 1}: error: verifier rejected program "
+                   f"{program!r}: {reason}")
+        if text is not None:
+            out.append("    " + text.rstrip())
+            out.append("    " + " " * col + "^" * max(len(text.strip()), 1))
+    else:
+        out.append(f"verifier rejected program {program!r}: {reason}")
+    hint = hint_for(log)
+    if hint:
+        out.append(f"hint: {hint}")
+    tail = [s for s in lines[-6:] if s.strip()]
+    if tail:
+        out.append("last lines of the verifier log:")
+        out.extend("    " + s for s in tail)
+    return VerifierError("\n".join(out), log, program, fname, lineno,
+                         col if lineno is not None else None)
+
+
+def load_error(err: int, what: str, messages: Iterable[str]) -> LoadError:
+    """A :class:`LoadError` quoting libbpf's messages."""
+    msgs = [m.rstrip() for m in messages if m.strip()]
+    text = f"cannot {what}: {_strerror(err)}"
+    if msgs:
+        text += "\n" + "\n".join("libbpf: " + m for m in msgs[-12:])
+    return LoadError(text)
+
+
+def _strerror(err: int) -> str:
+    import os
+    return {524: "operation not supported by the kernel (ENOTSUPP)"}.get(err, os.strerror(err)) \
+        + f" (errno {err})"
+
+
+# ------------------------------------------------------------------ permissions
+_CAPS = {"CAP_NET_ADMIN": 12, "CAP_SYS_ADMIN": 21, "CAP_PERFMON": 38, "CAP_BPF": 39}
+_TRACING = ("kprobe", "kretprobe", "uprobe", "uretprobe", "tracepoint", "tp/", "raw_tp",
+            "raw_tracepoint", "tp_btf", "fentry", "fexit", "fmod_ret", "lsm", "perf_event", "iter")
+_NETWORK = ("xdp", "tc", "classifier", "action", "socket", "cgroup", "sk_", "sockops", "flow")
+
+
+def effective_caps() -> int:
+    """This process's effective capability mask (``CapEff`` in /proc/self/status)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapEff:"):
+                return int(line.split()[1], 16)
+    return 0
+
+
+def needed_caps(sections: Iterable[str]) -> list[str]:
+    """The capabilities loading programs of these sections needs (besides CAP_SYS_ADMIN)."""
+    need = ["CAP_BPF"]
+    secs = list(sections)
+    if any(s.startswith(_TRACING) for s in secs):
+        need.append("CAP_PERFMON")
+    if any(s.startswith(_NETWORK) for s in secs):
+        need.append("CAP_NET_ADMIN")
+    return need
+
+
+def permission_error(err: int, what: str, sections: Iterable[str]) -> PermissionError:
+    """A ``PermissionError`` that names the missing capabilities."""
+    caps = effective_caps()
+    need = needed_caps(sections)
+    missing = [c for c in need if not caps >> _CAPS[c] & 1]
+    if caps >> _CAPS["CAP_SYS_ADMIN"] & 1 and not missing:
+        detail = "the process has the capabilities; a security module or " \
+                 "kernel.unprivileged_bpf_disabled may refuse it"
+    else:
+        missing = missing or need
+        detail = f"missing {', '.join(missing)} (or CAP_SYS_ADMIN); run as root or grant " \
+                 f"them, e.g. `sudo setcap {','.join(c.lower() for c in missing)}+ep`"
+    return PermissionError(err or errno.EPERM, f"bpf() refused to {what}: {detail}")
