@@ -71,6 +71,7 @@ int bpf_program__type(const struct bpf_program *prog);
 size_t bpf_program__insn_cnt(const struct bpf_program *prog);
 int bpf_program__set_log_buf(struct bpf_program *prog, char *log_buf, size_t log_size);
 int bpf_program__set_log_level(struct bpf_program *prog, __u32 log_level);
+int bpf_program__set_type(struct bpf_program *prog, int type);
 bool bpf_program__autoload(const struct bpf_program *prog);
 
 const char *bpf_map__name(const struct bpf_map *map);
@@ -132,7 +133,7 @@ MAP_LRU_HASH, MAP_LRU_PERCPU_HASH, MAP_RINGBUF = 9, 10, 27
 BPF_F_MMAPABLE = 1 << 10
 BPF_ANY, BPF_NOEXIST, BPF_EXIST = 0, 1, 2
 BPF_TC_INGRESS, BPF_TC_EGRESS = 1, 2
-PROG_SYSCALL = 31
+PROG_UNSPEC, PROG_SCHED_CLS, PROG_SYSCALL = 0, 3, 31
 
 # BTF kinds (include/uapi/linux/btf.h).
 (BTF_KIND_INT, BTF_KIND_PTR, BTF_KIND_ARRAY, BTF_KIND_STRUCT, BTF_KIND_UNION, BTF_KIND_ENUM,

@@ -25,6 +25,17 @@ _LOG_SIZE = 1 << 20          # first attempt: 1 MiB of verifier log per program
 _LOG_SIZE_RETRY = 64 << 20   # a log that filled the first buffer gets one retry this big
 
 
+# Sections newer libbpf knows but 1.1 does not: give the program its type ourselves.
+_SECTION_TYPES = {"tc/ingress": L.PROG_SCHED_CLS, "tc/egress": L.PROG_SCHED_CLS,
+                  "tcx/ingress": L.PROG_SCHED_CLS, "tcx/egress": L.PROG_SCHED_CLS}
+
+
+def _fix_type(prog: Any) -> None:
+    sec = L.cstr(lib.bpf_program__section_name(prog))
+    if lib.bpf_program__type(prog) == L.PROG_UNSPEC and sec in _SECTION_TYPES:
+        lib.bpf_program__set_type(prog, _SECTION_TYPES[sec])
+
+
 class Namespace:
     """Read-only ``ns.NAME`` / ``ns["NAME"]`` access to named things, iterable like a dict."""
 
@@ -102,7 +113,8 @@ class BpfObject:
     ``compiled`` (from the compiler) supplies struct, map and ring-buffer record types; without
     it they come from the object's BTF.  ``user_classes`` maps struct names to the module's own
     ``@struct`` classes, which values then decode into.  ``log_level=1`` or ``2`` also keeps the
-    verifier log of programs that load (``program.log``).
+    verifier log of programs that load (``program.log``).  ``messages`` keeps what libbpf
+    printed while opening and loading it.
     """
 
     def __init__(self, elf: bytes, *, compiled: CompiledModule | None = None,
@@ -130,6 +142,7 @@ class BpfObject:
             rc = lib.bpf_object__load(self._res.obj)
             if rc == 0:
                 self._logs = logs
+                self.messages = L.messages_since(mark)
                 return
             failed = self._failed_program(logs)
             full = failed is not None and len(failed[1]) >= size - 256
@@ -160,6 +173,7 @@ class BpfObject:
             if log_level:
                 lib.bpf_program__set_log_level(prog, log_level)
             logs[L.cstr(lib.bpf_program__name(prog))] = buf
+            _fix_type(prog)
             prog = lib.bpf_object__next_program(obj, prog)
         return obj, logs
 

@@ -99,7 +99,8 @@ class Program:
 
         ``xdp``/``tc`` need ``iface`` (name or index; tc takes ``direction="ingress"|"egress"``
         when the section does not say); ``socket`` needs ``sock=``; ``cgroup_skb/...`` takes
-        ``cgroup=`` (a cgroup v2 directory); ``perf_event`` needs ``pfd=``; ``uprobe/PATH:SYM``
+        ``cgroup=`` (a cgroup v2 directory, default the root); ``perf_event`` needs ``pfd=`` (the
+        link owns it and closes it on detach); ``uprobe/PATH:SYM``
         accepts ``pid=``, ``path=``, ``symbol=``.  Tracepoints, raw tracepoints, ``tp_btf``,
         ``iter/`` and the other sections libbpf knows attach with no arguments.
         """
@@ -152,8 +153,9 @@ class Program:
                             "attach(sock=s)")
         return SocketLink(self.name, sock, self.fd)
 
-    def _attach_cgroup(self, iface: Any, cgroup: str | int = "/sys/fs/cgroup", **kw: Any) -> Link:
+    def _attach_cgroup(self, iface: Any, cgroup: str | int | None = None, **kw: Any) -> Link:
         _no_args(self, iface, kw)
+        cgroup = _cgroup2_root() if cgroup is None else cgroup
         fd = cgroup if isinstance(cgroup, int) else os.open(cgroup, os.O_RDONLY | os.O_DIRECTORY)
         try:
             return self._libbpf_link(lambda: lib.bpf_program__attach_cgroup(self._ptr, fd),
@@ -166,6 +168,7 @@ class Program:
         _no_args(self, iface, kw)
         if pfd is None:
             raise TypeError(f"program {self.name!r} needs a perf event fd: attach(pfd=fd)")
+        # The link takes ownership of pfd: detaching closes it.
         return self._libbpf_link(lambda: lib.bpf_program__attach_perf_event(self._ptr, pfd),
                                  f"perf event fd={pfd}")
 
@@ -199,6 +202,16 @@ def _no_args(prog: Program, iface: Any, kw: dict[str, Any]) -> None:
     if iface is not None or kw:
         extra = ", ".join(["iface"] * (iface is not None) + list(kw))
         raise TypeError(f"program {prog.name!r} ({prog.section}) takes no attach argument {extra}")
+
+
+def _cgroup2_root() -> str:
+    """The cgroup v2 mount point (``/sys/fs/cgroup`` or the hybrid ``.../unified``)."""
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) > 2 and parts[2] == "cgroup2":
+                return parts[1]
+    raise FileNotFoundError("no cgroup v2 hierarchy is mounted: pass attach(cgroup=PATH)")
 
 
 def _ifindex(iface: Any, prog: Program) -> int:

@@ -115,7 +115,7 @@ def verifier_error(program: str, log: str, source: str | None = None,
 
 def load_error(err: int, what: str, messages: Iterable[str]) -> LoadError:
     """A :class:`LoadError` quoting libbpf's messages."""
-    msgs = [m.rstrip() for m in messages if m.strip()]
+    msgs = [m.rstrip().removeprefix("libbpf: ") for m in messages if m.strip()]
     text = f"cannot {what}: {_strerror(err)}"
     if msgs:
         text += "\n" + "\n".join("libbpf: " + m for m in msgs[-12:])
