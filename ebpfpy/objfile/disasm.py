@@ -91,8 +91,12 @@ def _callees(elf: BpfElf, fn: Function, funcs: list[Function]) -> list[str]:
     return out
 
 
-def _select(elf: BpfElf, funcs: list[Function], program: str | None) -> list[Function]:
-    """The functions to print: all, or one program plus every function it calls."""
+def reachable(elf: BpfElf, funcs: list[Function], program: str | None) -> list[Function]:
+    """All functions, or one program (by name or section) plus every function it calls.
+
+    These are the instructions the kernel loads for that program.  ``KeyError`` (naming the
+    object's programs) when there is no such program.
+    """
     if program is None:
         return funcs
     by_name = {f.name: f for f in funcs}
@@ -149,5 +153,5 @@ def disasm(elf: BpfElf | bytes, program: str | None = None) -> str:
         elf = BpfElf(elf)
     funcs = functions(elf)
     ext = load_ext(elf)
-    blocks = ["\n".join(_render_function(elf, f, funcs, ext)) for f in _select(elf, funcs, program)]
+    blocks = ["\n".join(_render_function(elf, f, funcs, ext)) for f in reachable(elf, funcs, program)]
     return "\n\n".join(blocks) + "\n"

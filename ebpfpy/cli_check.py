@@ -1,0 +1,86 @@
+"""The table printed by ``ebpfpy check``: one row per program.
+
+Instruction counts come from the ELF (the program plus every subprogram it calls: what the
+kernel loads); estimated verifier cost, stack bytes and what was split come from the
+compiler's report when it provides them, and print as ``-`` otherwise.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .objfile import BpfElf, functions, reachable
+from .objfile.elf import INSN_SIZE
+
+HEADERS = ("program", "section", "instructions", "est. verifier cost", "stack bytes", "split")
+
+
+@dataclass
+class Row:
+    """One program's figures; None where nothing is known."""
+
+    name: str
+    section: str
+    insns: int
+    est_cost: int | None = None
+    stack: int | None = None
+    split: str | None = None
+
+    def over_budget(self, budget: int) -> bool:
+        """Whether the program's estimated cost (or, lacking one, its size) exceeds ``budget``."""
+        return (self.est_cost if self.est_cost is not None else self.insns) > budget
+
+    def budget_problem(self, budget: int) -> str:
+        """The sentence explaining ``over_budget``."""
+        if self.est_cost is not None:
+            return f"estimated verifier cost {self.est_cost:,} exceeds the budget of {budget:,}"
+        return f"{self.insns:,} instructions exceed the budget of {budget:,}"
+
+
+def _field(entry: Any, key: str) -> Any:
+    if isinstance(entry, dict):
+        return entry.get(key)
+    return getattr(entry, key, None)
+
+
+def _split_text(split: Any) -> str | None:
+    if split is None or split is False or split == [] or split == "":
+        return None
+    if isinstance(split, (list, tuple)):
+        return ", ".join(str(s) for s in split)
+    return str(split)
+
+
+def check_rows(elf_bytes: bytes, report: Any = None) -> list[Row]:
+    """Rows for every program of the object, merged with the compiler's report by name."""
+    elf = BpfElf(elf_bytes)
+    funcs = functions(elf)
+    by_name = {_field(e, "name"): e for e in (report or [])}
+    rows = []
+    for prog, sec in elf.programs:
+        insns = sum((f.end - f.start) // INSN_SIZE for f in reachable(elf, funcs, prog.name))
+        entry = by_name.get(prog.name)
+        rows.append(Row(prog.name, sec.name, insns,
+                        est_cost=_field(entry, "est_cost"), stack=_field(entry, "stack"),
+                        split=_split_text(_field(entry, "split"))))
+    return rows
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return "-"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def render_table(rows: list[Row]) -> str:
+    """A plain-text table, numbers right-aligned."""
+    cells = [HEADERS] + [(r.name, r.section, _cell(r.insns), _cell(r.est_cost), _cell(r.stack),
+                          _cell(r.split)) for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(HEADERS))]
+    numeric = {2, 3, 4}
+    lines = []
+    for c in cells:
+        parts = [c[i].rjust(widths[i]) if i in numeric and c is not cells[0] else c[i].ljust(widths[i])
+                 for i in range(len(HEADERS))]
+        lines.append("  ".join(parts).rstrip())
+    return "\n".join(lines) + "\n"
