@@ -31,8 +31,7 @@ HINTS: list[tuple[re.Pattern[str], str]] = [
                 r"|stack depth \d{4,}"),
      "too much stack: each function has 512 bytes (summed along calls); keep big arrays and "
      "structs in a map value instead of locals"),
-    (re.compile(r"BPF program is too large|processed \d+ insn.*limit|too many instructions"
-                r"|program too large"),
+    (re.compile(r"BPF program is too large|processed \d{7,} insn|too many instructions"),
      "too many instructions for the verifier (1M processed instructions per program): use "
      "smaller loop bounds, helpers.loop(...), or split the work across programs"),
     (re.compile(r"sequence of \d+ jumps is too complex"),

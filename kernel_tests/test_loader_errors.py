@@ -1,0 +1,163 @@
+"""Load failures become the right exception: VerifierError pointing at the Python line,
+PermissionError naming the missing capability, LoadError quoting libbpf."""
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import os
+import textwrap
+
+import pytest
+
+import ebpfpy
+from ebpfpy.api import compile_full
+from ebpfpy.loader import verifier
+from ebpfpy.loader.object import BpfObject
+
+needs_compiler = pytest.mark.skipif(importlib.util.find_spec("ebpfpy.pipeline") is None,
+                                    reason="ebpfpy.pipeline (the compiler) is not there yet")
+
+# A tracepoint whose ctx is annotated with a struct far larger than the event's record: the
+# compiler accepts it (LANGUAGE.md §6), the verifier refuses the out-of-range ctx read.
+REJECTED = textwrap.dedent('''
+    from ebpfpy import bpf_program, struct, u8, u64
+
+    @struct
+    class Huge:
+        pad: u8[4096]
+        x: u64
+
+    @bpf_program("tracepoint/syscalls/sys_enter_getpid")
+    def reads_too_far(ctx: Huge) -> int:
+        v = ctx.x
+        return int(v & 1)
+''')
+REJECTED_LINE = 11          # `v = ctx.x`
+
+SIMPLE = textwrap.dedent('''
+    from ebpfpy import bpf_program, Array, u64
+
+    counts = Array(u64, 1)
+
+    @bpf_program("syscall")
+    def run(ctx) -> int:
+        counts[0] += 1
+        return 0
+''')
+
+
+@needs_compiler
+def test_verifier_error_points_at_the_python_line() -> None:
+    mod = compile_full(source=REJECTED, filename="rejected.py")
+    with pytest.raises(ebpfpy.VerifierError) as info:
+        BpfObject(mod.elf, compiled=mod)
+    e = info.value
+    assert isinstance(e, ebpfpy.LoadError)
+    assert e.program == "reads_too_far"
+    assert e.lineno == REJECTED_LINE and e.filename == "rejected.py"
+    assert "invalid bpf_context access" in e.log
+    first = str(e).splitlines()[0]
+    assert first.startswith(f"rejected.py:{REJECTED_LINE}:5: error:"), first
+    assert "invalid bpf_context access" in first
+    assert "v = ctx.x" in str(e)
+    assert "ebpfpy/" not in str(e) and "loader" not in str(e)
+
+
+@needs_compiler
+def test_permission_error_names_the_capability(tmp_path) -> None:
+    elf = ebpfpy.compile(source=SIMPLE, filename="simple.py")
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                   # child: drop the caps, then try to load
+        os.close(r)
+        try:
+            _drop_caps([21, 38, 39, 12])           # SYS_ADMIN, PERFMON, BPF, NET_ADMIN
+            try:
+                BpfObject(elf)
+                msg = "loaded"
+            except PermissionError as e:
+                msg = f"PermissionError: {e}"
+            except BaseException as e:             # noqa: BLE001 - reported to the parent
+                msg = f"{type(e).__name__}: {e}"
+            os.write(w, msg.encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        out = f.read().decode()
+    os.waitpid(pid, 0)
+    assert out.startswith("PermissionError"), out
+    assert "CAP_BPF" in out and "CAP_SYS_ADMIN" in out
+
+
+def _drop_caps(caps: list[int]) -> None:
+    """capset(2) without ``caps`` in the effective and permitted sets."""
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    hdr, data = Header(0x20080522, 0), (Data * 2)()     # _LINUX_CAPABILITY_VERSION_3
+    if libc.capget(ctypes.byref(hdr), data) != 0:
+        raise OSError(ctypes.get_errno(), "capget")
+    for c in caps:
+        data[c // 32].effective &= ~(1 << (c % 32))
+        data[c // 32].permitted &= ~(1 << (c % 32))
+    if libc.capset(ctypes.byref(hdr), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
+
+
+def test_garbage_is_a_load_error() -> None:
+    with pytest.raises(ebpfpy.LoadError, match="cannot open the BPF object") as info:
+        ebpfpy.load(b"this is not an ELF file")
+    assert not isinstance(info.value, ebpfpy.VerifierError)
+
+
+# A log as this kernel prints it for an unchecked map lookup (from BTF line info).
+LOG = """\
+0: R1=ctx() R10=fp0
+; def bad(ctx) -> int: @ prog.py:6
+0: (b7) r1 = 0                        ; R1=0
+; v = m.lookup(k) @ prog.py:8
+4: (18) r1 = 0xffff888104400800       ; R1=map_ptr(map=h,ks=4,vs=8)
+6: (85) call bpf_map_lookup_elem#1    ; R0=map_value_or_null(id=1,map=h,ks=4,vs=8)
+; return v.value @ prog.py:9
+7: (79) r0 = *(u64 *)(r0 +0)
+R0 invalid mem access 'map_value_or_null'
+processed 7 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0
+"""
+SRC = "\n".join(["x"] * 7 + ["    v = m.lookup(k)", "    return v.value"]) + "\n"
+
+
+def test_verifier_message_from_a_log() -> None:
+    e = verifier.verifier_error("bad", LOG, SRC, "prog.py")
+    assert (e.lineno, e.col_offset, e.filename) == (9, 4, "prog.py")
+    lines = str(e).splitlines()
+    assert lines[0] == ("prog.py:9:5: error: verifier rejected program 'bad': "
+                        "R0 invalid mem access 'map_value_or_null'")
+    assert lines[1] == "        return v.value" and lines[2] == "        ^^^^^^^^^^^^^^"
+    assert "if r is None: return 0" in lines[3]
+    assert e.log == LOG
+
+
+@pytest.mark.parametrize("log_line, hint", [
+    ("back-edge from insn 10 to 5", "loop"),
+    ("combined stack size of 3 calls is 576. Too large", "stack"),
+    ("BPF program is too large. Processed 1000001 insn", "too many instructions"),
+    ("The sequence of 8193 jumps is too complex.", "branches"),
+    ("invalid access to packet, off=14 size=20, R2(id=0,off=14,r=14)", "ctx.load"),
+])
+def test_hints_for_common_failures(log_line: str, hint: str) -> None:
+    e = verifier.verifier_error("p", f"; x = 1 @ f.py:3\n0: (b7) r0 = 0\n{log_line}\n")
+    assert hint in str(e) and e.lineno == 3
+    assert str(e).splitlines()[0].startswith("f.py:3:1: error:")
+
+
+def test_no_source_quote_still_explains() -> None:
+    e = verifier.verifier_error("p", "0: (95) exit\nR0 !read_ok\n")
+    assert e.lineno is None
+    assert str(e).startswith("verifier rejected program 'p': R0 !read_ok")
+    assert "return an integer" in str(e)
