@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import textwrap
+import time
 
 import pytest
 
@@ -181,3 +182,48 @@ def test_socket_filter_on_a_python_socket() -> None:
         tx.sendto(b"again", rx.getsockname())
         assert rx.recv(16) == b"again"
         assert obj.maps.hits[3] == 1
+
+
+OTHERS = '''
+    @bpf_program("cgroup_skb/egress")
+    def count_egress(ctx: SkbContext) -> int:
+        hits[1] += 1
+        return 1
+
+    @bpf_program("perf_event")
+    def on_tick(ctx) -> int:
+        hits[2] += 1
+        return 0
+'''
+
+
+def test_cgroup_skb_on_the_cgroup2_root() -> None:
+    with load(OTHERS, "others_cg") as obj, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+        link = obj.programs.count_egress.attach()        # default: the cgroup v2 root
+        tx.sendto(b"x", ("127.0.0.1", 9))
+        assert obj.maps.hits[1] >= 1
+        link.detach()
+
+
+class _PerfEventAttr(ctypes.Structure):
+    """The leading fields of ``struct perf_event_attr``; the rest stays zero."""
+
+    _fields_ = [("type", ctypes.c_uint32), ("size", ctypes.c_uint32), ("config", ctypes.c_uint64),
+                ("sample_period", ctypes.c_uint64), ("sample_type", ctypes.c_uint64),
+                ("read_format", ctypes.c_uint64), ("flags", ctypes.c_uint64),
+                ("_rest", ctypes.c_uint8 * 96)]
+
+
+def test_perf_event_on_a_software_clock() -> None:
+    attr = _PerfEventAttr(type=1, config=0, sample_period=100_000)   # PERF_TYPE_SOFTWARE, cpu-clock
+    attr.size = ctypes.sizeof(attr)
+    pfd = _libc.syscall(298, ctypes.byref(attr), 0, -1, -1, 8)      # this task, any CPU, CLOEXEC
+    if pfd < 0:
+        pytest.skip(f"perf_event_open: {os.strerror(ctypes.get_errno())}")
+    with load(OTHERS, "others_pe") as obj:
+        with obj.programs.on_tick.attach(pfd=pfd):                    # the link owns pfd
+            end = time.monotonic() + 0.2
+            while time.monotonic() < end:
+                pass
+        assert obj.maps.hits[2] > 0

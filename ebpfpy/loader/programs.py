@@ -190,7 +190,8 @@ class Program:
 
 
 _ATTACHERS: dict[str, Callable[..., Link]] = {
-    "xdp": Program._attach_xdp, "tc": Program._attach_tc, "classifier": Program._attach_tc,
+    "xdp": Program._attach_xdp, "tc": Program._attach_tc, "tcx": Program._attach_tc,
+    "classifier": Program._attach_tc,
     "socket": Program._attach_socket, "iter": Program._attach_iter,
     "cgroup_skb": Program._attach_cgroup, "cgroup": Program._attach_cgroup,
     "perf_event": Program._attach_perf_event, "uprobe": Program._attach_uprobe,
