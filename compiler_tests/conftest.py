@@ -159,6 +159,12 @@ def emit_bpf_object(ir: str) -> bytes:
 
 
 @pytest.fixture(scope="session")
+def ir_object_source() -> str:
+    """The Python source text the ``ir_object`` line info quotes (file name ``prog.py``)."""
+    return OBJ_SOURCE
+
+
+@pytest.fixture(scope="session")
 def ir_object() -> bytes:
     """The hand-written module above as a BPF ELF object."""
     return emit_bpf_object(_OBJ_IR % {"source": _ir_string(OBJ_SOURCE)})

@@ -9,11 +9,7 @@ import struct
 
 import pytest
 
-from conftest import OBJ_SOURCE
 from ebpfpy.objfile import Btf, BpfElf, disasm, functions, load_ext, parse_btf_ext
-
-SRC_LINES = OBJ_SOURCE.splitlines()
-
 
 @pytest.fixture(scope="module")
 def elf(ir_object: bytes) -> BpfElf:
@@ -51,13 +47,14 @@ def test_func_info_names_every_function(elf: BpfElf) -> None:
         ".text": [(0, "double_it")], "xdp": [(0, "count")]}
 
 
-def test_line_info_quotes_the_python_source(elf: BpfElf) -> None:
+def test_line_info_quotes_the_python_source(elf: BpfElf, ir_object_source: str) -> None:
+    src_lines = ir_object_source.splitlines()
     ext = load_ext(elf)
     lines = ext.line_info["xdp"]
     assert all(li.file_name.endswith("prog.py") for li in lines)
     assert {li.line for li in lines} >= {7, 8, 9, 11, 12}
     for li in lines:
-        assert li.line_text == SRC_LINES[li.line - 1]
+        assert li.line_text == src_lines[li.line - 1]
     offs = [li.insn_off for li in lines]
     assert offs == sorted(offs) and all(o % 8 == 0 for o in offs)   # bytes, not insn indices
     assert max(offs) < len(elf.code_section("xdp").data)
