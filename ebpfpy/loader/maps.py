@@ -11,9 +11,10 @@ import errno
 import mmap
 from typing import Any, Iterator
 
-from ..types import ArrayType, BpfType, BoolType, IntType, StructType
+from ..types import ArrayType, BpfType, IntType
 from . import libbpf as L
 from .libbpf import ffi, lib
+from .mmap_view import array_view
 
 _MISSING = object()
 
@@ -204,24 +205,13 @@ class Array(Map):
         Shape ``(max_entries, *value_shape)``; struct values give a structured dtype.  The
         array keeps the mapping alive; writes go straight to the map.
         """
-        import numpy as np
         if self.fd < 0:
             raise ValueError(f"map {self.name!r} belongs to a closed object")
         if not self.flags & L.BPF_F_MMAPABLE:
             raise TypeError(f"map {self.name!r} is not mmapable: declare it with mmapable=True")
-        stride = (self.value_size + 7) // 8 * 8      # the kernel's elem_size in an array
-        length = max(stride * self.max_entries, 1)
-        length = (length + mmap.PAGESIZE - 1) // mmap.PAGESIZE * mmap.PAGESIZE
-        mm = mmap.mmap(self.fd, length, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        arr, mm = array_view(self.fd, self.value_type, self.value_size, self.max_entries)
         self._mmaps.append(mm)
-        dtype, shape = numpy_layout(self.value_type)
-        inner = []
-        step = dtype.itemsize
-        for d in reversed(shape):
-            inner.insert(0, step)
-            step *= d
-        return np.ndarray((self.max_entries, *shape), dtype=dtype, buffer=mm,
-                          strides=(stride, *inner))
+        return arr
 
     def release(self) -> None:
         """Unmap views that are no longer referenced (used by ``BpfObject.close``)."""
@@ -315,23 +305,3 @@ _CLASSES: dict[int, type[Map]] = {
 def map_class(map_type: int) -> type[Map]:
     """The userspace class for a kernel map type (plain :class:`Map` for the others)."""
     return _CLASSES.get(map_type, Map)
-
-
-def numpy_layout(t: BpfType) -> tuple[Any, tuple[int, ...]]:
-    """``(dtype, shape)`` of a value type: integers, bools, arrays of them, simple structs."""
-    import numpy as np
-    if isinstance(t, ArrayType):
-        dtype, inner = numpy_layout(t.elem)
-        return dtype, (t.length, *inner)
-    if isinstance(t, BoolType):
-        return np.dtype(np.bool_), ()
-    if isinstance(t, IntType):
-        return np.dtype("<" + t.fmt), ()
-    if isinstance(t, StructType):
-        fields = {}
-        for f in t.fields:
-            dt, shape = numpy_layout(f.type)
-            fields[f.name] = ((dt, shape) if shape else dt, f.offset)
-        return np.dtype({"names": list(fields), "formats": [v[0] for v in fields.values()],
-                         "offsets": [v[1] for v in fields.values()], "itemsize": t.size}), ()
-    raise TypeError(f"no NumPy view of {t!r} values")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import errno
 import weakref
-from typing import Any, Iterator
+from typing import Any
 
 from ..api import CompiledModule
 from ..types import BpfType, StructType
@@ -16,7 +16,8 @@ from . import libbpf as L
 from .btf import BtfTypes, GlobalVar, bind_classes, int_of, rebind
 from .datasec import Globals, Section
 from .libbpf import ffi, lib
-from .maps import Map, map_class
+from .maps import map_class
+from .namespace import Namespace
 from .programs import Program
 from .ringbuf import RingBuf
 from .verifier import load_error, permission_error, verifier_error
@@ -34,53 +35,6 @@ def _fix_type(prog: Any) -> None:
     sec = L.cstr(lib.bpf_program__section_name(prog))
     if lib.bpf_program__type(prog) == L.PROG_UNSPEC and sec in _SECTION_TYPES:
         lib.bpf_program__set_type(prog, _SECTION_TYPES[sec])
-
-
-class Namespace:
-    """Read-only ``ns.NAME`` / ``ns["NAME"]`` access to named things, iterable like a dict."""
-
-    def __init__(self, kind: str, items: dict[str, Any]) -> None:
-        object.__setattr__(self, "_kind", kind)
-        object.__setattr__(self, "_items", items)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return self[name]
-
-    def __getitem__(self, name: str) -> Any:
-        try:
-            return self._items[name]
-        except KeyError:
-            known = ", ".join(sorted(self._items)) or "none"
-            raise KeyError(f"no {self._kind} named {name!r} ({self._kind}s: {known})") from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{self._kind}s cannot be replaced")
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._items
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __dir__(self) -> list[str]:
-        return list(self._items)
-
-    def keys(self) -> list[str]:
-        return list(self._items)
-
-    def values(self) -> list[Any]:
-        return list(self._items.values())
-
-    def items(self) -> list[tuple[str, Any]]:
-        return list(self._items.items())
-
-    def __repr__(self) -> str:
-        return f"<{self._kind}s: {', '.join(self._items)}>"
 
 
 class _Resources:
