@@ -25,8 +25,8 @@ _libc = ctypes.CDLL(None, use_errno=True)
 SYS_getpid = 39
 
 HEADER = textwrap.dedent('''
-    from ebpfpy import (bpf_program, Array, helpers, u32, u64, XDP_PASS, TC_ACT_OK,
-                        XdpContext, SkbContext)
+    from ebpfpy import (bpf_program, Array, ProgArray, helpers, u32, u64, XDP_PASS,
+                        XDP_DROP, TC_ACT_OK, XdpContext, SkbContext)
 
     hits = Array(u64, 4)
     me: u32 = 0
@@ -227,3 +227,28 @@ def test_perf_event_on_a_software_clock() -> None:
             while time.monotonic() < end:
                 pass
         assert obj.maps.hits[2] > 0
+
+
+TAIL = '''
+    progs = ProgArray(4)
+
+    @bpf_program("xdp")
+    def entry(ctx: XdpContext) -> int:
+        progs.tail_call(ctx, 0)
+        return XDP_DROP
+
+    @bpf_program("xdp")
+    def target(ctx: XdpContext) -> int:
+        return XDP_PASS
+'''
+
+
+def test_prog_array_tail_calls() -> None:
+    with load(TAIL, "tail") as obj:
+        progs, entry = obj.maps.progs, obj.programs.entry
+        assert entry.test_run(data=PACKET).retval == ebpfpy.XDP_DROP
+        progs[0] = obj.programs.target
+        assert 0 in progs and 1 not in progs
+        assert entry.test_run(data=PACKET).retval == ebpfpy.XDP_PASS
+        del progs[0]
+        assert entry.test_run(data=PACKET).retval == ebpfpy.XDP_DROP

@@ -13,7 +13,8 @@ from typing import Iterable
 
 from ..errors import LoadError, VerifierError
 
-_QUOTE = re.compile(r"^;\s?(?P<text>.*?)\s@\s(?P<file>\S+):(?P<line>\d+)\s*$")
+# The text may itself contain " @ " (a decorator): the last one before FILE:LINE separates.
+_QUOTE = re.compile(r"^;\s?(?P<text>.*)\s@\s(?P<file>.+?):(?P<line>\d+)\s*$")
 _INSN = re.compile(r"^\d+: \(")
 _NOISE = re.compile(r"^(processed \d+ insns|verification time|stack depth|"
                     r"func#\d+|mark_precise|last_idx|regs=|parent didn't|from \d+ to \d+|"
