@@ -106,6 +106,14 @@ def test_disasm_unknown_program_names_the_real_ones(ir_object: bytes, tmp_path: 
     assert res.stderr == "ebpfpy: no program 'nope' in the object (programs: count)\n"
 
 
+def test_disasm_of_a_non_bpf_object_fails_cleanly(tmp_path: Path) -> None:
+    obj = tmp_path / "x.o"
+    obj.write_bytes(Path(sys.executable).resolve().read_bytes()[:4096])   # an x86 ELF, cut short
+    res = ebpfpy("disasm", str(obj))
+    assert_clean_failure(res)
+    assert res.stderr.startswith(f"ebpfpy: {obj}: not a")
+
+
 def test_unexpected_exception_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     def boom(args):

@@ -7,6 +7,8 @@ produced by LLVM's BPF assembler (-mcpu=v4) and the texts cross-checked against
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ebpfpy.objfile import decode, format_insn, helper_id, helper_name
 from ebpfpy.objfile.fmt import Names
@@ -124,3 +126,13 @@ def test_pseudo_call_names_its_target() -> None:
 def test_may_goto() -> None:
     (insn,) = list(decode(bytes.fromhex("e500020000000000")))
     assert format_insn(insn) == "may_goto +2"
+
+
+@given(st.binary(min_size=8, max_size=8 * 16))
+@settings(max_examples=500, deadline=None)
+def test_any_bytes_decode_and_format_without_crashing(raw: bytes) -> None:
+    insns = list(decode(raw))
+    assert sum(i.slots for i in insns) == len(raw) // 8
+    for i in insns:
+        text = format_insn(i, Names(relocs={i.index: "sym"}, call_targets={i.index: "fn"}))
+        assert text and "\n" not in text

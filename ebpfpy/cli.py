@@ -55,8 +55,11 @@ def cmd_ir(args: argparse.Namespace) -> int:
 
 def cmd_disasm(args: argparse.Namespace) -> int:
     """Print FILE's instructions grouped under their Python lines."""
-    from .objfile import disasm
-    elf = _read_object(args.file)
+    from .objfile import BpfElf, disasm
+    try:
+        elf = BpfElf(_read_object(args.file))
+    except ValueError as e:        # an object file that is not a BPF ELF
+        raise UserError(f"{args.file}: {e}") from None
     try:
         sys.stdout.write(disasm(elf, program=args.program))
     except KeyError as e:
