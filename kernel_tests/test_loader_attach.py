@@ -17,9 +17,19 @@ import time
 import pytest
 
 import ebpfpy
+from ebpfpy.loader import libbpf as L
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("ebpfpy.pipeline") is None,
                                 reason="ebpfpy.pipeline (the compiler) is not there yet")
+
+
+@pytest.fixture(autouse=True)
+def _btf_kept():
+    """libbpf must never drop an object's BTF ("BTF is optional, ignoring")."""
+    mark = L.message_mark()
+    yield
+    dropped = [m for m in L.messages_since(mark) if "BTF is optional" in m]
+    assert not dropped, "libbpf dropped the BTF: " + "".join(dropped)
 
 _libc = ctypes.CDLL(None, use_errno=True)
 SYS_getpid = 39

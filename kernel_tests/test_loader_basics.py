@@ -23,6 +23,15 @@ from ebpfpy.loader.object import BpfObject
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("ebpfpy.pipeline") is None,
                                 reason="ebpfpy.pipeline (the compiler) is not there yet")
 
+
+@pytest.fixture(autouse=True)
+def _btf_kept():
+    """libbpf must never drop an object's BTF ("BTF is optional, ignoring")."""
+    mark = L.message_mark()
+    yield
+    dropped = [m for m in L.messages_since(mark) if "BTF is optional" in m]
+    assert not dropped, "libbpf dropped the BTF: " + "".join(dropped)
+
 SOURCE = textwrap.dedent('''
     from ebpfpy import (bpf_program, struct, Array, HashMap, PerCpuArray, RingBuf, helpers,
                         u8, u32, u64)
