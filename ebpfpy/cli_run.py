@@ -80,7 +80,7 @@ def _trace_lines(fd: int, pending: bytearray, wait: float) -> Iterator[str]:
     *lines, rest = pending.split(b"\n")
     pending[:] = rest
     for ln in lines:
-        yield ln.decode("utf-8", "replace").rstrip()
+        yield ln.decode("utf-8", "replace").strip()
 
 
 def _ring_buffers(obj: Any) -> list[tuple[str, Any]]:
