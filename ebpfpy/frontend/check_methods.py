@@ -1,0 +1,124 @@
+"""Typing method calls: map methods, ``ctx.load``, ``events.output``, timers."""
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from ..types import TIMER, ArrayType, BpfType, IntType, RefType, StructType, i64, u32, u64
+from .check_expr import ERR
+from .typed import Call
+
+MAP_METHODS = {
+    "get": ("HashMap", "PerCpuHashMap", "LruHashMap", "Array", "PerCpuArray"),
+    "lookup": ("HashMap", "PerCpuHashMap", "LruHashMap", "Array", "PerCpuArray"),
+    "output": ("RingBuf",),
+    "tail_call": ("ProgArray",),
+}
+TIMER_METHODS = {"init": 1, "set_callback": 1, "start": 1, "cancel": 0}
+
+
+def check_method(c: Any, node: ast.Call, func: ast.Attribute) -> BpfType:
+    m = c.map_of(func.value)
+    if m is not None:
+        return _map_method(c, node, func, m)
+    if c.is_ctx(func.value) and func.attr == "load":
+        return _ctx_load(c, node, func)
+    bt = c.expr(func.value)
+    if bt is TIMER and func.attr in TIMER_METHODS:
+        return _timer(c, node, func)
+    if bt is not ERR:
+        c.src.error("E160", func, name=func.attr, type=bt.target if isinstance(bt, RefType) else bt)
+    return ERR
+
+
+def _map_method(c: Any, node: ast.Call, func: ast.Attribute, m: Any) -> BpfType:
+    kind = m.type.kind
+    meth = func.attr
+    if meth not in MAP_METHODS or kind not in MAP_METHODS[meth]:
+        ok = [k for k, kinds in MAP_METHODS.items() if kind in kinds]
+        c.src.error("E161", func, kind=kind, name=meth, ok=", ".join(ok) or "none")
+        return ERR
+    rec = lambda t, extra=None: c.fi.calls.__setitem__(node, Call("map_method", meth, t, extra))  # noqa: E731
+    if meth == "lookup":
+        if not c._nargs(node, 1, f"{m.name}.lookup"):
+            return ERR
+        c.key_expr(node.args[0], m)
+        t = RefType(m.type.value, True, "map")
+        rec(t)
+        return t
+    if meth == "get":
+        if not c._nargs(node, (1, 2), f"{m.name}.get"):
+            return ERR
+        c.key_expr(node.args[0], m)
+        if len(node.args) == 2:
+            c.value_into(node.args[1], m.type.value, "default")
+        rec(m.type.value)
+        return m.type.value
+    if meth == "output":
+        if not c._nargs(node, 1, f"{m.name}.output"):
+            return ERR
+        t = c.expr(node.args[0])
+        target = t.target if isinstance(t, RefType) else t
+        if t is not ERR and not isinstance(target, (StructType, ArrayType, IntType)):
+            c.src.error("E162", node.args[0], type=target)
+            return ERR
+        if m.event is not None and target is not ERR and target != m.event:
+            c.src.error("E163", node.args[0], type=target, event=m.event, name=m.name)
+        rec(i64)
+        return i64
+    # tail_call(ctx, index)
+    if not c._nargs(node, 2, f"{m.name}.tail_call"):
+        return ERR
+    if not c.is_ctx(node.args[0]) and not (isinstance(node.args[0], ast.Name) and c.fi.params
+                                           and node.args[0].id == c.fi.params[0].name):
+        c.src.error("E164", node.args[0])
+        return ERR
+    c.fi.types[node.args[0]] = c.fi.ctx_type or u64
+    c.value_into(node.args[1], u32, "index")
+    rec(i64)
+    return i64
+
+
+def _ctx_load(c: Any, node: ast.Call, func: ast.Attribute) -> BpfType:
+    from .typeexpr import eval_type
+    if not c.fi.ctx_kind or c.fi.ctx_kind not in ("xdp", "tc", "socket", "cgroup_skb"):
+        c.src.error("E165", func, kind=c.fi.ctx_kind or "this program")
+        return ERR
+    if not c._nargs(node, 2, "ctx.load"):
+        return ERR
+    t = eval_type(c.collector, node.args[0])
+    if t is None:
+        return ERR
+    c.fi.types[func.value] = c.fi.ctx_type or u64
+    c.value_into(node.args[1], u32, "offset")
+    r = RefType(t, True, "packet")
+    c.fi.calls[node] = Call("ctx_load", "", r, t)
+    return r
+
+
+def _timer(c: Any, node: ast.Call, func: ast.Attribute) -> BpfType:
+    meth = func.attr
+    if c.fdef_kind_tracing:
+        c.src.error("E170", func, kind=c.fi.fdef.section or "tracing")
+        return ERR
+    if not c._nargs(node, TIMER_METHODS[meth], f"timer.{meth}"):
+        return ERR
+    extra: Any = None
+    if meth == "init":
+        m = c.map_of(node.args[0])
+        if m is None:
+            c.src.error("E171", node.args[0])
+            return ERR
+        extra = m.name
+    elif meth == "set_callback":
+        fn = node.args[0]
+        if not (isinstance(fn, ast.Name) and fn.id in c.info.functions):
+            c.src.error("E172", fn)
+            return ERR
+        extra = fn.id
+        c.fi.callees.add(fn.id)
+        c.call_sites.setdefault(fn.id, node)
+    elif meth == "start":
+        c.value_into(node.args[0], u64, "nanoseconds")
+    c.fi.calls[node] = Call("timer", meth, i64, extra)
+    return i64

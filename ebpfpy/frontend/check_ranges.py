@@ -1,0 +1,137 @@
+"""Value ranges for array-index proofs, and narrowing facts from conditions."""
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from ..types import BoolType, IntType
+
+
+class RangeChecker:
+    """Mixin of FunctionChecker: ``value_range`` bounds an expression; ``assume`` narrows."""
+
+    fi: Any
+    flow: Any
+    fold: Any
+    loop_vars: dict[str, tuple[int, int]]
+
+    def value_range(self, node: ast.expr) -> tuple[int, int] | None:
+        """Inclusive bounds of ``node``'s value, or None when nothing is known."""
+        if node in self.fi.consts:
+            v = self.fi.consts[node]
+            return v, v
+        t = self.fi.types.get(node)
+        r = self._range_of(node)
+        if isinstance(t, IntType):
+            if r is None:
+                return t.min, t.max
+            lo, hi = r
+            if lo < t.min or hi > t.max:     # wrapped: nothing known beyond the type
+                return t.min, t.max
+        if isinstance(t, BoolType):
+            return 0, 1
+        return r
+
+    def _range_of(self, node: ast.expr) -> tuple[int, int] | None:
+        if isinstance(node, ast.Name):
+            if node.id in self.flow.ranges:
+                return self.flow.ranges[node.id]
+            return None
+        if isinstance(node, ast.BinOp):
+            return self._binop_range(node)
+        if isinstance(node, ast.Call) and node in self.fi.calls:
+            c = self.fi.calls[node]
+            if c.kind == "builtin" and c.name in ("min", "max"):
+                rs = [self.value_range(a) for a in node.args]
+                if all(rs):
+                    f = min if c.name == "min" else max
+                    return f(r[0] for r in rs), f(r[1] for r in rs)  # type: ignore[index]
+            if c.kind == "builtin" and c.name == "len":
+                v = c.extra
+                return v, v
+            if c.kind == "cast" and node.args:
+                r = self.value_range(node.args[0])
+                t = c.type
+                if r and isinstance(t, IntType) and t.fits(r[0]) and t.fits(r[1]):
+                    return r
+        return None
+
+    def _binop_range(self, node: ast.BinOp) -> tuple[int, int] | None:
+        a, b = self.value_range(node.left), self.value_range(node.right)
+        op = node.op
+        if isinstance(op, ast.BitAnd):
+            for r in (a, b):
+                if r and r[0] >= 0:
+                    return 0, r[1]
+            return None
+        if isinstance(op, ast.Mod) and b and b[0] > 0:
+            return 0, b[1] - 1
+        if a is None or b is None:
+            return None
+        if isinstance(op, ast.Add):
+            return a[0] + b[0], a[1] + b[1]
+        if isinstance(op, ast.Sub):
+            return a[0] - b[1], a[1] - b[0]
+        if isinstance(op, ast.Mult):
+            ps = [x * y for x in a for y in b]
+            return min(ps), max(ps)
+        if isinstance(op, ast.FloorDiv) and b[0] > 0 and a[0] >= 0:
+            return a[0] // b[1], a[1] // b[0]
+        if isinstance(op, ast.RShift) and a[0] >= 0 and b[0] >= 0:
+            return a[0] >> b[1], a[1] >> b[0]
+        return None
+
+    # ------------------------------------------------------------------ narrowing
+    def assume(self, cond: ast.expr, truth: bool) -> None:
+        """Record what holds when ``cond`` evaluates to ``truth``."""
+        if isinstance(cond, ast.UnaryOp) and isinstance(cond.op, ast.Not):
+            self.assume(cond.operand, not truth)
+        elif isinstance(cond, ast.BoolOp):
+            if isinstance(cond.op, ast.And) == truth:     # every operand has that truth
+                for v in cond.values:
+                    self.assume(v, truth)
+        elif isinstance(cond, ast.Name):
+            loc = self.fi.locals.get(cond.id)
+            if loc is not None and loc.nullable and truth:
+                self.flow.nonnull.add(cond.id)
+        elif isinstance(cond, ast.Compare):
+            left = cond.left
+            for op, right in zip(cond.ops, cond.comparators):
+                self._assume_cmp(left, op, right, truth)
+                left = right
+
+    def _assume_cmp(self, left: ast.expr, op: ast.cmpop, right: ast.expr, truth: bool) -> None:
+        if isinstance(op, (ast.Is, ast.IsNot)):
+            if isinstance(left, ast.Name) and isinstance(right, ast.Constant) and right.value is None:
+                if isinstance(op, ast.IsNot) == truth:
+                    self.flow.nonnull.add(left.id)
+            return
+        k: type | None = type(op)
+        if not truth:
+            k = _NEGATE.get(k)  # type: ignore[arg-type]
+            if k is None:
+                return
+        for name_node, other, kind in ((left, right, k), (right, left, _FLIP.get(k))):
+            if isinstance(name_node, ast.Name) and kind is not None:
+                r = self.value_range(other)
+                own = self.value_range(name_node)
+                if r is None or own is None:
+                    continue
+                lo, hi = own
+                if kind is ast.Lt:
+                    hi = min(hi, r[1] - 1)
+                elif kind is ast.LtE:
+                    hi = min(hi, r[1])
+                elif kind is ast.Gt:
+                    lo = max(lo, r[0] + 1)
+                elif kind is ast.GtE:
+                    lo = max(lo, r[0])
+                elif kind is ast.Eq:
+                    lo, hi = max(lo, r[0]), min(hi, r[1])
+                else:
+                    continue
+                self.flow.narrow(name_node.id, lo, hi)
+
+
+_NEGATE = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt, ast.NotEq: ast.Eq}
+_FLIP = {ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Gt: ast.Lt, ast.GtE: ast.LtE, ast.Eq: ast.Eq}

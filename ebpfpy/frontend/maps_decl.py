@@ -1,0 +1,84 @@
+"""Parse map declarations (``counts = HashMap(u32, u64, max_entries=1024)``)."""
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING, Any
+
+from ..types import TIMER, SPINLOCK, ArrayType, BpfType, IntType, MapType, StructType, \
+    iter_scalars, u32
+
+if TYPE_CHECKING:
+    from .module import Collector, MapDef
+
+# kind -> (positional parameter names, keyword-only names with defaults)
+SIGNATURES: dict[str, tuple[list[str], dict[str, Any]]] = {
+    "HashMap": (["key", "value", "max_entries"], {}),
+    "PerCpuHashMap": (["key", "value", "max_entries"], {}),
+    "LruHashMap": (["key", "value", "max_entries"], {}),
+    "Array": (["value", "max_entries"], {"mmapable": False}),
+    "PerCpuArray": (["value", "max_entries"], {}),
+    "RingBuf": (["size_bytes"], {"event": None}),
+    "ProgArray": (["max_entries"], {}),
+}
+MAX_ENTRIES_LIMIT = 1 << 28
+TIMER_KINDS = {"Array", "HashMap", "LruHashMap"}
+
+
+def parse_map_decl(col: "Collector", name: str, call: ast.Call) -> "MapDef | None":
+    from .module import MapDef
+    src = col.src
+    kind = col.names.dsl(call.func)
+    assert kind is not None
+    params, kwonly = SIGNATURES[kind]
+    args: dict[str, ast.expr] = {}
+    if len(call.args) > len(params):
+        src.error("E050", call, kind=kind, sig=", ".join(params + [f"{k}=" for k in kwonly]))
+        return None
+    for p, a in zip(params, call.args):
+        args[p] = a
+    for kw in call.keywords:
+        if kw.arg is None or kw.arg not in params and kw.arg not in kwonly or kw.arg in args:
+            src.error("E050", kw.value if kw.arg else call, kind=kind,
+                      sig=", ".join(params + [f"{k}=" for k in kwonly]))
+            return None
+        args[kw.arg] = kw.value
+    missing = [p for p in params if p not in args]
+    if missing:
+        src.error("E051", call, kind=kind, missing=missing[0])
+        return None
+    before = len(src.errors)
+    key = col.type_expr(args["key"]) if "key" in args else (u32 if kind != "RingBuf" else None)
+    value = col.type_expr(args["value"], allow_opaque=True) if "value" in args else \
+        (u32 if kind == "ProgArray" else None)
+    size_node = args.get("max_entries", args.get("size_bytes"))
+    n = col.fold.fold(size_node) if size_node is not None else None
+    if len(src.errors) > before or n is None:
+        return None
+    if kind == "RingBuf":
+        if n < 4096 or n & (n - 1) or n > (1 << 30):
+            src.error("E052", size_node, n=n)
+            return None
+    elif not 0 < n <= MAX_ENTRIES_LIMIT:
+        src.error("E053", size_node, n=n)
+        return None
+    for what, t, node in (("key", key, args.get("key")), ("value", value, args.get("value"))):
+        if t is not None and not isinstance(t, (IntType, StructType, ArrayType)):
+            src.error("E054", node, what=what, type=t)
+            return None
+    if value is not None and kind not in TIMER_KINDS and \
+            any(s in (TIMER, SPINLOCK) for s in iter_scalars(value)):
+        src.error("E055", args["value"], kind=kind)
+        return None
+    mmapable = False
+    if "mmapable" in args:
+        m = args["mmapable"]
+        if not (isinstance(m, ast.Constant) and isinstance(m.value, bool)):
+            src.error("E056", m)
+            return None
+        mmapable = m.value
+    event: BpfType | None = None
+    if "event" in args and not (isinstance(args["event"], ast.Constant) and args["event"].value is None):
+        event = col.type_expr(args["event"])
+        if event is None:
+            return None
+    return MapDef(name, MapType(kind, key, value, n), call, event, mmapable)

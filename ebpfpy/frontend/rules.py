@@ -1,0 +1,49 @@
+"""Whole-function rules: the 512-byte stack budget, per frame and along a call chain."""
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from ..types import ArrayType, MapType, StructType
+from .typed import FuncInfo
+
+STACK_LIMIT = 512
+
+
+def stack_objects(fi: FuncInfo) -> list[tuple[str, int, ast.AST]]:
+    """(description, bytes, node) of every stack object the function creates."""
+    out: list[tuple[str, int, ast.AST]] = []
+    for node, call in fi.calls.items():
+        t = call.type
+        if call.kind in ("struct_new", "array_new") or \
+                (call.kind == "helper" and isinstance(t, ArrayType)) or \
+                (call.kind == "map_method" and call.name == "get" and isinstance(t, (StructType, ArrayType))):
+            out.append((ast.unparse(node), t.size, node))       # type: ignore[union-attr]
+    for node, t in fi.types.items():
+        if isinstance(node, ast.Subscript) and isinstance(t, (StructType, ArrayType)) and \
+                isinstance(node.ctx, ast.Load) and isinstance(fi.types.get(node.value), MapType):
+            out.append((ast.unparse(node), t.size, node))
+    return out
+
+
+def frame_bytes(fi: FuncInfo) -> int:
+    objs = sum((size + 7) // 8 * 8 for _, size, _ in stack_objects(fi))
+    scalars = 8 * sum(1 for loc in fi.locals.values() if loc.mode == "value")
+    keys = 8 * sum(1 for c in fi.calls.values() if c.kind == "map_method")
+    return objs + scalars + keys
+
+
+def check_stack(col: Any, fi: FuncInfo, funcs: dict[str, FuncInfo]) -> None:
+    """Over 512 bytes in one frame, or along the deepest call chain: an error at the def."""
+    own = frame_bytes(fi)
+    deepest = max((funcs[c].stack_bytes for c in fi.callees if c in funcs), default=0)
+    fi.stack_bytes = own + deepest
+    if own > STACK_LIMIT or (fi.fdef.section is not None and fi.stack_bytes > STACK_LIMIT):
+        big = sorted(stack_objects(fi), key=lambda o: -o[1])[:4]
+        listing = "\n".join(f"line {n.lineno}: {d} ({size} bytes)" for d, size, n in big)
+        col.src.error("E240", _def_span(fi.node), name=fi.name, n=own if own > STACK_LIMIT else fi.stack_bytes,
+                      limit=STACK_LIMIT, listing=listing or "many scalar locals")
+
+
+def _def_span(node: ast.FunctionDef) -> tuple[int, int, int | None]:
+    return node.lineno, node.col_offset, node.col_offset + 3 + 1 + len(node.name)

@@ -1,0 +1,99 @@
+"""Reading and parsing the user's file, and turning problems into positioned diagnostics."""
+from __future__ import annotations
+
+import ast
+import codecs
+import re
+from typing import NoReturn
+
+from ..errors import CompileError, Diagnostic
+from .messages import MESSAGES
+
+_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+class Source:
+    """The text of one file, its lines, and the diagnostics collected against it."""
+
+    def __init__(self, text: str, filename: str) -> None:
+        self.text = text
+        self.filename = filename
+        self.lines = text.splitlines()
+        self.errors: list[Diagnostic] = []
+
+    def line(self, lineno: int) -> str | None:
+        return self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else None
+
+    def diag(self, code: str, node: ast.AST | tuple[int, int, int | None] | None,
+             **fmt: object) -> Diagnostic:
+        """Build a diagnostic from the message table entry ``code`` at ``node``."""
+        message, notes = MESSAGES[code]
+        if isinstance(node, tuple):
+            lineno, col, end = node
+        elif node is not None and hasattr(node, "lineno"):
+            lineno, col = node.lineno, node.col_offset
+            end = getattr(node, "end_col_offset", None)
+            if getattr(node, "end_lineno", lineno) != lineno:
+                end = None
+        else:
+            lineno, col, end = 1, 0, None
+        return Diagnostic(code, message.format(**fmt), self.filename, lineno, col, end,
+                          [n.format(**fmt) for n in notes], self.line(lineno))
+
+    def error(self, code: str, node: ast.AST | tuple[int, int, int | None] | None,
+              **fmt: object) -> Diagnostic:
+        """Record an error and carry on (independent errors are reported together)."""
+        d = self.diag(code, node, **fmt)
+        if not any((e.lineno, e.col_offset, e.code) == (d.lineno, d.col_offset, d.code)
+                   for e in self.errors):
+            self.errors.append(d)
+        return d
+
+    def fail(self, code: str, node: ast.AST | tuple[int, int, int | None] | None,
+             **fmt: object) -> NoReturn:
+        """Record an error and stop at once."""
+        self.error(code, node, **fmt)
+        raise CompileError(self.errors)
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            self.errors.sort(key=lambda d: (d.lineno, d.col_offset))
+            raise CompileError(self.errors)
+
+
+def decode_source(raw: bytes, filename: str) -> str:
+    """Decode as Python does (PEP 263 coding line, BOM, UTF-8), or a CompileError."""
+    enc = "utf-8"
+    for line in raw.splitlines()[:2]:
+        m = _CODING.match(line)
+        if m:
+            enc = m.group(1).decode("ascii", "replace")
+            break
+    try:
+        codecs.lookup(enc)
+    except LookupError:
+        Source("", filename).fail("E001", (1, 0, None), detail=f"unknown encoding {enc!r}")
+    try:
+        text = raw.decode(enc)
+    except UnicodeDecodeError as e:
+        lineno = raw.count(b"\n", 0, e.start) + 1
+        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1)
+        src = Source(raw.decode(enc, "replace"), filename)
+        src.fail("E001", (lineno, col, None), detail=f"byte 0x{raw[e.start]:02x} is not valid {enc}")
+    return text.lstrip("\ufeff")
+
+
+def parse(src: Source) -> ast.Module:
+    """Parse with ``ast`` (never executing anything); syntax errors become CompileError."""
+    if "\0" in src.text:
+        lineno = src.text.count("\n", 0, src.text.index("\0")) + 1
+        src.fail("E001", (lineno, 0, None), detail="the file contains a NUL byte")
+    try:
+        return ast.parse(src.text, filename=src.filename, type_comments=False)
+    except SyntaxError as e:
+        lineno = e.lineno or 1
+        col = max((e.offset or 1) - 1, 0)
+        end = (e.end_offset - 1) if e.end_offset and (e.end_lineno in (None, lineno)) else None
+        src.fail("E002", (lineno, col, end), detail=e.msg)
+    except (RecursionError, MemoryError, ValueError) as e:
+        src.fail("E003", (1, 0, None), detail=type(e).__name__)

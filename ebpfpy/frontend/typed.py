@@ -1,0 +1,102 @@
+"""The checker's output, read by the lowering: types of nodes, resolved names and calls.
+
+The lowering never infers a type: everything it needs about a node is recorded here.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..types import BpfType, StructType
+from .module import FuncDef, ModuleInfo
+
+
+@dataclass(eq=False)
+class Local:
+    """A local variable.  ``mode``: "value" (an integer or bool in a stack slot),
+    "object" (a struct or array on the stack, the name bound to it), "ref" (a pointer:
+    map value, packet, ctx or a by-reference parameter)."""
+
+    name: str
+    type: BpfType
+    mode: str
+    node: ast.AST
+    param_index: int | None = None
+    nullable: bool = False
+    space: str = "stack"
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+@dataclass(frozen=True)
+class Sym:
+    """What a Name refers to: kind in local/global/map/const/func/ctx."""
+
+    kind: str
+    target: Any
+
+
+@dataclass(frozen=True)
+class Call:
+    """What a call resolves to.  kind: cast, struct_new, array_new, builtin, helper, func,
+    map_method, ctx_load, timer, bool."""
+
+    kind: str
+    name: str = ""
+    type: BpfType | None = None
+    extra: Any = None
+
+
+@dataclass
+class LoopInfo:
+    """How a ``for … in range`` is emitted (chosen by the splitter; default a bounded loop)."""
+
+    start: ast.expr | int
+    stop: ast.expr | int
+    step: int
+    var_type: BpfType
+    trip_bound: int                  # at most this many iterations
+    strategy: str = "loop"           # "loop" | "bpf_loop" | "unroll"
+    captured: list[Local] = field(default_factory=list)
+
+
+@dataclass
+class FuncInfo:
+    """Everything the checker learned about one function."""
+
+    fdef: FuncDef
+    params: list[Local]
+    ret: BpfType | None              # None: no value (programs return an int)
+    ctx_kind: str = ""               # program kind for programs
+    ctx_type: BpfType | None = None
+    locals: dict[str, Local] = field(default_factory=dict)
+    types: dict[ast.AST, BpfType] = field(default_factory=dict)
+    consts: dict[ast.AST, int] = field(default_factory=dict)
+    names: dict[ast.Name, Sym] = field(default_factory=dict)
+    calls: dict[ast.Call, Call] = field(default_factory=dict)
+    loops: dict[ast.For, LoopInfo] = field(default_factory=dict)
+    attrs: dict[ast.Attribute, Any] = field(default_factory=dict)   # resolved field access
+    callees: set[str] = field(default_factory=set)
+    stack_bytes: int = 0
+    ret_struct: StructType | None = None
+    is_callback: bool = False        # timer callback / bpf_loop callback signature
+
+    @property
+    def name(self) -> str:
+        return self.fdef.name
+
+    @property
+    def node(self) -> ast.FunctionDef:
+        return self.fdef.node
+
+
+@dataclass
+class CheckedModule:
+    """The frontend's result for a whole file."""
+
+    info: ModuleInfo
+    funcs: dict[str, FuncInfo]
+    order: list[str]                 # callees before callers
+    report: list[dict] = field(default_factory=list)

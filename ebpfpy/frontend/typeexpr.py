@@ -1,0 +1,56 @@
+"""Evaluate type expressions (``u32``, ``bool``, ``u8[W * H]``, ``u16[2][3]``, struct names)."""
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from ..types import BOOL, INT_TYPES, SPINLOCK, TIMER, ArrayType, BpfType, i64
+
+if TYPE_CHECKING:
+    from .module import Collector
+
+MAX_ARRAY_BYTES = 1 << 28
+
+
+def eval_type(col: "Collector", node: ast.expr) -> BpfType | None:
+    """The type ``node`` denotes, or None after reporting an error at it."""
+    src, names, info = col.src, col.names, col.info
+    if isinstance(node, ast.Subscript):
+        elem = eval_type(col, node.value)
+        if elem is None:
+            return None
+        n = col.fold.fold(node.slice)
+        if n is None:
+            return None
+        if n <= 0:
+            src.error("E034", node.slice, n=n)
+            return None
+        if elem.size * n > MAX_ARRAY_BYTES:
+            src.error("E035", node, size=elem.size * n)
+            return None
+        if isinstance(elem, ArrayType):
+            return elem[n]
+        return ArrayType(elem, n)
+    if isinstance(node, ast.Name):
+        if node.id == "bool":
+            return BOOL
+        if node.id == "int":
+            return i64
+        if node.id in info.structs:
+            return info.structs[node.id]
+    dsl = names.dsl(node)
+    if dsl in INT_TYPES:
+        return INT_TYPES[dsl]
+    if dsl == "Timer":
+        return TIMER
+    if dsl == "SpinLock":
+        return SPINLOCK
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        src.error("E036", node)
+        return None
+    what = ast.unparse(node) if hasattr(ast, "unparse") else "this"
+    if isinstance(node, ast.Name) and node.id in ("float", "str", "list", "dict", "set", "bytes", "tuple"):
+        src.error("E037", node, name=node.id)
+    else:
+        src.error("E038", node, what=what)
+    return None

@@ -1,0 +1,163 @@
+"""DWARF metadata from which LLVM's BPF backend emits ``.BTF`` and ``.BTF.ext``.
+
+BTF is derived from debug info alone, so everything the kernel and libbpf must see —
+map definitions, struct layouts, function prototypes with named parameters, line info
+holding the Python source — is described here.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import llvmlite.ir as ir
+
+from ..types import (BOOL, ArrayType, BoolType, BpfType, IntType, OpaqueType, RefType,
+                     StructType)
+
+DW_ATE_boolean, DW_ATE_signed, DW_ATE_unsigned = 0x02, 0x05, 0x08
+
+
+class DebugInfo:
+    """Builds the module's debug metadata; ``finalize()`` closes the reference cycles."""
+
+    def __init__(self, module: ir.Module, filename: str, source: str) -> None:
+        self.m = module
+        self.file = module.add_debug_info("DIFile", {
+            "filename": filename, "directory": "", "source": source})
+        self._globals: list[Any] = []
+        self.cu = module.add_debug_info("DICompileUnit", {
+            "language": ir.DIToken("DW_LANG_C99"), "file": self.file,
+            "producer": "ebpfpy", "isOptimized": True, "runtimeVersion": 0,
+            "emissionKind": ir.DIToken("FullDebug"),
+        }, is_distinct=True)
+        self._types: dict[Any, Any] = {}
+        self._pending: list[tuple[Any, list[Any]]] = []   # (subprogram, retained nodes)
+        module.add_named_metadata("llvm.dbg.cu", self.cu)
+        for flag in ([ir.Constant(ir.IntType(32), 7), "Dwarf Version", ir.Constant(ir.IntType(32), 5)],
+                     [ir.Constant(ir.IntType(32), 2), "Debug Info Version", ir.Constant(ir.IntType(32), 3)]):
+            module.add_named_metadata("llvm.module.flags", flag)
+
+    # ------------------------------------------------------------------ types
+    def basic(self, name: str, bits: int, encoding: int) -> Any:
+        return self.m.add_debug_info("DIBasicType", {
+            "name": name, "size": bits, "encoding": ir.DIToken(
+                {DW_ATE_boolean: "DW_ATE_boolean", DW_ATE_signed: "DW_ATE_signed",
+                 DW_ATE_unsigned: "DW_ATE_unsigned"}[encoding])})
+
+    def c_int(self) -> Any:
+        return self.basic("int", 32, DW_ATE_signed)
+
+    def pointer(self, target: Any) -> Any:
+        return self.m.add_debug_info("DIDerivedType", {
+            "tag": ir.DIToken("DW_TAG_pointer_type"), "baseType": target, "size": 64})
+
+    def array(self, elem: Any, counts: list[int], elem_bits: int) -> Any:
+        total = elem_bits
+        for c in counts:
+            total *= c
+        subs = [self.m.add_debug_info("DISubrange", {"count": c}) for c in counts]
+        return self.m.add_debug_info("DICompositeType", {
+            "tag": ir.DIToken("DW_TAG_array_type"), "baseType": elem, "size": total,
+            "elements": self.m.add_metadata(subs)})
+
+    def struct(self, name: str | None, members: list[tuple[str, Any, int, int]], bits: int) -> Any:
+        """members: (name, debug type, bit size, bit offset)."""
+        elems = [self.m.add_debug_info("DIDerivedType", {
+            "tag": ir.DIToken("DW_TAG_member"), "name": mname, "file": self.file,
+            "baseType": mtype, "size": msize, "offset": moff})
+            for mname, mtype, msize, moff in members]
+        ops: dict[str, Any] = {"tag": ir.DIToken("DW_TAG_structure_type"), "file": self.file,
+                               "size": bits, "elements": self.m.add_metadata(elems)}
+        if name:
+            ops["name"] = name
+        return self.m.add_debug_info("DICompositeType", ops)
+
+    def type_of(self, t: BpfType) -> Any:
+        """The debug type of a DSL type (cached, so BTF gets one entry per type)."""
+        key = t if not isinstance(t, StructType) else ("struct", t.name)
+        if key in self._types:
+            return self._types[key]
+        if isinstance(t, IntType):
+            d = self.basic({8: "unsigned char", 16: "unsigned short", 32: "unsigned int",
+                            64: "unsigned long long"}[t.bits] if not t.signed else
+                           {8: "signed char", 16: "short", 32: "int", 64: "long long"}[t.bits],
+                           t.bits, DW_ATE_signed if t.signed else DW_ATE_unsigned)
+            d = self.m.add_debug_info("DIDerivedType", {
+                "tag": ir.DIToken("DW_TAG_typedef"), "name": "__" + t.name, "baseType": d,
+                "file": self.file})
+        elif isinstance(t, BoolType):
+            d = self.basic("_Bool", 8, DW_ATE_boolean)
+        elif isinstance(t, ArrayType):
+            d = self.array(self.type_of(t.scalar), list(t.shape), t.scalar.size * 8)
+        elif isinstance(t, OpaqueType):
+            # bpf_timer / bpf_spin_lock: the kernel finds them in map values by name and size.
+            d = self.struct(t.c_name, [(f"__opaque{i}", self.type_of_int(64 if t.size > 4 else 32),
+                                        64 if t.size > 4 else 32, i * (64 if t.size > 4 else 32))
+                                       for i in range(t.size // (8 if t.size > 4 else 4))],
+                            t.size * 8)
+        elif isinstance(t, StructType):
+            d = self.struct(t.name, [(f.name, self.type_of(f.type), f.type.size * 8, f.offset * 8)
+                                     for f in t.fields], t.size * 8)
+        elif isinstance(t, RefType):
+            d = self.pointer(self.type_of(t.target))
+        else:
+            raise TypeError(f"no debug type for {t!r}")
+        self._types[key] = d
+        return d
+
+    def type_of_int(self, bits: int) -> Any:
+        from ..types import u32, u64
+        return self.type_of(u64 if bits == 64 else u32)
+
+    def named_ctx(self, c_name: str) -> Any:
+        """``struct <c_name> *``: a forward-declared kernel context type for program arguments."""
+        fwd = self.m.add_debug_info("DICompositeType", {
+            "tag": ir.DIToken("DW_TAG_structure_type"), "name": c_name, "file": self.file,
+            "flags": ir.DIToken("DIFlagFwdDecl")})
+        return self.pointer(fwd)
+
+    # ------------------------------------------------------------------ entities
+    def subprogram(self, name: str, line: int, ret: Any, params: list[tuple[str, Any]],
+                   local: bool) -> Any:
+        """A function with named parameters (BTF FUNC_PROTO needs the names)."""
+        sty = self.m.add_debug_info("DISubroutineType", {
+            "types": self.m.add_metadata([ret] + [p[1] for p in params])})
+        sp = self.m.add_debug_info("DISubprogram", {
+            "name": name, "linkageName": name, "scope": self.file, "file": self.file,
+            "line": line, "type": sty, "scopeLine": line, "unit": self.cu,
+            "isLocal": local, "isDefinition": True, "isOptimized": True,
+            "spFlags": ir.DIToken("DISPFlagDefinition | DISPFlagOptimized" +
+                                  (" | DISPFlagLocalToUnit" if local else "")),
+            "flags": ir.DIToken("DIFlagPrototyped | DIFlagAllCallsDescribed"),
+        }, is_distinct=True)
+        self._pending.append((sp, [(i + 1, pname, ptype) for i, (pname, ptype) in enumerate(params)]))
+        return sp
+
+    def location(self, line: int, col: int, scope: Any) -> Any:
+        return self.m.add_debug_info("DILocation", {"line": line, "column": col, "scope": scope})
+
+    def global_var(self, gv: ir.GlobalVariable, name: str, dtype: Any, line: int) -> None:
+        var = self.m.add_debug_info("DIGlobalVariable", {
+            "name": name, "scope": self.cu, "file": self.file, "line": line, "type": dtype,
+            "isLocal": False, "isDefinition": True}, is_distinct=True)
+        expr = self.m.add_debug_info("DIExpression", {})
+        gve = self.m.add_debug_info("DIGlobalVariableExpression", {"var": var, "expr": expr})
+        gv.set_metadata("dbg", gve)
+        self._globals.append(gve)
+
+    def finalize(self) -> None:
+        """Close the cycles (CU→globals, subprogram→retainedNodes→subprogram) last.
+
+        llvmlite hashes metadata operands recursively when interning nodes, so a cycle
+        created earlier would make later interning recurse forever.
+        """
+        for sp, params in self._pending:
+            nodes = [self.m.add_debug_info("DILocalVariable", {
+                "name": pname, "arg": idx, "scope": sp, "file": self.file, "type": ptype})
+                for idx, pname, ptype in params]
+            ops = dict(sp.operands)
+            ops["retainedNodes"] = self.m.add_metadata(nodes)
+            sp.operands = tuple(sorted(ops.items()))
+        if self._globals:
+            ops = dict(self.cu.operands)
+            ops["globals"] = self.m.add_metadata(self._globals)
+            self.cu.operands = tuple(sorted(ops.items()))

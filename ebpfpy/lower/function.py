@@ -1,0 +1,208 @@
+"""Lowering one function: frame set-up and statements (expressions live in expr.py)."""
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import llvmlite.ir as ir
+
+from ..frontend.typed import FuncInfo, Local
+from ..types import BOOL, ArrayType, BoolType, IntType, StructType
+from .calls import CallLowering
+from .expr import ExprLowering
+from .ints import const, convert
+from .ltypes import I32, PTR
+from .loops import LoopLowering
+from .maps import MapLowering
+from .places import PlaceLowering
+
+
+class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, LoopLowering):
+    """Emits one LLVM function from a checked Python function."""
+
+    def __init__(self, ml: Any, fi: FuncInfo) -> None:
+        self.ml = ml
+        self.fi = fi
+        self.types = ml.types
+        self.fn: ir.Function = ml.functions[fi.name]
+        self.sp = ml.subprograms[fi.name]
+        self.slots: dict[Local, ir.Value] = {}      # local -> alloca (value or pointer)
+        self.site_slots: dict[ast.AST, ir.Value] = {}
+        self.loop_targets: list[tuple[ir.Block, ir.Block]] = []   # (continue, break)
+        self.entry = self.fn.append_basic_block("entry")
+        self.alloca_builder = ir.IRBuilder(self.entry)
+        body = self.fn.append_basic_block("body")
+        self.b = ir.IRBuilder(body)
+
+    # ------------------------------------------------------------------ frame
+    def alloca(self, lt: ir.Type, name: str) -> ir.Value:
+        """A stack slot in the entry block (so LLVM's mem2reg/SROA can promote it)."""
+        return self.alloca_builder.alloca(lt, name=name)
+
+    def slot(self, loc: Local) -> ir.Value:
+        s = self.slots.get(loc)
+        if s is None:
+            lt = self.types.mem(loc.type) if loc.mode == "value" else PTR
+            s = self.alloca(lt, loc.name)
+            # zeroed, so no path reads uninitialised stack (the verifier refuses that)
+            self.alloca_builder.store(ir.Constant(lt, None), s)
+            self.slots[loc] = s
+        return s
+
+    def site_slot(self, node: ast.AST, t: Any) -> ir.Value:
+        """The stack object created at ``node`` (P(), u8[4](), a map copy…)."""
+        s = self.site_slots.get(node)
+        if s is None:
+            s = self.alloca(self.types.mem(t), "obj")
+            self.site_slots[node] = s
+        return s
+
+    def lower(self) -> None:
+        self._bind_params()
+        self.block(self.fi.node.body)
+        if not self.b.block.is_terminated:
+            self.mark(self.fi.node.body[-1] if self.fi.node.body else self.fi.node)
+            self._default_return()
+        self.alloca_builder.branch(self.fn.blocks[1])
+
+    def _bind_params(self) -> None:
+        self.mark(self.fi.node)
+        for arg, p in zip(self.fn.args, self.fi.params):
+            s = self.slot(p)
+            if p.mode == "value":
+                self.alloca_builder.store(convert(self.alloca_builder, arg, p.type, p.type)
+                                          if not isinstance(p.type, BoolType) else
+                                          self.alloca_builder.zext(arg, s.type.pointee if hasattr(s.type, "pointee") else ir.IntType(8))
+                                          if arg.type.width == 1 else arg, s)
+            else:
+                self.alloca_builder.store(arg, s)
+
+    def _default_return(self) -> None:
+        rt = self.fn.function_type.return_type
+        if isinstance(rt, ir.VoidType):
+            self.b.ret_void()
+        else:
+            self.b.ret(ir.Constant(rt, 0))
+
+    def mark(self, node: ast.AST) -> None:
+        """Attach the Python line to what follows (→ BTF line info, verifier messages)."""
+        self.ml.current[0] = node
+        line = getattr(node, "lineno", self.fi.node.lineno)
+        col = getattr(node, "col_offset", 0) + 1
+        self.b.debug_metadata = self.ml.di.location(line, col, self.sp)
+        self.alloca_builder.debug_metadata = self.ml.di.location(self.fi.node.lineno, 1, self.sp)
+
+    # ------------------------------------------------------------------ statements
+    def block(self, stmts: list[ast.stmt]) -> None:
+        for s in stmts:
+            if self.b.block.is_terminated:
+                # code after return/break/continue: keep lowering into an unreachable block
+                self.b.position_at_end(self.fn.append_basic_block("dead"))
+            self.mark(s)
+            getattr(self, "s_" + type(s).__name__)(s)
+
+    def s_Pass(self, node: ast.Pass) -> None:
+        pass
+
+    def s_Global(self, node: ast.Global) -> None:
+        pass
+
+    def s_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Call):
+            self.expr(node.value)
+
+    def s_Return(self, node: ast.Return) -> None:
+        rt = self.fn.function_type.return_type
+        if node.value is None:
+            self._default_return()
+            return
+        v = self.expr(node.value)
+        src = self.fi.types[node.value]
+        if self.fi.fdef.section is not None:
+            dst = IntType("i32", 32, True)
+            self.b.ret(convert(self.b, v, src, dst) if src is not BOOL else self.b.zext(v, I32))
+        else:
+            self.b.ret(convert(self.b, v, src, self.fi.ret))
+        _ = rt
+
+    def s_Break(self, node: ast.Break) -> None:
+        self.b.branch(self.loop_targets[-1][1])
+
+    def s_Continue(self, node: ast.Continue) -> None:
+        self.b.branch(self.loop_targets[-1][0])
+
+    def s_If(self, node: ast.If) -> None:
+        c = self.truth(node.test)
+        then = self.fn.append_basic_block("if.then")
+        other = self.fn.append_basic_block("if.else") if node.orelse else None
+        done = self.fn.append_basic_block("if.end")
+        self.b.cbranch(c, then, other or done)
+        self.b.position_at_end(then)
+        self.block(node.body)
+        if not self.b.block.is_terminated:
+            self.b.branch(done)
+        if other is not None:
+            self.b.position_at_end(other)
+            self.block(node.orelse)
+            if not self.b.block.is_terminated:
+                self.b.branch(done)
+        self.b.position_at_end(done)
+
+    def s_Assign(self, node: ast.Assign) -> None:
+        self.assign(node.targets[0], node.value)
+
+    def s_AnnAssign(self, node: ast.AnnAssign) -> None:
+        assert node.value is not None
+        self.assign(node.target, node.value)
+
+    def assign(self, target: ast.expr, value: ast.expr) -> None:
+        if isinstance(target, ast.Subscript) and self.is_map(target.value):
+            self.map_store(target, value)
+            return
+        if isinstance(target, ast.Name):
+            sym = self.fi.names[target]
+            if sym.kind == "local" and sym.target.mode != "value":
+                self.b.store(self.expr(value), self.slot(sym.target))
+                return
+        dst_t = self.fi.types[target] if not isinstance(target, ast.Name) else \
+            (self.fi.names[target].target.type)
+        self.store_value(self.place(target), dst_t, value)
+
+    def store_value(self, ptr: ir.Value, dst_t: Any, value: ast.expr) -> None:
+        """Store ``value`` (converted, or copied for structs/arrays) at ``ptr``."""
+        v = self.expr(value)
+        src_t = self.fi.types[value]
+        if isinstance(dst_t, (StructType, ArrayType)):
+            self.copy(ptr, v, dst_t)
+        elif isinstance(dst_t, BoolType):
+            self.b.store(self.b.zext(v, ir.IntType(8)) if v.type.width == 1 else v, ptr)
+        else:
+            self.b.store(convert(self.b, v, src_t, dst_t), ptr)
+
+    def copy(self, dst: ir.Value, src: ir.Value, t: Any) -> None:
+        lt = self.types.mem(t)
+        self.b.store(self.b.load(src, typ=lt), dst)
+
+    def s_AugAssign(self, node: ast.AugAssign) -> None:
+        target = node.target
+        if isinstance(target, ast.Subscript) and self.is_map(target.value):
+            self.map_aug(node)
+            return
+        t = self.fi.types[target] if not isinstance(target, ast.Name) else \
+            self.fi.names[target].target.type
+        ptr = self.place(target)
+        old = self.b.load(ptr, typ=self.types.mem(t))
+        v = self.binop_values(node.op, t, old, self.expr(node.value), self.fi.types[node.value],
+                              node.value)
+        self.b.store(v, ptr)
+
+    def s_Delete(self, node: ast.Delete) -> None:
+        for t in node.targets:
+            assert isinstance(t, ast.Subscript)
+            self.map_delete(t)
+
+    def s_For(self, node: ast.For) -> None:
+        self.lower_for(node)
+
+
+_ = (const, PTR)

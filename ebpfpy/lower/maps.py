@@ -1,0 +1,143 @@
+"""Lowering map operations: subscripts, atomic updates, lookup, get, output, tail calls."""
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import llvmlite.ir as ir
+
+from ..frontend import helper_table as H
+from ..types import ArrayType, IntType, StructType, u32
+from .ints import convert
+from .ltypes import I1, I32, I64, PTR
+
+BPF_ANY, BPF_NOEXIST = 0, 1
+_ATOMIC = {ast.Add: "add", ast.Sub: "add", ast.BitOr: "or", ast.BitAnd: "and", ast.BitXor: "xor"}
+
+
+class MapLowering:
+    """Mixin of FunctionLowering."""
+
+    fi: Any
+    b: ir.IRBuilder
+    ml: Any
+    types: Any
+
+    def _map(self, node: ast.expr) -> tuple[ir.Value, Any]:
+        return self.ml.maps[node.id], self.fi.types[node]      # type: ignore[attr-defined]
+
+    def key_ptr(self, keynode: ast.expr, mt: Any) -> ir.Value:
+        """The key in a stack slot (helpers take keys by pointer)."""
+        kt = mt.key
+        if isinstance(kt, (StructType, ArrayType)):
+            return self.expr(keynode)
+        slot = self.site_slot(("key", keynode), kt)
+        self.b.store(convert(self.b, self.expr(keynode), self.fi.types[keynode], kt), slot)
+        return slot
+
+    def value_ptr(self, valnode: ast.expr, vt: Any) -> ir.Value:
+        if isinstance(vt, (StructType, ArrayType)):
+            return self.expr(valnode)
+        slot = self.site_slot(("value", valnode), vt)
+        self.store_value(slot, vt, valnode)
+        return slot
+
+    def lookup(self, mapnode: ast.expr, keynode: ast.expr) -> ir.Value:
+        m, mt = self._map(mapnode)
+        return self.helper(H.MAP_LOOKUP, PTR, [m, self.key_ptr(keynode, mt)])
+
+    def map_get(self, node: ast.AST, mapnode: ast.expr, keynode: ast.expr,
+                default: ast.expr | None) -> ir.Value:
+        """``m[k]`` / ``m.get(k, d)``: a copy of the value, or the default (zero)."""
+        _m, mt = self._map(mapnode)
+        vt = mt.value
+        p = self.lookup(mapnode, keynode)
+        found = self.b.icmp_unsigned("!=", p, ir.Constant(PTR, None), name="found")
+        if isinstance(vt, (StructType, ArrayType)):
+            slot = self.site_slot(node, vt)
+            with self.b.if_else(found) as (then, other):
+                with then:
+                    self.copy(slot, p, vt)
+                with other:
+                    if default is not None:
+                        self.copy(slot, self.expr(default), vt)
+                    else:
+                        self.b.store(ir.Constant(self.types.mem(vt), None), slot)
+            return slot
+        lt = self.types.mem(vt)
+        before = self.b.block
+        with self.b.if_then(found):
+            v = self.load_place(p, vt)
+            then_end = self.b.block
+        if default is not None:
+            dv = convert(self.b, self.expr(default), self.fi.types[default], vt)
+        else:
+            dv = ir.Constant(v.type, 0)
+        phi = self.b.phi(v.type, name="get")
+        phi.add_incoming(v, then_end)
+        phi.add_incoming(dv if default is None else dv, before if default is None else self.b.block)
+        _ = lt
+        return phi
+
+    def map_contains(self, mapnode: ast.expr, keynode: ast.expr) -> ir.Value:
+        p = self.lookup(mapnode, keynode)
+        return self.b.icmp_unsigned("!=", p, ir.Constant(PTR, None), name="contains")
+
+    def map_store(self, target: ast.Subscript, value: ast.expr) -> None:
+        m, mt = self._map(target.value)
+        k = self.key_ptr(target.slice, mt)
+        v = self.value_ptr(value, mt.value)
+        self.helper(H.MAP_UPDATE, I64, [m, k, v, ir.Constant(I64, BPF_ANY)])
+
+    def map_delete(self, target: ast.Subscript) -> None:
+        m, mt = self._map(target.value)
+        self.helper(H.MAP_DELETE, I64, [m, self.key_ptr(target.slice, mt)])
+
+    def map_aug(self, node: ast.AugAssign) -> None:
+        """``m[k] op= v``: atomic on the stored value; creates the entry when absent."""
+        target = node.target
+        assert isinstance(target, ast.Subscript)
+        m, mt = self._map(target.value)
+        vt: IntType = mt.value
+        v = convert(self.b, self.expr(node.value), self.fi.types[node.value], vt)
+        if isinstance(node.op, ast.Sub):
+            v = self.b.neg(v)
+        op = _ATOMIC[type(node.op)]
+        k = self.key_ptr(target.slice, mt)
+        p = self.helper(H.MAP_LOOKUP, PTR, [m, k])
+        found = self.b.icmp_unsigned("!=", p, ir.Constant(PTR, None))
+        with self.b.if_else(found) as (then, other):
+            with then:
+                self.b.atomic_rmw(op, p, v, "monotonic")
+            with other:
+                # absent: insert 0 op v; if another CPU inserted first, apply to its entry
+                init = v if op != "and" else ir.Constant(v.type, 0)
+                slot = self.site_slot(("init", node), vt)
+                self.b.store(init, slot)
+                r = self.helper(H.MAP_UPDATE, I64, [m, k, slot, ir.Constant(I64, BPF_NOEXIST)])
+                raced = self.b.icmp_signed("!=", r, ir.Constant(I64, 0))
+                with self.b.if_then(raced):
+                    p2 = self.helper(H.MAP_LOOKUP, PTR, [m, k])
+                    ok = self.b.icmp_unsigned("!=", p2, ir.Constant(PTR, None))
+                    with self.b.if_then(ok):
+                        self.b.atomic_rmw(op, p2, v, "monotonic")
+
+    def c_map_method(self, node: ast.Call, call: Any) -> ir.Value:
+        mapnode = node.func.value          # type: ignore[attr-defined]
+        m, mt = self._map(mapnode)
+        if call.name == "lookup":
+            return self.lookup(mapnode, node.args[0])
+        if call.name == "get":
+            return self.map_get(node, mapnode, node.args[0], node.args[1] if len(node.args) > 1 else None)
+        if call.name == "output":
+            arg = node.args[0]
+            t = self.fi.types[arg]
+            t = getattr(t, "target", t)
+            data = self.value_ptr(arg, t)
+            return self.helper(H.RINGBUF_OUTPUT, I64, [m, data, ir.Constant(I64, t.size), ir.Constant(I64, 0)])
+        # tail_call: on success it does not return
+        idx = convert(self.b, self.expr(node.args[1]), self.fi.types[node.args[1]], u32)
+        return self.helper(H.TAIL_CALL, I64, [self.ctx_pointer(), m, idx])
+
+
+_ = (I1, I32)

@@ -1,0 +1,167 @@
+"""Lower a checked module to LLVM IR: maps, globals, license, then every function."""
+from __future__ import annotations
+
+from typing import Any
+
+import llvmlite.ir as ir
+
+from ..frontend.sections import kind_of
+from ..frontend.typed import CheckedModule, FuncInfo
+from ..types import BOOL, BpfType, IntType, i64
+from .debuginfo import DebugInfo
+from .ltypes import DATA_LAYOUT, I8, I32, I64, PTR, TypeMap
+
+MAP_TYPE_IDS = {"HashMap": 1, "Array": 2, "ProgArray": 3, "PerCpuHashMap": 5, "PerCpuArray": 6,
+                "LruHashMap": 9, "RingBuf": 27}
+BPF_F_MMAPABLE = 1 << 10
+
+
+class ModuleLowering:
+    """Holds what every function lowering shares: the module, types, debug info, symbols."""
+
+    def __init__(self, checked: CheckedModule, current: list[Any]) -> None:
+        self.checked = checked
+        self.info = checked.info
+        self.current = current
+        self.module = ir.Module(name=self.info.src.filename, context=ir.Context())
+        self.module.triple = "bpfel"
+        self.module.data_layout = DATA_LAYOUT
+        self.types = TypeMap(self.module)
+        self.di = DebugInfo(self.module, self.info.src.filename, self.info.src.text)
+        self.maps: dict[str, ir.GlobalVariable] = {}
+        self.globals: dict[str, ir.GlobalVariable] = {}
+        self.functions: dict[str, ir.Function] = {}
+        self.subprograms: dict[str, Any] = {}
+        self._strings: dict[str, ir.GlobalVariable] = {}
+
+    def lower(self) -> str:
+        for m in self.info.maps.values():
+            self._map(m)
+        for g in self.info.globals.values():
+            self._global(g)
+        self._license()
+        for name in self.checked.order:
+            self._declare(self.checked.funcs[name])
+        from .function import FunctionLowering
+        for name in self.checked.order:
+            FunctionLowering(self, self.checked.funcs[name]).lower()
+        self.di.finalize()
+        return str(self.module)
+
+    # ------------------------------------------------------------------ maps
+    def _map(self, m: Any) -> None:
+        mt = m.type
+        di = self.di
+        cint = di.c_int()
+
+        def num(n: int) -> Any:      # int (*name)[n]: how BTF-defined maps spell numbers
+            return di.pointer(di.array(cint, [n], 32))
+        members: list[tuple[str, Any]] = [("type", num(MAP_TYPE_IDS[mt.kind]))]
+        if mt.kind == "ProgArray":
+            members += [("key_size", num(4)), ("value_size", num(4))]
+        elif mt.kind != "RingBuf":
+            members += [("key", di.pointer(di.type_of(mt.key))),
+                        ("value", di.pointer(di.type_of(mt.value)))]
+        members.append(("max_entries", num(mt.max_entries)))
+        if m.mmapable:
+            members.append(("map_flags", num(BPF_F_MMAPABLE)))
+        sty = ir.LiteralStructType([PTR] * len(members))
+        gv = ir.GlobalVariable(self.module, sty, m.name)
+        gv.section = ".maps"
+        gv.initializer = ir.Constant(sty, None)
+        gv.align = 8
+        dtype = di.struct(None, [(n, t, 64, 64 * i) for i, (n, t) in enumerate(members)],
+                          64 * len(members))
+        di.global_var(gv, m.name, dtype, m.node.lineno)
+        self.maps[m.name] = gv
+
+    # ------------------------------------------------------------------ globals
+    def _global(self, g: Any) -> None:
+        lt = self.types.mem(g.type)
+        gv = ir.GlobalVariable(self.module, lt, g.name)
+        if isinstance(g.type, IntType) or g.type is BOOL:
+            gv.initializer = ir.Constant(lt, g.init)
+        else:
+            gv.initializer = ir.Constant(lt, None)
+        gv.section = ".data" if g.init else ".bss"
+        gv.align = max(g.type.align, 1)
+        self.di.global_var(gv, g.name, self.di.type_of(g.type), g.node.lineno)
+        self.globals[g.name] = gv
+
+    def _license(self) -> None:
+        data = bytearray(self.info.license.encode() + b"\0")
+        lt = ir.ArrayType(I8, len(data))
+        gv = ir.GlobalVariable(self.module, lt, "LICENSE")
+        gv.section = "license"
+        gv.initializer = ir.Constant(lt, data)
+        gv.align = 1
+
+    def cstring(self, text: str) -> ir.GlobalVariable:
+        """A read-only NUL-terminated string in ``.rodata`` (printk formats)."""
+        if text in self._strings:
+            return self._strings[text]
+        data = bytearray(text.encode() + b"\0")
+        lt = ir.ArrayType(I8, len(data))
+        gv = ir.GlobalVariable(self.module, lt, f".str.{len(self._strings)}")
+        gv.global_constant = True
+        gv.linkage = "private"
+        gv.section = ".rodata"
+        gv.initializer = ir.Constant(lt, data)
+        gv.align = 1
+        self._strings[text] = gv
+        return gv
+
+    # ------------------------------------------------------------------ functions
+    def ret_type(self, fi: FuncInfo) -> ir.Type:
+        if fi.fdef.section is not None:
+            return I32
+        if fi.ret is None:
+            return ir.VoidType()
+        return self.types.reg(fi.ret)
+
+    def _declare(self, fi: FuncInfo) -> None:
+        params = [self.types.reg(p.type) if p.mode == "value" else PTR for p in fi.params]
+        if fi.is_callback:
+            params = [PTR if i == 0 else t for i, t in enumerate(params)]
+        fnty = ir.FunctionType(self.ret_type(fi), params)
+        fn = ir.Function(self.module, fnty, fi.name)
+        fn.attributes.add("nounwind")
+        for arg, p in zip(fn.args, fi.params):
+            arg.name = p.name
+        if fi.fdef.section is not None:
+            fn.section = fi.fdef.section
+        else:
+            fn.linkage = "internal"
+        self.functions[fi.name] = fn
+        self.subprograms[fi.name] = self._subprogram(fi, fn)
+        fn.set_metadata("dbg", self.subprograms[fi.name])
+
+    def _subprogram(self, fi: FuncInfo, fn: ir.Function) -> Any:
+        di = self.di
+        if fi.fdef.section is not None:
+            kind = kind_of(fi.fdef.section)
+            c_name = (kind.ctx if kind and kind.ctx else
+                      (fi.ctx_type.name if fi.ctx_type is not None else "bpf_ctx"))
+            params = [(fi.params[0].name, di.named_ctx(c_name) if fi.ctx_type is None
+                       else di.pointer(di.type_of(fi.ctx_type)))]
+            ret = di.c_int()
+        else:
+            params = []
+            for i, p in enumerate(fi.params):
+                if fi.is_callback and i == 0:
+                    params.append((p.name, di.pointer(di.c_int())))
+                elif p.mode == "value":
+                    params.append((p.name, di.type_of(p.type)))
+                else:
+                    params.append((p.name, di.pointer(di.type_of(p.type))))
+            ret = di.type_of(fi.ret) if fi.ret is not None else None
+        return di.subprogram(fi.name, fi.node.lineno, ret, params,
+                             local=fi.fdef.section is None)
+
+
+def lower_module(checked: CheckedModule, current: list[Any]) -> str:
+    """The LLVM IR text of ``checked``."""
+    return ModuleLowering(checked, current).lower()
+
+
+_ = (BpfType, i64, I64)

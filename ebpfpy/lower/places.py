@@ -1,0 +1,85 @@
+"""Addresses of things that live in memory: locals, globals, fields, elements, ctx fields."""
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import llvmlite.ir as ir
+
+from ..types import ArrayType, IntType, RefType, StructType, TIMER
+from .ints import convert
+from .ltypes import I8, I32, I64, PTR
+
+
+class PlaceLowering:
+    """Mixin of FunctionLowering: ``place(node)`` is the pointer an lvalue denotes."""
+
+    fi: Any
+    b: ir.IRBuilder
+    types: Any
+    ml: Any
+
+    def place(self, node: ast.expr) -> ir.Value:
+        return getattr(self, "p_" + type(node).__name__)(node)
+
+    def p_Name(self, node: ast.Name) -> ir.Value:
+        sym = self.fi.names[node]
+        if sym.kind == "global":
+            return self.ml.globals[node.id]
+        loc = sym.target
+        if loc.mode == "value":
+            return self.slot(loc)
+        return self.b.load(self.slot(loc), typ=PTR, name=node.id)
+
+    def p_Attribute(self, node: ast.Attribute) -> ir.Value:
+        kind, what = self.fi.attrs[node]
+        if kind == "ctx":
+            _name, _t, off = what
+            base = self.ctx_pointer()
+            return self.b.gep(base, [ir.Constant(I64, off)], source_etype=I8, name="ctxfield")
+        base = self.expr(node.value)          # aggregates evaluate to their address
+        if kind == "value":
+            return base
+        target = self.fi.types[node.value]
+        st: StructType = target.target if isinstance(target, RefType) else target
+        idx = self.types.field_index(st, what.name)
+        return self.b.gep(base, [ir.Constant(I32, 0), ir.Constant(I32, idx)],
+                          source_etype=self.types.mem(st), inbounds=True, name=what.name)
+
+    def p_Subscript(self, node: ast.Subscript) -> ir.Value:
+        bt = self.fi.types.get(node.value)
+        if isinstance(node.value, ast.Attribute) and self.fi.attrs.get(node.value, ("",))[0] == "ctx":
+            base = self.place(node.value)
+        else:
+            base = self.expr(node.value)
+        arr: ArrayType = bt.target if isinstance(bt, RefType) else bt
+        idx = self.index_value(node.slice, arr.length)
+        return self.b.gep(base, [ir.Constant(I64, 0), idx], source_etype=self.types.mem(arr),
+                          inbounds=True, name="elem")
+
+    def index_value(self, node: ast.expr, length: int) -> ir.Value:
+        """The index as i64; negative constants count from the end.
+
+        A runtime index is proven in range by the checker; the clamp restates the bound
+        in the register the access uses, which the verifier needs after spills.
+        """
+        c = self.fi.consts.get(node)
+        if c is not None:
+            return ir.Constant(I64, c + length if c < 0 else c)
+        t = self.fi.types[node]
+        v = convert(self.b, self.expr(node), t, IntType("u64", 64, False) if not t.signed
+                    else IntType("i64", 64, True))
+        inrange = self.b.icmp_unsigned("<", v, ir.Constant(I64, length))
+        return self.b.select(inrange, v, ir.Constant(I64, 0), name="idx")
+
+    def ctx_pointer(self) -> ir.Value:
+        return self.fn.args[0]
+
+    def load_place(self, ptr: ir.Value, t: Any) -> ir.Value:
+        """Load a scalar from memory into its register form (bool → i1)."""
+        if t is TIMER or isinstance(t, (StructType, ArrayType)):
+            return ptr
+        v = self.b.load(ptr, typ=self.types.mem(t))
+        if v.type == I8 and not isinstance(t, IntType):
+            return self.b.icmp_unsigned("!=", v, ir.Constant(I8, 0), name="bool")
+        return v

@@ -1,0 +1,49 @@
+"""LLVM IR text → optimised BPF ELF bytes, in process through llvmlite (no clang, no llc)."""
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+TRIPLE = "bpfel-unknown-none"
+# v3: 32-bit jumps and ALU32 (kernel 5.1+).  Signed division is lowered by hand, so v4
+# (kernel 6.6+) is not required.
+CPU = "v3"
+
+
+@functools.lru_cache(maxsize=None)
+def _llvm() -> Any:
+    import llvmlite.binding as llvm
+    llvm.initialize_all_targets()
+    llvm.initialize_all_asmprinters()
+    return llvm
+
+
+@functools.lru_cache(maxsize=None)
+def target_machine() -> Any:
+    llvm = _llvm()
+    target = llvm.Target.from_triple(TRIPLE)
+    return target.create_target_machine(cpu=CPU, opt=2, reloc="static", codemodel="small")
+
+
+def optimise(ir_text: str, level: int = 2) -> Any:
+    """Parse and verify ``ir_text``, then run LLVM's ``-O<level>`` pipeline on it."""
+    llvm = _llvm()
+    mod = llvm.parse_assembly(ir_text)
+    mod.triple = TRIPLE
+    mod.verify()
+    tm = target_machine()
+    pto = llvm.create_pipeline_tuning_options(speed_level=level)
+    pb = llvm.create_pass_builder(tm, pto)
+    pm = pb.getModulePassManager()
+    pm.run(mod, pb)
+    return mod
+
+
+def emit_object(ir_text: str, level: int = 2) -> bytes:
+    """Optimise and emit a BPF ELF object; ``.BTF``/``.BTF.ext`` come from the debug info."""
+    mod = optimise(ir_text, level)
+    return target_machine().emit_object(mod)
+
+
+def optimised_ir(ir_text: str, level: int = 2) -> str:
+    return str(optimise(ir_text, level))

@@ -1,0 +1,68 @@
+"""The compiler pipeline: source → check → (split) → LLVM IR → BPF ELF.
+
+Each stage can be stopped after (``stop_after="check" | "ir" | "obj"``), so each is
+testable alone.  An unexpected exception inside the compiler becomes an internal-compiler
+error that names the Python line being compiled: a bug report, never a traceback.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .api import CompiledModule
+from .errors import CompileError, Diagnostic
+from .frontend.source import Source, parse
+
+STAGES = ("check", "ir", "obj")
+
+
+def run_pipeline(text: str, filename: str, stop_after: str | None = None) -> Any:
+    if stop_after is not None and stop_after not in STAGES:
+        raise ValueError(f"stop_after must be one of {STAGES}")
+    src = Source(text, filename)
+    current: list[Any] = [None]         # the node being compiled, for internal errors
+    try:
+        return _run(src, stop_after, current)
+    except CompileError:
+        raise
+    except RecursionError:
+        raise CompileError([_at(src, current[0], "E003", "the program is nested too deeply")])
+    except Exception as e:      # a compiler bug: report it at the user's line, no traceback
+        raise CompileError([_at(src, current[0], "E999",
+                                f"internal compiler error ({type(e).__name__}: {e})")]) from e
+
+
+def _run(src: Source, stop_after: str | None, current: list[Any]) -> Any:
+    from .frontend.check import check_module
+    from .frontend.module import Collector
+    tree = parse(src)
+    col = Collector(src, tree)
+    info = col.collect()
+    src.raise_if_errors()
+    checked = check_module(col)
+    from .frontend.split import plan_splits
+    plan_splits(checked)
+    if stop_after == "check":
+        return checked
+    from .lower.module import lower_module
+    ir_text = lower_module(checked, current)
+    if stop_after == "ir":
+        return ir_text
+    from .lower.target import emit_object
+    elf = emit_object(ir_text)
+    if stop_after == "obj":
+        return elf
+    return CompiledModule(
+        elf=elf, filename=src.filename, source=src.text,
+        structs=dict(info.structs),
+        maps={n: m.type for n, m in info.maps.items()},
+        programs={n: f.section for n, f in info.programs.items() if f.section},
+        events={n: m.event for n, m in info.maps.items() if m.type.kind == "RingBuf"},
+        report=checked.report)
+
+
+def _at(src: Source, node: Any, code: str, message: str) -> Diagnostic:
+    lineno = getattr(node, "lineno", 1) or 1
+    col = getattr(node, "col_offset", 0) or 0
+    return Diagnostic(code, message, src.filename, lineno, col, getattr(node, "end_col_offset", None),
+                      ["this is a bug in ebpfpy, not in your program: please report it with this file"],
+                      src.line(lineno))
