@@ -16,6 +16,9 @@ from . import libbpf as L
 from .libbpf import ffi, lib
 
 
+_SLICE_MS = 100
+
+
 class RingBuf:
     """A ring buffer map: :meth:`poll` yields records as they arrive, decoded by ``event``.
 
@@ -70,13 +73,13 @@ class RingBuf:
             raise L.os_error(-rc, f"poll of ring buffer {self.name!r}")
         return out
 
-    def poll(self, timeout: float = 1.0,
+    def poll(self, timeout: float | None = 1.0,
              callback: Callable[[Any], Any] | None = None) -> Iterator[Any] | int:
         """Records that arrive within ``timeout`` seconds.
 
         Without ``callback`` this returns an iterator that yields each record as soon as it is
-        consumed and stops when the time is up.  With ``callback`` it calls ``callback(record)``
-        for each one and returns how many there were.
+        consumed and stops when the time is up (``timeout=None``: never).  With ``callback`` it
+        calls ``callback(record)`` for each one and returns how many there were.
         """
         if callback is None:
             return self._iter(timeout)
@@ -86,11 +89,14 @@ class RingBuf:
             n += 1
         return n
 
-    def _iter(self, timeout: float) -> Iterator[Any]:
+    def _iter(self, timeout: float | None) -> Iterator[Any]:
+        if timeout is None:
+            while True:                 # short slices keep Ctrl-C responsive
+                yield from self._step(_SLICE_MS)
         deadline = time.monotonic() + max(timeout, 0.0)
         while True:
             left = deadline - time.monotonic()
-            yield from self._step(max(int(left * 1000), 0))
+            yield from self._step(min(max(int(left * 1000), 0), _SLICE_MS))
             if left <= 0:
                 return
 
