@@ -24,7 +24,7 @@ REJECTED = textwrap.dedent('''
 
     @struct
     class Huge:
-        pad: u8[4096]
+        pad: u8[8192]
         x: u64
 
     @bpf_program("tracepoint/syscalls/sys_enter_getpid")
