@@ -41,6 +41,10 @@ HINTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"invalid access to packet|R\d+ offset is outside of the packet"),
      "packet access without a bounds check: read packet data through ctx.load(T, offset) "
      "and check the result for None"),
+    (re.compile(r"invalid bpf_context access"),
+     "the program reads outside its context: a ctx struct annotation must match the kernel's "
+     "record (tracefs events/CATEGORY/NAME/format), and ctx fields are read-only for most "
+     "program kinds"),
     (re.compile(r"R0 !read_ok|R0 leaks addr|At program exit the register R0"),
      "the program must return an integer on every path"),
     (re.compile(r"unknown func|program of this type cannot use helper"),
