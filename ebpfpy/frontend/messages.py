@@ -141,5 +141,6 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E224": ("{name!r}: a @bpf_program takes exactly one parameter, ctx", ["def {name}(ctx) -> int:"]),
     "E225": ("ctx can be annotated only with a @struct (syscall) or XdpContext/SkbContext, not {type}", ["e.g. def main(ctx: Args) -> int:"]),
     "E230": ("recursive call to {name!r} ({cycle})", ["BPF forbids recursion: rewrite it as a bounded loop"]),
+    "E250": ("{name!r} needs an estimated {cost} verifier steps; the budget is {budget}", ["the verifier walks straight-line code instruction by instruction: split the work into several programs chained with ProgArray.tail_call (each gets its own budget), or move repeated code into a loop"]),
     "E240": ("{name!r} needs {n} bytes of stack; BPF allows {limit}", ["move big locals into a map (e.g. a PerCpuArray used as scratch space). Largest:\n{listing}"]),
 }

@@ -1,12 +1,107 @@
-"""Choosing how each loop is emitted so the program passes the verifier (placeholder plan:
-every loop a bounded loop; the cost-driven splitter lives here)."""
+"""Choosing how each loop is emitted so that every program passes the verifier.
+
+A bounded loop costs the verifier ``trips × body``; a loop outlined into a ``bpf_loop``
+callback costs ``body`` once, whatever the trip count.  Inner loops are decided first, then
+a loop whose walked cost passes the threshold is outlined.  The threshold shrinks until each
+program's estimate fits the instruction budget; a program that still does not fit (straight-
+line code) is a compile error that explains the limit and the way out.
+"""
 from __future__ import annotations
 
-from .typed import CheckedModule
+import ast
+
+from .cost import CostModel
+from .typed import CheckedModule, FuncInfo
+
+BPF_LOOP_MAX = 1 << 23              # the kernel's cap on bpf_loop iterations
+DEFAULT_BUDGET = 1_000_000
+THRESHOLDS = (200_000, 50_000, 8_000, 1_000, 0)
 
 
-def plan_splits(checked: CheckedModule) -> None:
-    """Annotate ``checked`` with a strategy for each loop and fill ``checked.report``."""
+def plan_splits(checked: CheckedModule, budget: int = DEFAULT_BUDGET) -> None:
+    """Annotate every loop with a strategy, fill ``checked.report``; errors for misfits."""
+    for thr in THRESHOLDS:
+        limit = min(thr, budget // 4)
+        for fi in checked.funcs.values():
+            for s in _loops_inner_first(fi):
+                _decide(checked, fi, s, limit)
+        costs = _program_costs(checked)
+        if all(c <= budget for c in costs.values()):
+            break
     for fi in checked.funcs.values():
-        for loop in fi.loops.values():
-            loop.strategy = "loop"
+        _capture(fi)
+    checked.report = _report(checked, _program_costs(checked))
+    _over_budget(checked, budget)
+
+
+def _loops_inner_first(fi: FuncInfo) -> list[ast.For]:
+    out: list[ast.For] = []
+
+    def walk(stmts: list[ast.stmt]) -> None:
+        for s in stmts:
+            for child in (getattr(s, "body", []), getattr(s, "orelse", [])):
+                if isinstance(child, list):
+                    walk(child)
+            if isinstance(s, ast.For) and s in fi.loops:
+                out.append(s)
+    walk(fi.node.body)
+    return out
+
+
+def _decide(checked: CheckedModule, fi: FuncInfo, s: ast.For, limit: int) -> None:
+    info = fi.loops[s]
+    info.strategy = "loop"
+    model = CostModel(checked.funcs)
+    walked = model.loop(fi, s)
+    if info.trip_bound > 1 and (walked > limit or info.trip_bound > 100_000):
+        info.strategy = "bpf_loop"
+
+
+def _program_costs(checked: CheckedModule) -> dict[str, int]:
+    model = CostModel(checked.funcs)
+    return {name: model.function(fi) for name, fi in checked.funcs.items()}
+
+
+def _capture(fi: FuncInfo) -> None:
+    """Locals live across an outlined loop's boundary travel in the function's frame struct;
+    locals used only inside the body stay in the callback's own registers."""
+    params = {p.name for p in fi.params}
+    for s, info in fi.loops.items():
+        if info.strategy != "bpf_loop":
+            info.captured = []
+            continue
+        inside = {id(n) for n in ast.walk(s)}
+        used_in = {n.id for n in ast.walk(s) if isinstance(n, ast.Name)}
+        used_out = params | {n.id for n in ast.walk(fi.node)
+                             if isinstance(n, ast.Name) and id(n) not in inside}
+        info.captured = [loc for name, loc in fi.locals.items()
+                         if name in used_in and name in used_out]
+
+
+def _report(checked: CheckedModule, costs: dict[str, int]) -> list[dict]:
+    rows = []
+    for name in checked.order:
+        fi = checked.funcs[name]
+        splits = []
+        for s, info in fi.loops.items():
+            if info.strategy == "bpf_loop":
+                splits.append(f"line {s.lineno}: loop of {info.trip_bound} iterations -> "
+                              f"bpf_loop callback (body verified once)")
+        rows.append({"name": name, "section": fi.fdef.section or "(function)",
+                     "est_cost": costs.get(name, 0), "stack": fi.stack_bytes,
+                     "split": "; ".join(splits) or "-"})
+    return rows
+
+
+def _over_budget(checked: CheckedModule, budget: int) -> None:
+    src = checked.info.src
+    model = CostModel(checked.funcs)
+    for name, fi in checked.funcs.items():
+        if fi.fdef.section is None:
+            continue
+        cost = model.function(fi)
+        if cost > budget:
+            node = fi.node
+            src.error("E250", (node.lineno, node.col_offset, node.col_offset + 4 + len(node.name)),
+                      name=name, cost=cost, budget=budget)
+    src.raise_if_errors()

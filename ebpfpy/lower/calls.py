@@ -10,7 +10,7 @@ from ..frontend import helper_table as H
 from ..types import BOOL, ArrayType, IntType, RefType, StructType, i64, u64
 from . import ints
 from .ints import convert
-from .ltypes import I1, I8, I16, I32, I64, PTR
+from .ltypes import I1, I8, I16, I32, I64, PTR, gep
 
 CLOCK_MONOTONIC = 1
 XDP_DATA_OFF, SKB_DATA_OFF = 0, 76
@@ -54,8 +54,8 @@ class CallLowering:
         self.b.store(ir.Constant(self.types.mem(st), None), ptr)
         for kw in node.keywords:
             f = st.by_name[kw.arg]
-            fp = self.b.gep(ptr, [ir.Constant(I32, 0), ir.Constant(I32, self.types.field_index(st, f.name))],
-                            source_etype=self.types.mem(st), inbounds=True)
+            fp = gep(self.b, ptr, [ir.Constant(I32, 0), ir.Constant(I32, self.types.field_index(st, f.name))],
+                     self.types.mem(st))
             self.store_value(fp, f.type, kw.value)
         return ptr
 
@@ -144,13 +144,13 @@ class CallLowering:
         ctx = self.ctx_pointer()
 
         def field(o: int) -> ir.Value:
-            p = self.b.gep(ctx, [ir.Constant(I64, o)], source_etype=I8)
+            p = gep(self.b, ctx, [ir.Constant(I64, o)], I8, inbounds=False)
             v = self.b.load(p, typ=I32)
             return self.b.inttoptr(self.b.zext(v, I64), PTR)
         data = field(base_off)
         data_end = field(base_off + 4)
-        start = self.b.gep(data, [off], source_etype=I8, name="pkt")
-        end = self.b.gep(start, [ir.Constant(I64, t.size)], source_etype=I8, name="pktend")
+        start = gep(self.b, data, [off], I8, name="pkt", inbounds=False)
+        end = gep(self.b, start, [ir.Constant(I64, t.size)], I8, name="pktend", inbounds=False)
         fits = self.b.icmp_unsigned("<=", end, data_end, name="fits")
         return self.b.select(fits, start, ir.Constant(PTR, None), name="load")
 

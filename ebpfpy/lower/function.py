@@ -15,9 +15,14 @@ from .ltypes import I32, PTR
 from .loops import LoopLowering
 from .maps import MapLowering
 from .places import PlaceLowering
+from .outline import Frame, OutlineLowering
 
 
-class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, LoopLowering):
+PROGRAM_RET = IntType("i32", 32, True)
+
+
+class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, LoopLowering,
+                       OutlineLowering):
     """Emits one LLVM function from a checked Python function."""
 
     def __init__(self, ml: Any, fi: FuncInfo) -> None:
@@ -28,19 +33,30 @@ class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, L
         self.sp = ml.subprograms[fi.name]
         self.slots: dict[Local, ir.Value] = {}      # local -> alloca (value or pointer)
         self.site_slots: dict[ast.AST, ir.Value] = {}
-        self.loop_targets: list[tuple[ir.Block, ir.Block]] = []   # (continue, break)
+        # (continue, break) blocks; None marks the body of an outlined loop
+        self.loop_targets: list[tuple[ir.Block, ir.Block] | None] = []
         self.entry = self.fn.append_basic_block("entry")
         self.alloca_builder = ir.IRBuilder(self.entry)
         body = self.fn.append_basic_block("body")
         self.b = ir.IRBuilder(body)
+        self.frame: Frame | None = Frame.build(self.types, fi)
+        self.frame_ptr: ir.Value | None = None
+        if self.frame is not None:
+            self.frame_ptr = self.alloca(self.frame.type, "frame")
+            self.alloca_builder.store(ir.Constant(self.frame.type, None), self.frame_ptr)
 
     # ------------------------------------------------------------------ frame
     def alloca(self, lt: ir.Type, name: str) -> ir.Value:
         """A stack slot in the entry block (so LLVM's mem2reg/SROA can promote it)."""
-        return self.alloca_builder.alloca(lt, name=name)
+        slot = self.alloca_builder.alloca(lt, name=name)
+        slot.type = PTR         # opaque, like every other pointer here
+        return slot
 
     def slot(self, loc: Local) -> ir.Value:
         s = self.slots.get(loc)
+        if s is None and self.frame is not None and loc in self.frame.index:
+            s = self.frame.field(self.alloca_builder, self.frame_ptr, loc)
+            self.slots[loc] = s
         if s is None:
             lt = self.types.mem(loc.type) if loc.mode == "value" else PTR
             s = self.alloca(lt, loc.name)
@@ -112,24 +128,37 @@ class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, L
             self.expr(node.value)
 
     def s_Return(self, node: ast.Return) -> None:
-        rt = self.fn.function_type.return_type
-        if node.value is None:
-            self._default_return()
-            return
-        v = self.expr(node.value)
-        src = self.fi.types[node.value]
+        self.emit_return(self.return_value(node.value))
+
+    def return_value(self, value: ast.expr | None) -> ir.Value | None:
+        """The returned value in the function's LLVM return type (programs: i32)."""
+        if value is None:
+            return None
+        v = self.expr(value)
+        src = self.fi.types[value]
         if self.fi.fdef.section is not None:
-            dst = IntType("i32", 32, True)
-            self.b.ret(convert(self.b, v, src, dst) if src is not BOOL else self.b.zext(v, I32))
+            return self.b.zext(v, I32) if src is BOOL else convert(self.b, v, src, PROGRAM_RET)
+        return convert(self.b, v, src, self.fi.ret)
+
+    def emit_return(self, v: ir.Value | None) -> None:
+        if v is None:
+            self._default_return()
         else:
-            self.b.ret(convert(self.b, v, src, self.fi.ret))
-        _ = rt
+            self.b.ret(v)
 
     def s_Break(self, node: ast.Break) -> None:
-        self.b.branch(self.loop_targets[-1][1])
+        target = self.loop_targets[-1]
+        if target is None:      # the outlined loop itself: stop bpf_loop
+            self.b.ret(ir.Constant(ir.IntType(64), 1))
+        else:
+            self.b.branch(target[1])
 
     def s_Continue(self, node: ast.Continue) -> None:
-        self.b.branch(self.loop_targets[-1][0])
+        target = self.loop_targets[-1]
+        if target is None:
+            self.b.ret(ir.Constant(ir.IntType(64), 0))
+        else:
+            self.b.branch(target[0])
 
     def s_If(self, node: ast.If) -> None:
         c = self.truth(node.test)
@@ -202,7 +231,10 @@ class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, L
             self.map_delete(t)
 
     def s_For(self, node: ast.For) -> None:
-        self.lower_for(node)
+        if self.fi.loops[node].strategy == "bpf_loop":
+            self.outline_loop(node)
+        else:
+            self.lower_for(node)
 
 
 _ = (const, PTR)

@@ -56,3 +56,11 @@ class TypeMap:
 
     def field_index(self, t: StructType, name: str) -> int:
         return [f.name for f in t.fields].index(name)
+
+
+def gep(b: ir.IRBuilder, ptr: ir.Value, indices: list[ir.Value], etype: ir.Type,
+        name: str = "", inbounds: bool = True) -> ir.Value:
+    """A GEP whose result is an opaque ``ptr`` (llvmlite would type it as ``etype*``)."""
+    g = b.gep(ptr, indices, source_etype=etype, inbounds=inbounds, name=name)
+    g.type = PTR
+    return g

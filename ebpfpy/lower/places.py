@@ -8,7 +8,7 @@ import llvmlite.ir as ir
 
 from ..types import ArrayType, IntType, RefType, StructType, TIMER
 from .ints import convert
-from .ltypes import I8, I32, I64, PTR
+from .ltypes import I8, I32, I64, PTR, gep
 
 
 class PlaceLowering:
@@ -36,15 +36,15 @@ class PlaceLowering:
         if kind == "ctx":
             _name, _t, off = what
             base = self.ctx_pointer()
-            return self.b.gep(base, [ir.Constant(I64, off)], source_etype=I8, name="ctxfield")
+            return gep(self.b, base, [ir.Constant(I64, off)], I8, name="ctxfield", inbounds=False)
         base = self.expr(node.value)          # aggregates evaluate to their address
         if kind == "value":
             return base
         target = self.fi.types[node.value]
         st: StructType = target.target if isinstance(target, RefType) else target
         idx = self.types.field_index(st, what.name)
-        return self.b.gep(base, [ir.Constant(I32, 0), ir.Constant(I32, idx)],
-                          source_etype=self.types.mem(st), inbounds=True, name=what.name)
+        return gep(self.b, base, [ir.Constant(I32, 0), ir.Constant(I32, idx)],
+                   self.types.mem(st), name=what.name)
 
     def p_Subscript(self, node: ast.Subscript) -> ir.Value:
         bt = self.fi.types.get(node.value)
@@ -54,8 +54,7 @@ class PlaceLowering:
             base = self.expr(node.value)
         arr: ArrayType = bt.target if isinstance(bt, RefType) else bt
         idx = self.index_value(node.slice, arr.length)
-        return self.b.gep(base, [ir.Constant(I64, 0), idx], source_etype=self.types.mem(arr),
-                          inbounds=True, name="elem")
+        return gep(self.b, base, [ir.Constant(I64, 0), idx], self.types.mem(arr), name="elem")
 
     def index_value(self, node: ast.expr, length: int) -> ir.Value:
         """The index as i64; negative constants count from the end.
