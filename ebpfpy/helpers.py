@@ -92,3 +92,23 @@ def loop(n: int, fn: Callable[[int, Any], int], ref: Any) -> int:
         if fn(i, ref) == 1:
             break
     return calls
+
+
+def ntohs(x: int) -> int:
+    """Network (big-endian) to host order for a ``u16``: a byte swap on little-endian hosts."""
+    return int.from_bytes((x & 0xFFFF).to_bytes(2, "big"), "little")
+
+
+def htons(x: int) -> int:
+    """Host to network (big-endian) order for a ``u16``."""
+    return ntohs(x)
+
+
+def ntohl(x: int) -> int:
+    """Network (big-endian) to host order for a ``u32``: a byte swap on little-endian hosts."""
+    return int.from_bytes((x & 0xFFFFFFFF).to_bytes(4, "big"), "little")
+
+
+def htonl(x: int) -> int:
+    """Host to network (big-endian) order for a ``u32``."""
+    return ntohl(x)
