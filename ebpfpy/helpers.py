@@ -6,6 +6,7 @@ exercised by ``ebpfpy.testing``; the compiler turns each call into the kernel he
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from typing import Any, Callable
@@ -96,7 +97,7 @@ def loop(n: int, fn: Callable[[int, Any], int], ref: Any) -> int:
 
 def ntohs(x: int) -> int:
     """Network (big-endian) to host order for a ``u16``: a byte swap on little-endian hosts."""
-    return int.from_bytes((x & 0xFFFF).to_bytes(2, "big"), "little")
+    return int.from_bytes((x & 0xFFFF).to_bytes(2, "big"), sys.byteorder)
 
 
 def htons(x: int) -> int:
@@ -106,7 +107,7 @@ def htons(x: int) -> int:
 
 def ntohl(x: int) -> int:
     """Network (big-endian) to host order for a ``u32``: a byte swap on little-endian hosts."""
-    return int.from_bytes((x & 0xFFFFFFFF).to_bytes(4, "big"), "little")
+    return int.from_bytes((x & 0xFFFFFFFF).to_bytes(4, "big"), sys.byteorder)
 
 
 def htonl(x: int) -> int:
