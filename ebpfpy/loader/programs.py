@@ -85,7 +85,7 @@ class Program:
             opts.data_out, opts.data_size_out = dout, len(data_in) + _XDP_HEADROOM
         rc = lib.bpf_prog_test_run_opts(self.fd, opts)
         if rc < 0:
-            raise _test_run_error(-rc, self)
+            raise _test_run_error(-rc, self, data_in)
         return TestRunResult(
             retval=opts.retval & 0xFFFFFFFF,
             ctx=_ctx_out(opts, cout, len(ctx_in), syscall) if ctx_in is not None else None,
@@ -247,11 +247,18 @@ def _as_bytes(v: Any, what: str) -> bytes | None:
     raise TypeError(f"test_run {what} must be bytes or a @struct instance, not {type(v).__name__}")
 
 
-def _test_run_error(err: int, prog: Program) -> OSError:
+_ETH_HLEN = 14
+
+
+def _test_run_error(err: int, prog: Program, data: bytes | None = None) -> OSError:
     if err in (errno.EPERM, errno.EACCES):
         return PermissionError(err, f"test_run of {prog.name!r}: {os.strerror(err)} "
                                     "(BPF_PROG_TEST_RUN needs CAP_SYS_ADMIN or CAP_BPF)")
     if err in (errno.ENOTSUP, 524):      # 524 is the kernel's internal ENOTSUPP
         return OSError(err, f"the kernel cannot test_run {prog.section!r} programs "
                             f"({prog.name!r})")
+    if err == errno.EINVAL and data is not None and len(data) < _ETH_HLEN:
+        # bpf_test_init() refuses packets shorter than an Ethernet header.
+        return OSError(err, f"test_run of {prog.name!r}: {os.strerror(err)}: the kernel needs "
+                            f"at least {_ETH_HLEN} bytes of packet data, got {len(data)}")
     return OSError(err, f"test_run of {prog.name!r}: {os.strerror(err)}")
