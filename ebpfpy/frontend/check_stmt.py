@@ -44,7 +44,10 @@ class StmtChecker:
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return      # docstring
         if not isinstance(node.value, ast.Call):
-            self.src.error("E201", node)
+            if getattr(self, "e_" + type(node.value).__name__, None) is None:
+                self.expr(node.value)       # yield, await, ...: name the unsupported construct
+            else:
+                self.src.error("E201", node)
             return
         self.expr(node.value)
 
