@@ -95,7 +95,8 @@ class ConstFolder:
             return a ** b
         if op in (ast.LShift, ast.RShift):
             if b < 0 or (op is ast.LShift and b > LIMIT_BITS):
-                raise _NotConst("E043", node, count=b)
+                raise _NotConst("E043", node.right, count=b, bits=LIMIT_BITS,
+                                type="a constant expression")
             return a << b if op is ast.LShift else a >> b
         raise _NotConst("E040", node)
 
