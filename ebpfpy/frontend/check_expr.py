@@ -308,7 +308,8 @@ class ExprChecker:
             return Sym("func", info.all_funcs[name])
         if name in info.structs:
             return Sym("struct", info.structs[name])
-        if name in info.ignored:
+        if name in info.ignored and not (isinstance(info.ignored[name], ast.ImportFrom)
+                                         and self.info.names.dsl(node) is not None):
             self.src.error("E060", node, name=name, line=info.ignored[name].lineno)
             return None
         if name in ("print", "open", "input", "len", "min", "max", "abs", "range", "int", "bool"):
