@@ -66,7 +66,10 @@ class ExprChecker:
             self.fi.types[node] = BOOL
             return
         t = self.expr(node)
-        if not (is_int(t) or t is BOOL or t is ERR or isinstance(t, RefType)):
+        if isinstance(t, RefType) and not t.nullable:
+            # a struct or array object is always true in Python: almost surely a mistake
+            self.src.error("E110", node, type=t.target)
+        elif not (is_int(t) or t is BOOL or t is ERR or isinstance(t, RefType)):
             self.src.error("E110", node, type=t)
 
     def _nullable_name(self, node: ast.Name) -> bool:

@@ -64,19 +64,17 @@ class MapLowering:
                     else:
                         self.b.store(ir.Constant(self.types.mem(vt), None), slot)
             return slot
-        lt = self.types.mem(vt)
+        # The default is evaluated before the branch, as Python evaluates arguments before
+        # the call; the phi's second edge then comes from the block that holds it.
+        dv = convert(self.b, self.expr(default), self.fi.types[default], vt) \
+            if default is not None else ir.Constant(self.types.reg(vt), 0)
         before = self.b.block
         with self.b.if_then(found):
             v = self.load_place(p, vt)
             then_end = self.b.block
-        if default is not None:
-            dv = convert(self.b, self.expr(default), self.fi.types[default], vt)
-        else:
-            dv = ir.Constant(v.type, 0)
         phi = self.b.phi(v.type, name="get")
         phi.add_incoming(v, then_end)
-        phi.add_incoming(dv if default is None else dv, before if default is None else self.b.block)
-        _ = lt
+        phi.add_incoming(dv, before)
         return phi
 
     def map_contains(self, mapnode: ast.expr, keynode: ast.expr) -> ir.Value:
