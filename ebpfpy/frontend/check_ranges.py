@@ -60,10 +60,9 @@ class RangeChecker:
         a, b = self.value_range(node.left), self.value_range(node.right)
         op = node.op
         if isinstance(op, ast.BitAnd):
-            for r in (a, b):
-                if r and r[0] >= 0:
-                    return 0, r[1]
-            return None
+            # x & m never exceeds a non-negative operand: the tighter of the two bounds
+            his = [r[1] for r in (a, b) if r and r[0] >= 0]
+            return (0, min(his)) if his else None
         if isinstance(op, ast.Mod) and b and b[0] > 0:
             return 0, b[1] - 1
         if a is None or b is None:
