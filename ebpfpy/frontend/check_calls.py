@@ -45,6 +45,12 @@ class CallChecker:
                 return self._struct_new(node, self.info.structs[name])
             if name in self.info.all_funcs:
                 return self._call_func(node, name)
+            if name in self.info.consts or name in self.info.globals:
+                self.src.error("E140", func, name=name)     # e.g. `min = 3` at module level
+                return ERR
+            if name in self.info.ignored:
+                self.resolve(func)          # E060: a userspace name, even one hiding a builtin
+                return ERR
             if name in ("min", "max", "abs", "len"):
                 return getattr(self, "_b_" + name)(node, expect)
             if name == "range":
