@@ -260,3 +260,30 @@ def test_garbage_collection_closes(elf: bytes) -> None:
     del o
     gc.collect()
     assert wait_gone(lambda: _bpftool_ids("prog"), progs) == set()
+
+
+def test_hash_map_matches_a_dict_model(obj: BpfObject) -> None:
+    """Random inserts, replaces and deletes: the map and a dict stay equal."""
+    from hypothesis import given, settings, strategies as st
+    Point = obj.structs.Point
+    points = obj.maps.points
+    ops = st.lists(st.tuples(st.booleans(), st.integers(0, 20), st.integers(0, 2**32 - 1)),
+                   max_size=40)
+
+    @settings(max_examples=40, deadline=None)
+    @given(ops)
+    def check(seq: list[tuple[bool, int, int]]) -> None:
+        points.clear()
+        model: dict[int, object] = {}
+        for put, k, x in seq:
+            if put:
+                points[k] = model[k] = Point(x=x, y=k)
+            elif k in model:
+                del points[k]
+                del model[k]
+            else:
+                with pytest.raises(KeyError):
+                    del points[k]
+        assert dict(points.items()) == model and len(points) == len(model)
+
+    check()
