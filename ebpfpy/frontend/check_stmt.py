@@ -188,7 +188,8 @@ class StmtChecker:
             self.flow.nonnull.add(name)
         if loc.mode == "value" and isinstance(loc.type, IntType):
             r = self.value_range(value)
-            if r is not None and loc.type.fits(r[0]) and loc.type.fits(r[1]):
+            if r is not None and loc.type.fits(r[0]) and loc.type.fits(r[1]) and \
+                    r != (loc.type.min, loc.type.max):      # the type's own range is no fact
                 self.flow.ranges[name] = r
 
     def _new_local(self, name: str, value: ast.expr, node: ast.stmt) -> Local | None:
