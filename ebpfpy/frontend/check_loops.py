@@ -113,6 +113,9 @@ def _bounds(c: Any, exprs: list[ast.expr]) -> tuple[IntType, list[tuple[int, int
             ranges.append((v, v))
             continue
         r = c._range_of(e)
+        t = c.fi.types.get(e)
+        if r is None and isinstance(t, IntType) and t.bits <= 16:
+            r = (t.min, t.max)          # a u8 / u16 bound is small by its type
         if r is None:
             c.src.error("E094", e, expr=ast.unparse(e))
             return None
