@@ -90,8 +90,35 @@ class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, L
                                           if not isinstance(p.type, BoolType) else
                                           self.alloca_builder.zext(arg, s.type.pointee if hasattr(s.type, "pointee") else ir.IntType(8))
                                           if arg.type.width == 1 else arg, s)
+            elif p is self.fi.params[0] and self.fi.ctx_kind:
+                self.ctx_value = self._static_offset_ctx(arg)
+                self.alloca_builder.store(self.ctx_value, s)
             else:
                 self.alloca_builder.store(arg, s)
+
+    # The verifier accepts a ctx access only at a constant offset in the instruction itself
+    # ("dereference of modified ctx ptr").  Without a marker LLVM turns ``ctx.a if c else
+    # ctx.b`` into one load from ``ctx + select(c, off_a, off_b)``; the BPF backend's
+    # llvm.preserve.static.offset (clang's preserve_static_offset) keeps every offset static.
+    # Field accesses must use the marker directly, not reload it from the slot, for the
+    # pass (which runs first in the pipeline) to see them.
+    ctx_value: ir.Value | None = None
+
+    def _static_offset_ctx(self, arg: ir.Value) -> ir.Value:
+        fnty = ir.FunctionType(PTR, [PTR])
+        mod = self.fn.module
+        marker = mod.globals.get("llvm.preserve.static.offset") or \
+            ir.Function(mod, fnty, "llvm.preserve.static.offset")
+        return self.alloca_builder.call(marker, [arg], name="ctx.static")
+
+    def x_Name(self, node: ast.Name) -> ir.Value:
+        sym = self.fi.names[node]
+        if self.ctx_value is not None and sym.kind != "global" and sym.target is self.fi.params[0]:
+            return self.ctx_value
+        return super().x_Name(node)
+
+    def ctx_pointer(self) -> ir.Value:
+        return self.ctx_value if self.ctx_value is not None else super().ctx_pointer()
 
     def _default_return(self) -> None:
         rt = self.fn.function_type.return_type
