@@ -34,20 +34,20 @@ def _read_source(path: Any, source: str | None, filename: str | None) -> tuple[s
 
 
 def compile_module(path: Any = None, *, source: str | None = None, filename: str | None = None,
-                   stop_after: str | None = None) -> Any:
+                   stop_after: str | None = None, insn_budget: int | None = None) -> Any:
     """Run the pipeline; return ELF bytes, or the stage named by ``stop_after``."""
     from .pipeline import run_pipeline
     text, fname = _read_source(path, source, filename)
-    result = run_pipeline(text, fname, stop_after=stop_after)
+    result = run_pipeline(text, fname, stop_after=stop_after, insn_budget=insn_budget)
     return result.elf if isinstance(result, CompiledModule) else result
 
 
-def compile_full(path: Any = None, *, source: str | None = None,
-                 filename: str | None = None) -> CompiledModule:
+def compile_full(path: Any = None, *, source: str | None = None, filename: str | None = None,
+                 insn_budget: int | None = None) -> CompiledModule:
     """Compile and keep the metadata (struct types, maps, programs) for the loader."""
     from .pipeline import run_pipeline
     text, fname = _read_source(path, source, filename)
-    return run_pipeline(text, fname)
+    return run_pipeline(text, fname, insn_budget=insn_budget)
 
 
 def load_object(target: Any, **kw: Any) -> Any:
@@ -62,5 +62,5 @@ def load_object(target: Any, **kw: Any) -> Any:
             if isinstance(val, type) and isinstance(st, StructType):
                 user_classes[name] = val
         target = target.__file__
-    mod = compile_full(target)
+    mod = compile_full(target, insn_budget=kw.pop("insn_budget", None))
     return BpfObject(mod.elf, compiled=mod, user_classes=user_classes, **kw)

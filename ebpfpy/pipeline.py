@@ -15,13 +15,14 @@ from .frontend.source import Source, parse
 STAGES = ("check", "ir", "obj")
 
 
-def run_pipeline(text: str, filename: str, stop_after: str | None = None) -> Any:
+def run_pipeline(text: str, filename: str, stop_after: str | None = None,
+                 insn_budget: int | None = None) -> Any:
     if stop_after is not None and stop_after not in STAGES:
         raise ValueError(f"stop_after must be one of {STAGES}")
     src = Source(text, filename)
     current: list[Any] = [None]         # the node being compiled, for internal errors
     try:
-        return _run(src, stop_after, current)
+        return _run(src, stop_after, current, insn_budget)
     except CompileError:
         raise
     except RecursionError:
@@ -31,7 +32,7 @@ def run_pipeline(text: str, filename: str, stop_after: str | None = None) -> Any
                                 f"internal compiler error ({type(e).__name__}: {e})")]) from e
 
 
-def _run(src: Source, stop_after: str | None, current: list[Any]) -> Any:
+def _run(src: Source, stop_after: str | None, current: list[Any], insn_budget: int | None) -> Any:
     from .frontend.check import check_module
     from .frontend.module import Collector
     tree = parse(src)
@@ -39,8 +40,8 @@ def _run(src: Source, stop_after: str | None, current: list[Any]) -> Any:
     info = col.collect()
     src.raise_if_errors()
     checked = check_module(col)
-    from .frontend.split import plan_splits
-    plan_splits(checked)
+    from .frontend.split import DEFAULT_BUDGET, plan_splits
+    plan_splits(checked, insn_budget or DEFAULT_BUDGET)
     if stop_after == "check":
         return checked
     from .lower.module import lower_module

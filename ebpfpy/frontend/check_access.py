@@ -39,7 +39,7 @@ class AccessChecker:
                 return ERR
             self.fi.attrs[node] = ("field", fld)
             return fld.type
-        if isinstance(bt, RefType) and isinstance(target, IntType) and node.attr == "value":
+        if isinstance(bt, RefType) and isinstance(target, (IntType, ArrayType)) and node.attr == "value":
             self.fi.attrs[node] = ("value", None)
             return target
         self.src.error("E132", node, type=target, name=node.attr)

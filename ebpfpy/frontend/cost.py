@@ -14,7 +14,7 @@ from ..types import IntType, MapType
 from .typed import FuncInfo
 
 LOOP_OVERHEAD = 3          # compare, branch, increment per walked iteration
-BPF_LOOP_CALL = 12         # set-up of bpf_loop, its return and the callback's prologue
+BPF_LOOP_CALL = 30         # bpf_loop set-up, its return, the callback verified once (measured)
 CALL_OVERHEAD = 4
 MAP_OP = 6                 # key spill, map pointer (ld_imm64), call, null check
 
@@ -72,10 +72,8 @@ class CostModel:
         return self.expr(fi, t)
 
     def expr(self, fi: FuncInfo, e: Any) -> int:
-        if not isinstance(e, ast.AST) or e in fi.consts:
-            return 0 if not isinstance(e, ast.AST) else 1
-        if isinstance(e, ast.Name):
-            return 1
+        if not isinstance(e, ast.AST) or e in fi.consts or isinstance(e, ast.Name):
+            return 0            # constants are immediates; locals live in registers
         if isinstance(e, ast.BinOp):
             t = fi.types.get(e)
             base = 1
@@ -93,13 +91,12 @@ class CostModel:
         if isinstance(e, ast.IfExp):
             return 3 + self.expr(fi, e.test) + self.expr(fi, e.body) + self.expr(fi, e.orelse)
         if isinstance(e, ast.Attribute):
-            return 1 + (self.expr(fi, e.value) if not isinstance(e.value, ast.Name) else 0)
+            return 1 + self.expr(fi, e.value)
         if isinstance(e, ast.Subscript):
             if isinstance(fi.types.get(e.value), MapType):
                 return 2 * MAP_OP + self.expr(fi, e.slice)
-            idx = 0 if e.slice in fi.consts else 3
-            return 1 + idx + self.expr(fi, e.slice) + (self.expr(fi, e.value)
-                                                       if not isinstance(e.value, ast.Name) else 0)
+            idx = 0 if e.slice in fi.consts else 2
+            return 1 + idx + self.expr(fi, e.slice) + self.expr(fi, e.value)
         if isinstance(e, ast.Call):
             return self.call(fi, e)
         return 1

@@ -9,6 +9,7 @@ import llvmlite.ir as ir
 from ..frontend import helper_table as H
 from ..types import BOOL, ArrayType, IntType, RefType, StructType, i64, u64
 from . import ints
+from .branchless import compare01
 from .ints import convert
 from .ltypes import I1, I8, I16, I32, I64, PTR, gep
 
@@ -43,6 +44,10 @@ class CallLowering:
     # ------------------------------------------------------------------ casts, constructors
     def c_cast(self, node: ast.Call, call: Any) -> ir.Value:
         arg = node.args[0]
+        if self.fi.types[arg] is BOOL:
+            v01 = compare01(self, arg)
+            if v01 is not None:
+                return convert(self.b, v01, i64, call.type)
         return convert(self.b, self.expr(arg), self.fi.types[arg], call.type)
 
     def c_bool(self, node: ast.Call, call: Any) -> ir.Value:

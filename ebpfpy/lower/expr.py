@@ -8,6 +8,7 @@ import llvmlite.ir as ir
 
 from ..types import BOOL, ArrayType, BoolType, IntType, MapType, RefType, StructType, common_int
 from . import ints
+from .branchless import cheap, compare01
 from .ints import const, convert
 from .ltypes import I1, PTR
 
@@ -180,6 +181,14 @@ class ExprLowering:
 
     def x_IfExp(self, node: ast.IfExp) -> ir.Value:
         t = self.fi.types[node]
+        if isinstance(t, IntType) and cheap(node.body, self.fi) and cheap(node.orelse, self.fi):
+            c01 = compare01(self, node.test)
+            if c01 is not None:
+                # y ^ ((x ^ y) & -c): a select without a jump
+                x = convert(self.b, self.expr(node.body), self.fi.types[node.body], t)
+                y = convert(self.b, self.expr(node.orelse), self.fi.types[node.orelse], t)
+                mask = self.b.neg(convert(self.b, c01, IntType("i64", 64, True), t))
+                return self.b.xor(y, self.b.and_(self.b.xor(x, y), mask), name="select")
         c = self.truth(node.test)
         then = self.fn.append_basic_block("ifexp.then")
         other = self.fn.append_basic_block("ifexp.else")

@@ -68,8 +68,11 @@ class PlaceLowering:
         t = self.fi.types[node]
         v = convert(self.b, self.expr(node), t, IntType("u64", 64, False) if not t.signed
                     else IntType("i64", 64, True))
-        inrange = self.b.icmp_unsigned("<", v, ir.Constant(I64, length))
-        return self.b.select(inrange, v, ir.Constant(I64, 0), name="idx")
+        if length & (length - 1) == 0:
+            # a mask is what the verifier tracks best (no copy-before-compare)
+            return self.b.and_(v, ir.Constant(I64, length - 1), name="idx")
+        outside = self.b.icmp_unsigned(">=", v, ir.Constant(I64, length))
+        return self.b.select(outside, ir.Constant(I64, 0), v, name="idx")
 
     def ctx_pointer(self) -> ir.Value:
         return self.fn.args[0]
