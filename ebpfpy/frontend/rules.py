@@ -36,13 +36,30 @@ def frame_bytes(fi: FuncInfo) -> int:
 def check_stack(col: Any, fi: FuncInfo, funcs: dict[str, FuncInfo]) -> None:
     """Over 512 bytes in one frame, or along the deepest call chain: an error at the def."""
     own = frame_bytes(fi)
-    deepest = max((funcs[c].stack_bytes for c in fi.callees if c in funcs), default=0)
+    deepest, callee = max(((funcs[c].stack_bytes, c) for c in fi.callees if c in funcs),
+                          default=(0, ""))
     fi.stack_bytes = own + deepest
-    if own > STACK_LIMIT or (fi.fdef.section is not None and fi.stack_bytes > STACK_LIMIT):
+    # a chain over budget because a callee's own frame is: reported once, at that callee
+    chain = fi.fdef.section is not None and fi.stack_bytes > STACK_LIMIT and \
+        not _callee_over(fi, funcs, set())
+    if own > STACK_LIMIT or chain:
         big = sorted(stack_objects(fi), key=lambda o: -o[1])[:4]
-        listing = "\n".join(f"line {n.lineno}: {d} ({size} bytes)" for d, size, n in big)
+        lines = [f"line {n.lineno}: {d} ({size} bytes)" for d, size, n in big]
+        site = next((n for n, c in fi.calls.items() if c.kind == "func" and c.name == callee), None)
+        if own <= STACK_LIMIT and site is not None:
+            lines.insert(0, f"line {site.lineno}: call to {callee!r} ({deepest} bytes down its calls)")
+        listing = "\n".join(lines)
         col.src.error("E240", _def_span(fi.node), name=fi.name, n=own if own > STACK_LIMIT else fi.stack_bytes,
                       limit=STACK_LIMIT, listing=listing or "many scalar locals")
+
+
+def _callee_over(fi: FuncInfo, funcs: dict[str, FuncInfo], seen: set[str]) -> bool:
+    for c in fi.callees:
+        if c in funcs and c not in seen:
+            seen.add(c)
+            if frame_bytes(funcs[c]) > STACK_LIMIT or _callee_over(funcs[c], funcs, seen):
+                return True
+    return False
 
 
 def _def_span(node: ast.FunctionDef) -> tuple[int, int, int | None]:
