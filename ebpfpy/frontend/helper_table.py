@@ -47,7 +47,7 @@ class Helper:
         args = node.args
         if node.keywords or not args or not (isinstance(args[0], ast.Constant) and
                                              isinstance(args[0].value, str)):
-            c.src.error("E153", node)
+            c.src.error("E153", args[0] if args else node)
             return ERR
         if len(args) > 4:
             c.src.error("E154", args[4], n=len(args) - 1)
