@@ -99,7 +99,8 @@ class BpfObject:
                 self.messages = L.messages_since(mark)
                 return
             failed = self._failed_program(logs)
-            full = failed is not None and len(failed[1]) >= size - 256
+            # ENOSPC: the kernel's log was cut; the rotating log may keep only its last line
+            full = failed is not None and (len(failed[1]) >= size - 256 or -rc == errno.ENOSPC)
             if full and size < _LOG_SIZE_RETRY:
                 lib.bpf_object__close(self._res.obj)
                 self._res.obj = ffi.NULL
