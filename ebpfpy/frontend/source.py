@@ -86,8 +86,10 @@ def decode_source(raw: bytes, filename: str) -> str:
 def parse(src: Source) -> ast.Module:
     """Parse with ``ast`` (never executing anything); syntax errors become CompileError."""
     if "\0" in src.text:
-        lineno = src.text.count("\n", 0, src.text.index("\0")) + 1
-        src.fail("E001", (lineno, 0, None), detail="the file contains a NUL byte")
+        at = src.text.index("\0")
+        lineno = src.text.count("\n", 0, at) + 1
+        col = at - (src.text.rfind("\n", 0, at) + 1)
+        src.fail("E001", (lineno, col, None), detail="the file contains a NUL byte")
     try:
         return ast.parse(src.text, filename=src.filename, type_comments=False)
     except SyntaxError as e:
