@@ -89,7 +89,7 @@ def parse(src: Source) -> ast.Module:
         at = src.text.index("\0")
         lineno = src.text.count("\n", 0, at) + 1
         col = at - (src.text.rfind("\n", 0, at) + 1)
-        src.fail("E001", (lineno, col, None), detail="the file contains a NUL byte")
+        src.fail("E004", (lineno, col, None))
     try:
         return ast.parse(src.text, filename=src.filename, type_comments=False)
     except SyntaxError as e:
