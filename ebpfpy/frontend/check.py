@@ -104,7 +104,8 @@ def _timer_cb_signature(col: Collector, f: FuncDef, map_name: str | None) -> Sig
             if t is not None and t != want:
                 col.src.error("E174", arg, name=arg.arg, type=t, want=want)
                 return None
-    return ([(args[0].arg, u64, False), (args[1].arg, key_t, True), (args[2].arg, val_t, True)], i64)
+    # the kernel passes (map *, key *, value *): all three arrive as pointers
+    return ([(args[0].arg, u64, True), (args[1].arg, key_t, True), (args[2].arg, val_t, True)], i64)
 
 
 def _program_info(col: Collector, f: FuncDef) -> FuncInfo | None:

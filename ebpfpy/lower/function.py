@@ -11,7 +11,7 @@ from ..types import BOOL, ArrayType, BoolType, IntType, StructType
 from .calls import CallLowering
 from .expr import ExprLowering
 from .ints import const, convert
-from .ltypes import I32, PTR
+from .ltypes import I1, I32, PTR
 from .loops import LoopLowering
 from .maps import MapLowering
 from .places import PlaceLowering
@@ -84,17 +84,12 @@ class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, L
     def _bind_params(self) -> None:
         self.mark(self.fi.node)
         for arg, p in zip(self.fn.args, self.fi.params):
-            s = self.slot(p)
-            if p.mode == "value":
-                self.alloca_builder.store(convert(self.alloca_builder, arg, p.type, p.type)
-                                          if not isinstance(p.type, BoolType) else
-                                          self.alloca_builder.zext(arg, s.type.pointee if hasattr(s.type, "pointee") else ir.IntType(8))
-                                          if arg.type.width == 1 else arg, s)
-            elif p is self.fi.params[0] and self.fi.ctx_kind:
-                self.ctx_value = self._static_offset_ctx(arg)
-                self.alloca_builder.store(self.ctx_value, s)
-            else:
-                self.alloca_builder.store(arg, s)
+            v = arg
+            if p.mode == "value" and arg.type == I1:
+                v = self.alloca_builder.zext(arg, ir.IntType(8))     # bools are bytes in memory
+            elif p.mode != "value" and p is self.fi.params[0] and self.fi.ctx_kind:
+                v = self.ctx_value = self._static_offset_ctx(arg)
+            self.alloca_builder.store(v, self.slot(p))
 
     # The verifier accepts a ctx access only at a constant offset in the instruction itself
     # ("dereference of modified ctx ptr").  Without a marker LLVM turns ``ctx.a if c else
