@@ -64,15 +64,17 @@ class Source:
 def decode_source(raw: bytes, filename: str) -> str:
     """Decode as Python does (PEP 263 coding line, BOM, UTF-8), or a CompileError."""
     enc = "utf-8"
-    for line in raw.splitlines()[:2]:
+    at = (1, 0, None)
+    for i, line in enumerate(raw.splitlines()[:2]):
         m = _CODING.match(line)
         if m:
             enc = m.group(1).decode("ascii", "replace")
+            at = (i + 1, m.start(1), m.end(1))
             break
     try:
         codecs.lookup(enc)
     except LookupError:
-        Source("", filename).fail("E001", (1, 0, None), detail=f"unknown encoding {enc!r}")
+        Source(raw.decode("latin-1"), filename).fail("E001", at, detail=f"unknown encoding {enc!r}")
     try:
         text = raw.decode(enc)
     except UnicodeDecodeError as e:
