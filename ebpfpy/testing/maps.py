@@ -1,0 +1,268 @@
+"""In-memory maps with the kernel's semantics, seen from BPF code and from the test.
+
+BPF code sees ``lookup`` (a live reference or None), ``update`` (fails when a hash map is full
+or an array index is out of range), ``delete`` and atomic ``+=``.  The test sees a ``dict``-like
+object that follows the loader's userspace API (LANGUAGE.md §7): ``m[k]`` and ``del m[k]`` of
+an absent key raise ``KeyError``, values are copies, per-CPU maps give one value per CPU (the
+simulator has one CPU).
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Iterator
+
+from ..types import ArrayType, BpfType, IntType, MapType, StructType
+from .values import convert, copy, copy_into, from_user, pack, unpack, zero
+
+E2BIG, ENOENT, EEXIST = 7, 2, 17
+BPF_ANY, BPF_NOEXIST, BPF_EXIST = 0, 1, 2
+
+
+class Cell:
+    """A reference to a map value that is an integer: ``r.value`` reads and writes it."""
+
+    __slots__ = ("box", "type")
+
+    def __init__(self, box: list, t: BpfType) -> None:
+        self.box, self.type = box, t
+
+    @property
+    def value(self) -> Any:
+        return self.box[0]
+
+    @value.setter
+    def value(self, v: Any) -> None:
+        self.box[0] = convert(v, None, self.type)
+
+
+class SimMap:
+    """A key/value map.  Keys are held by their C bytes, so struct keys work as in the kernel."""
+
+    def __init__(self, name: str, mt: MapType) -> None:
+        self.name, self.type = name, mt
+        self.key_type: BpfType = mt.key          # type: ignore[assignment]
+        self.value_type: BpfType = mt.value      # type: ignore[assignment]
+        self.max_entries = mt.max_entries
+        self.scalar = not isinstance(self.value_type, (StructType, ArrayType))
+        self.data: "OrderedDict[bytes, Any]" = OrderedDict()
+
+    # ---------------------------------------------------------------- BPF side
+    def key_bytes(self, k: Any) -> bytes:
+        return pack(self.key_type, from_user(self.key_type, k))
+
+    def _slot(self, kb: bytes) -> Any:
+        return self.data.get(kb)
+
+    def lookup(self, k: Any) -> Any:
+        """``bpf_map_lookup_elem``: a live reference (the struct/list itself, or a Cell)."""
+        s = self._slot(self.key_bytes(k))
+        if s is None:
+            return None
+        return Cell(s, self.value_type) if self.scalar else s
+
+    def get_value(self, k: Any) -> Any:
+        """The stored value itself (live), or None."""
+        s = self._slot(self.key_bytes(k))
+        if s is None:
+            return None
+        return s[0] if self.scalar else s
+
+    def update(self, k: Any, v: Any, flags: int = BPF_ANY) -> int:
+        """``bpf_map_update_elem``: 0 or a negative errno; the value is copied."""
+        kb = self.key_bytes(k)
+        s = self._slot(kb)
+        if s is not None:
+            if flags == BPF_NOEXIST:
+                return -EEXIST
+            if self.scalar:
+                s[0] = convert(v, None, self.value_type)
+            else:
+                copy_into(self.value_type, s, v)
+            return 0
+        if flags == BPF_EXIST:
+            return -ENOENT
+        return self._insert(kb, v)
+
+    def _insert(self, kb: bytes, v: Any) -> int:
+        if len(self.data) >= self.max_entries:
+            return -E2BIG
+        self.data[kb] = [convert(v, None, self.value_type)] if self.scalar else copy(self.value_type, v)
+        return 0
+
+    def delete(self, k: Any) -> int:
+        kb = self.key_bytes(k)
+        if kb not in self.data:
+            return -ENOENT
+        del self.data[kb]
+        return 0
+
+    # ---------------------------------------------------------------- userspace side
+    def _decode_key(self, kb: bytes) -> Any:
+        return unpack(self.key_type, kb)
+
+    def _user_value(self, s: Any) -> Any:
+        return s[0] if self.scalar else copy(self.value_type, s)
+
+    def __getitem__(self, k: Any) -> Any:
+        s = self._slot(self.key_bytes(k))
+        if s is None:
+            raise KeyError(k)
+        return self._user_value(s)
+
+    def __setitem__(self, k: Any, v: Any) -> None:
+        r = self.update(k, from_user(self.value_type, v))
+        if r == -E2BIG:
+            raise OverflowError(f"map {self.name} is full ({self.max_entries} entries)")
+        if r:
+            raise KeyError(k)
+
+    def __delitem__(self, k: Any) -> None:
+        if self.delete(k):
+            raise KeyError(k)
+
+    def __contains__(self, k: Any) -> bool:
+        return self._slot(self.key_bytes(k)) is not None
+
+    def get(self, k: Any, default: Any = None) -> Any:
+        s = self._slot(self.key_bytes(k))
+        return default if s is None else self._user_value(s)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def keys(self) -> Iterator[Any]:
+        return (self._decode_key(kb) for kb in list(self.data))
+
+    def values(self) -> Iterator[Any]:
+        return (self._user_value(s) for s in list(self.data.values()))
+
+    def items(self) -> Iterator[tuple[Any, Any]]:
+        return ((self._decode_key(kb), self._user_value(s)) for kb, s in list(self.data.items()))
+
+    __iter__ = keys
+
+    def clear(self) -> None:
+        self.data.clear()
+
+    def __repr__(self) -> str:
+        return f"<sim {self.type!r} {dict(self.items())!r}>"
+
+
+class SimHashMap(SimMap):
+    """``HashMap``: inserting past ``max_entries`` fails with -E2BIG."""
+
+
+class SimLruHashMap(SimMap):
+    """``LruHashMap``: a full map evicts the least recently used entry to insert."""
+
+    def _slot(self, kb: bytes) -> Any:
+        s = self.data.get(kb)
+        if s is not None:
+            self.data.move_to_end(kb)
+        return s
+
+    def _insert(self, kb: bytes, v: Any) -> int:
+        if len(self.data) >= self.max_entries:
+            self.data.popitem(last=False)
+        return super()._insert(kb, v)
+
+
+class SimArray(SimMap):
+    """``Array``: every index below ``max_entries`` exists, zeroed; others are absent."""
+
+    def __init__(self, name: str, mt: MapType) -> None:
+        super().__init__(name, mt)
+        for i in range(self.max_entries):
+            self.data[self.key_bytes(i)] = [zero(self.value_type)] if self.scalar else zero(self.value_type)
+
+    def _insert(self, kb: bytes, v: Any) -> int:
+        return -E2BIG            # keys >= max_entries do not exist and cannot be created
+
+    def delete(self, k: Any) -> int:
+        return -22               # EINVAL: array elements cannot be deleted
+
+    def _decode_key(self, kb: bytes) -> Any:
+        return int.from_bytes(kb, "little")
+
+
+class _PerCpu:
+    """Per-CPU maps with one CPU: BPF code sees the value; userspace a one-element list."""
+
+    def _user_value(self, s: Any) -> Any:
+        return [super()._user_value(s)]          # type: ignore[misc]
+
+    def __setitem__(self, k: Any, v: Any) -> None:
+        if isinstance(v, list) and not isinstance(self.value_type, ArrayType):  # type: ignore[attr-defined]
+            v = v[0]
+        super().__setitem__(k, v)                # type: ignore[misc]
+
+
+class SimPerCpuArray(_PerCpu, SimArray):
+    """``PerCpuArray`` on one CPU."""
+
+
+class SimPerCpuHashMap(_PerCpu, SimHashMap):
+    """``PerCpuHashMap`` on one CPU."""
+
+
+class SimRingBuf:
+    """``RingBuf``: every ``output`` is recorded (decoded to ``event`` when declared)."""
+
+    def __init__(self, name: str, mt: MapType, event: BpfType | None) -> None:
+        self.name, self.type, self.event = name, mt, event
+        self.records: list[Any] = []
+        self.max_entries = mt.max_entries
+
+    def output(self, t: BpfType, v: Any) -> int:
+        raw = pack(t, v)
+        self.records.append(unpack(self.event, raw) if self.event is not None else raw)
+        return 0
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __repr__(self) -> str:
+        return f"<sim RingBuf {self.name}: {len(self.records)} records>"
+
+
+class SimProgArray(SimMap):
+    """``ProgArray``: index → program name (``sim.maps.progs[0] = "handler"``)."""
+
+    def __init__(self, name: str, mt: MapType) -> None:
+        super().__init__(name, mt)
+        self.progs: dict[int, str] = {}
+
+    def __setitem__(self, k: Any, v: Any) -> None:
+        name = v if isinstance(v, str) else getattr(v, "__name__", None) or getattr(v, "name", None)
+        if not isinstance(name, str):
+            raise TypeError("a ProgArray slot takes a program name")
+        if not 0 <= int(k) < self.max_entries:
+            raise KeyError(k)
+        self.progs[int(k)] = name
+
+    def __getitem__(self, k: Any) -> Any:
+        return self.progs[int(k)]
+
+    def __delitem__(self, k: Any) -> None:
+        del self.progs[int(k)]
+
+    def __contains__(self, k: Any) -> bool:
+        return int(k) in self.progs
+
+    def __len__(self) -> int:
+        return self.max_entries
+
+
+_KINDS = {"HashMap": SimHashMap, "LruHashMap": SimLruHashMap, "Array": SimArray,
+          "PerCpuArray": SimPerCpuArray, "PerCpuHashMap": SimPerCpuHashMap,
+          "ProgArray": SimProgArray}
+
+
+def make_map(name: str, mt: MapType, event: BpfType | None = None) -> Any:
+    """The simulator's map for a declaration."""
+    if mt.kind == "RingBuf":
+        return SimRingBuf(name, mt, event)
+    return _KINDS[mt.kind](name, mt)
+
+
+_ = IntType
