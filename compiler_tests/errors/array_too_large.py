@@ -1,0 +1,8 @@
+# expect: E035 4:13
+from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
+
+big = Array(u8[1 << 30], 1)
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    return 0

@@ -1,0 +1,6 @@
+# expect: E013 4:2
+from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
+
+@bpf_program("tracepoint/syscalls")
+def main(ctx) -> int:
+    return 0

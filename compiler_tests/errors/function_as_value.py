@@ -1,0 +1,11 @@
+# expect: E121 10:9
+from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
+
+@bpf_function
+def f(x: u32) -> u32:
+    return x
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    g = f
+    return 0

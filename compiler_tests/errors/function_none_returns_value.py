@@ -1,0 +1,10 @@
+# expect: E206 6:12
+from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
+
+@bpf_function
+def f(x: u32) -> None:
+    return x
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    return 0

@@ -1,0 +1,14 @@
+# expect: E223 9:18
+from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
+
+@struct
+class P:
+    x: u32
+
+@bpf_function
+def f(x: u32) -> P:
+    return P()
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    return 0

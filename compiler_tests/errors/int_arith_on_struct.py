@@ -1,0 +1,12 @@
+# expect: E111 11:9
+from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
+
+@struct
+class P:
+    x: u32
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    p = P()
+    y = p + 1
+    return 0

@@ -1,0 +1,10 @@
+# expect: E200 7:5
+from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    x = u32(3)
+    match x:
+        case 1:
+            return 1
+    return 0

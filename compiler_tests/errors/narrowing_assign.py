@@ -1,0 +1,8 @@
+# expect: E105 7:18
+from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    big = helpers.ktime_get_ns()
+    small: u32 = big
+    return 0

@@ -1,0 +1,9 @@
+# expect: E041 7:13
+from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    x = helpers.get_prandom_u32()
+    if x == -1:
+        return 1
+    return 0

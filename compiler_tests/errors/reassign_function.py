@@ -1,0 +1,11 @@
+# expect: E214 10:5
+from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
+
+@bpf_function
+def helper_fn(x: u32) -> u32:
+    return x
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    helper_fn = 1
+    return 0

@@ -1,0 +1,9 @@
+# expect: E052 5:18
+from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
+
+from ebpfpy import RingBuf
+events = RingBuf(5000)
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    return 0

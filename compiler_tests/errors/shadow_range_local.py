@@ -1,0 +1,9 @@
+# expect: E096 7:14
+from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    range = u32(3)
+    for i in range(4):
+        pass
+    return 0

@@ -1,0 +1,10 @@
+# expect: E240 5:1
+from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    a = u8[256]()
+    b = u8[200]()
+    c = u64[16]()
+    a[0] = 1
+    return 0

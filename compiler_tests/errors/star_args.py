@@ -1,0 +1,12 @@
+# expect: E100 11:9
+from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
+
+@bpf_function
+def add(a: u32, b: u32) -> u32:
+    return a + b
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    xs = u32[2]()
+    y = add(*xs)
+    return 0

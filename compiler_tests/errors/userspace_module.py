@@ -1,0 +1,9 @@
+# expect: E060 8:9
+from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
+
+import os
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    x = os.getpid()
+    return 0

@@ -1,0 +1,9 @@
+# expect: E090 7:5
+from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    i = 0
+    while i < 10:
+        i += 1
+    return 0
