@@ -8,7 +8,7 @@ import llvmlite.ir as ir
 
 from ..types import BOOL, ArrayType, BoolType, IntType, MapType, RefType, StructType, common_int
 from . import ints
-from .branchless import cheap, compare01
+from .branchless import barrier, cheap, compare01
 from .ints import const, convert
 from .ltypes import I1, PTR
 
@@ -187,7 +187,11 @@ class ExprLowering:
                 # y ^ ((x ^ y) & -c): a select without a jump
                 x = convert(self.b, self.expr(node.body), self.fi.types[node.body], t)
                 y = convert(self.b, self.expr(node.orelse), self.fi.types[node.orelse], t)
-                mask = self.b.neg(convert(self.b, c01, IntType("i64", 64, True), t))
+                # The barrier keeps LLVM from seeing a select in the mask trick: it would
+                # branch again, and DAGCombine turns select(c, load p, load q) into
+                # load(select(c, p, q)), which the verifier refuses for ctx fields
+                # ("dereference of modified ctx ptr").
+                mask = barrier(self.b, self.b.neg(convert(self.b, c01, IntType("i64", 64, True), t)))
                 return self.b.xor(y, self.b.and_(self.b.xor(x, y), mask), name="select")
         c = self.truth(node.test)
         then = self.fn.append_basic_block("ifexp.then")
