@@ -56,7 +56,10 @@ class CallLowering:
     def c_struct_new(self, node: ast.Call, call: Any) -> ir.Value:
         st: StructType = call.type
         ptr = self.site_slot(node, st)
-        self.b.store(ir.Constant(self.types.mem(st), None), ptr)
+        # memset, not a store of zeroinitializer: LLVM may skip the padding of a store, and a
+        # struct's padding reaches map keys (a lookup would miss) and ring-buffer records.
+        memset = self.ml.module.declare_intrinsic("llvm.memset", [PTR, I64])
+        self.b.call(memset, [ptr, ir.Constant(I8, 0), ir.Constant(I64, st.size), ir.Constant(I1, 0)])
         for kw in node.keywords:
             f = st.by_name[kw.arg]
             fp = gep(self.b, ptr, [ir.Constant(I32, 0), ir.Constant(I32, self.types.field_index(st, f.name))],
