@@ -1,4 +1,4 @@
-"""The table printed by ``ebpfpy check``: one row per program.
+"""The table printed by ``ebpfpy check``: one row per program, then its subprograms.
 
 Instruction counts come from the ELF (the program plus every subprogram it calls: what the
 kernel loads); estimated verifier cost, stack bytes and what was split come from the
@@ -25,9 +25,13 @@ class Row:
     est_cost: int | None = None
     stack: int | None = None
     split: str | None = None
+    part_of: str | None = None      # the program a subprogram row belongs to
 
     def over_budget(self, budget: int) -> bool:
-        """Whether the program's estimated cost (or, lacking one, its size) exceeds ``budget``."""
+        """Whether the program's estimated cost (or, lacking one, its size) exceeds ``budget``;
+        subprogram rows are part of their program's total."""
+        if self.part_of is not None:
+            return False
         return (self.est_cost if self.est_cost is not None else self.insns) > budget
 
     def budget_problem(self, budget: int) -> str:
@@ -58,11 +62,21 @@ def check_rows(elf_bytes: bytes, report: Any = None) -> list[Row]:
     by_name = {_field(e, "name"): e for e in (report or [])}
     rows = []
     for prog, sec in elf.programs:
-        insns = sum((f.end - f.start) // INSN_SIZE for f in reachable(elf, funcs, prog.name))
+        parts = reachable(elf, funcs, prog.name)
+        insns = sum((f.end - f.start) // INSN_SIZE for f in parts)
         entry = by_name.get(prog.name)
         rows.append(Row(prog.name, sec.name, insns,
                         est_cost=_field(entry, "est_cost"), stack=_field(entry, "stack"),
                         split=_split_text(_field(entry, "split"))))
+        # subprograms and outlined loop bodies: verified with the program, shown under it
+        for f in parts:
+            if f.name == prog.name:
+                continue
+            sub = by_name.get(f.name)
+            rows.append(Row("  " + f.name, _field(sub, "section") or "(subprogram)",
+                            (f.end - f.start) // INSN_SIZE, est_cost=_field(sub, "est_cost"),
+                            stack=_field(sub, "stack"), split=_split_text(_field(sub, "split")),
+                            part_of=prog.name))
     return rows
 
 

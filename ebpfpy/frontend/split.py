@@ -79,17 +79,24 @@ def _capture(fi: FuncInfo) -> None:
 
 
 def _report(checked: CheckedModule, costs: dict[str, int]) -> list[dict]:
+    """One row per program, subprogram and outlined loop body (for ``ebpfpy check``)."""
     rows = []
+    model = CostModel(checked.funcs)
     for name in checked.order:
         fi = checked.funcs[name]
-        splits = []
+        splits, callbacks = [], []
         for s, info in fi.loops.items():
             if info.strategy == "bpf_loop":
-                splits.append(f"line {s.lineno}: loop of {info.trip_bound} iterations -> "
-                              f"bpf_loop callback (body verified once)")
+                cb = f"{name}__loop_l{s.lineno}c{s.col_offset}"
+                splits.append(f"line {s.lineno}: loop of {info.trip_bound:,} iterations -> "
+                              f"bpf_loop callback {cb} (verified once, not per iteration)")
+                callbacks.append({"name": cb, "section": "(bpf_loop callback)",
+                                  "est_cost": model.block(fi, s.body) + 3, "stack": None,
+                                  "split": f"body of the loop at line {s.lineno}"})
         rows.append({"name": name, "section": fi.fdef.section or "(function)",
                      "est_cost": costs.get(name, 0), "stack": fi.stack_bytes,
                      "split": "; ".join(splits) or "-"})
+        rows.extend(callbacks)
     return rows
 
 

@@ -21,6 +21,11 @@ from .ltypes import I8, I32, I64, PTR, gep
 RET_FLAG, RET_VALUE = "__ret_flag", "__ret_value"
 
 
+def callback_name(func: str, loop: ast.For) -> str:
+    """The outlined body's symbol: stable, so reports and disassembly can name it."""
+    return f"{func}__loop_l{loop.lineno}c{loop.col_offset}"
+
+
 class Frame:
     """The frame struct layout: captured locals, then the return flag and value."""
 
@@ -103,7 +108,7 @@ class OutlineLowering:
 
     def _callback(self, node: ast.For, const_start: ir.Constant | None) -> ir.Function:
         ml = self.ml
-        name = f"{self.fi.name}__loop_l{node.lineno}_{len(ml.functions)}"
+        name = callback_name(self.fi.name, node)
         fnty = ir.FunctionType(I64, [I32, PTR])
         fn = ir.Function(ml.module, fnty, name)
         fn.linkage = "internal"

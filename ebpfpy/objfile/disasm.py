@@ -79,6 +79,9 @@ def _names(elf: BpfElf, sec: CodeSection, insns: list[Insn], funcs: list[Functio
     return names
 
 
+LD_IMM64 = 0x18
+
+
 def _callees(elf: BpfElf, fn: Function, funcs: list[Function]) -> list[str]:
     by_place = {(f.section.name, f.start): f.name for f in funcs}
     out = []
@@ -88,6 +91,13 @@ def _callees(elf: BpfElf, fn: Function, funcs: list[Function]) -> list[str]:
             name = by_place.get(_call_target(elf, fn.section, i))
             if name:
                 out.append(name)
+        elif i.opcode == LD_IMM64:
+            # a callback's address (bpf_loop, timers): a relocation against code
+            rel = fn.section.relocations.get(i.index * INSN_SIZE)
+            if rel is not None:
+                name = by_place.get((rel.symbol.section, rel.symbol.offset + (i.imm64 or i.imm)))
+                if name:
+                    out.append(name)
     return out
 
 
