@@ -294,7 +294,8 @@ class ExprChecker:
         if sym.kind == "map":
             self.src.error("E120", node, name=node.id)
             return ERR
-        self.src.error("E121", node, name=node.id, kind=sym.kind)
+        self.src.error("E121", node, name=node.id,
+                       kind={"func": "@bpf_function", "struct": "@struct class"}.get(sym.kind, sym.kind))
         return ERR
 
     def resolve(self, node: ast.Name) -> Sym | None:
