@@ -73,6 +73,9 @@ class CallChecker:
 
     def _nargs(self, node: ast.Call, n: int | tuple[int, int], what: str) -> bool:
         lo, hi = (n, n) if isinstance(n, int) else n
+        if node.keywords and lo <= len(node.args) + len(node.keywords) <= hi:
+            self.src.error("E149", node.keywords[0].value, what=what)
+            return False
         if node.keywords or not lo <= len(node.args) <= hi:
             self.src.error("E143", node, what=what, n=lo if lo == hi else f"{lo} to {hi}",
                            got=len(node.args) + len(node.keywords))
