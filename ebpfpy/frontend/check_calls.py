@@ -194,6 +194,9 @@ class CallChecker:
             return ERR
         params, ret = sig
         if node.keywords or len(node.args) != len(params):
+            if node.keywords and len(node.args) + len(node.keywords) == len(params):
+                self.src.error("E149", node.keywords[0].value, what=name)
+                return ERR
             self.src.error("E143", node, what=name, n=len(params), got=len(node.args) + len(node.keywords))
             return ERR
         for (pname, ptype, byref), arg in zip(params, node.args):
