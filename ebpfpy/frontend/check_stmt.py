@@ -211,7 +211,7 @@ class StmtChecker:
         op = node.op
         if not isinstance(op, AUG_OPS):
             self.src.error("E101" if isinstance(op, ast.Div) else "E100", node,
-                           what=f"the operator {type(op).__name__}")
+                           what=f"the operator {_aug_symbol(op)}")
             return
         target = node.target
         m = self.map_of(target.value) if isinstance(target, ast.Subscript) else None
@@ -223,7 +223,7 @@ class StmtChecker:
                 self.src.error("E216", target, type=m.type.value)
                 return
             if not isinstance(op, ATOMIC_OPS):
-                self.src.error("E217", node, op=type(op).__name__)
+                self.src.error("E217", node, op=_aug_symbol(op))
                 return
             self.key_expr(target.slice, m)
             self.fi.types[target] = m.type.value
@@ -295,6 +295,13 @@ class StmtChecker:
     def s_For(self, node: ast.For) -> None:
         from .check_loops import check_for
         check_for(self, node)
+
+
+def _aug_symbol(op: ast.operator) -> str:
+    """``*=`` for Mult: messages show the operator as the user wrote it."""
+    return {ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.FloorDiv: "//=", ast.Mod: "%=",
+            ast.LShift: "<<=", ast.RShift: ">>=", ast.Pow: "**=", ast.MatMult: "@=",
+            ast.Div: "/=", ast.BitAnd: "&=", ast.BitOr: "|=", ast.BitXor: "^="}.get(type(op), "?=")
 
 
 def _stmt_name(node: ast.AST) -> str:
