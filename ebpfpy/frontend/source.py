@@ -28,6 +28,8 @@ class Source:
              **fmt: object) -> Diagnostic:
         """Build a diagnostic from the message table entry ``code`` at ``node``."""
         message, notes = MESSAGES[code]
+        from ..types import RefType     # a reference reads as the type it refers to, not "ref[P]"
+        fmt = {k: v.target if isinstance(v, RefType) else v for k, v in fmt.items()}
         if isinstance(node, tuple):
             lineno, col, end = node
         elif node is not None and hasattr(node, "lineno"):
