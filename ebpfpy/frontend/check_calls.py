@@ -74,7 +74,7 @@ class CallChecker:
     def _nargs(self, node: ast.Call, n: int | tuple[int, int], what: str) -> bool:
         lo, hi = (n, n) if isinstance(n, int) else n
         if node.keywords and lo <= len(node.args) + len(node.keywords) <= hi:
-            self.src.error("E149", node.keywords[0].value, what=what)
+            self.src.error("E149", node.keywords[0], what=what)
             return False
         if node.keywords or not lo <= len(node.args) <= hi:
             self.src.error("E143", node, what=what, n=lo if lo == hi else f"{lo} to {hi}",
@@ -195,7 +195,7 @@ class CallChecker:
         params, ret = sig
         if node.keywords or len(node.args) != len(params):
             if node.keywords and len(node.args) + len(node.keywords) == len(params):
-                self.src.error("E149", node.keywords[0].value, what=name)
+                self.src.error("E149", node.keywords[0], what=name)
                 return ERR
             self.src.error("E143", node, what=name, n=len(params), got=len(node.args) + len(node.keywords))
             return ERR
