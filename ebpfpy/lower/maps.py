@@ -106,7 +106,7 @@ class MapLowering:
         found = self.b.icmp_unsigned("!=", p, ir.Constant(PTR, None))
         with self.b.if_else(found) as (then, other):
             with then:
-                self.b.atomic_rmw(op, p, v, "monotonic")
+                self._rmw(op, p, v, vt)
             with other:
                 # absent: insert 0 op v; if another CPU inserted first, apply to its entry
                 init = v if op != "and" else ir.Constant(v.type, 0)
@@ -118,7 +118,17 @@ class MapLowering:
                     p2 = self.helper(H.MAP_LOOKUP, PTR, [m, k])
                     ok = self.b.icmp_unsigned("!=", p2, ir.Constant(PTR, None))
                     with self.b.if_then(ok):
-                        self.b.atomic_rmw(op, p2, v, "monotonic")
+                        self._rmw(op, p2, v, vt)
+
+    def _rmw(self, op: str, p: ir.Value, v: ir.Value, vt: IntType) -> None:
+        """``*p op= v``: atomic for 32/64-bit values; BPF has no 8/16-bit atomics (LLVM
+        aborts on them), so narrow values take a plain load-op-store."""
+        if vt.bits >= 32:
+            self.b.atomic_rmw(op, p, v, "monotonic")
+            return
+        old = self.b.load(p, typ=v.type)
+        fn = {"add": self.b.add, "or": self.b.or_, "and": self.b.and_, "xor": self.b.xor}[op]
+        self.b.store(fn(old, v), p)
 
     def c_map_method(self, node: ast.Call, call: Any) -> ir.Value:
         mapnode = node.func.value          # type: ignore[attr-defined]
