@@ -1,0 +1,89 @@
+from ebpfpy import bpf_program, bpf_function, struct, i32, i64
+
+
+@struct
+class Args:
+    a: i32
+    out: i64
+
+
+@bpf_function
+def twice(x: i32) -> i64:
+    return i64(x) * 2
+
+
+@bpf_program("syscall")
+def caller(ctx: Args) -> int:
+    ctx.out = twice(ctx.a)
+    return 0
+# ---- expected IR (normalised; pytest --update-golden rewrites it) ----
+# ; ModuleID = "call.py"
+# target triple = "bpfel"
+# target datalayout = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"
+#
+# %"struct.Args" = type {i32, i64}
+# @"LICENSE" = global [4 x i8] c"GPL\00", section "license", align 1
+# define internal i64 @"twice"(i32 %"x") nounwind !dbg !N
+# {
+# entry:
+#   %"x.1" = alloca i32, !dbg !N
+#   store i32 0, ptr %"x.1", !dbg !N
+#   store i32 %"x", ptr %"x.1", !dbg !N
+#   br label %"body", !dbg !N
+# body:
+#   %".1" = load i32, ptr %"x.1", !dbg !N
+#   %"sext" = sext i32 %".1" to i64 , !dbg !N
+#   %"mul" = mul i64 %"sext", 2, !dbg !N
+#   ret i64 %"mul", !dbg !N
+# }
+#
+# define i32 @"caller"(ptr %"ctx") nounwind section "syscall" !dbg !N
+# {
+# entry:
+#   %"ctx.static" = call ptr @"llvm.preserve.static.offset"(ptr %"ctx"), !dbg !N
+#   %"ctx.1" = alloca ptr, !dbg !N
+#   store ptr null, ptr %"ctx.1", !dbg !N
+#   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
+#   br label %"body", !dbg !N
+# body:
+#   %"out" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
+#   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
+#   %".1" = load i32, ptr %"a", !dbg !N
+#   %".2" = call i64 @"twice"(i32 %".1"), !dbg !N
+#   store i64 %".2", ptr %"out", !dbg !N
+#   %"trunc" = trunc i64 0 to i32 , !dbg !N
+#   ret i32 %"trunc", !dbg !N
+# }
+#
+# declare ptr @"llvm.preserve.static.offset"(ptr %".3")
+#
+# !llvm.dbg.cu = !{ !N }
+# !llvm.module.flags = !{ !N, !N }
+# !N = !DIFile(directory: "", filename: "call.py", source: "from ebpfpy import bpf_program, bpf_function, struct, i32, i64\0a\0a\0a@struct\0aclass Args:\0a    a: i32\0a    out: i64\0a\0a\0a@bpf_function\0adef twice(x: i32) -> i64:\0a    return i64(x) * 2\0a\0a\0a@bpf_program(\22syscall\22)\0adef caller(ctx: Args) -> int:\0a    ctx.out = twice(ctx.a)\0a    return 0\0a")
+# !N = distinct !DICompileUnit(emissionKind: FullDebug, file: !N, isOptimized: true, language: DW_LANG_C99, producer: "ebpfpy", runtimeVersion: 0)
+# !N = !{ i32 7, !"Dwarf Version", i32 5 }
+# !N = !{ i32 2, !"Debug Info Version", i32 3 }
+# !N = !DIBasicType(encoding: DW_ATE_signed, name: "int", size: 32)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "__i32", tag: DW_TAG_typedef)
+# !N = !DIBasicType(encoding: DW_ATE_signed, name: "long long", size: 64)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "__i64", tag: DW_TAG_typedef)
+# !N = !{ !N, !N }
+# !N = !DISubroutineType(types: !N)
+# !N = distinct !DISubprogram(file: !N, flags: DIFlagPrototyped | DIFlagAllCallsDescribed, isDefinition: true, isLocal: true, isOptimized: true, line: 11, linkageName: "twice", name: "twice", retainedNodes: !N, scope: !N, scopeLine: 11, spFlags: DISPFlagDefinition | DISPFlagOptimized | DISPFlagLocalToUnit, type: !N, unit: !N)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "a", offset: 0, size: 32, tag: DW_TAG_member)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "out", offset: 64, size: 64, tag: DW_TAG_member)
+# !N = !{ !N, !N }
+# !N = !DICompositeType(elements: !N, file: !N, name: "Args", size: 128, tag: DW_TAG_structure_type)
+# !N = !DIDerivedType(baseType: !N, size: 64, tag: DW_TAG_pointer_type)
+# !N = !{ !N, !N }
+# !N = !DISubroutineType(types: !N)
+# !N = distinct !DISubprogram(file: !N, flags: DIFlagPrototyped | DIFlagAllCallsDescribed, isDefinition: true, isLocal: false, isOptimized: true, line: 16, linkageName: "caller", name: "caller", retainedNodes: !N, scope: !N, scopeLine: 16, spFlags: DISPFlagDefinition | DISPFlagOptimized, type: !N, unit: !N)
+# !N = !DILocation(column: 1, line: 11, scope: !N)
+# !N = !DILocation(column: 5, line: 12, scope: !N)
+# !N = !DILocation(column: 1, line: 16, scope: !N)
+# !N = !DILocation(column: 5, line: 17, scope: !N)
+# !N = !DILocation(column: 5, line: 18, scope: !N)
+# !N = !DILocalVariable(arg: 1, file: !N, name: "x", scope: !N, type: !N)
+# !N = !{ !N }
+# !N = !DILocalVariable(arg: 1, file: !N, name: "ctx", scope: !N, type: !N)
+# !N = !{ !N }

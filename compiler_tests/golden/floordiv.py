@@ -1,0 +1,120 @@
+from ebpfpy import bpf_program, struct, i32
+
+
+@struct
+class Args:
+    a: i32
+    b: i32
+    q: i32
+    r: i32
+
+
+@bpf_program("syscall")
+def divide(ctx: Args) -> int:
+    ctx.q = ctx.a // ctx.b
+    ctx.r = ctx.a % ctx.b
+    return 0
+# ---- expected IR (normalised; pytest --update-golden rewrites it) ----
+# ; ModuleID = "floordiv.py"
+# target triple = "bpfel"
+# target datalayout = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"
+#
+# %"struct.Args" = type {i32, i32, i32, i32}
+# @"LICENSE" = global [4 x i8] c"GPL\00", section "license", align 1
+# define i32 @"divide"(ptr %"ctx") nounwind section "syscall" !dbg !N
+# {
+# entry:
+#   %"ctx.static" = call ptr @"llvm.preserve.static.offset"(ptr %"ctx"), !dbg !N
+#   %"ctx.1" = alloca ptr, !dbg !N
+#   store ptr null, ptr %"ctx.1", !dbg !N
+#   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
+#   br label %"body", !dbg !N
+# body:
+#   %"q" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
+#   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
+#   %".1" = load i32, ptr %"a", !dbg !N
+#   %"b" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
+#   %".2" = load i32, ptr %"b", !dbg !N
+#   %"divzero" = icmp eq i32 %".2", 0 , !dbg !N
+#   %"xneg" = icmp slt i32 %".1", 0 , !dbg !N
+#   %"yneg" = icmp slt i32 %".2", 0 , !dbg !N
+#   %".3" = sub i32 0, %".1", !dbg !N
+#   %"absx" = select  i1 %"xneg", i32 %".3", i32 %".1" , !dbg !N
+#   %".4" = sub i32 0, %".2", !dbg !N
+#   %"absy" = select  i1 %"yneg", i32 %".4", i32 %".2" , !dbg !N
+#   %"safediv" = select  i1 %"divzero", i32 1, i32 %"absy" , !dbg !N
+#   %"uquot" = udiv i32 %"absx", %"safediv", !dbg !N
+#   %"urem" = urem i32 %"absx", %"safediv", !dbg !N
+#   %"signsdiffer" = xor i1 %"xneg", %"yneg", !dbg !N
+#   %".5" = sub i32 0, %"uquot", !dbg !N
+#   %"tquot" = select  i1 %"signsdiffer", i32 %".5", i32 %"uquot" , !dbg !N
+#   %".6" = sub i32 0, %"urem", !dbg !N
+#   %"trem" = select  i1 %"xneg", i32 %".6", i32 %"urem" , !dbg !N
+#   %".7" = icmp ne i32 %"trem", 0 , !dbg !N
+#   %"floor" = and i1 %"signsdiffer", %".7", !dbg !N
+#   %".8" = sub i32 %"tquot", 1, !dbg !N
+#   %"fquot" = select  i1 %"floor", i32 %".8", i32 %"tquot" , !dbg !N
+#   %".9" = add i32 %"trem", %".2", !dbg !N
+#   %"frem" = select  i1 %"floor", i32 %".9", i32 %"trem" , !dbg !N
+#   %"quot" = select  i1 %"divzero", i32 0, i32 %"fquot" , !dbg !N
+#   %"rem" = select  i1 %"divzero", i32 %".1", i32 %"frem" , !dbg !N
+#   store i32 %"quot", ptr %"q", !dbg !N
+#   %"r" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 3 , !dbg !N
+#   %"a.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
+#   %".10" = load i32, ptr %"a.1", !dbg !N
+#   %"b.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
+#   %".11" = load i32, ptr %"b.1", !dbg !N
+#   %"divzero.1" = icmp eq i32 %".11", 0 , !dbg !N
+#   %"xneg.1" = icmp slt i32 %".10", 0 , !dbg !N
+#   %"yneg.1" = icmp slt i32 %".11", 0 , !dbg !N
+#   %".12" = sub i32 0, %".10", !dbg !N
+#   %"absx.1" = select  i1 %"xneg.1", i32 %".12", i32 %".10" , !dbg !N
+#   %".13" = sub i32 0, %".11", !dbg !N
+#   %"absy.1" = select  i1 %"yneg.1", i32 %".13", i32 %".11" , !dbg !N
+#   %"safediv.1" = select  i1 %"divzero.1", i32 1, i32 %"absy.1" , !dbg !N
+#   %"uquot.1" = udiv i32 %"absx.1", %"safediv.1", !dbg !N
+#   %"urem.1" = urem i32 %"absx.1", %"safediv.1", !dbg !N
+#   %"signsdiffer.1" = xor i1 %"xneg.1", %"yneg.1", !dbg !N
+#   %".14" = sub i32 0, %"uquot.1", !dbg !N
+#   %"tquot.1" = select  i1 %"signsdiffer.1", i32 %".14", i32 %"uquot.1" , !dbg !N
+#   %".15" = sub i32 0, %"urem.1", !dbg !N
+#   %"trem.1" = select  i1 %"xneg.1", i32 %".15", i32 %"urem.1" , !dbg !N
+#   %".16" = icmp ne i32 %"trem.1", 0 , !dbg !N
+#   %"floor.1" = and i1 %"signsdiffer.1", %".16", !dbg !N
+#   %".17" = sub i32 %"tquot.1", 1, !dbg !N
+#   %"fquot.1" = select  i1 %"floor.1", i32 %".17", i32 %"tquot.1" , !dbg !N
+#   %".18" = add i32 %"trem.1", %".11", !dbg !N
+#   %"frem.1" = select  i1 %"floor.1", i32 %".18", i32 %"trem.1" , !dbg !N
+#   %"quot.1" = select  i1 %"divzero.1", i32 0, i32 %"fquot.1" , !dbg !N
+#   %"rem.1" = select  i1 %"divzero.1", i32 %".10", i32 %"frem.1" , !dbg !N
+#   store i32 %"rem.1", ptr %"r", !dbg !N
+#   %"trunc" = trunc i64 0 to i32 , !dbg !N
+#   ret i32 %"trunc", !dbg !N
+# }
+#
+# declare ptr @"llvm.preserve.static.offset"(ptr %".19")
+#
+# !llvm.dbg.cu = !{ !N }
+# !llvm.module.flags = !{ !N, !N }
+# !N = !DIFile(directory: "", filename: "floordiv.py", source: "from ebpfpy import bpf_program, struct, i32\0a\0a\0a@struct\0aclass Args:\0a    a: i32\0a    b: i32\0a    q: i32\0a    r: i32\0a\0a\0a@bpf_program(\22syscall\22)\0adef divide(ctx: Args) -> int:\0a    ctx.q = ctx.a // ctx.b\0a    ctx.r = ctx.a % ctx.b\0a    return 0\0a")
+# !N = distinct !DICompileUnit(emissionKind: FullDebug, file: !N, isOptimized: true, language: DW_LANG_C99, producer: "ebpfpy", runtimeVersion: 0)
+# !N = !{ i32 7, !"Dwarf Version", i32 5 }
+# !N = !{ i32 2, !"Debug Info Version", i32 3 }
+# !N = !DIBasicType(encoding: DW_ATE_signed, name: "int", size: 32)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "__i32", tag: DW_TAG_typedef)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "a", offset: 0, size: 32, tag: DW_TAG_member)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "b", offset: 32, size: 32, tag: DW_TAG_member)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "q", offset: 64, size: 32, tag: DW_TAG_member)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "r", offset: 96, size: 32, tag: DW_TAG_member)
+# !N = !{ !N, !N, !N, !N }
+# !N = !DICompositeType(elements: !N, file: !N, name: "Args", size: 128, tag: DW_TAG_structure_type)
+# !N = !DIDerivedType(baseType: !N, size: 64, tag: DW_TAG_pointer_type)
+# !N = !{ !N, !N }
+# !N = !DISubroutineType(types: !N)
+# !N = distinct !DISubprogram(file: !N, flags: DIFlagPrototyped | DIFlagAllCallsDescribed, isDefinition: true, isLocal: false, isOptimized: true, line: 13, linkageName: "divide", name: "divide", retainedNodes: !N, scope: !N, scopeLine: 13, spFlags: DISPFlagDefinition | DISPFlagOptimized, type: !N, unit: !N)
+# !N = !DILocation(column: 1, line: 13, scope: !N)
+# !N = !DILocation(column: 5, line: 14, scope: !N)
+# !N = !DILocation(column: 5, line: 15, scope: !N)
+# !N = !DILocation(column: 5, line: 16, scope: !N)
+# !N = !DILocalVariable(arg: 1, file: !N, name: "ctx", scope: !N, type: !N)
+# !N = !{ !N }

@@ -1,0 +1,89 @@
+from ebpfpy import bpf_program, struct, i32
+
+
+@struct
+class Args:
+    a: i32
+    out: i32
+
+
+@bpf_program("syscall")
+def branch(ctx: Args) -> int:
+    if ctx.a < 0:
+        ctx.out = -1
+    elif ctx.a == 0:
+        ctx.out = 0
+    else:
+        ctx.out = 1
+    return 0
+# ---- expected IR (normalised; pytest --update-golden rewrites it) ----
+# ; ModuleID = "if_else.py"
+# target triple = "bpfel"
+# target datalayout = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"
+#
+# %"struct.Args" = type {i32, i32}
+# @"LICENSE" = global [4 x i8] c"GPL\00", section "license", align 1
+# define i32 @"branch"(ptr %"ctx") nounwind section "syscall" !dbg !N
+# {
+# entry:
+#   %"ctx.static" = call ptr @"llvm.preserve.static.offset"(ptr %"ctx"), !dbg !N
+#   %"ctx.1" = alloca ptr, !dbg !N
+#   store ptr null, ptr %"ctx.1", !dbg !N
+#   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
+#   br label %"body", !dbg !N
+# body:
+#   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
+#   %".1" = load i32, ptr %"a", !dbg !N
+#   %"cmp" = icmp slt i32 %".1", 0 , !dbg !N
+#   br i1 %"cmp", label %"if.then", label %"if.else", !dbg !N
+# if.then:
+#   %"out" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
+#   store i32 4294967295, ptr %"out", !dbg !N
+#   br label %"if.end", !dbg !N
+# if.else:
+#   %"a.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
+#   %".2" = load i32, ptr %"a.1", !dbg !N
+#   %"cmp.1" = icmp eq i32 %".2", 0 , !dbg !N
+#   br i1 %"cmp.1", label %"if.then.1", label %"if.else.1", !dbg !N
+# if.end:
+#   %"trunc" = trunc i64 0 to i32 , !dbg !N
+#   ret i32 %"trunc", !dbg !N
+# if.then.1:
+#   %"out.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
+#   store i32 0, ptr %"out.1", !dbg !N
+#   br label %"if.end.1", !dbg !N
+# if.else.1:
+#   %"out.2" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
+#   store i32 1, ptr %"out.2", !dbg !N
+#   br label %"if.end.1", !dbg !N
+# if.end.1:
+#   br label %"if.end", !dbg !N
+# }
+#
+# declare ptr @"llvm.preserve.static.offset"(ptr %".3")
+#
+# !llvm.dbg.cu = !{ !N }
+# !llvm.module.flags = !{ !N, !N }
+# !N = !DIFile(directory: "", filename: "if_else.py", source: "from ebpfpy import bpf_program, struct, i32\0a\0a\0a@struct\0aclass Args:\0a    a: i32\0a    out: i32\0a\0a\0a@bpf_program(\22syscall\22)\0adef branch(ctx: Args) -> int:\0a    if ctx.a < 0:\0a        ctx.out = -1\0a    elif ctx.a == 0:\0a        ctx.out = 0\0a    else:\0a        ctx.out = 1\0a    return 0\0a")
+# !N = distinct !DICompileUnit(emissionKind: FullDebug, file: !N, isOptimized: true, language: DW_LANG_C99, producer: "ebpfpy", runtimeVersion: 0)
+# !N = !{ i32 7, !"Dwarf Version", i32 5 }
+# !N = !{ i32 2, !"Debug Info Version", i32 3 }
+# !N = !DIBasicType(encoding: DW_ATE_signed, name: "int", size: 32)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "__i32", tag: DW_TAG_typedef)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "a", offset: 0, size: 32, tag: DW_TAG_member)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "out", offset: 32, size: 32, tag: DW_TAG_member)
+# !N = !{ !N, !N }
+# !N = !DICompositeType(elements: !N, file: !N, name: "Args", size: 64, tag: DW_TAG_structure_type)
+# !N = !DIDerivedType(baseType: !N, size: 64, tag: DW_TAG_pointer_type)
+# !N = !{ !N, !N }
+# !N = !DISubroutineType(types: !N)
+# !N = distinct !DISubprogram(file: !N, flags: DIFlagPrototyped | DIFlagAllCallsDescribed, isDefinition: true, isLocal: false, isOptimized: true, line: 11, linkageName: "branch", name: "branch", retainedNodes: !N, scope: !N, scopeLine: 11, spFlags: DISPFlagDefinition | DISPFlagOptimized, type: !N, unit: !N)
+# !N = !DILocation(column: 1, line: 11, scope: !N)
+# !N = !DILocation(column: 5, line: 12, scope: !N)
+# !N = !DILocation(column: 9, line: 13, scope: !N)
+# !N = !DILocation(column: 5, line: 14, scope: !N)
+# !N = !DILocation(column: 9, line: 15, scope: !N)
+# !N = !DILocation(column: 9, line: 17, scope: !N)
+# !N = !DILocation(column: 5, line: 18, scope: !N)
+# !N = !DILocalVariable(arg: 1, file: !N, name: "ctx", scope: !N, type: !N)
+# !N = !{ !N }

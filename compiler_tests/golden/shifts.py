@@ -1,0 +1,91 @@
+from ebpfpy import bpf_program, struct, u8, u32, i16
+
+
+@struct
+class Args:
+    x: u32
+    s: i16
+    n: u8
+
+
+@bpf_program("syscall")
+def shifts(ctx: Args) -> int:
+    ctx.x = ctx.x << ctx.n
+    ctx.s = ctx.s >> ctx.n
+    ctx.x = ctx.x >> 31
+    return 0
+# ---- expected IR (normalised; pytest --update-golden rewrites it) ----
+# ; ModuleID = "shifts.py"
+# target triple = "bpfel"
+# target datalayout = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"
+#
+# %"struct.Args" = type {i32, i16, i8}
+# @"LICENSE" = global [4 x i8] c"GPL\00", section "license", align 1
+# define i32 @"shifts"(ptr %"ctx") nounwind section "syscall" !dbg !N
+# {
+# entry:
+#   %"ctx.static" = call ptr @"llvm.preserve.static.offset"(ptr %"ctx"), !dbg !N
+#   %"ctx.1" = alloca ptr, !dbg !N
+#   store ptr null, ptr %"ctx.1", !dbg !N
+#   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
+#   br label %"body", !dbg !N
+# body:
+#   %"x" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
+#   %"x.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
+#   %".1" = load i32, ptr %"x.1", !dbg !N
+#   %"n" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
+#   %".2" = load i8, ptr %"n", !dbg !N
+#   %"zext" = zext i8 %".2" to i32 , !dbg !N
+#   %"shcount" = and i32 %"zext", 31, !dbg !N
+#   %"shl" = shl i32 %".1", %"shcount", !dbg !N
+#   store i32 %"shl", ptr %"x", !dbg !N
+#   %"s" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
+#   %"s.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
+#   %".3" = load i16, ptr %"s.1", !dbg !N
+#   %"n.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
+#   %".4" = load i8, ptr %"n.1", !dbg !N
+#   %"zext.1" = zext i8 %".4" to i16 , !dbg !N
+#   %"shcount.1" = and i16 %"zext.1", 15, !dbg !N
+#   %"sar" = ashr i16 %".3", %"shcount.1", !dbg !N
+#   store i16 %"sar", ptr %"s", !dbg !N
+#   %"x.2" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
+#   %"x.3" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
+#   %".5" = load i32, ptr %"x.3", !dbg !N
+#   %"trunc" = trunc i64 31 to i32 , !dbg !N
+#   %"shr" = lshr i32 %".5", %"trunc", !dbg !N
+#   store i32 %"shr", ptr %"x.2", !dbg !N
+#   %"trunc.1" = trunc i64 0 to i32 , !dbg !N
+#   ret i32 %"trunc.1", !dbg !N
+# }
+#
+# declare ptr @"llvm.preserve.static.offset"(ptr %".6")
+#
+# !llvm.dbg.cu = !{ !N }
+# !llvm.module.flags = !{ !N, !N }
+# !N = !DIFile(directory: "", filename: "shifts.py", source: "from ebpfpy import bpf_program, struct, u8, u32, i16\0a\0a\0a@struct\0aclass Args:\0a    x: u32\0a    s: i16\0a    n: u8\0a\0a\0a@bpf_program(\22syscall\22)\0adef shifts(ctx: Args) -> int:\0a    ctx.x = ctx.x << ctx.n\0a    ctx.s = ctx.s >> ctx.n\0a    ctx.x = ctx.x >> 31\0a    return 0\0a")
+# !N = distinct !DICompileUnit(emissionKind: FullDebug, file: !N, isOptimized: true, language: DW_LANG_C99, producer: "ebpfpy", runtimeVersion: 0)
+# !N = !{ i32 7, !"Dwarf Version", i32 5 }
+# !N = !{ i32 2, !"Debug Info Version", i32 3 }
+# !N = !DIBasicType(encoding: DW_ATE_unsigned, name: "unsigned int", size: 32)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "__u32", tag: DW_TAG_typedef)
+# !N = !DIBasicType(encoding: DW_ATE_signed, name: "short", size: 16)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "__i16", tag: DW_TAG_typedef)
+# !N = !DIBasicType(encoding: DW_ATE_unsigned, name: "unsigned char", size: 8)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "__u8", tag: DW_TAG_typedef)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "x", offset: 0, size: 32, tag: DW_TAG_member)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "s", offset: 32, size: 16, tag: DW_TAG_member)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "n", offset: 48, size: 8, tag: DW_TAG_member)
+# !N = !{ !N, !N, !N }
+# !N = !DICompositeType(elements: !N, file: !N, name: "Args", size: 64, tag: DW_TAG_structure_type)
+# !N = !DIDerivedType(baseType: !N, size: 64, tag: DW_TAG_pointer_type)
+# !N = !DIBasicType(encoding: DW_ATE_signed, name: "int", size: 32)
+# !N = !{ !N, !N }
+# !N = !DISubroutineType(types: !N)
+# !N = distinct !DISubprogram(file: !N, flags: DIFlagPrototyped | DIFlagAllCallsDescribed, isDefinition: true, isLocal: false, isOptimized: true, line: 12, linkageName: "shifts", name: "shifts", retainedNodes: !N, scope: !N, scopeLine: 12, spFlags: DISPFlagDefinition | DISPFlagOptimized, type: !N, unit: !N)
+# !N = !DILocation(column: 1, line: 12, scope: !N)
+# !N = !DILocation(column: 5, line: 13, scope: !N)
+# !N = !DILocation(column: 5, line: 14, scope: !N)
+# !N = !DILocation(column: 5, line: 15, scope: !N)
+# !N = !DILocation(column: 5, line: 16, scope: !N)
+# !N = !DILocalVariable(arg: 1, file: !N, name: "ctx", scope: !N, type: !N)
+# !N = !{ !N }

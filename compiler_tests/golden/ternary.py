@@ -1,0 +1,82 @@
+from ebpfpy import bpf_program, struct, u16, u32
+
+
+@struct
+class Args:
+    a: u16
+    b: u16
+    c: u32
+    o: u16
+
+
+@bpf_program("syscall")
+def pick(ctx: Args) -> int:
+    ctx.o = ctx.a if ctx.c > 3 else ctx.b
+    return 0
+# ---- expected IR (normalised; pytest --update-golden rewrites it) ----
+# ; ModuleID = "ternary.py"
+# target triple = "bpfel"
+# target datalayout = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"
+#
+# %"struct.Args" = type {i16, i16, i32, i16}
+# @"LICENSE" = global [4 x i8] c"GPL\00", section "license", align 1
+# define i32 @"pick"(ptr %"ctx") nounwind section "syscall" !dbg !N
+# {
+# entry:
+#   %"ctx.static" = call ptr @"llvm.preserve.static.offset"(ptr %"ctx"), !dbg !N
+#   %"ctx.1" = alloca ptr, !dbg !N
+#   store ptr null, ptr %"ctx.1", !dbg !N
+#   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
+#   br label %"body", !dbg !N
+# body:
+#   %"o" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 3 , !dbg !N
+#   %"c" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
+#   %".1" = load i32, ptr %"c", !dbg !N
+#   %"zext" = zext i32 %".1" to i64 , !dbg !N
+#   %"zext.1" = zext i32 3 to i64 , !dbg !N
+#   %".2" = sub i64 %"zext.1", %"zext", !dbg !N
+#   %"opaque" = call i64 asm  "", "=r,0"(i64 %".2"), !dbg !N
+#   %".3" = lshr i64 %"opaque", 63, !dbg !N
+#   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
+#   %".4" = load i16, ptr %"a", !dbg !N
+#   %"b" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
+#   %".5" = load i16, ptr %"b", !dbg !N
+#   %"trunc" = trunc i64 %".3" to i16 , !dbg !N
+#   %".6" = sub i16 0, %"trunc", !dbg !N
+#   %"opaque.1" = call i16 asm  "", "=r,0"(i16 %".6"), !dbg !N
+#   %".7" = xor i16 %".4", %".5", !dbg !N
+#   %".8" = and i16 %".7", %"opaque.1", !dbg !N
+#   %"select" = xor i16 %".5", %".8", !dbg !N
+#   store i16 %"select", ptr %"o", !dbg !N
+#   %"trunc.1" = trunc i64 0 to i32 , !dbg !N
+#   ret i32 %"trunc.1", !dbg !N
+# }
+#
+# declare ptr @"llvm.preserve.static.offset"(ptr %".9")
+#
+# !llvm.dbg.cu = !{ !N }
+# !llvm.module.flags = !{ !N, !N }
+# !N = !DIFile(directory: "", filename: "ternary.py", source: "from ebpfpy import bpf_program, struct, u16, u32\0a\0a\0a@struct\0aclass Args:\0a    a: u16\0a    b: u16\0a    c: u32\0a    o: u16\0a\0a\0a@bpf_program(\22syscall\22)\0adef pick(ctx: Args) -> int:\0a    ctx.o = ctx.a if ctx.c > 3 else ctx.b\0a    return 0\0a")
+# !N = distinct !DICompileUnit(emissionKind: FullDebug, file: !N, isOptimized: true, language: DW_LANG_C99, producer: "ebpfpy", runtimeVersion: 0)
+# !N = !{ i32 7, !"Dwarf Version", i32 5 }
+# !N = !{ i32 2, !"Debug Info Version", i32 3 }
+# !N = !DIBasicType(encoding: DW_ATE_unsigned, name: "unsigned short", size: 16)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "__u16", tag: DW_TAG_typedef)
+# !N = !DIBasicType(encoding: DW_ATE_unsigned, name: "unsigned int", size: 32)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "__u32", tag: DW_TAG_typedef)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "a", offset: 0, size: 16, tag: DW_TAG_member)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "b", offset: 16, size: 16, tag: DW_TAG_member)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "c", offset: 32, size: 32, tag: DW_TAG_member)
+# !N = !DIDerivedType(baseType: !N, file: !N, name: "o", offset: 64, size: 16, tag: DW_TAG_member)
+# !N = !{ !N, !N, !N, !N }
+# !N = !DICompositeType(elements: !N, file: !N, name: "Args", size: 96, tag: DW_TAG_structure_type)
+# !N = !DIDerivedType(baseType: !N, size: 64, tag: DW_TAG_pointer_type)
+# !N = !DIBasicType(encoding: DW_ATE_signed, name: "int", size: 32)
+# !N = !{ !N, !N }
+# !N = !DISubroutineType(types: !N)
+# !N = distinct !DISubprogram(file: !N, flags: DIFlagPrototyped | DIFlagAllCallsDescribed, isDefinition: true, isLocal: false, isOptimized: true, line: 13, linkageName: "pick", name: "pick", retainedNodes: !N, scope: !N, scopeLine: 13, spFlags: DISPFlagDefinition | DISPFlagOptimized, type: !N, unit: !N)
+# !N = !DILocation(column: 1, line: 13, scope: !N)
+# !N = !DILocation(column: 5, line: 14, scope: !N)
+# !N = !DILocation(column: 5, line: 15, scope: !N)
+# !N = !DILocalVariable(arg: 1, file: !N, name: "ctx", scope: !N, type: !N)
+# !N = !{ !N }
