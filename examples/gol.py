@@ -1,0 +1,337 @@
+"""Conway's Game of Life, computed in the kernel forever by a self re-arming BPF timer.
+
+    python examples/gol.py [--size WxH] [--pattern random|glider|gosper|FILE.rle]
+                           [--period MS] [--seed N] [--duration S] [--check N]
+
+BPF programs must end, so "forever" is a timer callback that computes a band of rows of the
+next generation and re-arms its own timer: each callback stays under about a millisecond,
+however big the board.  The board lives in an ``mmapable`` array (two buffers: row ``r`` of
+buffer ``k`` is element ``k * MAXH + r``), which userspace reads zero-copy through
+``obj.maps.board.view()`` to draw it in the terminal, two cells per character.
+
+One compiled object serves every size: ``width`` and ``height`` are globals set from userspace
+before the timer starts.  The board is a torus.  ``--check N`` stops the timer after ``N``
+generations and compares the kernel's board cell for cell with a NumPy reference.
+"""
+from ebpfpy import bpf_program, bpf_function, struct, Array, Timer, u8, u32, u64
+
+MAXW = 4096                 # widest board
+MAXH = 4096                 # tallest board
+MASK = MAXW - 1             # MAXW is a power of two: `& MASK` keeps indices provably in range
+BAND_CELLS = 250_000        # cells per callback, about 1 ms of work
+MAXBAND = 1 << 20           # cap on rows per callback (tiny boards: many generations per callback)
+
+board = Array(u8[MAXW], 2 * MAXH, mmapable=True)   # 2 x 4096 rows of 4096 cells (32 MiB)
+
+
+@struct
+class State:
+    timer: Timer
+    generation: u64         # generations completed; the board is in buffer generation % 2
+    row: u32                # next row of generation + 1 to compute
+    band: u32               # rows per callback
+    limit: u64              # stop after this generation (0: never)
+    period_ns: u64          # pause between generations (0: none)
+    stopped: u32            # 1 once the limit is reached
+
+
+state = Array(State, 1)     # the timer lives in a map value, as the kernel requires
+width: u32 = 0              # set from userspace before `start`
+height: u32 = 0
+
+
+@bpf_function
+def step_row(y: u32, cur: u32) -> int:
+    """Row ``y`` of the next generation, from buffer ``cur`` into buffer ``cur ^ 1``."""
+    w = min(width, MAXW)
+    h = min(height, MAXH)
+    up = (y - 1 if y > 0 else h - 1) & MASK
+    down = (y + 1 if y + 1 < h else 0) & MASK
+    src = cur * MAXH
+    a = board.lookup(src + up)
+    b = board.lookup(src + y)
+    c = board.lookup(src + down)
+    d = board.lookup((cur ^ 1) * MAXH + y)
+    if a is None or b is None or c is None or d is None:
+        return 1
+    if w < MAXW:            # ghost column: column w repeats column 0, so x + 1 never wraps
+        a[w & MASK] = a[0]
+        b[w & MASK] = b[0]
+        c[w & MASK] = c[0]
+    # Sliding window of column sums: three loads per cell instead of eight.
+    xl = (w - 1) & MASK
+    lcol = a[xl] + b[xl] + c[xl]
+    mcol = a[0] + b[0] + c[0]
+    me = b[0]
+    for x in range(w):
+        xr = (x + 1) & MASK
+        rme = b[xr]
+        rcol = a[xr] + rme + c[xr]
+        n = lcol + mcol + rcol - me            # the 8 neighbours
+        d[x] = u8(n == 3) | (u8(n == 2) & me)  # born with 3, survives with 2 or 3; no jumps
+        lcol = mcol
+        mcol = rcol
+        me = rme
+    return 0
+
+
+@bpf_function
+def tick(m, key: u32, s: State) -> int:
+    """The timer callback: a band of rows, then re-arm (unless the limit is reached)."""
+    h = min(height, MAXH)
+    if h == 0 or width == 0:
+        return 0
+    for i in range(min(s.band, MAXBAND)):
+        step_row(s.row & MASK, u32(s.generation & 1))
+        s.row += 1
+        if s.row >= h:
+            s.row = 0
+            s.generation += 1
+            if s.generation == s.limit or s.period_ns != 0:
+                break
+    if s.limit != 0 and s.generation >= s.limit:
+        s.stopped = 1
+        return 0            # not re-armed: the timer stops here
+    if s.row == 0 and s.period_ns != 0:
+        s.timer.start(s.period_ns)
+    else:
+        s.timer.start(0)    # again, as soon as possible
+    return 0
+
+
+@bpf_program("syscall")
+def start(ctx) -> int:
+    """Run once from userspace (``test_run``): arm the timer; the callbacks do the rest."""
+    s = state.lookup(0)
+    if s is None:
+        return 1
+    s.timer.init(state)
+    s.timer.set_callback(tick)
+    s.timer.start(0)
+    return 0
+
+
+# ------------------------------------------------------------------------------ userspace
+GOSPER_RLE = """#N Gosper glider gun
+x = 36, y = 9, rule = B3/S23
+24bo$22bobo$12b2o6b2o12b2o$11bo3bo4b2o12b2o$2o8bo5bo3b2o$2o8bo3bob2o4bobo$
+10bo5bo7bo$11bo3bo$12b2o!
+"""
+GLIDER_RLE = "x = 3, y = 3\nbo$2bo$3o!\n"
+
+
+def parse_rle(text: str):
+    """A NumPy ``uint8[rows, cols]`` pattern from Run Length Encoded text (the Life wiki's format)."""
+    import numpy as np
+    body, cols = [], 0
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("x"):
+            cols = int(line.split(",")[0].split("=")[1])
+            continue
+        body.append(line)
+    rows: list[list[int]] = [[]]
+    count = ""
+    for ch in "".join(body):
+        if ch.isdigit():
+            count += ch
+            continue
+        n = int(count or 1)
+        count = ""
+        if ch == "!":
+            break
+        if ch == "$":
+            rows.extend([] for _ in range(n))
+        elif ch in "bo" or ch.isalpha():
+            rows[-1].extend([0 if ch == "b" else 1] * n)
+    cols = max([cols, *map(len, rows)])
+    out = np.zeros((len(rows), cols), dtype=np.uint8)
+    for r, cells in enumerate(rows):
+        out[r, :len(cells)] = cells
+    return out
+
+
+def initial_board(pattern: str, w: int, h: int, seed: int):
+    """The generation-0 board (``uint8[h, w]``): random cells, or a pattern near the top left."""
+    import numpy as np
+    if pattern == "random":
+        return (np.random.default_rng(seed).random((h, w)) < 0.3).astype(np.uint8)
+    if pattern in ("glider", "gosper"):
+        cells = parse_rle(GLIDER_RLE if pattern == "glider" else GOSPER_RLE)
+    else:
+        with open(pattern) as f:
+            cells = parse_rle(f.read())
+    ph, pw = cells.shape
+    if ph + 2 > h or pw + 2 > w:
+        raise SystemExit(f"gol.py: the pattern is {pw}x{ph}; the board needs at least "
+                         f"{pw + 2}x{ph + 2}")
+    out = np.zeros((h, w), dtype=np.uint8)
+    out[1:1 + ph, 1:1 + pw] = cells
+    return out
+
+
+def reference(b, generations: int):
+    """``generations`` steps of the NumPy reference on a torus."""
+    import numpy as np
+    for _ in range(generations):
+        n = sum(np.roll(np.roll(b, dy, 0), dx, 1)
+                for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0))
+        b = ((n == 3) | ((n == 2) & (b == 1))).astype(np.uint8)
+    return b
+
+
+class Life:
+    """A loaded object with a board set up: ``run()`` starts the kernel, ``current()`` reads it."""
+
+    def __init__(self, obj, cells, limit: int = 0, period_ms: float = 0) -> None:
+        self.obj = obj
+        self.h, self.w = cells.shape
+        self.view = obj.maps.board.view()           # (2 * MAXH, MAXW) uint8, zero-copy
+        self.view[:self.h, :self.w] = cells
+        obj.globals.width = self.w
+        obj.globals.height = self.h
+        # Written before `start`: writing the element later would free the running timer.
+        obj.maps.state[0] = obj.structs.State(band=min(max(1, BAND_CELLS // self.w), MAXBAND),
+                                              limit=limit, period_ns=int(period_ms * 1e6))
+
+    def run(self) -> None:
+        r = self.obj.programs.start.test_run()
+        if r.retval != 0:
+            raise RuntimeError(f"start returned {r.retval}")
+
+    def status(self):
+        s = self.obj.maps.state[0]
+        return s.generation, bool(s.stopped)
+
+    def current(self, generation: int):
+        k = generation & 1
+        return self.view[k * MAXH:k * MAXH + self.h, :self.w]
+
+    def close(self) -> None:
+        self.view = None        # the mapping holds the map (and its timer) alive: drop it first
+
+
+HALF = " ▄▀█"     # index: 2 * top + bottom
+
+
+def render(cells, cols: int, rows: int) -> list[str]:
+    """The top-left ``cols`` x ``2 * rows`` cells as half-block lines."""
+    import numpy as np
+    part = cells[:2 * rows, :cols]
+    if part.shape[0] % 2:
+        part = np.vstack([part, np.zeros((1, part.shape[1]), dtype=part.dtype)])
+    idx = 2 * (part[0::2] != 0) + (part[1::2] != 0)
+    table = np.array(list(HALF))
+    return ["".join(line) for line in table[idx]]
+
+
+def live(life: Life, duration: float | None, out) -> int:
+    """Draw the board until Ctrl-C (or ``duration`` seconds); generations and cells per second."""
+    import shutil
+    import time
+    tty = out.isatty()
+    if tty:
+        out.write("\x1b[?1049h\x1b[?25l")      # alternate screen, hide the cursor
+    start = time.monotonic()
+    last_t, last_g = start, 0
+    rate = 0.0
+    try:
+        while duration is None or time.monotonic() - start < duration:
+            g, _ = life.status()
+            now = time.monotonic()
+            if now - last_t >= 0.5:
+                rate = (g - last_g) / (now - last_t)
+                last_t, last_g = now, g
+            line = (f"generation {g}  {rate:,.0f} gen/s  {rate * life.w * life.h / 1e6:,.1f} "
+                    f"Mcells/s  board {life.w}x{life.h}  (Ctrl-C quits)")
+            if tty:
+                size = shutil.get_terminal_size()
+                rows = max(1, size.lines - 1)
+                lines = render(life.current(g), size.columns, rows)
+                out.write("\x1b[H" + line[:size.columns] + "\x1b[K\n"
+                          + "\x1b[K\n".join(lines) + "\x1b[J")
+            else:
+                out.write(line + "\n")
+            out.flush()
+            time.sleep(1 / 30 if tty else 0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if tty:
+            out.write("\x1b[?25h\x1b[?1049l")
+    g, _ = life.status()
+    elapsed = time.monotonic() - start
+    print(f"stopped at generation {g} after {elapsed:.1f} s "
+          f"({g / elapsed:,.0f} gen/s, {g * life.w * life.h / elapsed / 1e6:,.1f} Mcells/s)")
+    return 0
+
+
+def check(life: Life, cells, generations: int) -> int:
+    """Wait for the kernel to stop at ``generations``, then compare with NumPy; exit status."""
+    import time
+    import numpy as np
+    t0 = time.monotonic()
+    life.run()
+    while not life.status()[1]:
+        if time.monotonic() - t0 > 600:
+            print("check: timed out waiting for the kernel")
+            return 1
+        time.sleep(0.001)
+    elapsed = time.monotonic() - t0
+    g, _ = life.status()
+    want = reference(cells, generations)
+    got = life.current(g)
+    bad = np.argwhere(got != want)
+    rate = f"{g / elapsed:,.0f} gen/s, {g * life.w * life.h / elapsed / 1e6:,.1f} Mcells/s"
+    if g == generations and len(bad) == 0:
+        print(f"check: {generations} generations of {life.w}x{life.h} match the NumPy "
+              f"reference ({int(want.sum())} alive; kernel {rate})")
+        return 0
+    where = f", first at (y, x) = {tuple(int(v) for v in bad[0])}" if len(bad) else ""
+    print(f"check: FAILED at generation {g} of {generations}: {len(bad)} cells differ{where}")
+    return 1
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise SystemExit(f"gol.py: --size takes WxH, e.g. 1024x768, not {text!r}")
+    if not (8 <= w <= MAXW and 8 <= h <= MAXH):
+        raise SystemExit(f"gol.py: --size must be between 8x8 and {MAXW}x{MAXH}")
+    return w, h
+
+
+def main(argv=None) -> int:
+    import argparse
+    import sys
+    import ebpfpy
+    p = argparse.ArgumentParser(description="Conway's Game of Life in the kernel, forever.")
+    p.add_argument("--size", default="256x256", help="WxH, from 8x8 to 4096x4096 (default 256x256)")
+    p.add_argument("--pattern", default="random", help="random, glider, gosper or FILE.rle")
+    p.add_argument("--period", type=float, default=0, metavar="MS",
+                   help="pause between generations (default: none)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the random board")
+    p.add_argument("--duration", type=float, metavar="S", help="quit after S seconds")
+    p.add_argument("--check", type=int, metavar="N",
+                   help="run N generations, compare with NumPy, exit 0 when equal")
+    args = p.parse_args(argv)
+    w, h = parse_size(args.size)
+    cells = initial_board(args.pattern, w, h, args.seed)
+    if args.check is not None and args.check < 1:
+        raise SystemExit("gol.py: --check needs N >= 1")
+    with ebpfpy.load(__file__) as obj:
+        life = Life(obj, cells, limit=args.check or 0, period_ms=args.period)
+        try:
+            if args.check is not None:
+                return check(life, cells, args.check)
+            life.run()
+            return live(life, args.duration, sys.stdout)
+        finally:
+            life.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
