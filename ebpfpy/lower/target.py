@@ -15,6 +15,10 @@ def _llvm() -> Any:
     import llvmlite.binding as llvm
     llvm.initialize_all_targets()
     llvm.initialize_all_asmprinters()
+    # IndVarSimplify replaces a loop's exit value by its closed form: ``total += i`` over
+    # ``range(min(n, 8))`` becomes n*(n-1)/2 computed in 128 bits, a call to __multi3 that
+    # the BPF backend cannot emit; it reports a fatal error and exits the whole process.
+    llvm.set_option("ebpfpy", "-replexitval=never")
     return llvm
 
 
