@@ -36,18 +36,23 @@ def _read_source(path: Any, source: str | None, filename: str | None) -> tuple[s
 def compile_module(path: Any = None, *, source: str | None = None, filename: str | None = None,
                    stop_after: str | None = None, insn_budget: int | None = None) -> Any:
     """Run the pipeline; return ELF bytes, or the stage named by ``stop_after``."""
+    if stop_after in (None, "obj"):     # the ELF: compile_full's (cached) result
+        return compile_full(path, source=source, filename=filename, insn_budget=insn_budget).elf
     from .pipeline import run_pipeline
     text, fname = _read_source(path, source, filename)
-    result = run_pipeline(text, fname, stop_after=stop_after, insn_budget=insn_budget)
-    return result.elf if isinstance(result, CompiledModule) else result
+    return run_pipeline(text, fname, stop_after=stop_after, insn_budget=insn_budget)
 
 
 def compile_full(path: Any = None, *, source: str | None = None, filename: str | None = None,
                  insn_budget: int | None = None) -> CompiledModule:
     """Compile and keep the metadata (struct types, maps, programs) for the loader."""
-    from .pipeline import run_pipeline
+    from .cache import cached
     text, fname = _read_source(path, source, filename)
-    return run_pipeline(text, fname, insn_budget=insn_budget)
+
+    def build() -> CompiledModule:
+        from .pipeline import run_pipeline
+        return run_pipeline(text, fname, insn_budget=insn_budget)
+    return cached(text, fname, {"insn_budget": insn_budget}, build)
 
 
 def load_object(target: Any, **kw: Any) -> Any:
