@@ -11,6 +11,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E002": ("invalid Python syntax: {detail}", ["ebpfpy reads the file with Python's own parser; fix the syntax first"]),
     "E003": ("the file is too deeply nested for Python's parser ({detail})", ["split deeply nested expressions into several statements"]),
     "E004": ("the file contains a NUL byte", ["a Python source file cannot contain NUL bytes: remove it (is this a binary file?)"]),
+    "E005": ("this statement nests too deeply for the compiler ({detail})", ["split the expression into several statements, e.g. compute partial results in locals"]),
     # module items
     "E010": ("nothing to compile: the file has no @bpf_program function", ["mark an entry point, e.g.\n@bpf_program(\"syscall\")\ndef main(ctx) -> int:\n    return 0"]),
     "E011": ("@bpf_function takes no arguments", ["write @bpf_function, not @bpf_function(...)"]),
