@@ -34,7 +34,10 @@ class StmtChecker:
             if method is None:
                 self.src.error("E200", s, what=_stmt_name(s))
                 continue
-            method(s)
+            try:
+                method(s)
+            except RecursionError:      # e.g. a sum of thousands of terms: report, go on
+                self.src.error("E005", s, detail="expression nesting")
 
     # ------------------------------------------------------------------ simple statements
     def s_Pass(self, node: ast.Pass) -> None:
