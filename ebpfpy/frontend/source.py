@@ -37,10 +37,18 @@ class Source:
             end = getattr(node, "end_col_offset", None)
             if getattr(node, "end_lineno", lineno) != lineno:
                 end = None
+            col, end = self._chars(lineno, col), (self._chars(lineno, end) if end else end)
         else:
             lineno, col, end = 1, 0, None
         return Diagnostic(code, message.format(**fmt), self.filename, lineno, col, end,
                           [n.format(**fmt) for n in notes], self.line(lineno))
+
+    def _chars(self, lineno: int, offset: int) -> int:
+        """ast counts columns in UTF-8 bytes; editors, carets and users count characters."""
+        line = self.line(lineno)
+        if line is None or line.isascii():
+            return offset
+        return len(line.encode("utf-8")[:offset].decode("utf-8", "ignore"))
 
     def error(self, code: str, node: ast.AST | tuple[int, int, int | None] | None,
               **fmt: object) -> Diagnostic:
