@@ -4,6 +4,7 @@ null-check form of ``lookup``, ring-buffer output read back with ``poll``, tail 
 """
 from __future__ import annotations
 
+import errno
 import sys
 import textwrap
 
@@ -15,7 +16,7 @@ from ebpfpy.loader import libbpf as L
 U64 = (1 << 64) - 1
 
 SOURCE = textwrap.dedent('''
-    from ebpfpy import (bpf_program, struct, HashMap, RingBuf, ProgArray, u8, u32, u64,
+    from ebpfpy import (bpf_program, struct, Array, HashMap, RingBuf, ProgArray, u8, u32, u64,
                         XDP_PASS, XDP_DROP, XDP_TX)
 
     @struct
@@ -43,6 +44,7 @@ SOURCE = textwrap.dedent('''
     points = HashMap(u32, Point, 16)
     events = RingBuf(4096, event=Event)
     progs = ProgArray(4)
+    arr = Array(u64, 4)
 
     @bpf_program("syscall")
     def read_absent(ctx: Args) -> int:
@@ -162,6 +164,12 @@ SOURCE = textwrap.dedent('''
             if rc != 0:
                 return 1
         return 0
+
+    @bpf_program("xdp")
+    def xdp_count(ctx) -> int:
+        arr[1] += 1
+        counts[3] += 2
+        return XDP_PASS
 
     @bpf_program("xdp")
     def entry(ctx) -> int:
@@ -344,3 +352,100 @@ def test_tail_call_through_a_prog_array(obj) -> None:
     assert entry.test_run(data=PACKET).retval == ebpfpy.XDP_TX
     del obj.maps.progs[0]
     assert entry.test_run(data=PACKET).retval == ebpfpy.XDP_PASS
+
+
+FILL = textwrap.dedent('''
+    from ebpfpy import bpf_program, struct, RingBuf, u32, u64, i64
+
+    @struct
+    class Out:
+        failed: u64
+        first: i64
+
+    @struct
+    class Event:
+        k: u32
+        v: u64
+
+    events = RingBuf(4096, event=Event)
+
+    @bpf_program("syscall")
+    def fill(ctx: Out) -> int:
+        for j in range(400):
+            rc = events.output(Event(k=u32(j), v=1))
+            if rc != 0:
+                ctx.failed += 1
+                if ctx.first == 0:
+                    ctx.first = rc
+        return 0
+''')
+
+
+def test_events_output_returns_a_negative_error_when_full() -> None:
+    """4096 bytes hold about 170 records of 16 bytes (+8 header): the rest fail with -EAGAIN."""
+    with ebpfpy.load(ebpfpy.compile(source=FILL, filename="fill.py")) as obj:
+        r = obj.programs.fill.test_run(ctx=obj.structs.Out())
+        out = obj.structs.Out.from_bytes(r.ctx)
+        assert r.retval == 0
+        assert 0 < out.failed < 400
+        assert out.first == -errno.EAGAIN
+        got = list(obj.maps.events.poll(timeout=1.0))
+        assert len(got) == 400 - out.failed
+
+
+
+
+# ------------------------------------------------------------------ in place under repeat
+def test_augmented_assignment_in_place_on_arrays_and_hashes(obj) -> None:
+    r = obj.programs.xdp_count.test_run(data=PACKET, repeat=1000)
+    assert r.retval == ebpfpy.XDP_PASS
+    assert obj.maps.arr[1] == 1000 and obj.maps.counts[3] == 2000
+
+
+# ------------------------------------------------------------------ compile-time rules
+UNCHECKED = textwrap.dedent('''
+    from ebpfpy import bpf_program, HashMap, u32, u64
+
+    counts = HashMap(u32, u64, 4)
+
+    @bpf_program("syscall")
+    def f(ctx) -> int:
+        r = counts.lookup(1)
+        r.value += 1
+        return 0
+''')
+
+UNGUARDED = textwrap.dedent('''
+    from ebpfpy import bpf_program, struct, Array, u8, u32
+
+    @struct
+    class A:
+        i: u32
+
+    cells = Array(u8[8], 1)
+
+    @bpf_program("syscall")
+    def f(ctx: A) -> int:
+        c = cells.lookup(0)
+        if c is None:
+            return 0
+        i = ctx.i
+        c[i] = 1
+        return 0
+''')
+
+
+def test_an_unchecked_lookup_is_a_compile_error_at_the_use() -> None:
+    with pytest.raises(ebpfpy.CompileError) as ei:
+        ebpfpy.compile(source=UNCHECKED, filename="unchecked.py")
+    e = ei.value
+    assert (e.lineno, e.col_offset) == (9, 4)        # `r.value += 1`
+    assert "if r is None" in str(e)                  # the note shows the check
+
+
+def test_an_unguarded_index_is_a_compile_error_whose_note_shows_the_guard() -> None:
+    with pytest.raises(ebpfpy.CompileError) as ei:
+        ebpfpy.compile(source=UNGUARDED, filename="unguarded.py")
+    e = ei.value
+    assert e.lineno == 16 and e.col_offset == UNGUARDED.splitlines()[15].index("i]")
+    assert "if i < 8" in str(e)
