@@ -73,6 +73,9 @@ class Source:
 
 def decode_source(raw: bytes, filename: str) -> str:
     """Decode as Python does (PEP 263 coding line, BOM, UTF-8), or a CompileError."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        Source("", filename).fail("E001", (1, 0, None),
+                                  detail="it is UTF-16 or UTF-32 (it starts with such a byte-order mark)")
     enc = "utf-8"
     at = (1, 0, None)
     for i, line in enumerate(raw.splitlines()[:2]):
