@@ -203,3 +203,18 @@ def test_check_fails_over_the_instruction_budget(good: Path) -> None:
     res = ebpfpy("check", str(good), "--insn-budget", "1")
     assert_clean_failure(res)
     assert "budget" in res.stderr
+
+
+def test_disasm_names_a_loop_callback_and_lists_it_with_its_program(tmp_path: Path) -> None:
+    src = tmp_path / "spin.py"
+    src.write_text('from ebpfpy import bpf_program, Array, u64\n\ntotal = Array(u64, 1)\n\n\n'
+                   '@bpf_program("syscall")\ndef spin(ctx) -> int:\n'
+                   '    for i in range(100000):\n        total[0] += 1\n    return 0\n')
+    res = ebpfpy("disasm", str(src), "--program", "spin")
+    assert res.returncode == 0, res.stderr
+    heads = [ln for ln in res.stdout.splitlines() if "(section" in ln]
+    callbacks = [h.split()[0] for h in heads if h.split()[0] != "spin"]
+    if not callbacks:
+        pytest.skip("the compiler unrolled or kept the loop inline: no callback to name")
+    assert f"= {callbacks[0]} ll" in res.stdout
+    assert "call bpf_loop" in res.stdout

@@ -70,6 +70,10 @@ def _names(elf: BpfElf, sec: CodeSection, insns: list[Insn], funcs: list[Functio
     by_place = {(f.section.name, f.start): f.name for f in funcs}
     for i in insns:
         text = _reloc_text(sec, i)
+        rel = sec.relocations.get(i.index * INSN_SIZE)
+        if rel is not None and i.is_ld_imm64:
+            # a callback's address (bpf_loop, timers) is a relocation against code: name it
+            text = by_place.get((rel.symbol.section, rel.symbol.offset + i.imm), text)
         if text is not None:
             names.relocs[i.index] = text
         if i.is_call and i.src == PSEUDO_CALL:
