@@ -198,23 +198,31 @@ def _call_order(col: Collector, funcs: dict[str, FuncInfo],
     """Callees before callers; a cycle is reported at the call that closes it."""
     order: list[str] = []
     state: dict[str, int] = {}
-
-    def visit(name: str, path: list[str]) -> None:
-        st = state.get(name, 0)
-        if st == 2 or name not in funcs:
-            return
-        if st == 1:
-            cycle = path[path.index(name):]
-            col.src.error("E230", sites[path[-2]][name], name=name, cycle=" -> ".join(cycle))
-            return
-        state[name] = 1
-        for callee in sorted(funcs[name].callees):
-            visit(callee, path + [callee])
-        state[name] = 2
-        order.append(name)
-
-    for name in funcs:
-        visit(name, [name])
+    for root in funcs:
+        if state.get(root, 0):
+            continue
+        # iterative depth-first search: a call chain may be thousands of functions long
+        path = [root]
+        state[root] = 1
+        todo = [iter(sorted(funcs[root].callees))]
+        while todo:
+            callee = next(todo[-1], None)
+            if callee is None:
+                todo.pop()
+                name = path.pop()
+                state[name] = 2
+                order.append(name)
+                continue
+            st = state.get(callee, 0)
+            if st == 2 or callee not in funcs:
+                continue
+            if st == 1:
+                cycle = path[path.index(callee):] + [callee]
+                col.src.error("E230", sites[path[-1]][callee], name=callee, cycle=" -> ".join(cycle))
+                continue
+            state[callee] = 1
+            path.append(callee)
+            todo.append(iter(sorted(funcs[callee].callees)))
     return order
 
 
