@@ -54,11 +54,15 @@ def check_stack(col: Any, fi: FuncInfo, funcs: dict[str, FuncInfo]) -> None:
 
 
 def _callee_over(fi: FuncInfo, funcs: dict[str, FuncInfo], seen: set[str]) -> bool:
-    for c in fi.callees:
+    """True when a function reachable from ``fi`` has a frame over budget on its own."""
+    todo = list(fi.callees)
+    while todo:
+        c = todo.pop()
         if c in funcs and c not in seen:
             seen.add(c)
-            if frame_bytes(funcs[c]) > STACK_LIMIT or _callee_over(funcs[c], funcs, seen):
+            if frame_bytes(funcs[c]) > STACK_LIMIT:
                 return True
+            todo.extend(funcs[c].callees)
     return False
 
 
