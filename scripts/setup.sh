@@ -16,7 +16,7 @@ _ebpfpy_missing_apt() {
     local missing=()
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
-    { ldconfig -p 2>/dev/null | grep -q 'libbpf\.so\.1 '; } || missing+=(libbpf1)
+    { { ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep -q 'libbpf\.so\.1 '; } || missing+=(libbpf1)
     command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ] || missing+=(bpftool)
     command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || missing+=(iproute2)
     echo "${missing[@]}"
