@@ -29,22 +29,24 @@ __all__ = [
 
 
 def compile(path: Any = None, *, source: str | None = None, filename: str | None = None,
-            stop_after: str | None = None, insn_budget: int | None = None) -> Any:
+            stop_after: str | None = None, insn_budget: int | None = None,
+            split: bool = True) -> Any:
     """Compile a BPF module file (or ``source=``) to BPF ELF bytes.
 
     ``stop_after`` ("check", "ir", "obj") stops the pipeline early and returns that stage's
     result; ``insn_budget`` is the verifier budget the automatic splitting aims for (default
-    the privileged 1,000,000).  Raises :class:`CompileError` for any problem in the user's code.
+    the privileged 1,000,000); ``split=False`` turns the automatic splitting off, to see what
+    the verifier says of the program as written (teaching).  Raises :class:`CompileError` for any problem in the user's code.
     """
     from .api import compile_module
     return compile_module(path, source=source, filename=filename, stop_after=stop_after,
-                          insn_budget=insn_budget)
+                          insn_budget=insn_budget, split=split)
 
 
 def load(target: Any, **kw: Any) -> Any:
     """Compile (if needed) and load a module: a path, an imported module, or ELF bytes.
 
-    Keywords: ``insn_budget`` (compilation), ``log_level`` (keep verifier logs).
+    Keywords: ``insn_budget`` and ``split`` (compilation), ``log_level`` (keep verifier logs).
     """
     from .api import load_object
     return load_object(target, **kw)

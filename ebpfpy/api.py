@@ -34,25 +34,27 @@ def _read_source(path: Any, source: str | None, filename: str | None) -> tuple[s
 
 
 def compile_module(path: Any = None, *, source: str | None = None, filename: str | None = None,
-                   stop_after: str | None = None, insn_budget: int | None = None) -> Any:
+                   stop_after: str | None = None, insn_budget: int | None = None,
+                   split: bool = True) -> Any:
     """Run the pipeline; return ELF bytes, or the stage named by ``stop_after``."""
     if stop_after in (None, "obj"):     # the ELF: compile_full's (cached) result
-        return compile_full(path, source=source, filename=filename, insn_budget=insn_budget).elf
+        return compile_full(path, source=source, filename=filename, insn_budget=insn_budget,
+                            split=split).elf
     from .pipeline import run_pipeline
     text, fname = _read_source(path, source, filename)
-    return run_pipeline(text, fname, stop_after=stop_after, insn_budget=insn_budget)
+    return run_pipeline(text, fname, stop_after=stop_after, insn_budget=insn_budget, split=split)
 
 
 def compile_full(path: Any = None, *, source: str | None = None, filename: str | None = None,
-                 insn_budget: int | None = None) -> CompiledModule:
+                 insn_budget: int | None = None, split: bool = True) -> CompiledModule:
     """Compile and keep the metadata (struct types, maps, programs) for the loader."""
     from .cache import cached
     text, fname = _read_source(path, source, filename)
 
     def build() -> CompiledModule:
         from .pipeline import run_pipeline
-        return run_pipeline(text, fname, insn_budget=insn_budget)
-    return cached(text, fname, {"insn_budget": insn_budget}, build)
+        return run_pipeline(text, fname, insn_budget=insn_budget, split=split)
+    return cached(text, fname, {"insn_budget": insn_budget, "split": split}, build)
 
 
 def load_object(target: Any, **kw: Any) -> Any:
@@ -67,5 +69,5 @@ def load_object(target: Any, **kw: Any) -> Any:
             if isinstance(val, type) and isinstance(st, StructType):
                 user_classes[name] = val
         target = target.__file__
-    mod = compile_full(target, insn_budget=kw.pop("insn_budget", None))
+    mod = compile_full(target, insn_budget=kw.pop("insn_budget", None), split=kw.pop("split", True))
     return BpfObject(mod.elf, compiled=mod, user_classes=user_classes, **kw)

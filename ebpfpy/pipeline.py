@@ -16,13 +16,13 @@ STAGES = ("check", "ir", "obj")
 
 
 def run_pipeline(text: str, filename: str, stop_after: str | None = None,
-                 insn_budget: int | None = None) -> Any:
+                 insn_budget: int | None = None, split: bool = True) -> Any:
     if stop_after is not None and stop_after not in STAGES:
         raise ValueError(f"stop_after must be one of {STAGES}")
     src = Source(text, filename)
     current: list[Any] = [None]         # the node being compiled, for internal errors
     try:
-        return _run(src, stop_after, current, insn_budget)
+        return _run(src, stop_after, current, insn_budget, split)
     except CompileError:
         raise
     except RecursionError:
@@ -32,7 +32,8 @@ def run_pipeline(text: str, filename: str, stop_after: str | None = None,
                                 f"internal compiler error ({type(e).__name__}: {e})")]) from e
 
 
-def _run(src: Source, stop_after: str | None, current: list[Any], insn_budget: int | None) -> Any:
+def _run(src: Source, stop_after: str | None, current: list[Any], insn_budget: int | None,
+         split: bool = True) -> Any:
     from .frontend.check import check_module
     from .frontend.module import Collector
     tree = parse(src)
@@ -41,7 +42,7 @@ def _run(src: Source, stop_after: str | None, current: list[Any], insn_budget: i
     src.raise_if_errors()
     checked = check_module(col)
     from .frontend.split import DEFAULT_BUDGET, plan_splits
-    plan_splits(checked, insn_budget or DEFAULT_BUDGET)
+    plan_splits(checked, insn_budget or DEFAULT_BUDGET, split)
     if stop_after == "check":
         return checked
     from .lower.module import lower_module

@@ -89,3 +89,15 @@ def test_straight_line_5000_small_budget_explains() -> None:
     assert err.code == "E250"
     assert err.lineno == 12          # the def of main
     assert "tail_call" in str(err) and "4096" in str(err)
+
+
+def test_without_splitting_the_kernel_refuses_and_points_at_python() -> None:
+    """split=False shows what the verifier says of the loop as written, in Python terms."""
+    path = LIMITS / "nested_1e7.py"
+    with pytest.raises(ebpfpy.VerifierError) as ei:
+        ebpfpy.load(str(path), split=False)
+    err = ei.value
+    assert "too large" in err.log or "1000001" in err.log
+    assert err.lineno in (16, 17, 18)            # the loops or their body
+    text = str(err)
+    assert "nested_1e7.py" in text and "instructions" in text.lower()

@@ -18,9 +18,12 @@ DEFAULT_BUDGET = 1_000_000
 THRESHOLDS = (200_000, 50_000, 8_000, 1_000, 0)
 
 
-def plan_splits(checked: CheckedModule, budget: int = DEFAULT_BUDGET) -> None:
-    """Annotate every loop with a strategy, fill ``checked.report``; errors for misfits."""
-    for thr in THRESHOLDS:
+def plan_splits(checked: CheckedModule, budget: int = DEFAULT_BUDGET, split: bool = True) -> None:
+    """Annotate every loop with a strategy, fill ``checked.report``; errors for misfits.
+
+    ``split=False`` keeps every loop a bounded loop and leaves the verdict to the kernel.
+    """
+    for thr in THRESHOLDS if split else ():
         limit = min(thr, budget // 4)
         for fi in checked.funcs.values():
             for s in _loops_inner_first(fi):
@@ -31,7 +34,8 @@ def plan_splits(checked: CheckedModule, budget: int = DEFAULT_BUDGET) -> None:
     for fi in checked.funcs.values():
         _capture(fi)
     checked.report = _report(checked, _program_costs(checked))
-    _over_budget(checked, budget)
+    if split:
+        _over_budget(checked, budget)
 
 
 def _loops_inner_first(fi: FuncInfo) -> list[ast.For]:
