@@ -30,6 +30,8 @@ class Source:
         message, notes = MESSAGES[code]
         from ..types import RefType     # a reference reads as the type it refers to, not "ref[P]"
         fmt = {k: v.target if isinstance(v, RefType) else v for k, v in fmt.items()}
+        fmt = {k: _short_int(v) if isinstance(v, int) and v.bit_length() > 256 else v
+               for k, v in fmt.items()}
         if isinstance(node, tuple):
             lineno, col, end = node
         elif node is not None and hasattr(node, "lineno"):
@@ -69,6 +71,11 @@ class Source:
         if self.errors:
             self.errors.sort(key=lambda d: (d.lineno, d.col_offset))
             raise CompileError(self.errors)
+
+
+def _short_int(v: int) -> str:
+    """A huge constant, readable (and below Python's 4300-digit str() limit)."""
+    return f"{'-' if v < 0 else ''}0x{abs(v) >> (abs(v).bit_length() - 32):x}... ({v.bit_length()} bits)"
 
 
 def decode_source(raw: bytes, filename: str) -> str:
