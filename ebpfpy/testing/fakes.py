@@ -86,6 +86,7 @@ def format_printk(fmt: str, args: list[int]) -> str:
             return "%"
         v = next(it, 0)
         if conv in "di":
+            v &= MASK64
             v = v - (1 << 64) if v & (1 << 63) else v
             conv = "d"
         elif conv in "uxX":
