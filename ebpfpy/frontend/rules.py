@@ -28,7 +28,8 @@ def stack_objects(fi: FuncInfo) -> list[tuple[str, int, ast.AST]]:
 
 def frame_bytes(fi: FuncInfo) -> int:
     objs = sum((size + 7) // 8 * 8 for _, size, _ in stack_objects(fi))
-    scalars = 8 * sum(1 for loc in fi.locals.values() if loc.mode == "value")
+    from .check_expr import ERR     # a local whose first value was an error is not a cost
+    scalars = 8 * sum(1 for loc in fi.locals.values() if loc.mode == "value" and loc.type is not ERR)
     keys = 8 * sum(1 for c in fi.calls.values() if c.kind == "map_method")
     return objs + scalars + keys
 
