@@ -113,3 +113,26 @@ def ntohl(x: int) -> int:
 def htonl(x: int) -> int:
     """Host to network (big-endian) order for a ``u32``."""
     return ntohl(x)
+
+
+def get_current_task() -> int:
+    """``bpf_get_current_task``: the current ``task_struct`` address as an integer."""
+    return 0
+
+
+def get_current_task_btf() -> Any:
+    """``bpf_get_current_task_btf``: the current ``task_struct`` as a BTF pointer, whose
+    fields BPF code reads directly (``task.real_parent.tgid``); None in CPython."""
+    return None
+
+
+def seq_printf(seq: Any, fmt: str, *args: Any) -> int:
+    """``bpf_seq_printf(ctx.meta.seq, fmt, ...)`` in iterator programs (at most 12 values;
+    ``%s`` takes a ``u8[N]`` array)."""
+    print(fmt % args if args else fmt, end="")
+    return 0
+
+
+def seq_write(seq: Any, data: Any) -> int:
+    """``bpf_seq_write(ctx.meta.seq, data)``: append the bytes of a struct or array."""
+    return 0

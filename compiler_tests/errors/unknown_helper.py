@@ -17,5 +17,5 @@ def fill(s: S) -> int:
 
 @bpf_program("syscall")
 def main(ctx) -> int:
-    x = helpers.get_current_task_btf()
+    x = helpers.get_current_stack_btf()
     return 0

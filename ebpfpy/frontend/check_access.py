@@ -7,6 +7,7 @@ from typing import Any
 from ..types import TIMER, ArrayType, BpfType, IntType, RefType, StructType, u64
 from .check_expr import ERR, is_int
 from .contexts import ctx_field
+from .kernel_types import check_kernel_attr
 
 
 class AccessChecker:
@@ -30,6 +31,9 @@ class AccessChecker:
         bt = self.expr(base)
         if bt is ERR:
             return ERR
+        kt = check_kernel_attr(self, node, bt)        # a kernel struct's field (CO-RE)
+        if kt is not None:
+            return kt
         target = bt.target if isinstance(bt, RefType) else bt
         if isinstance(target, StructType):
             fld = target.by_name.get(node.attr)

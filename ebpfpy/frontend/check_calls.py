@@ -36,6 +36,9 @@ class CallChecker:
             return self._cast(node, t)
         if dsl is not None and dsl.startswith("helpers."):
             return self._helper(node, dsl[8:])
+        if dsl is not None and dsl.startswith("kernel."):
+            from .kernel_types import check_kernel_cast
+            return check_kernel_cast(self, node, dsl[7:])
         if isinstance(func, ast.Name):
             name = func.id
             if name in self.fi.locals:

@@ -79,8 +79,12 @@ def ctx_field(fi: Any, attr: str) -> Field | None:
     if kind == "tracepoint":
         _, cat, name = fi.fdef.section.split("/", 2)
         fields = tracepoint_fields(cat, name)
+        if fields is None:                  # no tracefs: the kernel's trace_event_raw_<name>
+            from .kernel_types import trace_event_fields
+            fields = trace_event_fields(name)
         return fields.get(attr) if fields else None
-    return None
+    from .kernel_types import kernel_ctx_field
+    return kernel_ctx_field(fi, attr)
 
 
 

@@ -94,6 +94,56 @@ class Helper:
         return self._record(c, node, fn.id)
 
 
+    def _task_btf(self, c: Any, node: ast.Call) -> BpfType:
+        # bpf_get_current_task_btf: a BTF pointer to the current task_struct
+        from .kernel_types import resolve_kernel_name
+        if not c._nargs(node, 0, f"helpers.{self.name}"):
+            return ERR
+        ks = resolve_kernel_name(c, node, "task_struct")
+        if ks is None:
+            return ERR
+        t = RefType(ks, False, "kernel")
+        c.fi.calls[node] = Call("helper", self.name, t)
+        return t
+
+    def _seq_file(self, c: Any, node: ast.expr, what: str) -> None:
+        t = c.expr(node)
+        name = getattr(getattr(t, "target", None), "name", None)
+        if t is not ERR and not (isinstance(t, RefType) and name == "seq_file"):
+            c.src.error("E264", node, what=what, want="struct seq_file", type=t)
+
+    def _seq_printf(self, c: Any, node: ast.Call) -> BpfType:
+        # bpf_seq_printf(seq, fmt, fmt_size, data, data_len): the values travel as u64s
+        args = node.args
+        if node.keywords or len(args) < 2 or not (isinstance(args[1], ast.Constant) and
+                                                  isinstance(args[1].value, str)):
+            c.src.error("E153", args[1] if len(args) > 1 else node)
+            return ERR
+        self._seq_file(c, args[0], f"helpers.{self.name}")
+        if len(args) > 14:
+            c.src.error("E154", args[14], n=len(args) - 2)
+            return ERR
+        fmt = args[1].value
+        specs = [s for s in re.findall(r"%[-+ #0-9.]*(?:ll|l|h|hh)?[a-zA-Z%]", fmt) if s != "%%"]
+        if len(specs) != len(args) - 2:
+            c.src.error("E155", node, n=len(specs), got=len(args) - 2)
+            return ERR
+        for a in args[2:]:
+            t = c.expr(a)
+            if t is not ERR and not (is_int(t) or t is BOOL or c.place_ok(a)):
+                c.src.error("E111", a, type=t)
+        return self._record(c, node, widen_printk_format(fmt))
+
+    def _seq_write(self, c: Any, node: ast.Call) -> BpfType:
+        if not c._nargs(node, 2, f"helpers.{self.name}"):
+            return ERR
+        self._seq_file(c, node.args[0], f"helpers.{self.name}")
+        dt = c.expr(node.args[1])
+        if dt is not ERR and not c.place_ok(node.args[1]):
+            c.src.error("E156", node.args[1], type=dt)
+        return self._record(c, node)
+
+
 def widen_printk_format(fmt: str) -> str:
     """Arguments travel as 64-bit values: ``%d`` becomes ``%lld`` so nothing is cut."""
     return re.sub(r"%([-+ #0-9.]*)([diuxX])", r"%\1ll\2", fmt)
@@ -113,6 +163,10 @@ _TABLE = [
     Helper("probe_read_kernel_str", 115, "probe_read", i64),
     Helper("probe_read_user_str", 114, "probe_read", i64),
     Helper("loop", 181, "loop", i64),
+    Helper("get_current_task", 35, "noargs", u64),
+    Helper("get_current_task_btf", 158, "task_btf", u64),
+    Helper("seq_printf", 126, "seq_printf", i64),
+    Helper("seq_write", 127, "seq_write", i64),
     Helper("ntohs", -1, "bswap", u16),
     Helper("htons", -1, "bswap", u16),
     Helper("ntohl", -1, "bswap", u32),

@@ -144,6 +144,11 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E224": ("{name!r}: a @bpf_program takes exactly one parameter, ctx", ["def {name}(ctx) -> int:"]),
     "E225": ("ctx can be annotated only with a @struct (syscall) or XdpContext/SkbContext, not {type}", ["e.g. def main(ctx: Args) -> int:"]),
     "E230": ("recursive call to {name!r} ({cycle})", ["BPF forbids recursion: rewrite it as a bounded loop"]),
+    "E260": ("the kernel has no struct {name!r} in its BTF", ["kernel types come from /sys/kernel/btf/vmlinux: check the spelling (struct task_struct is ebpfpy.kernel.task_struct)"]),
+    "E261": ("{type} lives in kernel memory and cannot be written", ["BPF programs read kernel structs; keep what you compute in a local, a map or a ring buffer record"]),
+    "E262": ("{type}.{name} cannot be read from BPF code here: {why}", ["read a neighbouring field, or copy the bytes with helpers.probe_read_kernel"]),
+    "E263": ("{type} has no field {name!r}", ["its fields are: {fields}"]),
+    "E264": ("{what} needs a reference to a kernel {want}, not {type}", ["e.g. helpers.seq_printf(ctx.meta.seq, \"%d\\n\", task.pid) in an iter/task program"]),
     "E250": ("{name!r} needs an estimated {cost} verifier steps; the budget is {budget}", ["the verifier walks straight-line code instruction by instruction: split the work into several programs chained with ProgArray.tail_call (each gets its own budget), or move repeated code into a loop"]),
     "E240": ("{name!r} needs {n} bytes of stack; BPF allows {limit}", ["move big locals into a map (e.g. a PerCpuArray used as scratch space). Largest:\n{listing}"]),
 }

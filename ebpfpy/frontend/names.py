@@ -32,13 +32,16 @@ class DslNames:
             elif stmt.module == "ebpfpy.helpers":
                 for a in stmt.names:
                     self.aliases[a.asname or a.name] = "helpers." + a.name
+            elif stmt.module == "ebpfpy.kernel":        # kernel types, resolved from BTF on use
+                for a in stmt.names:
+                    self.aliases[a.asname or a.name] = "kernel." + a.name
         elif isinstance(stmt, ast.Import):
             for a in stmt.names:
                 if a.name == "ebpfpy":
                     self.modules.add(a.asname or "ebpfpy")
-                elif a.name == "ebpfpy.helpers":
+                elif a.name in ("ebpfpy.helpers", "ebpfpy.kernel"):
                     if a.asname:
-                        self.aliases[a.asname] = "helpers"
+                        self.aliases[a.asname] = a.name[7:]
                     else:
                         self.modules.add("ebpfpy")
 
@@ -52,8 +55,10 @@ class DslNames:
             return None
         if isinstance(node, ast.Attribute):
             if isinstance(node.value, ast.Name) and node.value.id in self.modules:
+                if node.attr in ("helpers", "kernel"):
+                    return node.attr
                 return node.attr if node.attr in PUBLIC else "?" + node.attr
             base = self.dsl(node.value)
-            if base == "helpers":
-                return "helpers." + node.attr
+            if base in ("helpers", "kernel"):
+                return base + "." + node.attr
         return None

@@ -88,6 +88,9 @@ class CallLowering:
     def c_helper(self, node: ast.Call, call: Any) -> ir.Value:
         h = H.HELPERS[call.name]
         shape = h.shape
+        if shape in ("task_btf", "seq_printf", "seq_write"):     # kernel objects: core.py
+            from .core import lower_helper
+            return lower_helper(self, node, call, h)
         if shape == "noargs":
             return self.helper(h.id, ir.IntType(h.ret.bits), [])
         if shape == "comm":
@@ -141,6 +144,10 @@ class CallLowering:
             args.append(v)
         r = self.b.call(fn, args)
         return r
+
+    def c_kernel_ptr(self, node: ast.Call, call: Any) -> ir.Value:
+        from .core import kernel_ptr
+        return kernel_ptr(self, node)
 
     # ------------------------------------------------------------------ packets
     def c_ctx_load(self, node: ast.Call, call: Any) -> ir.Value:

@@ -6,6 +6,7 @@ from typing import Any
 
 import llvmlite.ir as ir
 
+from ..frontend.kernel_types import KernelStruct
 from ..types import ArrayType, IntType, RefType, StructType, TIMER
 from .ints import convert
 from .ltypes import I8, I32, I64, PTR, gep
@@ -33,6 +34,9 @@ class PlaceLowering:
 
     def p_Attribute(self, node: ast.Attribute) -> ir.Value:
         kind, what = self.fi.attrs[node]
+        if kind == "kfield":                  # a kernel struct's field: CO-RE relocated
+            from .core import field_place
+            return field_place(self, node, what)
         if kind == "ctx":
             _name, _t, off = what
             base = self.ctx_pointer()
@@ -79,7 +83,7 @@ class PlaceLowering:
 
     def load_place(self, ptr: ir.Value, t: Any) -> ir.Value:
         """Load a scalar from memory into its register form (bool → i1)."""
-        if t is TIMER or isinstance(t, (StructType, ArrayType)):
+        if t is TIMER or isinstance(t, (StructType, ArrayType, KernelStruct)):
             return ptr
         v = self.b.load(ptr, typ=self.types.mem(t))
         if v.type == I8 and not isinstance(t, IntType):

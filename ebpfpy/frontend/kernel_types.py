@@ -1,0 +1,424 @@
+"""The running kernel's own types, read on demand from its BTF (``/sys/kernel/btf/vmlinux``).
+
+``from ebpfpy.kernel import task_struct`` names a kernel struct; the compiler asks BTF for it
+only when a program uses it, through libbpf's BTF API (``btf__load_vmlinux_btf``,
+``btf__find_by_name_kind``, ``btf__type_by_id``), so no generated module of kernel types
+exists and compiling stays fast.  A :class:`KernelStruct` lists its members lazily; each
+member becomes a DSL type:
+
+* integers, enums and ``bool`` as themselves; ``char comm[16]`` as ``u8[16]``;
+* a pointer to a struct or union as ``RefType(KernelStruct, space=...)`` (a BTF pointer the
+  verifier lets a program dereference directly), any other pointer as ``u64``;
+* embedded structs and unions as :class:`KernelStruct` values; members of anonymous
+  structs/unions are reachable by name, as in C.
+
+Bit fields, flexible arrays and arrays of structs are not readable (a compile error says so).
+Field accesses compile to CO-RE relocations (``ebpfpy/lower/core.py``), so the layout seen
+here is only the default that libbpf re-checks against the target kernel at load time.
+"""
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from ..types import BOOL, INT_TYPES, ArrayType, BpfType, IntType, RefType, u8, u32, u64
+
+VMLINUX = "/sys/kernel/btf/vmlinux"
+
+# BTF kinds (include/uapi/linux/btf.h)
+(K_INT, K_PTR, K_ARRAY, K_STRUCT, K_UNION, K_ENUM, K_FWD, K_TYPEDEF, K_VOLATILE, K_CONST,
+ K_RESTRICT, K_FUNC, K_FUNC_PROTO, K_VAR, K_DATASEC, K_FLOAT, K_DECL_TAG, K_TYPE_TAG,
+ K_ENUM64) = range(1, 20)
+_MODIFIERS = {K_TYPEDEF, K_VOLATILE, K_CONST, K_RESTRICT, K_TYPE_TAG}
+
+
+@dataclass(frozen=True)
+class KField:
+    """A readable member: ``path`` is the chain of (struct, member index) from the struct the
+    name was looked up in (longer than one step through anonymous members)."""
+
+    name: str
+    type: BpfType
+    offset: int                               # bytes from the start of the outer struct
+    path: tuple[tuple["KernelStruct", int], ...]
+
+
+class KernelStruct(BpfType):
+    """A kernel ``struct NAME`` or ``union NAME`` known from BTF (never stored by value)."""
+
+    def __init__(self, kbtf: "KernelBtf", tid: int, name: str, size: int, union: bool,
+                 key: str) -> None:
+        self.kbtf, self.tid, self.name, self.size, self.union = kbtf, tid, name, size, union
+        self.key = key                        # unique: the name, or parent.#index for anonymous ones
+        self.align = 8
+        self._fields: dict[str, KField] | None = None
+        self.unreadable: dict[str, str] = {}  # member name -> why it cannot be read
+        self.members: list[tuple[str, int, int, BpfType | None]] = []   # (name, bit off, bits, type)
+
+    def __repr__(self) -> str:
+        return ("union " if self.union else "struct ") + (self.name or self.key)
+
+    def __reduce__(self) -> Any:
+        return (kernel_struct, (self.name,))
+
+    @property
+    def fields(self) -> dict[str, KField]:
+        if self._fields is None:
+            self._fields = self.kbtf.members_of(self)
+        return self._fields
+
+
+class KernelBtf:
+    """The kernel's BTF, opened once per process through libbpf."""
+
+    def __init__(self, btf: Any) -> None:
+        from ..loader import libbpf as L
+        self.L, self.lib, self.ffi = L, L.lib, L.ffi
+        self.btf = btf
+        self._structs: dict[str, KernelStruct] = {}
+
+    # ----------------------------------------------------------- raw access
+    def raw(self, tid: int) -> tuple[Any, int, int, bool, str]:
+        """(btf_type *, kind, vlen, kflag, name) of type ``tid``."""
+        t = self.lib.btf__type_by_id(self.btf, tid)
+        info = t.info
+        name = self.L.cstr(self.lib.btf__name_by_offset(self.btf, t.name_off))
+        return t, (info >> 24) & 0x1F, info & 0xFFFF, bool(info >> 31), name
+
+    def resolve(self, tid: int) -> int:
+        """Skip typedefs and qualifiers."""
+        while tid:
+            t, kind, _, _, _ = self.raw(tid)
+            if kind not in _MODIFIERS:
+                break
+            tid = t.size_or_type
+        return tid
+
+    def find(self, name: str, kind: int) -> int:
+        tid = self.lib.btf__find_by_name_kind(self.btf, name.encode(), kind)
+        return tid if tid > 0 else 0
+
+    # ----------------------------------------------------------- structs
+    def struct(self, name: str) -> KernelStruct | None:
+        """``struct name`` (or ``union name``) of the kernel, or None."""
+        if name in self._structs:
+            return self._structs[name]
+        tid = self.find(name, K_STRUCT) or self.find(name, K_UNION)
+        if not tid:
+            return None
+        return self._struct_of(tid, name)
+
+    def _struct_of(self, tid: int, key: str) -> KernelStruct:
+        if key in self._structs:
+            return self._structs[key]
+        t, kind, _, _, name = self.raw(tid)
+        ks = KernelStruct(self, tid, name, t.size_or_type, kind == K_UNION, key)
+        self._structs[key] = ks
+        return ks
+
+    def members_of(self, ks: KernelStruct) -> dict[str, KField]:
+        t, _, vlen, kflag, _ = self.raw(ks.tid)
+        members = self.ffi.cast("struct btf_member *", t + 1)
+        out: dict[str, KField] = {}
+        for i in range(vlen):
+            m = members[i]
+            bit_off = m.offset & 0xFFFFFF if kflag else m.offset
+            bits = m.offset >> 24 if kflag else 0
+            name = self.L.cstr(self.lib.btf__name_by_offset(self.btf, m.name_off))
+            mt = self.resolve(m.type)
+            _, mkind, _, _, mname = self.raw(mt) if mt else (None, 0, 0, False, "")
+            if not name and mkind in (K_STRUCT, K_UNION):
+                # anonymous struct/union: its members are reachable by name from here
+                inner = self._struct_of(mt, f"{ks.key}.#{i}")
+                ks.members.append(("", bit_off, 0, inner))
+                for n, f in inner.fields.items():
+                    out.setdefault(n, KField(n, f.type, bit_off // 8 + f.offset,
+                                             ((ks, i),) + f.path))
+                for n, why in inner.unreadable.items():
+                    ks.unreadable.setdefault(n, why)
+                continue
+            ftype, why = self.member_type(m.type, ks.key, i)
+            if bits or bit_off % 8:
+                ftype, why = None, "it is a bit field"
+            ks.members.append((name, bit_off, bits, ftype))
+            if ftype is None:
+                ks.unreadable[name] = why
+                continue
+            out[name] = KField(name, ftype, bit_off // 8, ((ks, i),))
+        return out
+
+    def member_type(self, tid: int, owner: str = "", index: int = 0) -> tuple[BpfType | None, str]:
+        """The DSL type of a BTF type used as a member or argument, or (None, why not)."""
+        tid = self.resolve(tid)
+        if tid == 0:
+            return None, "it has type void"
+        t, kind, _, kflag, name = self.raw(tid)
+        if kind == K_INT:
+            enc = self.ffi.cast("unsigned int *", t + 1)[0]
+            if (enc >> 24) & 0x4:
+                return BOOL, ""
+            size = t.size_or_type
+            if size not in (1, 2, 4, 8):
+                return None, f"it is a {size * 8}-bit integer"
+            return _int(size, bool((enc >> 24) & 0x1) and size > 1), ""
+        if kind in (K_ENUM, K_ENUM64):
+            return _int(t.size_or_type, kflag), ""
+        if kind == K_PTR:
+            target = self.resolve(t.size_or_type)
+            if target:
+                _, tkind, _, _, tname = self.raw(target)
+                if tkind == K_FWD and tname:
+                    ks = self.struct(tname)
+                    if ks is not None:
+                        return RefType(ks, False, "kernel"), ""
+                if tkind in (K_STRUCT, K_UNION) and tname:
+                    return RefType(self._struct_of(target, tname), False, "kernel"), ""
+            return u64, ""
+        if kind == K_ARRAY:
+            arr = self.ffi.cast("struct btf_array *", t + 1)
+            elem, why = self.member_type(arr.type)
+            if arr.nelems == 0:
+                return None, "it is a flexible array"
+            if not isinstance(elem, ArrayType) and not isinstance(elem, IntType) and elem is not BOOL:
+                return None, "it is an array of " + (repr(elem) if elem else "unreadable elements")
+            return ArrayType(u8 if isinstance(elem, IntType) and elem.bits == 8 else elem,
+                             arr.nelems), ""
+        if kind in (K_STRUCT, K_UNION):
+            return self._struct_of(tid, name or f"{owner}.#{index}"), ""
+        return None, "its BTF kind is not readable from BPF code here"
+
+    # ----------------------------------------------------------- functions and tracepoints
+    def proto_params(self, proto: int) -> list[tuple[str, int]] | None:
+        """(name, BTF type id) of each parameter of FUNC_PROTO ``proto``."""
+        t, kind, vlen, _, _ = self.raw(proto)
+        if kind != K_FUNC_PROTO:
+            return None
+        params = self.ffi.cast("struct btf_member *", t + 1)   # btf_param: name_off, type
+        return [(self.L.cstr(self.lib.btf__name_by_offset(self.btf, params[i].name_off)),
+                 params[i].type) for i in range(vlen)]
+
+    def func_args(self, func: str) -> tuple[list[tuple[str, int]], int] | None:
+        """Parameters and return type id of kernel function ``func`` (fentry/fexit)."""
+        tid = self.find(func, K_FUNC)
+        if not tid:
+            return None
+        proto = self.raw(tid)[0].size_or_type
+        ps = self.proto_params(proto)
+        return None if ps is None else (ps, self.raw(proto)[0].size_or_type)
+
+    def tp_btf_args(self, name: str) -> list[tuple[str, int]] | None:
+        """Arguments of BTF tracepoint ``name``: the ``btf_trace_<name>`` typedef is a pointer
+        to a prototype whose first parameter (``void *__data``) the program does not see."""
+        tid = self.find("btf_trace_" + name, K_TYPEDEF)
+        if not tid:
+            return None
+        ptr = self.resolve(tid)
+        t, kind, _, _, _ = self.raw(ptr)
+        if kind != K_PTR:
+            return None
+        ps = self.proto_params(t.size_or_type)
+        return None if ps is None else ps[1:]
+
+
+def _int(size: int, signed: bool) -> IntType:
+    return INT_TYPES[("i" if signed else "u") + str({1: 8, 2: 16, 4: 32, 8: 64}[size])]
+
+
+@lru_cache(maxsize=None)
+def vmlinux() -> KernelBtf | None:
+    """The running kernel's BTF, or None when it has none (or libbpf cannot read it)."""
+    if not os.path.exists(VMLINUX):
+        return None
+    try:
+        from ..loader import libbpf as L
+    except OSError:                     # no libbpf on this machine
+        return None
+    _declare(L)
+    btf = L.lib.btf__load_vmlinux_btf()
+    if btf == L.ffi.NULL:
+        return None
+    return KernelBtf(btf)
+
+
+def _declare(L: Any) -> None:
+    # declared here, not in the loader's cdef: only the compiler reads the kernel's BTF
+    try:
+        L.ffi.cdef("struct btf *btf__load_vmlinux_btf(void);")
+    except Exception:                   # already declared (cffi refuses a second cdef)
+        pass
+
+
+def kernel_struct(name: str) -> KernelStruct | None:
+    """``struct name`` of the running kernel, or None."""
+    kb = vmlinux()
+    return kb.struct(name) if kb is not None else None
+
+
+# ------------------------------------------------------------------ typed contexts
+Field = tuple[str, BpfType, int]
+
+
+def args_fields(params: list[tuple[str, int]], ret: int | None = None) -> dict[str, Field] | None:
+    """tp_btf / fentry / fexit arguments: each argument is a u64 slot of the ctx array; a
+    narrower argument is read from the low bytes of its slot (little-endian)."""
+    kb = vmlinux()
+    assert kb is not None
+    out: dict[str, Field] = {}
+    for i, (name, tid) in enumerate(params):
+        t, _why = kb.member_type(tid)
+        out[name or f"arg{i}"] = (name or f"arg{i}", t if t is not None else u64, i * 8)
+    if ret is not None:
+        rt, _why = kb.member_type(ret)
+        if rt is not None and ret:
+            out["ret"] = ("ret", rt, len(params) * 8)
+    return out
+
+
+@lru_cache(maxsize=None)
+def btf_ctx_fields(kind: str, target: str) -> dict[str, Field] | None:
+    """The named arguments of a tp_btf/fentry/fexit program, from the kernel's BTF."""
+    kb = vmlinux()
+    if kb is None:
+        return None
+    if kind == "tp_btf":
+        ps = kb.tp_btf_args(target)
+        return None if ps is None else args_fields(ps)
+    fa = kb.func_args(target)
+    if fa is None:
+        return None
+    return args_fields(fa[0], fa[1] if kind == "fexit" else None)
+
+
+@lru_cache(maxsize=None)
+def struct_ctx_fields(c_name: str, nullable_ptrs: bool = False) -> dict[str, Field] | None:
+    """Context fields from a kernel struct read at static offsets (``pt_regs``,
+    ``bpf_iter__task``, ``bpf_perf_event_data``); the verifier allows no CO-RE on ctx."""
+    ks = kernel_struct(c_name)
+    if ks is None:
+        return None
+    out: dict[str, Field] = {}
+    for n, f in ks.fields.items():
+        t = f.type
+        if nullable_ptrs and isinstance(t, RefType) and n != "meta":
+            t = RefType(t.target, True, t.space)
+        if isinstance(t, KernelStruct):
+            continue
+        out[n] = (n, t, f.offset)
+    return out
+
+
+@lru_cache(maxsize=None)
+def trace_event_fields(name: str) -> dict[str, Field] | None:
+    """A tracepoint's record from the kernel's ``trace_event_raw_<name>`` struct, for when
+    tracefs is not mounted.  syscalls/sys_enter_* and sys_exit_* share
+    ``trace_event_raw_sys_enter`` (``id``, ``args[6]``) / ``trace_event_raw_sys_exit``
+    (``id``, ``ret``).  The common header appears as ``common_type`` … ``common_pid``."""
+    if name.startswith("sys_enter_"):
+        name = "sys_enter"
+    elif name.startswith("sys_exit_"):
+        name = "sys_exit"
+    ks = kernel_struct("trace_event_raw_" + name)
+    if ks is None:
+        return None
+    out: dict[str, Field] = {}
+    for n, f in ks.fields.items():
+        if isinstance(f.type, KernelStruct):
+            if n == "ent":
+                for cn, cf in f.type.fields.items():
+                    if not isinstance(cf.type, (KernelStruct, RefType)):
+                        out["common_" + cn] = ("common_" + cn, cf.type, f.offset + cf.offset)
+            continue
+        if n.startswith("__data_loc_"):
+            n = n[len("__data_loc_"):]
+        t = u64 if isinstance(f.type, RefType) else f.type
+        out[n] = (n, t, f.offset)
+    return out
+
+
+# ------------------------------------------------------------------ checking
+def base_space(fi: Any, node: ast.expr) -> str:
+    """Where the kernel object an access starts from lives: "kernel" (a BTF pointer the
+    verifier lets the program load through) or "probe" (read with probe_read_kernel)."""
+    t = fi.types.get(node)
+    if isinstance(t, RefType):
+        return t.space
+    if isinstance(node, ast.Attribute):
+        return base_space(fi, node.value)
+    return "kernel"
+
+
+def check_kernel_attr(c: Any, node: ast.Attribute, bt: BpfType) -> BpfType | None:
+    """Type ``x.attr`` when ``x`` is a kernel struct (or a reference to one); None otherwise."""
+    target = bt.target if isinstance(bt, RefType) else bt
+    if not isinstance(target, KernelStruct):
+        return None
+    from .check_expr import ERR
+    if isinstance(node.ctx, (ast.Store, ast.Del)):
+        c.src.error("E261", node, type=target)
+        return ERR
+    f = target.fields.get(node.attr)
+    if f is None:
+        if node.attr in target.unreadable:
+            c.src.error("E262", node, type=target, name=node.attr, why=target.unreadable[node.attr])
+        else:
+            names = sorted(target.fields)
+            c.src.error("E263", node, type=target, name=node.attr,
+                        fields=", ".join(names[:30]) + (", …" if len(names) > 30 else ""))
+        return ERR
+    space = base_space(c.fi, node.value)
+    t = f.type
+    if isinstance(t, RefType) and space != t.space:
+        t = RefType(t.target, t.nullable, space)
+    c.fi.attrs[node] = ("kfield", f)
+    return t
+
+
+def check_kernel_cast(c: Any, node: ast.Call, name: str) -> BpfType:
+    """``task_struct(addr)``: an integer address read through probe_read_kernel."""
+    from .check_expr import ERR
+    from .typed import Call
+    ks = kernel_struct(name)
+    if ks is None:
+        c.src.error("E260", node.func, name=name)
+        return ERR
+    if not c._nargs(node, 1, name):
+        return ERR
+    c.value_into(node.args[0], u64, "kernel address")
+    t = RefType(ks, False, "probe")
+    c.fi.calls[node] = Call("kernel_ptr", name, t)
+    return t
+
+
+def resolve_kernel_name(c: Any, node: ast.AST, name: str) -> KernelStruct | None:
+    """The kernel struct ``ebpfpy.kernel.<name>`` names, reporting E260 when unknown."""
+    ks = kernel_struct(name)
+    if ks is None:
+        c.src.error("E260", node, name=name)
+    return ks
+
+
+_ = u32
+
+
+# ctx structs of program kinds whose context is a kernel struct read at static offsets
+_CTX_STRUCTS = {"uprobe": "pt_regs", "kprobe": "pt_regs", "perf_event": "bpf_perf_event_data"}
+
+
+def kernel_ctx_field(fi: Any, attr: str) -> Field | None:
+    """Context fields typed from the kernel's BTF: tp_btf/fentry/fexit arguments by name,
+    ``iter/NAME`` (``struct bpf_iter__NAME``: ``ctx.meta``, ``ctx.task`` …), ``pt_regs``
+    of uprobes and kprobes, ``bpf_perf_event_data``."""
+    kind, section = fi.ctx_kind, fi.fdef.section or ""
+    if kind in ("tp_btf", "fentry", "fexit"):
+        target = section.split("/", 1)[1]
+        fields = btf_ctx_fields("fexit" if section.startswith("fexit/") else kind, target)
+    elif kind == "iter":
+        fields = struct_ctx_fields("bpf_iter__" + section.split("/", 1)[1], True)
+    elif kind in _CTX_STRUCTS:
+        fields = struct_ctx_fields(_CTX_STRUCTS[kind])
+    else:
+        return None
+    return fields.get(attr) if fields else None

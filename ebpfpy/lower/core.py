@@ -1,0 +1,256 @@
+"""CO-RE: reads of kernel struct fields that libbpf relocates to the target kernel's layout.
+
+A field access ``task.real_parent`` becomes, as clang emits for a ``preserve_access_index``
+struct::
+
+    %f = call ptr @llvm.preserve.struct.access.index.p0.p0(
+             ptr elementtype(%struct.task_struct) %task, i32 GEP_INDEX, i32 DI_INDEX),
+             !llvm.preserve.access.index !DI_task_struct
+
+LLVM's BPF backend (BPFAbstractMemberAccess, run at the start of the optimisation pipeline)
+turns each chain of such calls into a relocatable offset and a ``.BTF.ext`` field relocation
+("0:95" of ``struct task_struct``); libbpf rewrites the offset at load time by matching the
+field names against the running kernel's BTF.
+
+Only what a program names reaches the object: each kernel struct is described (LLVM body and
+debug type) with just the members the module reads, at the kernel's offsets, so the default
+offsets are right for the kernel that compiled the program.  Member debug types follow the
+BTF kinds (int, enum, pointer, array, struct) because libbpf checks that a local field and
+the kernel's field are of compatible kinds.  Pointers point to forward declarations, so the
+debug types have no cycles.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import llvmlite.ir as ir
+
+from ..frontend import kernel_types as KT
+from ..frontend.kernel_types import KernelStruct
+from ..types import BOOL, ArrayType, IntType, RefType
+from .ltypes import I8, I32, I64, PTR
+
+BPF_FUNC_probe_read_kernel = 113
+
+
+class _ElementType(ir.values.ArgumentAttributes):
+    """``elementtype(%struct.X)`` on an opaque pointer argument (llvmlite needs a pointee)."""
+
+    def __init__(self, lt: ir.Type) -> None:
+        super().__init__()
+        self.lt = lt
+
+    def _to_list(self, typ: ir.Type) -> list[str]:
+        return [f"elementtype({self.lt})"]
+
+
+class CoreTypes:
+    """Per-module LLVM and debug descriptions of the kernel structs a module reads."""
+
+    def __init__(self, ml: Any) -> None:
+        self.ml = ml
+        self.used: dict[str, tuple[KernelStruct, set[int]]] = {}   # key -> (struct, member idx)
+        for fi in ml.checked.funcs.values():
+            for kind, what in fi.attrs.values():
+                if kind == "kfield":
+                    for ks, idx in what.path:
+                        self.used.setdefault(ks.key, (ks, set()))[1].add(idx)
+        self._llvm: dict[str, tuple[ir.Type, dict[int, int]]] = {}   # key -> (type, idx -> gep)
+        self._di: dict[str, tuple[Any, dict[int, int]]] = {}         # key -> (DI, idx -> DI idx)
+        self._fwd: dict[str, Any] = {}
+
+    def members(self, ks: KernelStruct) -> list[int]:
+        ks.fields                                   # fills ks.members
+        return sorted(self.used.get(ks.key, (ks, set()))[1])
+
+    # ----------------------------------------------------------- LLVM types
+    def llvm(self, ks: KernelStruct) -> tuple[ir.Type, dict[int, int]]:
+        if ks.key in self._llvm:
+            return self._llvm[ks.key]
+        if ks.union:
+            out = (ir.ArrayType(I8, ks.size), {})
+            self._llvm[ks.key] = out
+            return out
+        name = "struct." + ks.key.replace("#", "")
+        st = self.ml.module.context.get_identified_type(name, packed=True)
+        elems: list[ir.Type] = []
+        gep: dict[int, int] = {}
+        off = 0
+        for idx in self.members(ks):
+            mname, bit_off, _bits, _t = ks.members[idx]
+            byte_off = bit_off // 8
+            if byte_off > off:
+                elems.append(ir.ArrayType(I8, byte_off - off))
+            gep[idx] = len(elems)
+            lt, size = self._member_llvm(ks, idx)
+            elems.append(lt)
+            off = byte_off + size
+        if ks.size > off:
+            elems.append(ir.ArrayType(I8, ks.size - off))
+        st.set_body(*elems)
+        self._llvm[ks.key] = (st, gep)
+        return st, gep
+
+    def _member_llvm(self, ks: KernelStruct, idx: int) -> tuple[ir.Type, int]:
+        t = ks.members[idx][3]
+        if isinstance(t, KernelStruct):
+            return self.llvm(t)[0], t.size
+        return self.ml.types.mem(t), t.size          # ints, bool, arrays, refs (ptr)
+
+    # ----------------------------------------------------------- debug types
+    def di(self, ks: KernelStruct) -> tuple[Any, dict[int, int]]:
+        if ks.key in self._di:
+            return self._di[ks.key]
+        d = self.ml.di
+        kb = ks.kbtf
+        t, _, _, _, _ = kb.raw(ks.tid)
+        from ..frontend.kernel_types import K_STRUCT
+        btf_members = kb.ffi.cast("struct btf_member *", t + 1)
+        elems, index = [], {}
+        for idx in self.members(ks):
+            mname, bit_off, _bits, mt = ks.members[idx]
+            mdi = self.di(mt)[0] if isinstance(mt, KernelStruct) else \
+                self._di_btf(kb, btf_members[idx].type)
+            index[idx] = len(elems)
+            size = mt.size if mt is not None else 8
+            elems.append((mname, mdi, size * 8, bit_off))
+        node = d.struct(ks.name or None, elems, ks.size * 8)
+        if ks.union:
+            ops = dict(node.operands)
+            ops["tag"] = ir.DIToken("DW_TAG_union_type")
+            node = d.m.add_debug_info("DICompositeType", ops)
+        self._di[ks.key] = (node, index)
+        _ = K_STRUCT
+        return node, index
+
+    def _di_btf(self, kb: Any, tid: int) -> Any:
+        """The debug type mirroring BTF type ``tid`` (typedefs and qualifiers dropped)."""
+        d = self.ml.di
+        tid = kb.resolve(tid)
+        t, kind, _, kflag, name = kb.raw(tid)
+        if kind == KT.K_INT:
+            enc = kb.ffi.cast("unsigned int *", t + 1)[0] >> 24
+            code = 0x02 if enc & 4 else (0x05 if enc & 1 else 0x08)
+            return d.basic(name or "int", t.size_or_type * 8, code)
+        if kind in (KT.K_ENUM, KT.K_ENUM64):
+            ops: dict[str, Any] = {"tag": ir.DIToken("DW_TAG_enumeration_type"),
+                                   "size": t.size_or_type * 8, "file": d.file,
+                                   "elements": d.m.add_metadata([])}
+            if name:
+                ops["name"] = name
+            return d.m.add_debug_info("DICompositeType", ops)
+        if kind == KT.K_PTR:
+            target = kb.resolve(t.size_or_type)
+            if target:
+                _, tk, _, _, tname = kb.raw(target)
+                if tk in (KT.K_STRUCT, KT.K_UNION, KT.K_FWD) and tname:
+                    return d.pointer(self._fwd_decl(tname, tk == KT.K_UNION))
+            return d.m.add_debug_info("DIDerivedType", {
+                "tag": ir.DIToken("DW_TAG_pointer_type"), "baseType": None, "size": 64})
+        if kind == KT.K_ARRAY:
+            arr = kb.ffi.cast("struct btf_array *", t + 1)
+            elem = self._di_btf(kb, arr.type)
+            et = kb.resolve(arr.type)
+            return d.array(elem, [arr.nelems], kb.raw(et)[0].size_or_type * 8)
+        raise TypeError(f"no debug type for BTF kind {kind}")
+
+    def _fwd_decl(self, name: str, union: bool) -> Any:
+        if name not in self._fwd:
+            d = self.ml.di
+            self._fwd[name] = d.m.add_debug_info("DICompositeType", {
+                "tag": ir.DIToken("DW_TAG_union_type" if union else "DW_TAG_structure_type"),
+                "name": name, "file": d.file, "flags": ir.DIToken("DIFlagFwdDecl")})
+        return self._fwd[name]
+
+
+def core_types(ml: Any) -> CoreTypes:
+    ct = getattr(ml, "core", None)
+    if ct is None:
+        ct = ml.core = CoreTypes(ml)
+    return ct
+
+
+def _intrinsic(module: ir.Module, name: str, nargs: int) -> ir.Function:
+    fn = module.globals.get(name)
+    if fn is None:
+        fn = ir.Function(module, ir.FunctionType(PTR, [PTR] + [I32] * nargs), name)
+    return fn
+
+
+def member_address(fl: Any, base: ir.Value, ks: KernelStruct, idx: int) -> ir.Value:
+    """The CO-RE relocatable address of member ``idx`` of the ``ks`` at ``base``."""
+    ct = core_types(fl.ml)
+    di, di_index = ct.di(ks)
+    if ks.union:
+        fn = _intrinsic(fl.ml.module, "llvm.preserve.union.access.index.p0.p0", 1)
+        call = fl.b.call(fn, [base, ir.Constant(I32, di_index[idx])], name=ks.members[idx][0])
+    else:
+        lt, gep = ct.llvm(ks)
+        fn = _intrinsic(fl.ml.module, "llvm.preserve.struct.access.index.p0.p0", 2)
+        call = fl.b.call(fn, [base, ir.Constant(I32, gep[idx]), ir.Constant(I32, di_index[idx])],
+                         name=ks.members[idx][0] or "anon")
+        call.arg_attributes[0] = _ElementType(lt)
+    call.set_metadata("llvm.preserve.access.index", di)
+    return call
+
+
+def field_place(fl: Any, node: ast.Attribute, f: Any) -> ir.Value:
+    """The address to read ``node`` (a kernel struct field) from: the field itself for BTF
+    pointers, or a stack copy made with probe_read_kernel for plain addresses."""
+    ptr = fl.expr(node.value)                 # a reference, or an embedded struct's address
+    for ks, idx in f.path:
+        ptr = member_address(fl, ptr, ks, idx)
+    t = f.type
+    if KT.base_space(fl.fi, node.value) != "probe" or isinstance(t, KernelStruct):
+        return ptr
+    tmp = fl.site_slot(node, t)
+    fnty = ir.FunctionType(I64, [PTR, I32, PTR])
+    fp = fl.b.inttoptr(ir.Constant(I64, BPF_FUNC_probe_read_kernel), fnty.as_pointer())
+    fl.b.call(fp, [tmp, ir.Constant(I32, t.size), ptr])
+    return tmp
+
+
+def kernel_ptr(fl: Any, node: ast.Call) -> ir.Value:
+    """``task_struct(addr)``: the address as a pointer (read later with probe_read_kernel)."""
+    from .ints import convert
+    from ..types import u64
+    v = convert(fl.b, fl.expr(node.args[0]), fl.fi.types[node.args[0]], u64)
+    return fl.b.inttoptr(v, PTR, name="kptr")
+
+
+def lower_helper(fl: Any, node: ast.Call, call: Any, h: Any) -> ir.Value:
+    """Helpers that take or give kernel objects: get_current_task_btf, seq_printf, seq_write."""
+    if h.shape == "task_btf":
+        return fl.helper(h.id, PTR, [])
+    seq = fl.expr(node.args[0])
+    if h.shape == "seq_write":
+        data = fl.expr(node.args[1])
+        return fl.helper(h.id, I64, [seq, data, ir.Constant(I32, fl._size_of(node.args[1]))])
+    fmt = fl.ml.cstring(call.extra)
+    values = node.args[2:]
+    if values:
+        buf = fl.site_slot(node, ArrayType(IntType("u64", 64, False), len(values)))
+        for i, a in enumerate(values):
+            v = _as_u64(fl, a)
+            p = fl.b.gep(buf, [ir.Constant(I64, 0), ir.Constant(I64, i)],
+                         source_etype=ir.ArrayType(I64, len(values)), inbounds=True)
+            p.type = PTR
+            fl.b.store(v, p)
+        data, size = buf, 8 * len(values)
+    else:
+        data, size = ir.Constant(PTR, None), 0
+    return fl.helper(h.id, I64, [seq, fmt, ir.Constant(I32, len(call.extra.encode()) + 1),
+                                 data, ir.Constant(I32, size)])
+
+
+def _as_u64(fl: Any, a: ast.expr) -> ir.Value:
+    t = fl.fi.types[a]
+    if t is BOOL:
+        return fl.b.zext(fl.expr(a), I64)
+    if isinstance(t, IntType):
+        return fl.as_i64(a)
+    return fl.b.ptrtoint(fl.expr(a), I64)       # %s: the address of a string
+
+
+_ = RefType
