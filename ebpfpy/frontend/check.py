@@ -73,9 +73,6 @@ def function_signature(col: Collector, f: FuncDef, role: tuple[str, Any] | None)
             ok = False
             continue
         params.append((arg.arg, t, isinstance(t, (StructType, ArrayType))))
-    if len(params) > 5:
-        col.src.error("E222", node, name=f.name, n=len(params))
-        ok = False
     ret: BpfType | None = i64
     if node.returns is not None:
         if isinstance(node.returns, ast.Constant) and node.returns.value is None:
@@ -84,9 +81,11 @@ def function_signature(col: Collector, f: FuncDef, role: tuple[str, Any] | None)
             ret = col.type_expr(node.returns)
             if ret is None:
                 return None
-            if isinstance(ret, (StructType, ArrayType)):
-                col.src.error("E223", node.returns, name=f.name)
-                return None
+    # a struct or array result travels through a hidden pointer to the caller's object
+    limit = 4 if isinstance(ret, (StructType, ArrayType)) else 5
+    if len(params) > limit:
+        col.src.error("E222", node, name=f.name, n=len(params) + 5 - limit)
+        ok = False
     return (params, ret) if ok else None
 
 

@@ -140,7 +140,6 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E220": ("{name!r}: only plain positional parameters are supported", ["no defaults, *args, **kwargs or keyword-only parameters"]),
     "E221": ("parameter {name!r} needs a type annotation", ["e.g. {name}: u32"]),
     "E222": ("{name!r} has {n} parameters; BPF functions take at most 5", ["group parameters into a @struct and pass it by reference"]),
-    "E223": ("{name!r} cannot return a struct or array", ["pass the struct as a parameter and fill it (it is passed by reference)"]),
     "E224": ("{name!r}: a @bpf_program takes exactly one parameter, ctx", ["def {name}(ctx) -> int:"]),
     "E225": ("ctx can be annotated only with a @struct (syscall) or XdpContext/SkbContext, not {type}", ["e.g. def main(ctx: Args) -> int:"]),
     "E230": ("recursive call to {name!r} ({cycle})", ["BPF forbids recursion: rewrite it as a bounded loop"]),

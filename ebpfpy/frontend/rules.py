@@ -17,7 +17,7 @@ def stack_objects(fi: FuncInfo) -> list[tuple[str, int, ast.AST]]:
         t = call.type
         if call.kind in ("struct_new", "array_new") or \
                 (call.kind == "helper" and isinstance(t, ArrayType)) or \
-                (call.kind == "map_method" and call.name == "get" and isinstance(t, (StructType, ArrayType))):
+                (call.kind in ("map_method", "func") and isinstance(t, (StructType, ArrayType))):
             out.append((ast.unparse(node), t.size, node))       # type: ignore[union-attr]
     for node, t in fi.types.items():
         if isinstance(node, ast.Subscript) and isinstance(t, (StructType, ArrayType)) and \

@@ -11,6 +11,7 @@ from ..types import BOOL, ArrayType, IntType, RefType, StructType, i64, u64
 from . import ints
 from .branchless import compare01
 from .ints import convert
+from .module import returns_object
 from .ltypes import I1, I8, I16, I32, I64, PTR, gep
 
 CLOCK_MONOTONIC = 1
@@ -142,8 +143,12 @@ class CallLowering:
             if p.mode == "value":
                 v = convert(self.b, v, self.fi.types[a], p.type)
             args.append(v)
-        r = self.b.call(fn, args)
-        return r
+        if returns_object(callee):
+            out = self.site_slot(node, callee.ret)
+            self.b.store(ir.Constant(self.types.mem(callee.ret), None), out)
+            self.b.call(fn, args + [out])
+            return out
+        return self.b.call(fn, args)
 
     def c_kernel_ptr(self, node: ast.Call, call: Any) -> ir.Value:
         from .core import kernel_ptr

@@ -15,7 +15,8 @@ from .ltypes import I1, I32, PTR
 from .loops import LoopLowering
 from .maps import MapLowering
 from .places import PlaceLowering
-from .outline import Frame, OutlineLowering
+from .module import returns_object
+from .outline import RESULT_PTR, Frame, OutlineLowering
 
 
 PROGRAM_RET = IntType("i32", 32, True)
@@ -44,6 +45,9 @@ class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, L
         if self.frame is not None:
             self.frame_ptr = self.alloca(self.frame.type, "frame")
             self.alloca_builder.store(ir.Constant(self.frame.type, None), self.frame_ptr)
+            if RESULT_PTR in self.frame.index:
+                self.alloca_builder.store(self.fn.args[-1], self.frame.field(
+                    self.alloca_builder, self.frame_ptr, RESULT_PTR))
 
     # ------------------------------------------------------------------ frame
     def alloca(self, lt: ir.Type, name: str) -> ir.Value:
@@ -158,15 +162,23 @@ class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, L
             return None
         v = self.expr(value)
         src = self.fi.types[value]
+        if returns_object(self.fi):
+            return v                    # the object's address; emit_return copies it
         if self.fi.fdef.section is not None:
             return self.b.zext(v, I32) if src is BOOL else convert(self.b, v, src, PROGRAM_RET)
         return convert(self.b, v, src, self.fi.ret)
 
     def emit_return(self, v: ir.Value | None) -> None:
-        if v is None:
+        if v is not None and returns_object(self.fi):
+            self.copy(self.result_pointer(), v, self.fi.ret)
+            self.b.ret_void()
+        elif v is None:
             self._default_return()
         else:
             self.b.ret(v)
+
+    def result_pointer(self) -> ir.Value:
+        return self.fn.args[-1]
 
     def s_Break(self, node: ast.Break) -> None:
         target = self.loop_targets[-1]

@@ -7,7 +7,7 @@ import llvmlite.ir as ir
 
 from ..frontend.sections import kind_of
 from ..frontend.typed import CheckedModule, FuncInfo
-from ..types import BOOL, BpfType, IntType, i64
+from ..types import BOOL, ArrayType, BpfType, IntType, StructType, i64
 from .debuginfo import DebugInfo
 from .ltypes import DATA_LAYOUT, I8, I32, I64, PTR, TypeMap
 
@@ -115,7 +115,7 @@ class ModuleLowering:
     def ret_type(self, fi: FuncInfo) -> ir.Type:
         if fi.fdef.section is not None:
             return I32
-        if fi.ret is None:
+        if fi.ret is None or returns_object(fi):
             return ir.VoidType()
         return self.types.reg(fi.ret)
 
@@ -123,11 +123,15 @@ class ModuleLowering:
         params = [self.types.reg(p.type) if p.mode == "value" else PTR for p in fi.params]
         if fi.is_callback:
             params = [PTR if i == 0 else t for i, t in enumerate(params)]
+        if returns_object(fi):
+            params.append(PTR)          # where the caller wants the result
         fnty = ir.FunctionType(self.ret_type(fi), params)
         fn = ir.Function(self.module, fnty, fi.name)
         fn.attributes.add("nounwind")
         for arg, p in zip(fn.args, fi.params):
             arg.name = p.name
+        if returns_object(fi):
+            fn.args[-1].name = RESULT_PARAM
         if fi.fdef.section is not None:
             fn.section = fi.fdef.section
         else:
@@ -155,8 +159,19 @@ class ModuleLowering:
                 else:
                     params.append((p.name, di.pointer(di.type_of(p.type))))
             ret = di.type_of(fi.ret) if fi.ret is not None else None
+            if returns_object(fi):
+                params.append((RESULT_PARAM, di.pointer(ret)))
+                ret = None
         return di.subprogram(fi.name, fi.node.lineno, ret, params,
                              local=fi.fdef.section is None)
+
+
+RESULT_PARAM = "__result"
+
+
+def returns_object(fi: FuncInfo) -> bool:
+    """A struct or array result: returned through a pointer the caller passes last."""
+    return isinstance(fi.ret, (StructType, ArrayType))
 
 
 def lower_module(checked: CheckedModule, current: list[Any]) -> str:

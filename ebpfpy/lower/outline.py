@@ -14,11 +14,11 @@ import llvmlite.ir as ir
 
 from ..frontend import helper_table as H
 from ..frontend.typed import FuncInfo, Local
-from ..types import IntType
+from ..types import ArrayType, IntType, StructType
 from .ints import convert
 from .ltypes import I8, I32, I64, PTR, gep
 
-RET_FLAG, RET_VALUE = "__ret_flag", "__ret_value"
+RET_FLAG, RET_VALUE, RESULT_PTR = "__ret_flag", "__ret_value", "__result_ptr"
 
 
 def callback_name(func: str, loop: ast.For) -> str:
@@ -29,7 +29,8 @@ def callback_name(func: str, loop: ast.For) -> str:
 class Frame:
     """The frame struct layout: captured locals, then the return flag and value."""
 
-    def __init__(self, types: Any, locals_: list[Local], starts: list[ast.For]) -> None:
+    def __init__(self, types: Any, locals_: list[Local], starts: list[ast.For],
+                 fi_ret: Any = None) -> None:
         self.index: dict[Any, int] = {}
         fields: list[ir.Type] = []
         for loc in locals_:
@@ -38,6 +39,9 @@ class Frame:
         for loop in starts:         # runtime start of an outlined range()
             self.index[("start", loop)] = len(fields)
             fields.append(I64)
+        if isinstance(fi_ret, (StructType, ArrayType)):
+            self.index[RESULT_PTR] = len(fields)      # where a returned object goes
+            fields.append(PTR)
         self.index[RET_FLAG] = len(fields)
         fields.append(I8)
         self.index[RET_VALUE] = len(fields)
@@ -55,7 +59,7 @@ class Frame:
                     starts.append(loop)
         if not any(info.strategy == "bpf_loop" for info in fi.loops.values()):
             return None
-        return Frame(types, captured, starts)
+        return Frame(types, captured, starts, fi.ret)
 
     def field(self, b: ir.IRBuilder, ptr: ir.Value, key: Any) -> ir.Value:
         return gep(b, ptr, [ir.Constant(I32, 0), ir.Constant(I32, self.index[key])], self.type)
@@ -172,8 +176,13 @@ class LoopBody:
             def _default_return(self) -> None:
                 self.b.ret(ir.Constant(I64, 0))
 
+            def result_pointer(self) -> ir.Value:
+                return self.b.load(self.frame.field(self.b, self.frame_ptr, RESULT_PTR), typ=PTR)
+
             def emit_return(self, v: ir.Value | None) -> None:
-                if v is not None:
+                if v is not None and RESULT_PTR in self.frame.index:
+                    self.copy(self.result_pointer(), v, self.fi.ret)
+                elif v is not None:
                     wide = v if v.type == I64 else (self.b.sext(v, I64) if v.type.width > 1
                                                    else self.b.zext(v, I64))
                     self.b.store(wide, self.frame.field(self.b, self.frame_ptr, RET_VALUE))
