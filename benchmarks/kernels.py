@@ -1,0 +1,352 @@
+"""ebpfpy against clang, measured in the same run: compile time, code size, verifier work, speed.
+
+    python benchmarks/kernels.py [--runs N] [--json FILE] [--only NAME,...] [--quick]
+
+For each example in examples/ and each kernel in benchmarks/py/ (with its C twin in
+benchmarks/c/, built with ``clang-19 -O2 -g -target bpf``) it reports:
+
+- compile time: the CLI as a process (``ebpfpy compile``, cache off, vs the clang process), and
+  the in-process API (``ebpfpy.compile``, cache off, warm process; median of N);
+- xlated instructions and jited bytes (``bpf_prog_info``), verifier processed instructions
+  (``verified_insns``, the log's "processed N insns");
+- run time per call: XDP programs through ``BPF_PROG_TEST_RUN`` with ``repeat`` (the kernel's
+  own average), syscall programs one call per ``test_run`` timed from userspace, median of N;
+  tracepoint programs are not run (n/a).
+
+Then the issue's targets as PASS/FAIL lines.  Without clang-19 the C column is skipped with a
+note; without ``bpf()`` (not root) only compile times are measured.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "benchmarks"
+sys.path.insert(0, str(ROOT))
+
+CLANG = shutil.which("clang-19")
+CLANG_FLAGS = ["-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu"]
+HELLO = ROOT / "examples" / "count_opens.py"
+
+# targets from the issue
+T_COMPILE = 1.0      # in-process compile time / clang's
+T_RUN = 1.05         # run time / clang's
+T_PROCESSED = 1.1    # verifier processed instructions / clang's
+T_HELP_MS = 100.0
+T_HELLO_MS = 150.0
+
+
+# ---------------------------------------------------------------------------------- inputs
+def _rand(n: int, seed: int) -> bytes:
+    return random.Random(seed).randbytes(n)
+
+
+def _vlan_udp_frame() -> bytes:
+    """Ethernet, two 802.1Q tags, IPv4 with one option word (ihl 6), UDP to port 53."""
+    eth = bytes(6) + bytes([2, 0, 0, 0, 0, 1]) + struct.pack("!H", 0x8100)
+    tags = struct.pack("!HH", 10, 0x8100) + struct.pack("!HH", 20, 0x0800)
+    ip = struct.pack("!BBHHHBBHII", 0x46, 0, 36, 1, 0, 64, 17, 0, 0x0A000001, 0x0A000002)
+    ip += bytes(4)                               # the option word
+    udp = struct.pack("!HHHH", 12345, 53, 8, 0)
+    return (eth + tags + ip + udp).ljust(64, b"\0")
+
+
+def _seed_gol(obj: Any) -> None:
+    """A random 64×64 board in slot 0, generation 0 (struct named Board or board)."""
+    rng = random.Random(1)
+    cells = [[int(rng.random() < 0.3) for _ in range(64)] for _ in range(64)]
+    cls = obj.structs["Board"] if "Board" in obj.structs else obj.structs["board"]
+    obj.maps.boards[0] = cls(cells=cells)
+    obj.globals.generation = 0
+
+
+@dataclass
+class Kernel:
+    name: str
+    py: Path
+    c: Path
+    prog: str
+    kind: str                         # "xdp" | "syscall" | "tracepoint"
+    data: bytes | None = None
+    setup: Callable[[Any], None] | None = None
+    note: str = ""
+
+
+def kernels() -> list[Kernel]:
+    ex, py, c = ROOT / "examples", BENCH / "py", BENCH / "c"
+    eth_vlan_ip = (bytes(12) + struct.pack("!HHH", 0x8100, 5, 0x0800)).ljust(64, b"\0")
+    ks = [
+        Kernel("count_opens", ex / "count_opens.py", c / "count_opens.bpf.c", "on_open", "tracepoint",
+               note="tracepoint: not runnable by test_run"),
+        Kernel("xdp_ethertype", ex / "xdp_ethertype.py", c / "xdp_ethertype.bpf.c", "count_ethertype",
+               "xdp", eth_vlan_ip),
+        Kernel("gol_step", ex / "gol_step.py", c / "gol_step.bpf.c", "step", "syscall", setup=_seed_gol,
+               note="C: plain nested loops; ebpfpy: outer loop outlined to bpf_loop"),
+        Kernel("checksum", py / "checksum.py", c / "checksum.bpf.c", "checksum", "xdp", _rand(512, 1)),
+        Kernel("hashcount", py / "hashcount.py", c / "hashcount.bpf.c", "hashcount", "xdp", _rand(64, 2)),
+        Kernel("sortnet", py / "sortnet.py", c / "sortnet.bpf.c", "sortnet", "xdp", _rand(64, 3)),
+        Kernel("crc32", py / "crc32.py", c / "crc32.bpf.c", "crc32", "xdp", _rand(64, 4)),
+        Kernel("parse", py / "parse.py", c / "parse.bpf.c", "parse", "xdp", _vlan_udp_frame()),
+    ]
+    return [k for k in ks if k.py.exists()]
+
+
+# ---------------------------------------------------------------------------------- timing
+def median_ms(fn: Callable[[], Any], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(times)
+
+
+def ebpfpy_cmd() -> list[str]:
+    """The installed ``ebpfpy`` script beside this interpreter, else ``python -m ebpfpy``."""
+    script = Path(sys.executable).parent / "ebpfpy"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ebpfpy"]
+
+
+def run_quiet(cmd: list[str], env: dict[str, str] | None = None) -> None:
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                   env=env, cwd=ROOT)
+
+
+def no_cache_env() -> dict[str, str]:
+    return dict(os.environ, EBPFPY_NO_CACHE="1")
+
+
+def clang_compile(src: Path, out: Path) -> None:
+    run_quiet([CLANG, *CLANG_FLAGS, "-c", str(src), "-o", str(out)])
+
+
+def compile_times(k: Kernel, tmp: Path, runs: int) -> dict[str, Any]:
+    """Process and in-process compile times (ms, medians), cache off; the two objects."""
+    import ebpfpy
+    res: dict[str, Any] = {}
+    py_out, c_out = tmp / f"{k.name}.py.o", tmp / f"{k.name}.c.o"
+    res["py_cli_ms"] = median_ms(lambda: run_quiet(
+        [*ebpfpy_cmd(), "compile", str(k.py), "-o", str(py_out)], no_cache_env()), runs)
+    os.environ["EBPFPY_NO_CACHE"] = "1"
+    try:
+        ebpfpy.compile(k.py)                                  # warm: imports, target machine
+        res["py_api_ms"] = median_ms(lambda: ebpfpy.compile(k.py), runs)
+    finally:
+        del os.environ["EBPFPY_NO_CACHE"]
+    res["py_elf"] = py_out.read_bytes()
+    if CLANG and k.c.exists():
+        res["c_cli_ms"] = median_ms(lambda: clang_compile(k.c, c_out), runs)
+        res["c_elf"] = c_out.read_bytes()
+    return res
+
+
+# ---------------------------------------------------------------------------------- kernel side
+_INFO: Any = None
+
+
+def prog_info(fd: int) -> dict[str, int]:
+    """xlated/jited sizes and verified instructions from ``BPF_OBJ_GET_INFO_BY_FD``."""
+    global _INFO
+    if _INFO is None:
+        import cffi
+        ffi = cffi.FFI()
+        ffi.cdef("int bpf_obj_get_info_by_fd(int bpf_fd, void *info, unsigned int *info_len);")
+        _INFO = (ffi, ffi.dlopen("libbpf.so.1"))
+    ffi, lib = _INFO
+    buf = ffi.new("char[]", 232)            # sizeof(struct bpf_prog_info) on 6.x
+    n = ffi.new("unsigned int *", 232)
+    if lib.bpf_obj_get_info_by_fd(fd, buf, n) != 0:
+        raise OSError("bpf_obj_get_info_by_fd failed")
+    raw = ffi.buffer(buf, 232)[:]
+    jited, xlated = struct.unpack_from("<II", raw, 16)
+    (verified,) = struct.unpack_from("<I", raw, 216)
+    return {"xlated": xlated // 8, "jited_bytes": jited, "processed": verified}
+
+
+def _processed_from_log(log: str) -> int | None:
+    for line in log.splitlines():
+        if line.startswith("processed ") and " insns" in line:
+            return int(line.split()[1])
+    return None
+
+
+def measure_loaded(k: Kernel, elf: bytes, runs: int, repeat: int) -> dict[str, Any]:
+    """Load ``elf``, read the program's sizes and verifier work, time it; the retval seen."""
+    import ebpfpy
+    with ebpfpy.load(elf, log_level=4) as obj:
+        p = obj.programs[k.prog]
+        res: dict[str, Any] = prog_info(p.fd)
+        res["insn_cnt"] = p.insn_cnt
+        logged = _processed_from_log(p.log)
+        if logged is not None:
+            res["processed"] = logged
+        if k.setup:
+            k.setup(obj)
+        res.update(time_program(k, p, runs, repeat))
+    return res
+
+
+def time_program(k: Kernel, p: Any, runs: int, repeat: int) -> dict[str, Any]:
+    if k.kind == "xdp":
+        p.test_run(data=k.data, repeat=1000)                              # warm caches
+        rs = [p.test_run(data=k.data, repeat=repeat) for _ in range(runs)]
+        return {"run_ns": statistics.median(r.duration_ns for r in rs), "retval": rs[0].retval}
+    if k.kind == "syscall":
+        p.test_run()
+        times, ret = [], None
+        for _ in range(max(runs * 4, 20)):
+            t = time.perf_counter_ns()
+            r = p.test_run()
+            times.append(time.perf_counter_ns() - t)
+            ret = r.retval
+        return {"run_ns": statistics.median(times), "retval": ret}
+    return {}
+
+
+def bpf_allowed() -> bool:
+    try:
+        import ebpfpy
+        with ebpfpy.load(BENCH / "py" / "checksum.py"):
+            return True
+    except Exception:                   # noqa: BLE001 - any refusal means "compile-only"
+        return False
+
+
+# ---------------------------------------------------------------------------------- report
+COLS = [("py_cli_ms", "c_cli_ms", "cli ms", "{:.0f}"),
+        ("py_api_ms", "c_cli_ms", "api ms", "{:.1f}"),
+        ("xlated", "xlated", "xlated", "{}"),
+        ("jited_bytes", "jited_bytes", "jit B", "{}"),
+        ("processed", "processed", "processed", "{}"),
+        ("run_ns", "run_ns", "run ns", "{:.0f}")]
+
+
+def _fmt(fmt: str, v: Any) -> str:
+    return "-" if v is None else fmt.format(v)
+
+
+def ratio(py: Any, c: Any) -> float | None:
+    return py / c if py is not None and c else None
+
+
+def render(rows: list[dict[str, Any]]) -> str:
+    head = f"{'kernel':14}" + "".join(f"{t:>26}" for _, _, t, _ in COLS)
+    sub = f"{'':14}" + "".join(f"{'ebpfpy / clang = ratio':>26}" for _ in COLS)
+    lines = [head, sub, "-" * len(head)]
+    for r in rows:
+        py, c = r["ebpfpy"], r.get("clang", {})
+        cells = []
+        for pk, ck, _, fmt in COLS:
+            q = ratio(py.get(pk), c.get(ck))
+            cells.append(f"{_fmt(fmt, py.get(pk)):>8} /{_fmt(fmt, c.get(ck)):>7} = "
+                         f"{_fmt('{:.2f}', q):>5}")
+        lines.append(f"{r['name']:14}" + "".join(f"{x:>26}" for x in cells))
+    notes = [f"  {r['name']}: {r['note']}" for r in rows if r.get("note")]
+    return "\n".join(lines + (["notes:"] + notes if notes else [])) + "\n"
+
+
+def targets(rows: list[dict[str, Any]], startup: dict[str, float]) -> list[dict[str, Any]]:
+    out = []
+
+    def check(name: str, value: float | None, limit: float, unit: str) -> None:
+        if value is not None:
+            out.append({"target": name, "value": value, "limit": limit, "unit": unit,
+                        "pass": value <= limit})
+    for r in rows:
+        py, c = r["ebpfpy"], r.get("clang", {})
+        check(f"{r['name']}: in-process compile / clang", ratio(py.get("py_api_ms"), c.get("c_cli_ms")),
+              T_COMPILE, "x")
+        check(f"{r['name']}: run time / clang", ratio(py.get("run_ns"), c.get("run_ns")), T_RUN, "x")
+        check(f"{r['name']}: processed insns / clang", ratio(py.get("processed"), c.get("processed")),
+              T_PROCESSED, "x")
+    check("ebpfpy --help (median, ms)", startup.get("help_ms"), T_HELP_MS, "ms")
+    check("ebpfpy compile count_opens.py, cache warm (median, ms)", startup.get("hello_cached_ms"),
+          T_HELLO_MS, "ms")
+    check("ebpfpy compile count_opens.py, EBPFPY_NO_CACHE=1 (median, ms)",
+          startup.get("hello_nocache_ms"), T_HELLO_MS, "ms")
+    return out
+
+
+def startup_times(runs: int, tmp: Path) -> dict[str, float]:
+    cmd = ebpfpy_cmd()
+    out = str(tmp / "hello.bpf.o")
+    hello = [*cmd, "compile", str(HELLO), "-o", out]
+    run_quiet(hello)                                              # fills the cache
+    return {
+        "help_ms": median_ms(lambda: run_quiet([*cmd, "--help"]), runs),
+        "hello_cached_ms": median_ms(lambda: run_quiet(hello), runs),
+        "hello_nocache_ms": median_ms(lambda: run_quiet(hello, no_cache_env()), runs),
+        "python_startup_ms": median_ms(lambda: run_quiet([sys.executable, "-c", "pass"]), runs),
+    }
+
+
+def measure(k: Kernel, tmp: Path, runs: int, repeat: int, kernel_ok: bool) -> dict[str, Any]:
+    ct = compile_times(k, tmp, runs)
+    py = {key: ct[key] for key in ("py_cli_ms", "py_api_ms")}
+    c = {"c_cli_ms": ct["c_cli_ms"]} if "c_cli_ms" in ct else {}
+    note = [k.note] if k.note else []
+    if kernel_ok:
+        for side, res, elf in (("ebpfpy", py, ct["py_elf"]), ("clang", c, ct.get("c_elf"))):
+            try:
+                if elf is not None:
+                    res.update(measure_loaded(k, elf, runs, repeat))
+            except Exception as e:          # noqa: BLE001 - report it, measure the rest
+                note.append(f"{side} object did not load: {str(e).splitlines()[0]}")
+        if "retval" in py and "retval" in c:
+            if py.get("retval") != c.get("retval"):
+                note.append(f"retval differs: ebpfpy {py.get('retval')}, clang {c.get('retval')}")
+    return {"name": k.name, "ebpfpy": py, "clang": c, "note": "; ".join(note)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=7, help="repetitions per measurement (median)")
+    ap.add_argument("--repeat", type=int, default=100_000, help="test_run repeat for XDP programs")
+    ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    ap.add_argument("--only", metavar="NAMES", help="comma-separated kernel names")
+    ap.add_argument("--quick", action="store_true", help="--runs 3 --repeat 10000")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.runs, args.repeat = 3, 10_000
+    ks = kernels()
+    if args.only:
+        ks = [k for k in ks if k.name in args.only.split(",")]
+    if not CLANG:
+        print("note: clang-19 not found: the clang column is skipped (apt-get install clang-19)")
+    kernel_ok = bpf_allowed()
+    if not kernel_ok:
+        print("note: bpf() not permitted here: only compile times are measured")
+    with tempfile.TemporaryDirectory(prefix="ebpfpy-bench-") as d:
+        tmp = Path(d)
+        rows = [measure(k, tmp, args.runs, args.repeat, kernel_ok) for k in ks]
+        startup = startup_times(max(args.runs, 5), tmp)
+    print(render(rows))
+    print("startup: " + ", ".join(f"{k} {v:.1f}" for k, v in startup.items()))
+    tg = targets(rows, startup)
+    for t in tg:
+        print(f"{'PASS' if t['pass'] else 'FAIL'}  {t['target']}: {t['value']:.2f}{t['unit']} "
+              f"(target <= {t['limit']:g}{t['unit']})")
+    if args.json:
+        env = {"kernel": platform.release(), "python": platform.python_version(),
+               "clang": CLANG, "runs": args.runs, "repeat": args.repeat}
+        Path(args.json).write_text(json.dumps({"env": env, "kernels": rows, "startup": startup,
+                                               "targets": tg}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
