@@ -62,7 +62,12 @@ class CostModel:
         bounds = sum(self.expr(fi, b) for b in (info.start, info.stop) if isinstance(b, ast.AST))
         if info.strategy == "bpf_loop":
             return BPF_LOOP_CALL + bounds + body + LOOP_OVERHEAD
-        return 2 + bounds + info.trip_bound * (body + LOOP_OVERHEAD)
+        walked = info.trip_bound * (body + LOOP_OVERHEAD)
+        if isinstance(info.stop, ast.AST) and info.stop not in fi.consts:
+            # a capped runtime bound, min(n, CAP), reaches the loop on two paths (n >= CAP
+            # and n < CAP) whose states differ, and the verifier walks the loop on each
+            walked *= 2
+        return 2 + bounds + walked
 
     def _target(self, fi: FuncInfo, t: ast.expr) -> int:
         if isinstance(t, ast.Subscript) and isinstance(fi.types.get(t.value), MapType):
@@ -108,6 +113,9 @@ class CostModel:
             return 1 + args
         if c.kind == "func" and c.name in self.funcs:
             return CALL_OVERHEAD + args + self.function(self.funcs[c.name])
+        if c.kind == "timer" and c.name == "set_callback" and c.extra in self.funcs:
+            # the kernel verifies the callback as part of the program that installs it
+            return CALL_OVERHEAD + args + self.function(self.funcs[c.extra])
         if c.kind == "helper" and c.name == "loop" and c.extra in self.funcs:
             return BPF_LOOP_CALL + args + self.function(self.funcs[c.extra])
         if c.kind == "map_method":
