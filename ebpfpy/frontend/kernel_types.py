@@ -196,7 +196,7 @@ class KernelBtf:
         t, kind, vlen, _, _ = self.raw(proto)
         if kind != K_FUNC_PROTO:
             return None
-        params = self.ffi.cast("struct btf_member *", t + 1)   # btf_param: name_off, type
+        params = self.ffi.cast("struct btf_param *", t + 1)
         return [(self.L.cstr(self.lib.btf__name_by_offset(self.btf, params[i].name_off)),
                  params[i].type) for i in range(vlen)]
 
@@ -211,7 +211,9 @@ class KernelBtf:
 
     def tp_btf_args(self, name: str) -> list[tuple[str, int]] | None:
         """Arguments of BTF tracepoint ``name``: the ``btf_trace_<name>`` typedef is a pointer
-        to a prototype whose first parameter (``void *__data``) the program does not see."""
+        to a prototype whose first parameter (``void *__data``) the program does not see.
+        That prototype has no parameter names; the kernel's ``__bpf_trace_<name>`` function
+        has the same parameters with the names of the tracepoint's TP_PROTO."""
         tid = self.find("btf_trace_" + name, K_TYPEDEF)
         if not tid:
             return None
@@ -220,7 +222,12 @@ class KernelBtf:
         if kind != K_PTR:
             return None
         ps = self.proto_params(t.size_or_type)
-        return None if ps is None else ps[1:]
+        if ps is None:
+            return None
+        named = self.func_args("__bpf_trace_" + name)
+        if named is not None and len(named[0]) == len(ps):
+            ps = [(n or pn, tid) for (pn, tid), (n, _t) in zip(ps, named[0])]
+        return ps[1:]
 
 
 def _int(size: int, signed: bool) -> IntType:
@@ -246,7 +253,8 @@ def vmlinux() -> KernelBtf | None:
 def _declare(L: Any) -> None:
     # declared here, not in the loader's cdef: only the compiler reads the kernel's BTF
     try:
-        L.ffi.cdef("struct btf *btf__load_vmlinux_btf(void);")
+        L.ffi.cdef("struct btf *btf__load_vmlinux_btf(void);"
+                   "struct btf_param { __u32 name_off; __u32 type; };")
     except Exception:                   # already declared (cffi refuses a second cdef)
         pass
 

@@ -45,11 +45,22 @@ class _ElementType(ir.values.ArgumentAttributes):
         return [f"elementtype({self.lt})"]
 
 
+# LLVM's BPFAbstractMemberAccess keeps the relocation globals it makes in a *static* map keyed
+# by "llvm.<root type name>:<kind>:<offset>$<access>", so a second module in the same process
+# that makes the same key gets the first module's (freed) global and LLVM aborts.  Every
+# module after the first therefore names its kernel types with a libbpf "flavor" suffix
+# (task_struct___2): libbpf ignores what follows "___" when it matches types.
+_modules_with_core = [0]
+
+
 class CoreTypes:
     """Per-module LLVM and debug descriptions of the kernel structs a module reads."""
 
     def __init__(self, ml: Any) -> None:
         self.ml = ml
+        n = _modules_with_core[0]
+        _modules_with_core[0] += 1
+        self.flavor = f"___{n}" if n else ""
         self.used: dict[str, tuple[KernelStruct, set[int]]] = {}   # key -> (struct, member idx)
         for fi in ml.checked.funcs.values():
             for kind, what in fi.attrs.values():
@@ -115,7 +126,7 @@ class CoreTypes:
             index[idx] = len(elems)
             size = mt.size if mt is not None else 8
             elems.append((mname, mdi, size * 8, bit_off))
-        node = d.struct(ks.name or None, elems, ks.size * 8)
+        node = d.struct(ks.name + self.flavor if ks.name else None, elems, ks.size * 8)
         if ks.union:
             ops = dict(node.operands)
             ops["tag"] = ir.DIToken("DW_TAG_union_type")

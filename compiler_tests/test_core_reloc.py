@@ -1,0 +1,201 @@
+"""CO-RE: kernel struct field reads carry ``.BTF.ext`` field relocations naming the fields.
+
+The ``.BTF.ext`` header grew ``core_relo_off``/``core_relo_len`` after the line info
+(``hdr_len`` >= 32).  The core_relo block is ``u32 rec_size`` then, per code section,
+``u32 sec_name_off, u32 num_info`` and records ``{u32 insn_off, type_id, access_str_off,
+kind}``; ``kind`` 0 is BPF_CORE_FIELD_BYTE_OFFSET and the access string ``"0:95"`` is the
+member index path inside the root type.  These tests read the kernel's BTF (no bpf() call).
+"""
+from __future__ import annotations
+
+import os
+import struct
+import time
+
+import pytest
+
+import ebpfpy
+from ebpfpy import CompileError
+from ebpfpy.objfile.btf import Btf
+from ebpfpy.objfile.elf import BpfElf
+
+pytestmark = pytest.mark.skipif(not os.path.exists("/sys/kernel/btf/vmlinux"),
+                                reason="the kernel has no BTF (/sys/kernel/btf/vmlinux)")
+
+PPID = '''
+from ebpfpy import bpf_program, helpers, u32, Array
+from ebpfpy.kernel import task_struct
+
+out = Array(u32, 2)
+
+@bpf_program("tp_btf/sched_process_exec")
+def on_exec(ctx) -> int:
+    task = helpers.get_current_task_btf()
+    out[0] = u32(task.real_parent.tgid)
+    out[1] = u32(task.pid)
+    return 0
+'''
+
+
+def core_relos(elf: bytes) -> list[tuple[str, str, str, int]]:
+    """(section, root type name, field path by name, kind) of every CO-RE relocation."""
+    obj = BpfElf(elf)
+    btf = Btf(obj.section_data(".BTF"))
+    ext = obj.section_data(".BTF.ext")
+    magic, _ver, _flags, hdr_len = struct.unpack_from("<HBBI", ext, 0)
+    assert magic == 0xEB9F
+    assert hdr_len >= 32, "this .BTF.ext header has no core_relo fields"
+    core_off, core_len = struct.unpack_from("<II", ext, 24)
+    assert core_len > 0, "no CO-RE relocations"
+    pos = hdr_len + core_off
+    end = pos + core_len
+    rec_size = struct.unpack_from("<I", ext, pos)[0]
+    assert rec_size == 16
+    pos += 4
+    out = []
+    while pos < end:
+        sec_off, n = struct.unpack_from("<II", ext, pos)
+        pos += 8
+        for _ in range(n):
+            _insn, type_id, access_off, kind = struct.unpack_from("<IIII", ext, pos)
+            pos += rec_size
+            root = btf.resolve(type_id)
+            path = _path_names(btf, type_id, btf.string(access_off))
+            out.append((btf.string(sec_off), _essential(root.name if root else "?"), path, kind))
+    return out
+
+
+def _essential(name: str) -> str:
+    """libbpf's essential name: what precedes a "___flavor" suffix."""
+    return name.split("___")[0]
+
+
+def _path_names(btf: Btf, type_id: int, access: str) -> str:
+    """"0:95:2" of struct X → "X.a.b": follow member indices through the local BTF."""
+    t = btf.resolve(type_id)
+    names = [_essential(t.name)]
+    for idx in [int(x) for x in access.split(":")[1:]]:
+        name, mtype, _off = t.members[idx]
+        names.append(name or "<anon>")
+        t = btf.resolve(mtype)
+    return ".".join(names)
+
+
+def test_task_real_parent_tgid_has_field_relocations() -> None:
+    relos = core_relos(ebpfpy.compile(source=PPID, filename="ppid.py"))
+    fields = {(root, path, kind) for _sec, root, path, kind in relos}
+    assert ("task_struct", "task_struct.real_parent", 0) in fields
+    assert ("task_struct", "task_struct.tgid", 0) in fields
+    assert ("task_struct", "task_struct.pid", 0) in fields
+    assert {sec for sec, *_ in relos} == {"tp_btf/sched_process_exec"}
+
+
+def test_only_named_types_and_fields_are_emitted() -> None:
+    obj = BpfElf(ebpfpy.compile(source=PPID, filename="ppid.py"))
+    btf = Btf(obj.section_data(".BTF"))
+    tasks = [t for t in btf.types if t and t.kind == "STRUCT" and _essential(t.name) == "task_struct"]
+    assert len(tasks) == 1
+    task = tasks[0]
+    assert sorted(m[0] for m in task.members) == ["pid", "real_parent", "tgid"]
+    # the kernel's size, so default offsets are this kernel's own
+    assert task.size_or_type > 1000
+    assert len(obj.section_data(".BTF")) < 4096
+
+
+def test_compile_time_stays_small() -> None:
+    ebpfpy.compile(source=PPID, filename="warm.py")
+    t = time.perf_counter()
+    ebpfpy.compile(source=PPID.replace("out[1]", "out[0]"), filename="ppid2.py")
+    assert time.perf_counter() - t < 2.0
+
+
+def test_embedded_struct_and_array_fields() -> None:
+    src = '''
+from ebpfpy import bpf_program, helpers, u64, u8, Array
+from ebpfpy.kernel import task_struct
+out = Array(u64, 1)
+names = Array(u8[16], 1)
+
+@bpf_program("tp_btf/sched_switch")
+def on_switch(ctx) -> int:
+    task = helpers.get_current_task_btf()
+    out[0] = task.se.vruntime
+    names[0] = task.comm
+    return 0
+'''
+    relos = core_relos(ebpfpy.compile(source=src, filename="emb.py"))
+    paths = {path for _s, _r, path, _k in relos}
+    assert "task_struct.se.vruntime" in paths
+    assert "task_struct.comm" in paths
+
+
+def test_tp_btf_and_fentry_arguments_by_name() -> None:
+    src = '''
+from ebpfpy import bpf_program, u32, u64, Array
+out = Array(u64, 4)
+
+@bpf_program("tp_btf/sched_process_exec")
+def on_exec(ctx) -> int:
+    out[0] = u64(ctx.old_pid)
+    out[1] = u64(ctx.p.tgid)
+    return 0
+
+@bpf_program("fentry/do_unlinkat")
+def on_unlink(ctx) -> int:
+    out[2] = u64(ctx.dfd)
+    return 0
+
+@bpf_program("fexit/do_unlinkat")
+def on_unlink_ret(ctx) -> int:
+    out[3] = u64(ctx.ret)
+    return 0
+'''
+    relos = core_relos(ebpfpy.compile(source=src, filename="args.py"))
+    assert ("tp_btf/sched_process_exec", "task_struct", "task_struct.tgid", 0) in relos
+
+
+@pytest.mark.parametrize("body, code", [
+    ("task.pid = 1", "E261"),
+    ("x = task.no_such_field", "E263"),
+    ("x = missing_struct(0)", "E260"),
+])
+def test_kernel_type_errors(body: str, code: str) -> None:
+    src = f'''
+from ebpfpy import bpf_program, helpers
+from ebpfpy.kernel import task_struct, missing_struct
+
+@bpf_program("tp_btf/sched_switch")
+def f(ctx) -> int:
+    task = helpers.get_current_task_btf()
+    {body}
+    return 0
+'''
+    with pytest.raises(CompileError) as info:
+        ebpfpy.compile(source=src, filename="bad.py")
+    assert info.value.code == code
+    assert info.value.lineno == 8
+
+
+def test_tracepoint_fields_fall_back_to_btf(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ebpfpy.frontend import contexts
+    monkeypatch.setattr(contexts, "TRACEFS_ROOTS", ("/nonexistent",))
+    contexts.tracepoint_fields.cache_clear()
+    try:
+        src = '''
+from ebpfpy import bpf_program, u64, Array
+out = Array(u64, 2)
+
+@bpf_program("tracepoint/sched/sched_process_exec")
+def on_exec(ctx) -> int:
+    out[0] = u64(ctx.pid)
+    out[1] = u64(ctx.common_pid)
+    return 0
+
+@bpf_program("tracepoint/syscalls/sys_enter_openat")
+def on_open(ctx) -> int:
+    out[1] = u64(ctx.args[2])
+    return 0
+'''
+        ebpfpy.compile(source=src, filename="tpbtf.py")
+    finally:
+        contexts.tracepoint_fields.cache_clear()
