@@ -213,8 +213,16 @@ def field_place(fl: Any, node: ast.Attribute, f: Any) -> ir.Value:
     for ks, idx in f.path:
         ptr = member_address(fl, ptr, ks, idx)
     t = f.type
-    if KT.base_space(fl.fi, node.value) != "probe" or isinstance(t, KernelStruct):
+    if isinstance(t, KernelStruct):
         return ptr
+    if KT.base_space(fl.fi, node.value) != "probe":
+        if not isinstance(t, ArrayType):
+            return ptr
+        # an array read is a copy (LANGUAGE.md: values are copied); helpers such as
+        # map_update_elem refuse a kernel pointer where they could write, so copy to the stack
+        tmp = fl.site_slot(node, t)
+        fl.b.store(fl.b.load(ptr, typ=fl.types.mem(t)), tmp)
+        return tmp
     tmp = fl.site_slot(node, t)
     fnty = ir.FunctionType(I64, [PTR, I32, PTR])
     fp = fl.b.inttoptr(ir.Constant(I64, BPF_FUNC_probe_read_kernel), fnty.as_pointer())
