@@ -13,14 +13,14 @@ int crc32(struct xdp_md *ctx)
 	struct buf *p = data;
 	if ((void *)(p + 1) > data_end)
 		return XDP_ABORTED;
+	/* On kernel 6.18 this object does not load: the verifier walks this 64-iteration loop
+	 * to 1M processed instructions (fully unrolled, 2.8k straight-line instructions, too);
+	 * ebpfpy's loop of the same shape converges at ~295k.  Kept as written, reported. */
 	__u32 crc = 0xFFFFFFFF;
-	/* unrolled: as a loop, clang counts with a pointer the verifier cannot bound, and it
-	 * walks the loop until "BPF program is too large. Processed 1000001 insn" */
-#pragma unroll
 	for (int i = 0; i < N; i++) {
 		crc ^= p->b[i];
 		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xEDB88320 & (0u - (crc & 1)));
+			crc = (crc >> 1) ^ (0xEDB88320 & (__u32)((__s32)(crc << 31) >> 31));
 	}
 	return ~crc;
 }
