@@ -193,6 +193,10 @@ INSERTS = ["(", ")", "[", "]", ":", ",", ".", "=", "+", "-", "*", "//", "%", "<<
            "256", "1 << 64", "2 ** 300", "1.5", "'s'", "ctx", "u8", "u32", "i64", "bool", "len",
            "range", "min", "helpers", "Timer", "u8[4]()", "x", "None", "True", "\n", "\n    ",
            "\t", "#", "\\", "\"", "'''", "async", "await", ":=", "..."]
+OPERATORS = ["+", "-", "*", "//", "%", "<<", ">>", "&", "|", "^", "<", "<=", ">", ">=", "==", "!=",
+             "and", "or", "is", "is not", "in", "not in", "/", "**", "@", "+=", "-=", "*=", "=", "|="]
+TYPES = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "int", "bool", "Timer", "u8[3]",
+         "u64[100]", "Stat", "Event", "Grid", "State", "Eth", "float"]
 NUMBERS = ["0", "-1", "1", "7", "255", "256", "65536", "-2147483649", "4294967296",
            "18446744073709551616", "(1 << 300)", "0x7fffffffffffffff", "1_000_000_000_000"]
 
@@ -228,7 +232,16 @@ def mutate(text: str, rng: random.Random) -> tuple[str, str]:
     toks = _tokens(text)
     lines = text.splitlines(keepends=True)
     kind = rng.choice(["del_tok", "dup_tok", "swap_tok", "ins_tok", "num", "name", "del_line",
-                       "dup_line", "swap_line", "indent", "truncate", "del_tok", "ins_tok"])
+                       "dup_line", "swap_line", "indent", "truncate", "del_tok", "ins_tok",
+                       "op", "type", "op", "type"])
+    if kind in ("op", "type"):       # well-formed but ill-typed programs reach the checker's depths
+        pool = OPERATORS if kind == "op" else TYPES
+        hits = [t for t in toks if t[2] in pool]
+        if hits:
+            a, b, s = rng.choice(hits)
+            new = rng.choice(pool)
+            return text[:a] + new + text[b:], f"replace {s!r} at {a} by {new!r}"
+        kind = "name"
     if kind.endswith("_tok") or kind in ("num", "name"):
         if not toks:
             kind = "truncate"

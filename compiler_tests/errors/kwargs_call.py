@@ -1,4 +1,4 @@
-# expect: E143 10:9
+# expect: E149 10:13
 from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
 
 @bpf_function

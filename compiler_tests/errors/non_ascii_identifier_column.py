@@ -1,0 +1,8 @@
+# expect: E061 7:17
+from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    größe = u32(1)
+    y = größe + übrig
+    return 0
