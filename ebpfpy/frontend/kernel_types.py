@@ -224,10 +224,32 @@ class KernelBtf:
         ps = self.proto_params(t.size_or_type)
         if ps is None:
             return None
-        named = self.func_args("__bpf_trace_" + name)
+        named = self.func_args("__bpf_trace_" + name) or self._bpf_trace_like(ps)
         if named is not None and len(named[0]) == len(ps):
             ps = [(n or pn, tid) for (pn, tid), (n, _t) in zip(ps, named[0])]
         return ps[1:]
+
+    def _bpf_trace_like(self, ps: list[tuple[str, int]]) -> tuple[list[tuple[str, int]], int] | None:
+        """A tracepoint made with DEFINE_EVENT shares its class's ``__bpf_trace_<class>``:
+        find one with the same parameter types (the scan of every BTF type runs once)."""
+        want = [tid for _n, tid in ps]
+        for fname in self._bpf_trace_funcs():
+            fa = self.func_args(fname)
+            if fa is not None and [tid for _n, tid in fa[0]] == want:
+                return fa
+        return None
+
+    def _bpf_trace_funcs(self) -> list[str]:
+        if not hasattr(self, "_bt_funcs"):
+            names = []
+            for tid in range(1, self.lib.btf__type_cnt(self.btf)):
+                t = self.lib.btf__type_by_id(self.btf, tid)
+                if (t.info >> 24) & 0x1F == K_FUNC:
+                    n = self.L.cstr(self.lib.btf__name_by_offset(self.btf, t.name_off))
+                    if n.startswith("__bpf_trace_"):
+                        names.append(n)
+            self._bt_funcs = names
+        return self._bt_funcs
 
 
 def _int(size: int, signed: bool) -> IntType:
