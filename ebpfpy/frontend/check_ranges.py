@@ -39,6 +39,8 @@ class RangeChecker:
             return None
         if isinstance(node, ast.BinOp):
             return self._binop_range(node)
+        if isinstance(node, ast.IfExp):
+            return self._ifexp_range(node)
         if isinstance(node, ast.Call) and node in self.fi.calls:
             c = self.fi.calls[node]
             if c.kind == "builtin" and c.name in ("min", "max"):
@@ -55,6 +57,21 @@ class RangeChecker:
                 if r and isinstance(t, IntType) and t.fits(r[0]) and t.fits(r[1]):
                     return r
         return None
+
+    def _ifexp_range(self, node: ast.IfExp) -> tuple[int, int] | None:
+        """``a if c else b``: each arm bounded under what ``c`` (or ``not c``) tells."""
+        arms = []
+        for arm, truth in ((node.body, True), (node.orelse, False)):
+            saved = self.flow
+            self.flow = saved.copy()
+            try:
+                self.assume(node.test, truth)
+                arms.append(self.value_range(arm))
+            finally:
+                self.flow = saved
+        if arms[0] is None or arms[1] is None:
+            return None
+        return min(arms[0][0], arms[1][0]), max(arms[0][1], arms[1][1])
 
     def _binop_range(self, node: ast.BinOp) -> tuple[int, int] | None:
         a, b = self.value_range(node.left), self.value_range(node.right)
