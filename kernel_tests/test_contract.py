@@ -449,3 +449,38 @@ def test_an_unguarded_index_is_a_compile_error_whose_note_shows_the_guard() -> N
     e = ei.value
     assert e.lineno == 16 and e.col_offset == UNGUARDED.splitlines()[15].index("i]")
     assert "if i < 8" in str(e)
+
+
+WRAP = textwrap.dedent('''
+    from ebpfpy import bpf_program, struct, Array, u8, u32
+
+    N = 8
+
+    @struct
+    class A:
+        i: u32
+        out: u32
+
+    ring = Array(u8[N], 1)
+
+    @bpf_program("syscall")
+    def neighbours(ctx: A) -> int:
+        r = ring.lookup(0)
+        if r is None:
+            return 0
+        i = ctx.i
+        if i < N:
+            left = i - 1 if i > 0 else N - 1            # guarded by the conditional itself
+            right = (i + 1) & (N - 1)                   # bounded by the mask
+            ctx.out = u32(r[left]) * 100 + u32(r[right])
+        return 0
+''')
+
+
+def test_indices_guarded_by_a_conditional_or_a_mask() -> None:
+    with ebpfpy.load(ebpfpy.compile(source=WRAP, filename="wrap.py")) as obj:
+        obj.maps.ring[0] = list(range(10, 18))
+        A = obj.structs.A
+        for i, want in ((0, 17 * 100 + 11), (3, 12 * 100 + 14), (7, 16 * 100 + 10)):
+            r = obj.programs.neighbours.test_run(ctx=A(i=i))
+            assert A.from_bytes(r.ctx).out == want
