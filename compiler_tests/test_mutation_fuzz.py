@@ -203,8 +203,8 @@ NUMBERS = ["0", "-1", "1", "7", "255", "256", "65536", "-2147483649", "429496729
 
 def seeds() -> dict[str, str]:
     out = dict(EMBEDDED)
-    for p in sorted((ROOT / "examples").glob("*.py")):
-        out["examples/" + p.name] = p.read_text()
+    for p in sorted((ROOT / "examples").rglob("*.py")):
+        out[str(p.relative_to(ROOT))] = p.read_text()
     return out
 
 
