@@ -90,8 +90,13 @@ class AccessChecker:
         r = self.value_range(node.slice)
         if r is None or r[0] < 0 or r[1] >= arr.length:
             shown = "unknown" if r is None else f"{r[0]}..{r[1]}"
-            self.src.error("E071", node.slice, n=arr.length, range=shown,
-                           index=ast.unparse(node.slice))
+            d = self.src.error("E071", node.slice, n=arr.length, range=shown,
+                               index=ast.unparse(node.slice))
+            if not isinstance(node.slice, ast.Name):
+                # Only a local can be narrowed by an `if`: a field or an expression is
+                # re-evaluated at the use, and the verifier loses the bound of a re-read too.
+                d.notes = [f"bind it to a local and guard that, e.g.\ni = {ast.unparse(node.slice)}\n"
+                           f"if i < {arr.length}:\n    ... a[i] ..."]
         return arr.elem
 
     def is_ctx(self, node: ast.expr) -> bool:
