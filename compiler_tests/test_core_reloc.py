@@ -199,3 +199,22 @@ def on_open(ctx) -> int:
         ebpfpy.compile(source=src, filename="tpbtf.py")
     finally:
         contexts.tracepoint_fields.cache_clear()
+
+
+def test_kernel_struct_parameter_of_a_bpf_function() -> None:
+    src = '''
+from ebpfpy import bpf_program, bpf_function, helpers, u32, Array, kernel
+
+out = Array(u32, 1)
+
+@bpf_function
+def parent_of(t: kernel.task_struct) -> u32:
+    return u32(t.real_parent.tgid)
+
+@bpf_program("tp_btf/sched_process_exec")
+def on_exec(ctx) -> int:
+    out[0] = parent_of(ctx.p)
+    return 0
+'''
+    relos = core_relos(ebpfpy.compile(source=src, filename="param.py"))
+    assert (".text", "task_struct", "task_struct.real_parent", 0) in relos

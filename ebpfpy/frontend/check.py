@@ -53,6 +53,10 @@ def _param_type(col: Collector, arg: ast.arg) -> BpfType | None:
     if arg.annotation is None:
         col.src.error("E221", arg, name=arg.arg)
         return None
+    from .kernel_types import kernel_annotation
+    kt = kernel_annotation(col, arg.annotation)       # a kernel struct, passed by reference
+    if kt is not None:
+        return kt or None
     return col.type_expr(arg.annotation)
 
 
@@ -72,7 +76,8 @@ def function_signature(col: Collector, f: FuncDef, role: tuple[str, Any] | None)
         if t is None:
             ok = False
             continue
-        params.append((arg.arg, t, isinstance(t, (StructType, ArrayType))))
+        params.append((arg.arg, t, isinstance(t, (StructType, ArrayType)) or
+                       type(t).__name__ == "KernelStruct"))
     ret: BpfType | None = i64
     if node.returns is not None:
         if isinstance(node.returns, ast.Constant) and node.returns.value is None:

@@ -96,6 +96,11 @@ class CostModel:
         if isinstance(e, ast.IfExp):
             return 3 + self.expr(fi, e.test) + self.expr(fi, e.body) + self.expr(fi, e.orelse)
         if isinstance(e, ast.Attribute):
+            if fi.attrs.get(e, ("",))[0] == "kfield":
+                # CO-RE offset (relocated mov), the load; arrays are copied to the stack
+                t = fi.types.get(e)
+                return 2 + 2 * (getattr(t, "size", 8) // 8 if hasattr(t, "elem") else 0) + \
+                    self.expr(fi, e.value)
             return 1 + self.expr(fi, e.value)
         if isinstance(e, ast.Subscript):
             if isinstance(fi.types.get(e.value), MapType):
@@ -120,6 +125,10 @@ class CostModel:
             return BPF_LOOP_CALL + args + self.function(self.funcs[c.extra])
         if c.kind == "map_method":
             return 2 * MAP_OP + args
+        if c.kind == "helper" and c.name == "seq_printf":
+            # each value is stored into the u64 array the helper reads; the verifier checks
+            # the format against the values, and walks the call on each path that reaches it
+            return 4 * CALL_OVERHEAD + args + 3 * (len(e.args) - 2)
         if c.kind in ("helper", "timer", "ctx_load"):
             return CALL_OVERHEAD + args
         if c.kind == "struct_new" or c.kind == "array_new":

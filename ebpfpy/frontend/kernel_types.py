@@ -452,3 +452,16 @@ def kernel_ctx_field(fi: Any, attr: str) -> Field | None:
     else:
         return None
     return fields.get(attr) if fields else None
+
+
+def kernel_annotation(col: Any, node: ast.expr) -> Any:
+    """The kernel struct a parameter annotation names (``t: task_struct``), False after an
+    error, or None when the annotation is not a kernel type."""
+    dsl = col.names.dsl(node)
+    if dsl is None or not dsl.startswith("kernel."):
+        return None
+    ks = kernel_struct(dsl[7:])
+    if ks is None:
+        col.src.error("E260", node, name=dsl[7:])
+        return False
+    return ks

@@ -27,7 +27,7 @@ class DslNames:
         if isinstance(stmt, ast.ImportFrom) and stmt.module and stmt.level == 0:
             if stmt.module == "ebpfpy":
                 for a in stmt.names:
-                    if a.name in PUBLIC:
+                    if a.name in PUBLIC or a.name == "kernel":
                         self.aliases[a.asname or a.name] = a.name
             elif stmt.module == "ebpfpy.helpers":
                 for a in stmt.names:

@@ -99,6 +99,11 @@ class DebugInfo:
                                      for f in t.fields], t.size * 8)
         elif isinstance(t, RefType):
             d = self.pointer(self.type_of(t.target))
+        elif type(t).__name__ == "KernelStruct":
+            # a kernel struct parameter: its fields are described by lower/core.py
+            d = self.m.add_debug_info("DICompositeType", {
+                "tag": ir.DIToken("DW_TAG_union_type" if t.union else "DW_TAG_structure_type"),
+                "name": t.name, "file": self.file, "flags": ir.DIToken("DIFlagFwdDecl")})
         else:
             raise TypeError(f"no debug type for {t!r}")
         self._types[key] = d
