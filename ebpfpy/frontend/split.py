@@ -1,10 +1,12 @@
 """Choosing how each loop is emitted so that every program passes the verifier.
 
 A bounded loop costs the verifier ``trips × body``; a loop outlined into a ``bpf_loop``
-callback costs ``body`` once, whatever the trip count.  Inner loops are decided first, then
-a loop whose walked cost passes the threshold is outlined.  The threshold shrinks until each
-program's estimate fits the instruction budget; a program that still does not fit (straight-
-line code) is a compile error that explains the limit and the way out.
+callback costs ``body`` once, whatever the trip count — but each iteration then pays for a
+call, so a loop is outlined only when it must be, and the outermost loop that fixes the cost
+is the one outlined (row-granular, not per cell).  When the program fits half the budget
+(the estimate is within a factor of 2 of the kernel's count), nothing is split; otherwise the
+per-loop limit shrinks until it fits.  A program that still does not fit (straight-line code)
+is a compile error that explains the limit and the way out.
 """
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from .typed import CheckedModule, FuncInfo
 
 BPF_LOOP_MAX = 1 << 23              # the kernel's cap on bpf_loop iterations
 DEFAULT_BUDGET = 1_000_000
-THRESHOLDS = (200_000, 50_000, 8_000, 1_000, 0)
+SAFETY = 2                          # how far the estimate may be from the kernel's count
+LIMITS = (200_000, 50_000, 8_000, 1_000, 0)
+MAX_WALKED_TRIPS = 65_536           # longer bounded loops are slow for the verifier to walk
 
 
 def plan_splits(checked: CheckedModule, budget: int = DEFAULT_BUDGET, split: bool = True) -> None:
@@ -23,14 +27,15 @@ def plan_splits(checked: CheckedModule, budget: int = DEFAULT_BUDGET, split: boo
 
     ``split=False`` keeps every loop a bounded loop and leaves the verdict to the kernel.
     """
-    for thr in THRESHOLDS if split else ():
-        limit = min(thr, budget // 4)
-        for fi in checked.funcs.values():
-            for s in _loops_inner_first(fi):
-                _decide(checked, fi, s, limit)
-        costs = _program_costs(checked)
-        if all(c <= budget for c in costs.values()):
-            break
+    if split:
+        target = max(budget // SAFETY, 1)
+        for limit in (target,) + tuple(t for t in LIMITS if t < target):
+            for name in checked.order:          # callees first: callers count their cost
+                fi = checked.funcs[name]
+                for s in _outer_loops(fi.node.body):
+                    _decide(checked, fi, s, limit)
+            if all(c <= target for c in _program_costs(checked).values()):
+                break
     for fi in checked.funcs.values():
         _capture(fi)
     checked.report = _report(checked, _program_costs(checked))
@@ -38,27 +43,33 @@ def plan_splits(checked: CheckedModule, budget: int = DEFAULT_BUDGET, split: boo
         _over_budget(checked, budget)
 
 
-def _loops_inner_first(fi: FuncInfo) -> list[ast.For]:
+def _outer_loops(stmts: list[ast.stmt]) -> list[ast.For]:
+    """The loops of ``stmts`` not nested in another loop of ``stmts`` (through ifs)."""
     out: list[ast.For] = []
-
-    def walk(stmts: list[ast.stmt]) -> None:
-        for s in stmts:
-            for child in (getattr(s, "body", []), getattr(s, "orelse", [])):
-                if isinstance(child, list):
-                    walk(child)
-            if isinstance(s, ast.For) and s in fi.loops:
-                out.append(s)
-    walk(fi.node.body)
+    for s in stmts:
+        if isinstance(s, ast.For):
+            out.append(s)
+        elif isinstance(s, ast.If):
+            out.extend(_outer_loops(s.body) + _outer_loops(s.orelse))
     return out
 
 
 def _decide(checked: CheckedModule, fi: FuncInfo, s: ast.For, limit: int) -> None:
+    """Outline ``s`` if walking it costs more than ``limit``; then its body if still needed."""
+    if s not in fi.loops:
+        return
     info = fi.loops[s]
     info.strategy = "loop"
-    model = CostModel(checked.funcs)
-    walked = model.loop(fi, s)
-    if info.trip_bound > 1 and (walked > limit or info.trip_bound > 100_000):
-        info.strategy = "bpf_loop"
+    for inner in ast.walk(s):
+        if isinstance(inner, ast.For) and inner is not s and inner in fi.loops:
+            fi.loops[inner].strategy = "loop"
+    walked = CostModel(checked.funcs).loop(fi, s)
+    if info.trip_bound <= 1 or (walked <= limit and info.trip_bound <= MAX_WALKED_TRIPS):
+        return
+    info.strategy = "bpf_loop"
+    if CostModel(checked.funcs).block(fi, s.body) > limit:
+        for inner in _outer_loops(s.body):
+            _decide(checked, fi, inner, limit)
 
 
 def _program_costs(checked: CheckedModule) -> dict[str, int]:
