@@ -23,7 +23,8 @@ class Diagnostic:
     source_line: str | None = None
 
     def render(self) -> str:
-        out = [f"{self.filename}:{self.lineno}:{self.col_offset + 1}: error[{self.code}]: {self.message}"]
+        # the contract's form, FILE:LINE:COL: error: MESSAGE, with the stable code after it
+        out = [f"{self.filename}:{self.lineno}:{self.col_offset + 1}: error: {self.message} [{self.code}]"]
         if self.source_line is not None:
             line = self.source_line.rstrip("\n").expandtabs(1)
             out.append("    " + line)
