@@ -55,9 +55,6 @@ TRACING = '''
     me: u32 = 0
     seen = Array(u64, 8)
 
-    def mine() -> bool:
-        return False
-
     @bpf_program("tracepoint/syscalls/sys_enter_openat")
     def on_openat(ctx) -> int:
         if u32(helpers.get_current_pid_tgid() >> 32) != me:
