@@ -158,6 +158,10 @@ def on_unlink_ret(ctx) -> int:
     ("task.pid = 1", "E261"),
     ("x = task.no_such_field", "E263"),
     ("x = missing_struct(0)", "E260"),
+    ("x = task.sched_reset_on_fork", "E262"),               # a bit field
+    ("helpers.seq_printf(task, \"%d\", 1)", "E264"),
+    ("x = helpers.field_exists(task)", "E265"),
+    ("x = helpers.type_size(1)", "E265"),
 ])
 def test_kernel_type_errors(body: str, code: str) -> None:
     src = f'''
@@ -219,3 +223,27 @@ def on_exec(ctx) -> int:
     relos = core_relos(ebpfpy.compile(source=src, filename="param.py"))
     paths = {path for _sec, _root, path, _kind in relos}      # LLVM may inline parent_of
     assert {"task_struct.real_parent", "task_struct.tgid"} <= paths
+
+
+def test_field_and_type_queries_are_relocations() -> None:
+    src = '''
+from ebpfpy import bpf_program, helpers, u64, Array
+from ebpfpy.kernel import task_struct, sched_entity
+out = Array(u64, 4)
+
+@bpf_program("tp_btf/sched_switch")
+def f(ctx) -> int:
+    task = helpers.get_current_task_btf()
+    out[0] = u64(helpers.field_exists(task.tgid))
+    out[1] = helpers.field_size(task.comm)
+    out[2] = u64(helpers.type_exists(sched_entity))
+    out[3] = helpers.type_size(task_struct)
+    return 0
+'''
+    relos = {(root, path, kind) for _s, root, path, kind in
+             core_relos(ebpfpy.compile(source=src, filename="queries.py"))}
+    # libbpf's bpf_core_relo_kind: 1 FIELD_BYTE_SIZE, 2 FIELD_EXISTS, 8 TYPE_EXISTS, 9 TYPE_SIZE
+    assert ("task_struct", "task_struct.tgid", 2) in relos
+    assert ("task_struct", "task_struct.comm", 1) in relos
+    assert ("sched_entity", "sched_entity", 8) in relos
+    assert ("task_struct", "task_struct", 9) in relos

@@ -184,3 +184,30 @@ def test_compile_time_with_task_struct() -> None:
     t = time.perf_counter()
     ebpfpy.compile(source=src + "\n", filename="timed.py")
     assert time.perf_counter() - t < 2.0
+
+
+QUERIES = '''
+    from ebpfpy import bpf_program, helpers, u64, Array
+    from ebpfpy.kernel import task_struct, sched_entity
+
+    out = Array(u64, 5)
+
+    @bpf_program("tracepoint/syscalls/sys_enter_getppid")
+    def queries(ctx) -> int:
+        task = helpers.get_current_task_btf()
+        out[0] = u64(helpers.field_exists(task.tgid))
+        out[1] = helpers.field_size(task.comm)
+        out[2] = u64(helpers.type_exists(sched_entity))
+        out[3] = helpers.type_size(task_struct)
+        out[4] = helpers.field_size(task.se.vruntime)
+        return 0
+'''
+
+
+def test_core_queries_answered_by_libbpf() -> None:
+    from ebpfpy.frontend.kernel_types import kernel_struct
+    with build(QUERIES, "queries") as obj:
+        with obj.programs.queries.attach():
+            os.getppid()
+        assert [obj.maps.out[i] for i in range(5)] == \
+            [1, 16, 1, kernel_struct("task_struct").size, 8]

@@ -144,6 +144,35 @@ class Helper:
         return self._record(c, node)
 
 
+    def _core_field(self, c: Any, node: ast.Call) -> BpfType:
+        # helpers.field_exists(task.x): answered by libbpf against the target kernel
+        if not c._nargs(node, 1, f"helpers.{self.name}"):
+            return ERR
+        arg = node.args[0]
+        t = c.expr(arg)
+        if t is not ERR and not (isinstance(arg, ast.Attribute) and
+                                 c.fi.attrs.get(arg, ("",))[0] == "kfield"):
+            c.src.error("E265", arg, what=f"helpers.{self.name}", want="a kernel struct field",
+                        example=f"helpers.{self.name}(task.pid)")
+            return ERR
+        return self._record(c, node)
+
+    def _core_type(self, c: Any, node: ast.Call) -> BpfType:
+        # helpers.type_exists(kernel.X) / type_size(kernel.X)
+        from .kernel_types import resolve_kernel_name
+        if not c._nargs(node, 1, f"helpers.{self.name}"):
+            return ERR
+        dsl = c.info.names.dsl(node.args[0])
+        if dsl is None or not dsl.startswith("kernel."):
+            c.src.error("E265", node.args[0], what=f"helpers.{self.name}", want="a kernel type",
+                        example=f"helpers.{self.name}(task_struct)")
+            return ERR
+        ks = resolve_kernel_name(c, node.args[0], dsl[7:])
+        if ks is None:
+            return ERR
+        return self._record(c, node, ks)
+
+
 def widen_printk_format(fmt: str) -> str:
     """Arguments travel as 64-bit values: ``%d`` becomes ``%lld`` so nothing is cut."""
     return re.sub(r"%([-+ #0-9.]*)([diuxX])", r"%\1ll\2", fmt)
@@ -167,6 +196,10 @@ _TABLE = [
     Helper("get_current_task_btf", 158, "task_btf", u64),
     Helper("seq_printf", 126, "seq_printf", i64),
     Helper("seq_write", 127, "seq_write", i64),
+    Helper("field_exists", -1, "core_field", BOOL),
+    Helper("field_size", -1, "core_field", u32),
+    Helper("type_exists", -1, "core_type", BOOL),
+    Helper("type_size", -1, "core_type", u32),
     Helper("ntohs", -1, "bswap", u16),
     Helper("htons", -1, "bswap", u16),
     Helper("ntohl", -1, "bswap", u32),

@@ -148,6 +148,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E262": ("{type}.{name} cannot be read from BPF code here: {why}", ["read a neighbouring field, or copy the bytes with helpers.probe_read_kernel"]),
     "E263": ("{type} has no field {name!r}", ["its fields are: {fields}"]),
     "E264": ("{what} needs a reference to a kernel {want}, not {type}", ["e.g. helpers.seq_printf(ctx.meta.seq, \"%d\\n\", task.pid) in an iter/task program"]),
+    "E265": ("{what} takes {want}", ["e.g. {example}"]),
     "E250": ("{name!r} needs an estimated {cost} verifier steps; the budget is {budget}", ["the verifier walks straight-line code instruction by instruction: split the work into several programs chained with ProgArray.tail_call (each gets its own budget), or move repeated code into a loop"]),
     "E240": ("{name!r} needs {n} bytes of stack; BPF allows {limit}", ["move big locals into a map (e.g. a PerCpuArray used as scratch space). Largest:\n{listing}"]),
 }

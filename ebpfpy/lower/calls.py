@@ -89,8 +89,8 @@ class CallLowering:
     def c_helper(self, node: ast.Call, call: Any) -> ir.Value:
         h = H.HELPERS[call.name]
         shape = h.shape
-        if shape in ("task_btf", "seq_printf", "seq_write"):     # kernel objects: core.py
-            from .core import lower_helper
+        from .core import CORE_SHAPES, lower_helper
+        if shape in CORE_SHAPES:                # kernel objects and CO-RE queries: core.py
             return lower_helper(self, node, call, h)
         if shape == "noargs":
             return self.helper(h.id, ir.IntType(h.ret.bits), [])

@@ -238,10 +238,48 @@ def kernel_ptr(fl: Any, node: ast.Call) -> ir.Value:
     return fl.b.inttoptr(v, PTR, name="kptr")
 
 
+# helper shapes lowered here (calls.py dispatches them)
+CORE_SHAPES = frozenset({"task_btf", "seq_printf", "seq_write", "core_field", "core_type"})
+# clang's __builtin_preserve_field_info / __builtin_preserve_type_info kinds
+FIELD_INFO = {"field_exists": 2, "field_size": 1}
+TYPE_INFO = {"type_exists": 0, "type_size": 1}
+_type_info_seq = [0]
+
+
+def field_address(fl: Any, node: ast.Attribute) -> ir.Value:
+    """The relocatable address of a kernel field, without reading it."""
+    ptr = fl.expr(node.value)
+    for ks, idx in fl.fi.attrs[node][1].path:
+        ptr = member_address(fl, ptr, ks, idx)
+    return ptr
+
+
+def _core_query(fl: Any, node: ast.Call, call: Any, h: Any) -> ir.Value:
+    mod = fl.ml.module
+    if h.shape == "core_field":
+        fn = mod.globals.get("llvm.bpf.preserve.field.info.p0") or ir.Function(
+            mod, ir.FunctionType(I32, [PTR, I64]), "llvm.bpf.preserve.field.info.p0")
+        r = fl.b.call(fn, [field_address(fl, node.args[0]),
+                           ir.Constant(I64, FIELD_INFO[call.name])], name=call.name)
+    else:
+        fn = mod.globals.get("llvm.bpf.preserve.type.info") or ir.Function(
+            mod, ir.FunctionType(I32, [I32, I64]), "llvm.bpf.preserve.type.info")
+        _type_info_seq[0] += 1          # a distinct first operand keeps calls from merging
+        r = fl.b.call(fn, [ir.Constant(I32, _type_info_seq[0]),
+                           ir.Constant(I64, TYPE_INFO[call.name])], name=call.name)
+        r.set_metadata("llvm.preserve.access.index", core_types(fl.ml).di(call.extra)[0])
+    if h.ret is BOOL:
+        return fl.b.icmp_unsigned("!=", r, ir.Constant(I32, 0), name="exists")
+    return r
+
+
 def lower_helper(fl: Any, node: ast.Call, call: Any, h: Any) -> ir.Value:
-    """Helpers that take or give kernel objects: get_current_task_btf, seq_printf, seq_write."""
+    """Helpers that take or give kernel objects: get_current_task_btf, seq_printf,
+    seq_write, and the CO-RE queries field_exists/field_size/type_exists/type_size."""
     if h.shape == "task_btf":
         return fl.helper(h.id, PTR, [])
+    if h.shape in ("core_field", "core_type"):
+        return _core_query(fl, node, call, h)
     seq = fl.expr(node.args[0])
     if h.shape == "seq_write":
         data = fl.expr(node.args[1])
