@@ -136,3 +136,24 @@ def seq_printf(seq: Any, fmt: str, *args: Any) -> int:
 def seq_write(seq: Any, data: Any) -> int:
     """``bpf_seq_write(ctx.meta.seq, data)``: append the bytes of a struct or array."""
     return 0
+
+
+def field_exists(field: Any) -> bool:
+    """CO-RE: whether the target kernel has this field (``helpers.field_exists(task.x)``);
+    libbpf answers at load time.  True in CPython."""
+    return True
+
+
+def field_size(field: Any) -> int:
+    """CO-RE: the field's size in bytes on the target kernel."""
+    return 0
+
+
+def type_exists(kernel_type: Any) -> bool:
+    """CO-RE: whether the target kernel has ``struct X`` (``helpers.type_exists(kernel.X)``)."""
+    return True
+
+
+def type_size(kernel_type: Any) -> int:
+    """CO-RE: ``sizeof(struct X)`` on the target kernel."""
+    return 0
