@@ -23,6 +23,13 @@ def caller(ctx: Args) -> int:
 #
 # %"struct.Args" = type {i32, i64}
 # @"LICENSE" = global [4 x i8] c"GPL\00", section "license", align 1
+# define internal void @"__ebpfpy_types_0"(ptr %"struct__Args") noinline nounwind optnone !dbg !N
+# {
+# entry:
+#   ret void, !dbg !N
+# }
+#
+# @"llvm.compiler.used" = appending global [1 x ptr] [void (ptr)* @"__ebpfpy_types_0"], section "llvm.metadata"
 # define internal i64 @"twice"(i32 %"x") nounwind !dbg !N
 # {
 # entry:
@@ -67,13 +74,18 @@ def caller(ctx: Args) -> int:
 # !N = !DIDerivedType(baseType: !N, file: !N, name: "__i32", tag: DW_TAG_typedef)
 # !N = !DIBasicType(encoding: DW_ATE_signed, name: "long long", size: 64)
 # !N = !DIDerivedType(baseType: !N, file: !N, name: "__i64", tag: DW_TAG_typedef)
-# !N = !{ !N, !N }
-# !N = !DISubroutineType(types: !N)
-# !N = distinct !DISubprogram(file: !N, flags: DIFlagPrototyped | DIFlagAllCallsDescribed, isDefinition: true, isLocal: true, isOptimized: true, line: 11, linkageName: "twice", name: "twice", retainedNodes: !N, scope: !N, scopeLine: 11, spFlags: DISPFlagDefinition | DISPFlagOptimized | DISPFlagLocalToUnit, type: !N, unit: !N)
 # !N = !DIDerivedType(baseType: !N, file: !N, name: "a", offset: 0, size: 32, tag: DW_TAG_member)
 # !N = !DIDerivedType(baseType: !N, file: !N, name: "out", offset: 64, size: 64, tag: DW_TAG_member)
 # !N = !{ !N, !N }
 # !N = !DICompositeType(elements: !N, file: !N, name: "Args", size: 128, tag: DW_TAG_structure_type)
+# !N = !DIDerivedType(baseType: !N, size: 64, tag: DW_TAG_pointer_type)
+# !N = !{ null, !N }
+# !N = !DISubroutineType(types: !N)
+# !N = distinct !DISubprogram(file: !N, flags: DIFlagPrototyped | DIFlagAllCallsDescribed, isDefinition: true, isLocal: true, isOptimized: true, line: 1, linkageName: "__ebpfpy_types_0", name: "__ebpfpy_types_0", retainedNodes: !N, scope: !N, scopeLine: 1, spFlags: DISPFlagDefinition | DISPFlagOptimized | DISPFlagLocalToUnit, type: !N, unit: !N)
+# !N = !DILocation(column: 1, line: 1, scope: !N)
+# !N = !{ !N, !N }
+# !N = !DISubroutineType(types: !N)
+# !N = distinct !DISubprogram(file: !N, flags: DIFlagPrototyped | DIFlagAllCallsDescribed, isDefinition: true, isLocal: true, isOptimized: true, line: 11, linkageName: "twice", name: "twice", retainedNodes: !N, scope: !N, scopeLine: 11, spFlags: DISPFlagDefinition | DISPFlagOptimized | DISPFlagLocalToUnit, type: !N, unit: !N)
 # !N = !DIDerivedType(baseType: !N, size: 64, tag: DW_TAG_pointer_type)
 # !N = !{ !N, !N }
 # !N = !DISubroutineType(types: !N)
@@ -83,6 +95,8 @@ def caller(ctx: Args) -> int:
 # !N = !DILocation(column: 1, line: 16, scope: !N)
 # !N = !DILocation(column: 5, line: 17, scope: !N)
 # !N = !DILocation(column: 5, line: 18, scope: !N)
+# !N = !DILocalVariable(arg: 1, file: !N, name: "struct__Args", scope: !N, type: !N)
+# !N = !{ !N }
 # !N = !DILocalVariable(arg: 1, file: !N, name: "x", scope: !N, type: !N)
 # !N = !{ !N }
 # !N = !DILocalVariable(arg: 1, file: !N, name: "ctx", scope: !N, type: !N)

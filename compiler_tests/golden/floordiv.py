@@ -21,6 +21,13 @@ def divide(ctx: Args) -> int:
 #
 # %"struct.Args" = type {i32, i32, i32, i32}
 # @"LICENSE" = global [4 x i8] c"GPL\00", section "license", align 1
+# define internal void @"__ebpfpy_types_0"(ptr %"struct__Args") noinline nounwind optnone !dbg !N
+# {
+# entry:
+#   ret void, !dbg !N
+# }
+#
+# @"llvm.compiler.used" = appending global [1 x ptr] [void (ptr)* @"__ebpfpy_types_0"], section "llvm.metadata"
 # define i32 @"divide"(ptr %"ctx") nounwind section "syscall" !dbg !N
 # {
 # entry:
@@ -109,6 +116,11 @@ def divide(ctx: Args) -> int:
 # !N = !{ !N, !N, !N, !N }
 # !N = !DICompositeType(elements: !N, file: !N, name: "Args", size: 128, tag: DW_TAG_structure_type)
 # !N = !DIDerivedType(baseType: !N, size: 64, tag: DW_TAG_pointer_type)
+# !N = !{ null, !N }
+# !N = !DISubroutineType(types: !N)
+# !N = distinct !DISubprogram(file: !N, flags: DIFlagPrototyped | DIFlagAllCallsDescribed, isDefinition: true, isLocal: true, isOptimized: true, line: 1, linkageName: "__ebpfpy_types_0", name: "__ebpfpy_types_0", retainedNodes: !N, scope: !N, scopeLine: 1, spFlags: DISPFlagDefinition | DISPFlagOptimized | DISPFlagLocalToUnit, type: !N, unit: !N)
+# !N = !DILocation(column: 1, line: 1, scope: !N)
+# !N = !DIDerivedType(baseType: !N, size: 64, tag: DW_TAG_pointer_type)
 # !N = !{ !N, !N }
 # !N = !DISubroutineType(types: !N)
 # !N = distinct !DISubprogram(file: !N, flags: DIFlagPrototyped | DIFlagAllCallsDescribed, isDefinition: true, isLocal: false, isOptimized: true, line: 13, linkageName: "divide", name: "divide", retainedNodes: !N, scope: !N, scopeLine: 13, spFlags: DISPFlagDefinition | DISPFlagOptimized, type: !N, unit: !N)
@@ -116,5 +128,7 @@ def divide(ctx: Args) -> int:
 # !N = !DILocation(column: 5, line: 14, scope: !N)
 # !N = !DILocation(column: 5, line: 15, scope: !N)
 # !N = !DILocation(column: 5, line: 16, scope: !N)
+# !N = !DILocalVariable(arg: 1, file: !N, name: "struct__Args", scope: !N, type: !N)
+# !N = !{ !N }
 # !N = !DILocalVariable(arg: 1, file: !N, name: "ctx", scope: !N, type: !N)
 # !N = !{ !N }

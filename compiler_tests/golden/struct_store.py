@@ -24,6 +24,13 @@ def store(ctx) -> int:
 # %"struct.Point" = type {i16, i32}
 # @"points" = global {ptr, ptr, ptr, ptr} zeroinitializer, section ".maps", align 8, !dbg !N
 # @"LICENSE" = global [4 x i8] c"GPL\00", section "license", align 1
+# define internal void @"__ebpfpy_types_0"(ptr %"struct__Point") noinline nounwind optnone !dbg !N
+# {
+# entry:
+#   ret void, !dbg !N
+# }
+#
+# @"llvm.compiler.used" = appending global [1 x ptr] [void (ptr)* @"__ebpfpy_types_0"], section "llvm.metadata"
 # define i32 @"store"(ptr %"ctx") nounwind section "syscall" !dbg !N
 # {
 # entry:
@@ -90,6 +97,11 @@ def store(ctx) -> int:
 # !N = distinct !DIGlobalVariable(file: !N, isDefinition: true, isLocal: false, line: 10, name: "points", scope: !N, type: !N)
 # !N = !DIExpression()
 # !N = !DIGlobalVariableExpression(expr: !N, var: !N)
+# !N = !DIDerivedType(baseType: !N, size: 64, tag: DW_TAG_pointer_type)
+# !N = !{ null, !N }
+# !N = !DISubroutineType(types: !N)
+# !N = distinct !DISubprogram(file: !N, flags: DIFlagPrototyped | DIFlagAllCallsDescribed, isDefinition: true, isLocal: true, isOptimized: true, line: 1, linkageName: "__ebpfpy_types_0", name: "__ebpfpy_types_0", retainedNodes: !N, scope: !N, scopeLine: 1, spFlags: DISPFlagDefinition | DISPFlagOptimized | DISPFlagLocalToUnit, type: !N, unit: !N)
+# !N = !DILocation(column: 1, line: 1, scope: !N)
 # !N = !DICompositeType(file: !N, flags: DIFlagFwdDecl, name: "bpf_ctx", tag: DW_TAG_structure_type)
 # !N = !DIDerivedType(baseType: !N, size: 64, tag: DW_TAG_pointer_type)
 # !N = !{ !N, !N }
@@ -100,6 +112,8 @@ def store(ctx) -> int:
 # !N = !DILocation(column: 5, line: 16, scope: !N)
 # !N = !DILocation(column: 5, line: 17, scope: !N)
 # !N = !DILocation(column: 5, line: 18, scope: !N)
+# !N = !DILocalVariable(arg: 1, file: !N, name: "struct__Point", scope: !N, type: !N)
+# !N = !{ !N }
 # !N = !DILocalVariable(arg: 1, file: !N, name: "ctx", scope: !N, type: !N)
 # !N = !{ !N }
 # !N = !{ !N }

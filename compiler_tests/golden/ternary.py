@@ -20,6 +20,13 @@ def pick(ctx: Args) -> int:
 #
 # %"struct.Args" = type {i16, i16, i32, i16}
 # @"LICENSE" = global [4 x i8] c"GPL\00", section "license", align 1
+# define internal void @"__ebpfpy_types_0"(ptr %"struct__Args") noinline nounwind optnone !dbg !N
+# {
+# entry:
+#   ret void, !dbg !N
+# }
+#
+# @"llvm.compiler.used" = appending global [1 x ptr] [void (ptr)* @"__ebpfpy_types_0"], section "llvm.metadata"
 # define i32 @"pick"(ptr %"ctx") nounwind section "syscall" !dbg !N
 # {
 # entry:
@@ -71,6 +78,11 @@ def pick(ctx: Args) -> int:
 # !N = !{ !N, !N, !N, !N }
 # !N = !DICompositeType(elements: !N, file: !N, name: "Args", size: 96, tag: DW_TAG_structure_type)
 # !N = !DIDerivedType(baseType: !N, size: 64, tag: DW_TAG_pointer_type)
+# !N = !{ null, !N }
+# !N = !DISubroutineType(types: !N)
+# !N = distinct !DISubprogram(file: !N, flags: DIFlagPrototyped | DIFlagAllCallsDescribed, isDefinition: true, isLocal: true, isOptimized: true, line: 1, linkageName: "__ebpfpy_types_0", name: "__ebpfpy_types_0", retainedNodes: !N, scope: !N, scopeLine: 1, spFlags: DISPFlagDefinition | DISPFlagOptimized | DISPFlagLocalToUnit, type: !N, unit: !N)
+# !N = !DILocation(column: 1, line: 1, scope: !N)
+# !N = !DIDerivedType(baseType: !N, size: 64, tag: DW_TAG_pointer_type)
 # !N = !DIBasicType(encoding: DW_ATE_signed, name: "int", size: 32)
 # !N = !{ !N, !N }
 # !N = !DISubroutineType(types: !N)
@@ -78,5 +90,7 @@ def pick(ctx: Args) -> int:
 # !N = !DILocation(column: 1, line: 13, scope: !N)
 # !N = !DILocation(column: 5, line: 14, scope: !N)
 # !N = !DILocation(column: 5, line: 15, scope: !N)
+# !N = !DILocalVariable(arg: 1, file: !N, name: "struct__Args", scope: !N, type: !N)
+# !N = !{ !N }
 # !N = !DILocalVariable(arg: 1, file: !N, name: "ctx", scope: !N, type: !N)
 # !N = !{ !N }

@@ -145,6 +145,25 @@ class BtfTypes:
             self.structs[name] = st
         return st
 
+    def carried_types(self) -> dict[str, BpfType]:
+        """Types the compiler names in its ``__ebpfpy_types_N`` functions' parameters:
+        ``event__<map>`` (a ring buffer's record type) and ``struct__<name>``."""
+        out: dict[str, BpfType] = {}
+        for n in range(64):
+            fid = self.find(f"__ebpfpy_types_{n}", L.BTF_KIND_FUNC)
+            if not fid:
+                break
+            proto, kind, vlen, _, _ = self._raw(self._raw(fid)[0].size_or_type)
+            if kind != L.BTF_KIND_FUNC_PROTO:
+                continue
+            params = ffi.cast("struct btf_param *", proto + 1)
+            for i in range(vlen):
+                pname = L.cstr(lib.btf__name_by_offset(self.btf, params[i].name_off))
+                ptr, pkind, _, _, _ = self._raw(self.resolve(params[i].type))
+                if pkind == L.BTF_KIND_PTR:
+                    out[pname] = self.type_of(ptr.size_or_type)
+        return out
+
     def datasec(self, tid: int) -> list[GlobalVar]:
         """The variables of DATASEC ``tid`` (a ``.bss``/``.data``/``.rodata`` map's value)."""
         t, kind, vlen, _, _ = self._raw(tid)

@@ -45,6 +45,7 @@ struct ring_buffer_opts { size_t sz; };
 
 struct btf_type { __u32 name_off; __u32 info; __u32 size_or_type; };
 struct btf_member { __u32 name_off; __u32 type; __u32 offset; };
+struct btf_param { __u32 name_off; __u32 type; };
 struct btf_array { __u32 type; __u32 index_type; __u32 nelems; };
 struct btf_enum { __u32 name_off; __s32 val; };
 struct btf_var { __u32 linkage; };

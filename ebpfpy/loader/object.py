@@ -216,6 +216,8 @@ class BpfObject:
         ksz, vsz = lib.bpf_map__key_size(m), lib.bpf_map__value_size(m)
         if mtype == L.MAP_RINGBUF:
             event = compiled.events.get(mname) if compiled else None
+            if event is None and compiled is None and self._btf is not None:
+                event = self._btf.carried_types().get(f"event__{mname}")   # load(elf_bytes)
             event = rebind(event, self._btf.structs if self._btf else {})
             return RingBuf(mname, fd, lib.bpf_map__max_entries(m), event)
         ktype = self._type(lib.bpf_map__btf_key_type_id(m), ksz)

@@ -33,6 +33,7 @@ class ModuleLowering:
         self.functions: dict[str, ir.Function] = {}
         self.subprograms: dict[str, Any] = {}
         self._strings: dict[str, ir.GlobalVariable] = {}
+        self._used: list[ir.Function] = []
 
     def lower(self) -> str:
         for m in self.info.maps.values():
@@ -40,6 +41,7 @@ class ModuleLowering:
         for g in self.info.globals.values():
             self._global(g)
         self._license()
+        self._type_carriers()
         for name in self.checked.order:
             self._declare(self.checked.funcs[name])
         from .function import FunctionLowering
@@ -95,6 +97,43 @@ class ModuleLowering:
         gv.section = "license"
         gv.initializer = ir.Constant(lt, data)
         gv.align = 1
+
+    def _type_carriers(self) -> None:
+        """Put every @struct and each ring buffer's record type into the object's BTF.
+
+        BTF keeps only types reachable from maps, globals and function signatures, so a
+        struct used only on the stack (a ring-buffer record) would vanish and
+        ``load(elf_bytes)`` could not decode it.  Never-called static functions carry them,
+        with parameters named ``event__<map>`` and ``struct__<name>``.
+        """
+        params: list[tuple[str, Any]] = []
+        for m in self.info.maps.values():
+            if m.type.kind == "RingBuf" and m.event is not None:
+                params.append((f"event__{m.name}", m.event))
+        params += [(f"struct__{n}", st) for n, st in self.info.structs.items()]
+        for k in range(0, len(params), MAX_ARGS):
+            chunk = params[k:k + MAX_ARGS]
+            fn = ir.Function(self.module, ir.FunctionType(ir.VoidType(), [PTR] * len(chunk)),
+                             f"{TYPE_CARRIER}{k // MAX_ARGS}")
+            fn.linkage = "internal"
+            fn.attributes.add("nounwind")
+            fn.attributes.add("noinline")
+            fn.attributes.add("optnone")
+            for arg, (pname, _t) in zip(fn.args, chunk):
+                arg.name = pname
+            sp = self.di.subprogram(fn.name, 1, None, [(pname, self.di.pointer(self.di.type_of(t)))
+                                                        for pname, t in chunk], local=True)
+            fn.set_metadata("dbg", sp)
+            b = ir.IRBuilder(fn.append_basic_block("entry"))
+            b.debug_metadata = self.di.location(1, 1, sp)
+            b.ret_void()
+            self._used.append(fn)
+        if self._used:
+            arr_t = ir.ArrayType(PTR, len(self._used))
+            used = ir.GlobalVariable(self.module, arr_t, "llvm.compiler.used")
+            used.linkage = "appending"
+            used.section = "llvm.metadata"
+            used.initializer = ir.Constant(arr_t, self._used)
 
     def cstring(self, text: str) -> ir.GlobalVariable:
         """A read-only NUL-terminated string in ``.rodata`` (printk formats)."""
@@ -167,6 +206,8 @@ class ModuleLowering:
 
 
 RESULT_PARAM = "__result"
+TYPE_CARRIER = "__ebpfpy_types_"
+MAX_ARGS = 5
 
 
 def returns_object(fi: FuncInfo) -> bool:
