@@ -142,7 +142,11 @@ def run(path: str, duration: float | None, iface: str | None, as_json: bool) -> 
     import ebpfpy
     with ebpfpy.load(path) as obj:
         elf = obj.compiled.elf if getattr(obj, "compiled", None) else b""
-        attach_all(obj, iface)
+        for link in attach_all(obj, iface):
+            if hasattr(link, "read"):       # an iterator: print one pass of what it writes
+                for line in link.read().splitlines():
+                    _emit({"iterator": getattr(link, "program", ""), "line": line},
+                          line, as_json)
         print("streaming output; Ctrl-C to stop" + (f" (or after {duration:g} s)" if duration else ""),
               file=sys.stderr)
         try:
