@@ -5,6 +5,8 @@ from __future__ import annotations
 import ctypes
 import importlib.util
 import os
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -161,3 +163,18 @@ def test_no_source_quote_still_explains() -> None:
     assert e.lineno is None
     assert str(e).startswith("verifier rejected program 'p': R0 !read_ok")
     assert "return an integer" in str(e)
+
+
+def test_compiling_needs_no_privilege() -> None:
+    """The compiler runs as an unprivileged user with no capabilities at all."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = (f"import sys; sys.path.insert(0, {root!r}); import ebpfpy; "
+            f"elf = ebpfpy.compile(source={SIMPLE!r}, filename='simple.py'); "
+            "sys.stdout.write(elf[:4].hex() + ' ' + str(len(elf)))")
+    env = {"PATH": os.environ.get("PATH", ""), "EBPFPY_NO_CACHE": "1", "HOME": "/nonexistent"}
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        "--inh-caps=-all", "--bounding-set=-all", sys.executable, "-c", code],
+                       capture_output=True, text=True, env=env, timeout=120, cwd="/")
+    assert r.returncode == 0, r.stderr
+    magic, size = r.stdout.split()
+    assert magic == "7f454c46" and int(size) > 500
