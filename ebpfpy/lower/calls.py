@@ -170,6 +170,9 @@ class CallLowering:
         data = field(base_off)
         data_end = field(base_off + 4)
         start = gep(self.b, data, [off], I8, name="pkt", inbounds=False)
+        # The packet is never at address 0: telling LLVM lets `if p is None` test only the
+        # bounds, as clang's `if (p + 1 > data_end)` does, instead of bounds and null.
+        self.b.assume(self.b.icmp_unsigned("!=", start, ir.Constant(PTR, None)))
         end = gep(self.b, start, [ir.Constant(I64, t.size)], I8, name="pktend", inbounds=False)
         fits = self.b.icmp_unsigned("<=", end, data_end, name="fits")
         return self.b.select(fits, start, ir.Constant(PTR, None), name="load")
