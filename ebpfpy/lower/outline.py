@@ -152,6 +152,9 @@ class LoopBody:
     @staticmethod
     def lower_body(parent: Any, fn: ir.Function, node: ast.For, const_start: Any) -> None:
         from .function import FunctionLowering
+        stores = [parent.fi.names[n].target for n in ast.walk(node)
+                  if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n in parent.fi.names]
+        assigned = {t for t in stores if isinstance(t, Local)}
 
         class BodyLowering(FunctionLowering):
             def __init__(self) -> None:
@@ -172,6 +175,23 @@ class LoopBody:
             def ctx_pointer(self) -> ir.Value:
                 ctx = self.fi.params[0]
                 return self.b.load(self.slot(ctx), typ=PTR, name="ctx")
+
+            def slot(self, loc: Local) -> ir.Value:
+                # A captured scalar or reference the body never assigns is read from the
+                # frame once, on entry, into a private slot that becomes a register.  Read
+                # through the frame at each use, it is reloaded after every store the body
+                # makes (LLVM cannot tell the frame from the memory stored to), inside loops.
+                if loc not in self.slots and loc in self.frame.index \
+                        and loc.mode in ("value", "ref") and loc not in assigned:
+                    lt = self.types.mem(loc.type) if loc.mode == "value" else PTR
+                    shared = self.frame.field(self.alloca_builder, self.frame_ptr, loc)
+                    s = self.alloca(lt, loc.name)
+                    ab, saved = self.alloca_builder, self.alloca_builder.debug_metadata
+                    ab.debug_metadata = self.ml.di.location(node.lineno, node.col_offset + 1, self.sp)
+                    ab.store(ab.load(shared, typ=lt), s)        # at the `for` line
+                    ab.debug_metadata = saved
+                    self.slots[loc] = s
+                return super().slot(loc)
 
             def _default_return(self) -> None:
                 self.b.ret(ir.Constant(I64, 0))
