@@ -247,3 +247,40 @@ def f(ctx) -> int:
     assert ("task_struct", "task_struct.comm", 1) in relos
     assert ("sched_entity", "sched_entity", 8) in relos
     assert ("task_struct", "task_struct", 9) in relos
+
+
+@pytest.mark.parametrize("section", ["tp_btf/no_such_tracepoint", "fentry/no_such_function_x",
+                                     "fexit/no_such_function_x"])
+def test_unknown_attach_target_is_reported_at_the_decorator(section: str) -> None:
+    src = f'''
+from ebpfpy import bpf_program
+
+@bpf_program("{section}")
+def f(ctx) -> int:
+    return 0
+'''
+    with pytest.raises(CompileError) as info:
+        ebpfpy.compile(source=src, filename="target.py")
+    assert (info.value.code, info.value.lineno) == ("E266", 4)
+
+
+def test_fentry_fexit_objects_name_their_targets() -> None:
+    src = '''
+from ebpfpy import bpf_program, u64, Array
+out = Array(u64, 2)
+
+@bpf_program("fentry/do_unlinkat")
+def on_unlink(ctx) -> int:
+    out[0] = u64(ctx.dfd)
+    return 0
+
+@bpf_program("fexit/do_unlinkat")
+def on_unlink_ret(ctx) -> int:
+    out[1] = u64(ctx.ret)
+    return 0
+'''
+    obj = BpfElf(ebpfpy.compile(source=src, filename="fentry.py"))
+    assert {s.name for s in obj.program_sections} == {"fentry/do_unlinkat", "fexit/do_unlinkat"}
+    btf = Btf(obj.section_data(".BTF"))
+    funcs = {t.name for t in btf.types if t and t.kind == "FUNC"}
+    assert {"on_unlink", "on_unlink_ret"} <= funcs

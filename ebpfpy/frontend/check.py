@@ -133,6 +133,8 @@ def _program_info(col: Collector, f: FuncDef) -> FuncInfo | None:
                 col.src.error("E225", arg.annotation, type=ctx_t)
                 return None
             mode = "ref"
+    from .kernel_types import check_attach_target
+    check_attach_target(col, f, kind.name)          # tp_btf/fentry/fexit: the kernel has it?
     ctx = Local(arg.arg, ctx_t or u64, mode, arg, param_index=0, space="ctx")
     fi = FuncInfo(f, [ctx], i64, ctx_kind=kind.name, ctx_type=ctx_t)
     return fi

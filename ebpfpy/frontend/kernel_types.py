@@ -465,3 +465,23 @@ def kernel_annotation(col: Any, node: ast.expr) -> Any:
         col.src.error("E260", node, name=dsl[7:])
         return False
     return ks
+
+
+def check_attach_target(col: Any, f: Any, kind: str) -> None:
+    """A tp_btf/fentry/fexit section must name something the kernel's BTF has (E266 at the
+    decorator); without BTF nothing is checked here and the load reports it."""
+    if kind not in ("tp_btf", "fentry", "fexit") or not f.section or "/" not in f.section:
+        return
+    kb = vmlinux()
+    if kb is None:
+        return
+    target = f.section.split("/", 1)[1]
+    if kind == "tp_btf":
+        if kb.tp_btf_args(target) is None:
+            col.src.error("E266", f.deco, what="BTF tracepoint", name=target, kind=kind,
+                          hint="tp_btf/NAME takes a tracepoint's name without its category, "
+                               "e.g. tp_btf/sched_switch (the kernel has btf_trace_NAME)")
+    elif kb.func_args(target) is None:
+        col.src.error("E266", f.deco, what="function", name=target, kind=kind,
+                      hint="fentry/fexit attach to kernel functions listed in its BTF "
+                           "(bpftool btf dump file /sys/kernel/btf/vmlinux | grep FUNC)")

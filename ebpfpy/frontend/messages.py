@@ -81,7 +81,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E122": ("builtin {name!r} is used here in a way BPF code does not support", ["see the language reference for the builtins BPF code may call"]),
     "E123": ("{name!r} is not a value", ["ebpfpy names are used as intended: u32(x) converts, helpers.NAME(...) calls a helper, Timer appears only as a struct field"]),
     # fields and contexts
-    "E130": ("the context of {kind} has no field {name!r}", ["for tracepoints the fields come from tracefs (events/CATEGORY/NAME/format): mount tracefs, or annotate ctx with a @struct that describes the record"]),
+    "E130": ("the context of {kind} has no field {name!r}", ["for tracepoints the fields come from tracefs (events/CATEGORY/NAME/format): mount tracefs, or annotate ctx with a @struct that describes the record; tp_btf, fentry and fexit arguments and iter/uprobe/perf_event contexts are named as in the kernel's BTF (docs/kernel.md)"]),
     "E131": ("struct {struct} has no field {name!r}", ["its fields are: {fields}"]),
     "E132": ("{type} has no attribute {name!r}", ["attributes are struct fields (p.x) or .value of an integer lookup result"]),
     "E133": ("a {kind} cannot be indexed", ["RingBuf: events.output(record); ProgArray: progs.tail_call(ctx, index)"]),
@@ -149,6 +149,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E263": ("{type} has no field {name!r}", ["its fields are: {fields}"]),
     "E264": ("{what} needs a reference to a kernel {want}, not {type}", ["e.g. helpers.seq_printf(ctx.meta.seq, \"%d\\n\", task.pid) in an iter/task program"]),
     "E265": ("{what} takes {want}", ["e.g. {example}"]),
+    "E266": ("the kernel has no {what} {name!r} to attach {kind} to", ["{hint}"]),
     "E250": ("{name!r} needs an estimated {cost} verifier steps; the budget is {budget}", ["the verifier walks straight-line code instruction by instruction: split the work into several programs chained with ProgArray.tail_call (each gets its own budget), or move repeated code into a loop"]),
     "E240": ("{name!r} needs {n} bytes of stack; BPF allows {limit}", ["move big locals into a map (e.g. a PerCpuArray used as scratch space). Largest:\n{listing}"]),
 }
