@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 TRIPLE = "bpfel-unknown-none"
@@ -46,7 +47,18 @@ def optimise(ir_text: str, level: int = 2) -> Any:
 def emit_object(ir_text: str, level: int = 2) -> bytes:
     """Optimise and emit a BPF ELF object; ``.BTF``/``.BTF.ext`` come from the debug info."""
     mod = optimise(ir_text, level)
+    text = str(mod)
+    if _CTX_LOAD.search(text):
+        mod = _llvm().parse_assembly(_CTX_LOAD.sub(r"\1i1 true", text))
     return target_machine().emit_object(mod)
+
+
+# ctx loads (llvm.bpf.getelementptr.and.load, from llvm.preserve.static.offset) become
+# volatile once the IR optimisations are done: instruction selection would otherwise fold
+# ``select(c, load ctx.a, load ctx.b)`` into ``load(select(c, &ctx.a, &ctx.b))``, a ctx
+# access at a computed offset that the verifier refuses ("dereference of modified ctx
+# ptr").  The first i1 operand of the intrinsic is its volatile flag.
+_CTX_LOAD = re.compile(r"(@llvm\.bpf\.getelementptr\.and\.load\.\w+\(ptr [^,]*, )i1 false")
 
 
 def optimised_ir(ir_text: str, level: int = 2) -> str:
