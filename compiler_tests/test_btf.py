@@ -192,7 +192,8 @@ def test_statement_line_info_stays_inside_its_function() -> None:
     ext = load_ext(elf)
     sub = next(f for f in elf.code_section(".text").functions if f.name.startswith("big__loop"))
     recs = [li for li in ext.line_info[".text"] if sub.offset <= li.insn_off < sub.offset + sub.size]
-    assert {li.line for li in recs} == {14, 15}       # the for header and the loop body
+    # the for header and the loop body (the def line may mark the subprogram's prologue)
+    assert {14, 15} <= {li.line for li in recs} <= {12, 14, 15}
 
 
 def test_line_info_quotes_the_python_source(case) -> None:
