@@ -211,3 +211,42 @@ def test_core_queries_answered_by_libbpf() -> None:
             os.getppid()
         assert [obj.maps.out[i] for i in range(5)] == \
             [1, 16, 1, kernel_struct("task_struct").size, 8]
+
+
+WALK = '''
+    from ebpfpy import bpf_program, helpers, u32, u64, Array
+    from ebpfpy.kernel import task_struct
+
+    me: u32 = 0
+    chain = Array(u64, 8)
+
+    @bpf_program("tracepoint/syscalls/sys_enter_getppid")
+    def walk(ctx) -> int:
+        t = helpers.get_current_task_btf()
+        if u32(t.tgid) != me:
+            return 0
+        for i in range(8):
+            chain[i] = u64(t.tgid)
+            p = t.real_parent
+            if p is None or u32(p.tgid) == u32(t.tgid):     # the idle task is its own parent
+                break
+            t = p
+        return 0
+'''
+
+
+def _ppid(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def test_walking_ancestors_matches_proc() -> None:
+    want = [os.getpid()]
+    while want[-1] > 1 and len(want) < 8:
+        want.append(_ppid(want[-1]))
+    with build(WALK, "walk") as obj:
+        obj.globals.me = os.getpid()
+        with obj.programs.walk.attach():
+            os.getppid()
+        got = [obj.maps.chain[i] for i in range(len(want))]
+    assert got == want

@@ -225,6 +225,14 @@ class ExprChecker:
             self.fi.names[left] = Sym("local", loc)
             self.fi.types[right] = loc.type
             return
+        loc = self.fi.locals.get(left.id) if isinstance(left, ast.Name) else None
+        if loc is not None and loc.mode == "ref" and loc.space in ("kernel", "probe"):
+            # a kernel pointer may be NULL (reading through it then gives zeros): testing it
+            # is allowed and never required
+            self.fi.types[left] = loc.type
+            self.fi.names[left] = Sym("local", loc)
+            self.fi.types[right] = loc.type
+            return
         self.src.error("E113", left)
 
     def _contains(self, left: ast.expr, right: ast.expr, node: ast.AST) -> None:
