@@ -134,3 +134,37 @@ def test_evaluator_is_the_contract() -> None:
     assert G.Shift(">>", a, G.Const(1, i32), i32).eval(env) == -4
     assert G.Shift("<<", G.Var("a_u8", u8), G.Const(-1 % 8, u8), u8).eval(env) == 128
     assert G.Shift("<<", G.Var("a_u8", u8), G.Var("a_i32", i32), u8).eval(env) == 2  # -7 % 8 == 1
+
+
+def _v(name: str) -> G.Var:
+    return G.Var(name, INT_TYPES[name.split("_")[1]])
+
+
+def _c(value: int, type_name: str) -> G.Const:
+    return G.Const(value, INT_TYPES[type_name])
+
+
+# Expressions that once failed to load or computed the wrong value (kept whatever the seed).
+REGRESSIONS = [
+    # a branchy ternary over two ctx fields became one load at ctx + select(c, 2, 0)
+    G.IfExp(G.Compare([_v("c_u32"), _c(0, "u32")], [">"]), _v("b_u16"), _v("a_u16"), INT_TYPES["u16"]),
+    # the branch-free ternary's mask trick was recognised as a select and did the same
+    G.IfExp(G.Compare([_c(110, "u8"), _v("b_u8")], ["!="]), _v("b_u64"), _v("a_u64"), INT_TYPES["u64"]),
+    # LLVM simplified this to select(c, load, load); instruction selection folded the loads
+    G.BinOp("|", G.BinOp("&", _v("b_u8"), _v("a_u8"), INT_TYPES["u8"]),
+            G.IfExp(G.Compare([_v("a_u64"), _c(5, "u64")], ["!="]), _v("b_u8"), _v("a_u8"),
+                    INT_TYPES["u8"]), INT_TYPES["u8"]),
+    G.IfExp(G.Compare([_v("a_i64"), _v("b_i64")], ["<"]), _v("c_i32"), _v("a_i32"), INT_TYPES["i32"]),
+]
+
+
+def test_regressions() -> None:
+    batch = Batch()
+    for node in REGRESSIONS:
+        batch.add(node)
+    rng = random.Random(SEED)
+    inputs = input_vectors(rng)
+    for a in (5, 6):                    # both sides of the a_u64 != 5 test
+        inputs.append({**inputs[-1], "a_u64": a})
+    bad = run_batch(batch, inputs, filename="diff_regressions.py")
+    assert not bad, report(bad)
