@@ -49,10 +49,18 @@ def make_batch(i: int) -> tuple[Batch, list[dict[str, int]]]:
 
 
 def input_vectors(rng: random.Random) -> list[dict[str, int]]:
-    """Uniform vectors (all 0, all 1, all -1, all MIN, all MAX) then mixed edge/random ones."""
+    """Uniform vectors (all 0, all 1, all -1, all MIN, all MAX), the rotations of
+    (MIN, -1, 0) over a, b, c, then mixed edge/random ones."""
     names = [(G.var_name(v, t), t) for v in G.VARS for t in G.TYPES]
     vecs = [{n: t.wrap(k) for n, t in names} for k in (0, 1, -1)]
     vecs += [{n: t.min for n, t in names}, {n: t.max for n, t in names}]
+    # MIN // -1, x // 0 and MIN % -1 on every operand order the expressions use
+    by_var = {"a": lambda t: t.min, "b": lambda t: t.wrap(-1), "c": lambda t: 0}
+    vecs.append({G.var_name(v, t): by_var[v](t) for v in G.VARS for t in G.TYPES})
+    by_var = {"a": lambda t: t.wrap(-1), "b": lambda t: 0, "c": lambda t: t.min}
+    vecs.append({G.var_name(v, t): by_var[v](t) for v in G.VARS for t in G.TYPES})
+    by_var = {"a": lambda t: 0, "b": lambda t: t.min, "c": lambda t: t.wrap(-1)}
+    vecs.append({G.var_name(v, t): by_var[v](t) for v in G.VARS for t in G.TYPES})
     vecs += [{n: G.random_value(rng, t) for n, t in names} for _ in range(RANDOM_INPUTS)]
     return vecs
 
