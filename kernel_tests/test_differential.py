@@ -37,11 +37,39 @@ def _btf_kept():
     assert not dropped, "libbpf dropped the BTF: " + "".join(dropped)
 
 
+def systematic(batch: Batch) -> None:
+    """Every operator on every type and every cast pair once, whatever the seed draws."""
+    for t in G.TYPES:
+        a, b, c = (G.Var(G.var_name(v, t), t) for v in G.VARS)
+        for op in G.ARITH_OPS:
+            batch.add(G.BinOp(op, a, b, t))
+        for op in ("<<", ">>"):
+            batch.add(G.Shift(op, a, G.Var(G.var_name("b", G.TYPES[(t.bits // 8) % 8]),
+                                           G.TYPES[(t.bits // 8) % 8]), t))
+            batch.add(G.Shift(op, a, G.Const(t.bits - 1, t), t))
+        for op in ("-", "~", "abs"):
+            batch.add(G.Unary(op, a, t))
+        for fn in ("min", "max"):
+            batch.add(G.MinMax(fn, a, b, t))
+        for s in G.TYPES:
+            batch.add(G.Cast(G.Var(G.var_name("c", s), s), t))
+        batch.add(G.Cast(G.Compare([a, b, c], ["<", "<="]), t))
+        batch.add(G.IfExp(G.Compare([a, b], ["=="]), b, c, t))
+    for op in ("and", "or"):
+        batch.conds.append(G.BoolOp(op, [G.Compare([G.Var("a_i8", INT_TYPES["i8"]),
+                                                    G.Var("b_i64", INT_TYPES["i64"])], [">="]),
+                                         G.Truthy(G.Var("c_u16", INT_TYPES["u16"]))]))
+    batch.conds.append(G.Not(G.Truthy(G.Var("a_u64", INT_TYPES["u64"]))))
+
+
 def make_batch(i: int) -> tuple[Batch, list[dict[str, int]]]:
-    """Batch ``i``: its expressions and its input vectors, both from one seeded generator."""
+    """Batch ``i``: its expressions and its input vectors, both from one seeded generator;
+    batch 0 starts with the systematic cases."""
     rng = random.Random(SEED * 1000 + i)
     gen = G.ExprGen(rng, max_depth=3)
     batch = Batch()
+    if i == 0:
+        systematic(batch)
     for k in range(EXPRS_PER_BATCH):
         batch.add(gen.expr(G.TYPES[k % len(G.TYPES)]))
     batch.conds = [gen.cond(0) for _ in range(IF_TESTS_PER_BATCH)]
