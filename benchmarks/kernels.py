@@ -389,8 +389,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="load each object this many times for run time (median of loads)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     ap.add_argument("--only", metavar="NAMES", help="comma-separated kernel names")
+    ap.add_argument("--mcpu", metavar="CPU", help="also pass -mcpu=CPU to clang (ebpfpy emits v3; "
+                    "clang-19's default is v1)")
     ap.add_argument("--quick", action="store_true", help="--runs 3 --repeat 10000 --loads 3")
     args = ap.parse_args(argv)
+    if args.mcpu:
+        CLANG_FLAGS.append(f"-mcpu={args.mcpu}")
     if args.quick:
         args.runs, args.repeat, args.loads = 3, 10_000, 3
     ks = kernels()
@@ -413,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
               f"(target <= {t['limit']:g}{t['unit']})")
     if args.json:
         env = {"kernel": platform.release(), "python": platform.python_version(),
-               "clang": CLANG, "runs": args.runs, "repeat": args.repeat,
+               "clang": CLANG, "clang_flags": CLANG_FLAGS, "runs": args.runs, "repeat": args.repeat,
                "loads": args.loads}
         Path(args.json).write_text(json.dumps({"env": env, "kernels": rows, "startup": startup,
                                                "targets": tg}, indent=2) + "\n")
