@@ -164,3 +164,31 @@ def test_concurrent_writers_leave_one_valid_entry(cache_home, tmp_path):
     [entry] = entries(cache_home)
     assert not list(cache_home.rglob("*.tmp"))
     assert cache.get(entry.parent.name + entry.stem).elf == outs[0]
+
+
+def test_prune_drops_least_recently_used_first(cache_home, builds):
+    ebpfpy.compile(source=SRC, filename="old.py")
+    ebpfpy.compile(source=SRC.replace("& 7", "& 3"), filename="new.py")
+    paths = entries(cache_home)
+    assert len(paths) == 2
+    for p in paths:
+        os.utime(p, (1000, 1000))
+    ebpfpy.compile(source=SRC, filename="old.py")            # a hit: now the most recent
+    assert len(builds) == 2
+    cache.prune(max_bytes=max(p.stat().st_size for p in paths))
+    [kept] = entries(cache_home)
+    assert kept.stat().st_mtime > 1000
+    ebpfpy.compile(source=SRC, filename="old.py")
+    assert len(builds) == 2                                    # still cached
+    ebpfpy.compile(source=SRC.replace("& 7", "& 3"), filename="new.py")
+    assert len(builds) == 3                                    # pruned
+
+
+def test_prune_removes_stale_temporary_files(cache_home):
+    ebpfpy.compile(source=SRC, filename="m.py")
+    [entry] = entries(cache_home)
+    tmp = entry.with_name(entry.name + ".123.deadbeef.tmp")
+    tmp.write_bytes(b"half")
+    os.utime(tmp, (1000, 1000))
+    cache.prune()
+    assert not tmp.exists() and entry.exists()

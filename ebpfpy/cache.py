@@ -12,7 +12,8 @@ writer writes a private temporary file and renames it into place, so concurrent 
 readers only ever see whole entries.  Each entry carries a checksum of its payload; an entry
 that is truncated, corrupt or unreadable is removed and counts as a miss.  Compile errors are
 never cached.  ``EBPFPY_NO_CACHE=1`` disables the cache; a directory that cannot be written
-only disables storing.
+only disables storing.  The cache keeps itself under ``MAX_BYTES`` (256 MiB), dropping the
+least recently used entries.
 """
 from __future__ import annotations
 
@@ -105,9 +106,12 @@ def get(k: str) -> Any:
     payload = blob[head:]
     if blob[:len(_MAGIC)] == _MAGIC and blob[len(_MAGIC):head] == hashlib.sha256(payload).digest():
         try:
-            return pickle.loads(payload)
+            value = pickle.loads(payload)
         except Exception:        # noqa: BLE001 - a stale or damaged entry is only a miss
             pass
+        else:
+            _touch(path)         # recently used: the last to be pruned
+            return value
     _remove(path)
     return None
 
@@ -127,6 +131,47 @@ def put(k: str, value: Any) -> None:
         os.replace(tmp, path)    # atomic: readers see the old entry or the whole new one
     except OSError:
         _remove(tmp)
+        return
+    if int.from_bytes(os.urandom(1), "little") < 256 // PRUNE_EVERY:
+        prune()
+
+
+MAX_BYTES = 256 << 20            # the cache's size bound
+PRUNE_EVERY = 32                 # about one store in this many checks the bound
+
+
+def prune(max_bytes: int | None = None) -> None:
+    """Remove the least recently used entries until the cache holds at most ``max_bytes``
+    (and leftover temporary files of writers that died).  Races with other processes only
+    make it remove a little more or less."""
+    limit = MAX_BYTES if max_bytes is None else max_bytes
+    entries = []
+    try:
+        with os.scandir(cache_dir()) as top:
+            subdirs = [d.path for d in top if d.is_dir(follow_symlinks=False)]
+        for sub in subdirs:
+            with os.scandir(sub) as it:
+                for e in it:
+                    st = e.stat(follow_symlinks=False)
+                    entries.append((st.st_mtime, st.st_size, e.path))
+    except OSError:
+        return
+    import time
+    now = time.time()
+    total = sum(size for _, size, _ in entries)
+    for mtime, size, path in sorted(entries):
+        stale_tmp = path.endswith(".tmp") and now - mtime > 3600
+        if total <= limit and not stale_tmp:
+            continue
+        _remove(path)
+        total -= size
+
+
+def _touch(path: str) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass
 
 
 def _remove(path: str) -> None:
