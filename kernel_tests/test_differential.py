@@ -25,6 +25,7 @@ SEED = int(os.environ.get("EBPFPY_DIFF_SEED", "20260501"))
 N_BATCHES = 8
 EXPRS_PER_BATCH = 140           # integer expressions, plus IF_TESTS_PER_BATCH if-statements
 IF_TESTS_PER_BATCH = 20
+AUGMENTED_PER_BATCH = 24       # x op= y on ctx elements and annotated locals
 RANDOM_INPUTS = 20
 
 
@@ -73,6 +74,10 @@ def make_batch(i: int) -> tuple[Batch, list[dict[str, int]]]:
     for k in range(EXPRS_PER_BATCH):
         batch.add(gen.expr(G.TYPES[k % len(G.TYPES)]))
     batch.conds = [gen.cond(0) for _ in range(IF_TESTS_PER_BATCH)]
+    for k in range(AUGMENTED_PER_BATCH):
+        t = G.TYPES[k % len(G.TYPES)]
+        node = gen._shift(t, 1) if k % 4 == 3 else gen._bin(t, 1)
+        batch.add_augmented(node, "ctx" if k % 2 else "local")
     return batch, input_vectors(rng)
 
 

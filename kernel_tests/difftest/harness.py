@@ -23,6 +23,13 @@ class Batch:
 
     slots: dict[IntType, list[Node]] = field(default_factory=lambda: {t: [] for t in TYPES})
     conds: list[Node] = field(default_factory=list)        # ``if`` tests: o_cond[k] = 1 or 2
+    # slots written as statements: "ctx" (``o[k] = x; o[k] op= y``) or "local" (through
+    # an annotated local); the node is a BinOp or Shift whose left operand is the start value
+    styles: dict[tuple[IntType, int], str] = field(default_factory=dict)
+
+    def add_augmented(self, node: Node, style: str) -> None:
+        """``node`` (BinOp/Shift) written as an augmented assignment on a ctx element or local."""
+        self.styles[self.add(node)] = style
 
     def add(self, node: Node) -> tuple[IntType, int]:
         lst = self.slots[node.type]
@@ -31,6 +38,17 @@ class Batch:
 
     def __len__(self) -> int:
         return sum(len(v) for v in self.slots.values()) + len(self.conds)
+
+    def _store(self, t: IntType, k: int, n: Node) -> list[str]:
+        dst, style = f"ctx.o_{t.name}[{k}]", self.styles.get((t, k))
+        if style is None:
+            return [f"    {dst} = {n.src()}"]
+        rhs = n.right if hasattr(n, "right") else n.count
+        if style == "ctx":
+            return [f"    {dst} = {n.left.src()}", f"    {dst} {n.op}= {rhs.src()}"]
+        var = f"v_{t.name}_{k}"
+        return [f"    {var}: {t.name} = {n.left.src()}", f"    {var} {n.op}= {rhs.src()}",
+                f"    {dst} = {var}"]
 
     def ctx_type(self) -> StructType:
         members: list[tuple[str, object]] = []
@@ -48,7 +66,8 @@ class Batch:
         lines.append(f"    o_cond: u8[{max(1, len(self.conds))}]")
         lines += ["", "", '@bpf_program("syscall")', "def run(ctx: Args) -> int:"]
         for t in TYPES:
-            lines += [f"    ctx.o_{t.name}[{k}] = {n.src()}" for k, n in enumerate(self.slots[t])]
+            for k, n in enumerate(self.slots[t]):
+                lines += self._store(t, k, n)
         for k, c in enumerate(self.conds):
             lines += [f"    if {c.src()}:", f"        ctx.o_cond[{k}] = 1",
                       "    else:", f"        ctx.o_cond[{k}] = 2"]
