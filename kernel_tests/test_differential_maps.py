@@ -268,3 +268,51 @@ def test_loops_break_continue_early_return(obj, n: int, val: int, key: int) -> N
     assert rv == ret
     assert r[0] == total
     assert r[1] == (108642 if ret == 3 else 0)       # range(10, 0, -2): 10, 8, 6, 4, 2
+
+
+AUG_TYPES = ["u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64"]
+AUG_OPS = ["+", "-", "|", "&", "^"]
+
+
+def _aug_source() -> str:
+    src = textwrap.dedent('''
+        from ebpfpy import bpf_program, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64
+
+        @struct
+        class Args:
+            key: u32
+            op: u32
+            v: u64
+    ''')
+    for t in AUG_TYPES:
+        src += f"h_{t} = HashMap(u32, {t}, max_entries=8)\na_{t} = Array({t}, 4)\n"
+    src += '\n@bpf_program("syscall")\ndef run(ctx: Args) -> int:\n'
+    for i, op in enumerate(AUG_OPS):
+        src += f"    if ctx.op == {i}:\n"
+        for t in AUG_TYPES:
+            src += f"        h_{t}[ctx.key] {op}= {t}(ctx.v)\n        a_{t}[ctx.key] {op}= {t}(ctx.v)\n"
+    return src + "    return 0\n"
+
+
+def test_map_augmented_assignment_every_op_and_value_type() -> None:
+    """``m[k] op= v`` for + - | & ^ on hash maps (creating absent entries) and arrays, for
+    every integer value type, wrapping like the value type, mirrored in CPython dicts."""
+    from ebpfpy.types import INT_TYPES
+    compiled = compile_full(source=_aug_source(), filename="aug_maps.py")
+    rng = random.Random(11)
+    mirror = {t: {} for t in AUG_TYPES}
+    with BpfObject(compiled.elf, compiled=compiled) as o:
+        Args = o.structs.Args
+        for step in range(250):
+            k, i = rng.randrange(4), rng.randrange(len(AUG_OPS))
+            v = rng.choice([0, 1, 2**64 - 1, 2**63, 255, 128, 65535, rng.randrange(2**64)])
+            assert o.programs.run.test_run(ctx=Args(key=k, op=i, v=v)).retval == 0
+            for t in AUG_TYPES:
+                T, old = INT_TYPES[t], mirror[t].get(k, 0)
+                x = T.wrap(v)
+                mirror[t][k] = T.wrap({"+": old + x, "-": old - x, "|": old | x, "&": old & x,
+                                       "^": old ^ x}[AUG_OPS[i]])
+            for t in AUG_TYPES:
+                assert dict(getattr(o.maps, "h_" + t).items()) == mirror[t], (step, t)
+                arr = getattr(o.maps, "a_" + t)
+                assert [arr[j] for j in range(4)] == [mirror[t].get(j, 0) for j in range(4)], (step, t)
