@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import sys
+import threading
 import time
 from typing import Any, Iterator
 
@@ -88,14 +90,16 @@ def _ring_buffers(obj: Any) -> list[tuple[str, Any]]:
     return [(n, m) for n, m in obj.maps.items() if isinstance(m, RingBuf)]
 
 
-def stream(obj: Any, elf: bytes, duration: float | None, as_json: bool) -> None:
-    """Print printk lines and ring-buffer records until ``duration`` passes or Ctrl-C."""
+def stream(obj: Any, elf: bytes, duration: float | None, as_json: bool,
+           stop: threading.Event | None = None) -> None:
+    """Print printk lines and ring-buffer records until ``duration`` passes or ``stop`` is set."""
+    stop = stop or threading.Event()
     rbs = _ring_buffers(obj)
     fd = _open_trace_pipe() if _uses_printk(elf) else None
     pending = bytearray()
     deadline = None if duration is None else time.monotonic() + duration
     try:
-        while deadline is None or time.monotonic() < deadline:
+        while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
             wait = POLL_SLICE if deadline is None else max(0.0, min(POLL_SLICE, deadline - time.monotonic()))
             for name, rb in rbs:
                 for ev in rb.poll(timeout=0 if fd is not None else wait / max(len(rbs), 1)):
@@ -138,20 +142,30 @@ def _sort_key(k: Any) -> tuple[int, Any]:
 
 
 def run(path: str, duration: float | None, iface: str | None, as_json: bool) -> int:
-    """The whole ``run`` command; returns the exit status (0 after a normal stop or Ctrl-C)."""
+    """The whole ``run`` command; returns the exit status (0 after a normal stop or Ctrl-C).
+
+    Ctrl-C (and SIGTERM) only set a flag that the streaming loop checks every
+    ``POLL_SLICE``: an exception raised at an arbitrary point (inside a libbpf callback, or
+    between attaching and streaming) could skip printing the maps or the clean exit.
+    """
     import ebpfpy
-    with ebpfpy.load(path) as obj:
-        elf = obj.compiled.elf if getattr(obj, "compiled", None) else b""
-        for link in attach_all(obj, iface):
-            if hasattr(link, "read"):       # an iterator: print one pass of what it writes
-                for line in link.read().splitlines():
-                    _emit({"iterator": getattr(link, "program", ""), "line": line},
-                          line, as_json)
-        print("streaming output; Ctrl-C to stop" + (f" (or after {duration:g} s)" if duration else ""),
-              file=sys.stderr)
-        try:
-            stream(obj, elf, duration, as_json)
-        except KeyboardInterrupt:
-            print(file=sys.stderr)
-        print_maps(obj, as_json)
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with ebpfpy.load(path) as obj:
+            elf = obj.compiled.elf if getattr(obj, "compiled", None) else b""
+            for link in attach_all(obj, iface):
+                if hasattr(link, "read"):       # an iterator: print one pass of what it writes
+                    for line in link.read().splitlines():
+                        _emit({"iterator": getattr(link, "program", ""), "line": line},
+                              line, as_json)
+            print("streaming output; Ctrl-C to stop" + (f" (or after {duration:g} s)" if duration else ""),
+                  file=sys.stderr)
+            stream(obj, elf, duration, as_json, stop)
+            if stop.is_set():
+                print(file=sys.stderr)
+            print_maps(obj, as_json)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
