@@ -4,11 +4,11 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from ..types import (BOOL, ArrayType, BoolType, BpfType, IntType, MapType, RefType, StructType,
-                     TIMER, SPINLOCK, iter_scalars, i64, u32, u64)
+from ..types import (ArrayType, BpfType, StructType,
+                     TIMER, iter_scalars, i64, u32, u64)
 from .check_access import AccessChecker
 from .check_calls import CallChecker
-from .check_expr import ERR, ExprChecker
+from .check_expr import ExprChecker
 from .check_ranges import RangeChecker
 from .check_stmt import StmtChecker
 from .flow import Flow
@@ -231,5 +231,3 @@ def _call_order(col: Collector, funcs: dict[str, FuncInfo],
             todo.append(iter(sorted(funcs[callee].callees)))
     return order
 
-
-_ = (BOOL, BoolType, IntType, MapType, RefType, SPINLOCK, ERR)

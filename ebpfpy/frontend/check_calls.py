@@ -4,8 +4,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from ..types import (BOOL, INT_TYPES, TIMER, ArrayType, BpfType, IntType, RefType, StructType,
-                     i64, u32, u64)
+from ..types import (BOOL, INT_TYPES, ArrayType, BpfType, IntType, RefType, StructType,
+                     i64)
 from .check_expr import ERR, is_int
 from .helper_table import HELPERS
 from .typed import Call
@@ -220,5 +220,3 @@ class CallChecker:
         from .check_methods import check_method
         return check_method(self, node, func)
 
-
-_ = (TIMER, u32, u64)

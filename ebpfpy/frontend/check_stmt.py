@@ -4,11 +4,11 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from ..types import (BOOL, ArrayType, BoolType, BpfType, IntType, RefType, StructType, i64,
+from ..types import (BOOL, ArrayType, BoolType, IntType, RefType, StructType, i64,
                      common_int)
 from .check_expr import ERR, is_int
-from .flow import Flow, assigned_names, terminates
-from .typed import Local, LoopInfo, Sym
+from .flow import Flow
+from .typed import Local, Sym
 
 AUG_OPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.BitAnd, ast.BitOr, ast.BitXor,
            ast.LShift, ast.RShift)
@@ -315,5 +315,3 @@ def _stmt_name(node: ast.AST) -> str:
              "Match": "match", "AsyncFor": "async for", "Lambda": "lambda"}
     return names.get(type(node).__name__, type(node).__name__)
 
-
-_ = (assigned_names, terminates, LoopInfo)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..types import BOOL, ArrayType, BpfType, IntType, RefType, StructType, i64, u8, u16, u32, u64
+from ..types import BOOL, ArrayType, BpfType, RefType, i64, u8, u16, u32, u64
 from .check_expr import ERR, is_int
 from .typed import Call
 
@@ -211,5 +211,3 @@ HELPERS: dict[str, Helper] = {h.name: h for h in _TABLE}
 MAP_LOOKUP, MAP_UPDATE, MAP_DELETE, TAIL_CALL = 1, 2, 3, 12
 RINGBUF_OUTPUT = 130
 TIMER_INIT, TIMER_SET_CALLBACK, TIMER_START, TIMER_CANCEL = 169, 170, 171, 172
-
-_ = (IntType, StructType)

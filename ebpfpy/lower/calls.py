@@ -7,7 +7,7 @@ from typing import Any
 import llvmlite.ir as ir
 
 from ..frontend import helper_table as H
-from ..types import BOOL, ArrayType, IntType, RefType, StructType, i64, u64
+from ..types import BOOL, IntType, RefType, StructType, i64, u64
 from . import ints
 from .branchless import compare01
 from .ints import convert
@@ -198,5 +198,3 @@ class CallLowering:
             return self.helper(H.TIMER_START, I64, [timer, ns, ir.Constant(I64, 0)])
         return self.helper(H.TIMER_CANCEL, I64, [timer])
 
-
-_ = (ArrayType, I1)

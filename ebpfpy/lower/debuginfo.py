@@ -10,7 +10,7 @@ from typing import Any
 
 import llvmlite.ir as ir
 
-from ..types import (BOOL, ArrayType, BoolType, BpfType, IntType, OpaqueType, RefType,
+from ..types import (ArrayType, BoolType, BpfType, IntType, OpaqueType, RefType,
                      StructType)
 
 DW_ATE_boolean, DW_ATE_signed, DW_ATE_unsigned = 0x02, 0x05, 0x08

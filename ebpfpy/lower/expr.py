@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import llvmlite.ir as ir
 
-from ..types import BOOL, ArrayType, BoolType, IntType, MapType, RefType, StructType, common_int
+from ..types import BOOL, BoolType, IntType, MapType, RefType, common_int
 from . import ints
 from .branchless import barrier, cheap, compare01
 from .ints import const, convert
@@ -215,5 +215,3 @@ class ExprLowering:
     def x_Call(self, node: ast.Call) -> ir.Value:
         return self.lower_call(node)
 
-
-_ = (ArrayType, StructType)

@@ -10,7 +10,7 @@ from ..frontend.typed import FuncInfo, Local
 from ..types import BOOL, ArrayType, BoolType, IntType, StructType
 from .calls import CallLowering
 from .expr import ExprLowering
-from .ints import const, convert
+from .ints import convert
 from .ltypes import I1, I32, PTR
 from .loops import LoopLowering
 from .maps import MapLowering
@@ -77,6 +77,21 @@ class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, L
             self.site_slots[node] = s
         return s
 
+    def temp_slot(self, key: Any, t: Any) -> ir.Value:
+        """A stack slot that lives for the current statement only (a map key or value on its
+        way into a helper).  Lifetime markers let LLVM share these bytes between statements:
+        without them every map access kept its own slot, and a few dozen in one function
+        overflowed the 512-byte stack (an LLVM fatal error that ends the whole process)."""
+        s = self.site_slot(key, t)
+        self.b.call(self._lifetime("start"), [s])
+        self.__dict__.setdefault("_temps", []).append(s)
+        return s
+
+    def _lifetime(self, which: str) -> ir.Function:
+        mod = self.fn.module
+        name = f"llvm.lifetime.{which}.p0"
+        return mod.globals.get(name) or ir.Function(mod, ir.FunctionType(ir.VoidType(), [PTR]), name)
+
     def lower(self) -> None:
         self._bind_params()
         self.block(self.fi.node.body)
@@ -141,7 +156,14 @@ class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, L
                 # code after return/break/continue: keep lowering into an unreachable block
                 self.b.position_at_end(self.fn.append_basic_block("dead"))
             self.mark(s)
+            temps = self.__dict__.setdefault("_temps", [])
+            mark = len(temps)
             getattr(self, "s_" + type(s).__name__)(s)
+            if len(temps) > mark:       # the statement's temporaries end with it
+                if not self.b.block.is_terminated:
+                    for t in temps[mark:]:
+                        self.b.call(self._lifetime("end"), [t])
+                del temps[mark:]
 
     def s_Pass(self, node: ast.Pass) -> None:
         pass
@@ -270,5 +292,3 @@ class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, L
         else:
             self.lower_for(node)
 
-
-_ = (const, PTR)

@@ -9,7 +9,7 @@ import llvmlite.ir as ir
 from ..frontend import helper_table as H
 from ..types import ArrayType, IntType, StructType, u32
 from .ints import convert
-from .ltypes import I1, I32, I64, PTR
+from .ltypes import I64, PTR
 
 BPF_ANY, BPF_NOEXIST = 0, 1
 _ATOMIC = {ast.Add: "add", ast.Sub: "add", ast.BitOr: "or", ast.BitAnd: "and", ast.BitXor: "xor"}
@@ -31,14 +31,14 @@ class MapLowering:
         kt = mt.key
         if isinstance(kt, (StructType, ArrayType)):
             return self.expr(keynode)
-        slot = self.site_slot(("key", keynode), kt)
+        slot = self.temp_slot(("key", keynode), kt)
         self.b.store(convert(self.b, self.expr(keynode), self.fi.types[keynode], kt), slot)
         return slot
 
     def value_ptr(self, valnode: ast.expr, vt: Any) -> ir.Value:
         if isinstance(vt, (StructType, ArrayType)):
             return self.expr(valnode)
-        slot = self.site_slot(("value", valnode), vt)
+        slot = self.temp_slot(("value", valnode), vt)
         self.store_value(slot, vt, valnode)
         return slot
 
@@ -110,7 +110,7 @@ class MapLowering:
             with other:
                 # absent: insert 0 op v; if another CPU inserted first, apply to its entry
                 init = v if op != "and" else ir.Constant(v.type, 0)
-                slot = self.site_slot(("init", node), vt)
+                slot = self.temp_slot(("init", node), vt)
                 self.b.store(init, slot)
                 r = self.helper(H.MAP_UPDATE, I64, [m, k, slot, ir.Constant(I64, BPF_NOEXIST)])
                 raced = self.b.icmp_signed("!=", r, ir.Constant(I64, 0))
@@ -147,5 +147,3 @@ class MapLowering:
         idx = convert(self.b, self.expr(node.args[1]), self.fi.types[node.args[1]], u32)
         return self.helper(H.TAIL_CALL, I64, [self.ctx_pointer(), m, idx])
 
-
-_ = (I1, I32)

@@ -7,9 +7,9 @@ import llvmlite.ir as ir
 
 from ..frontend.sections import kind_of
 from ..frontend.typed import CheckedModule, FuncInfo
-from ..types import BOOL, ArrayType, BpfType, IntType, StructType, i64
+from ..types import BOOL, ArrayType, IntType, StructType
 from .debuginfo import DebugInfo
-from .ltypes import DATA_LAYOUT, I8, I32, I64, PTR, TypeMap
+from .ltypes import DATA_LAYOUT, I8, I32, PTR, TypeMap
 
 MAP_TYPE_IDS = {"HashMap": 1, "Array": 2, "ProgArray": 3, "PerCpuHashMap": 5, "PerCpuArray": 6,
                 "LruHashMap": 9, "RingBuf": 27}
@@ -219,5 +219,3 @@ def lower_module(checked: CheckedModule, current: list[Any]) -> str:
     """The LLVM IR text of ``checked``."""
     return ModuleLowering(checked, current).lower()
 
-
-_ = (BpfType, i64, I64)
