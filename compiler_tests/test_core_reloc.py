@@ -284,3 +284,23 @@ def on_unlink_ret(ctx) -> int:
     btf = Btf(obj.section_data(".BTF"))
     funcs = {t.name for t in btf.types if t and t.kind == "FUNC"}
     assert {"on_unlink", "on_unlink_ret"} <= funcs
+
+
+def test_an_address_reference_cannot_be_a_parameter() -> None:
+    src = '''
+from ebpfpy import bpf_program, bpf_function, u32, Array
+from ebpfpy.kernel import task_struct
+out = Array(u32, 1)
+
+@bpf_function
+def tgid_of(t: task_struct) -> u32:
+    return u32(t.tgid)
+
+@bpf_program("raw_tp/sched_process_exec")
+def f(ctx) -> int:
+    out[0] = tgid_of(task_struct(ctx.args[0]))
+    return 0
+'''
+    with pytest.raises(CompileError) as info:
+        ebpfpy.compile(source=src, filename="probe_param.py")
+    assert (info.value.code, info.value.lineno) == ("E267", 12)

@@ -208,6 +208,9 @@ class CallChecker:
                 at_t = at.target if isinstance(at, RefType) else at
                 if at is not ERR and at_t != ptype:
                     self.src.error("E152", arg, param=pname, type=ptype, got=at_t)
+                elif isinstance(at, RefType) and at.space == "probe":
+                    # the callee reads its parameter directly, which only BTF pointers allow
+                    self.src.error("E267", arg, param=pname, type=at_t)
             else:
                 self.value_into(arg, ptype, f"parameter {pname!r}")
         self.fi.callees.add(name)
