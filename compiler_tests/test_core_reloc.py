@@ -192,7 +192,7 @@ out = Array(u64, 2)
 @bpf_program("tracepoint/sched/sched_process_exec")
 def on_exec(ctx) -> int:
     out[0] = u64(ctx.pid)
-    out[1] = u64(ctx.common_pid)
+    out[1] = u64(ctx.old_pid)
     return 0
 
 @bpf_program("tracepoint/syscalls/sys_enter_openat")

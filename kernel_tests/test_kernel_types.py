@@ -250,3 +250,49 @@ def test_walking_ancestors_matches_proc() -> None:
             os.getppid()
         got = [obj.maps.chain[i] for i in range(len(want))]
     assert got == want
+
+
+FALLBACK = '''
+    from ebpfpy import bpf_program, helpers, u32, u64, Array
+
+    me: u32 = 0
+    seen = Array(u64, 6)
+
+    @bpf_program("tracepoint/sched/sched_process_exec")
+    def on_exec(ctx) -> int:
+        seen[0] = u64(ctx.pid)
+        seen[1] = u64(ctx.old_pid)
+        seen[2] = helpers.get_current_pid_tgid() >> 32
+        seen[3] = u64(ctx.filename & 0xFFFF)        # __data_loc: offset of the string
+        return 0
+
+    @bpf_program("tracepoint/syscalls/sys_enter_getppid")
+    def on_getppid(ctx) -> int:
+        if u32(helpers.get_current_pid_tgid() >> 32) == me:
+            seen[4] = u64(ctx.__syscall_nr)
+        return 0
+'''
+
+
+def test_tracepoint_fields_from_btf_without_tracefs(monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path) -> None:
+    """Compiled as if tracefs were not mounted: the record layout comes from the kernel's
+    ``trace_event_raw_<event>`` structs, and the values agree with the running kernel."""
+    from ebpfpy.frontend import contexts
+    monkeypatch.setattr(contexts, "TRACEFS_ROOTS", ("/nonexistent",))
+    contexts.tracepoint_fields.cache_clear()
+    try:
+        elf = ebpfpy.compile(source=textwrap.dedent(FALLBACK), filename="fallback.py")
+    finally:
+        contexts.tracepoint_fields.cache_clear()
+    with ebpfpy.load(elf) as obj:
+        obj.globals.me = os.getpid()
+        with obj.programs.on_exec.attach(), obj.programs.on_getppid.attach():
+            child = subprocess.Popen(["/bin/true"])
+            child.wait()
+            os.getppid()
+        assert obj.maps.seen[0] == child.pid
+        assert obj.maps.seen[1] == child.pid
+        assert obj.maps.seen[2] == child.pid
+        assert 0 < obj.maps.seen[3] < 4096
+        assert obj.maps.seen[4] == (110 if os.uname().machine == "x86_64" else 173)

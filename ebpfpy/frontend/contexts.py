@@ -82,7 +82,10 @@ def ctx_field(fi: Any, attr: str) -> Field | None:
         if fields is None:                  # no tracefs: the kernel's trace_event_raw_<name>
             from .kernel_types import trace_event_fields
             fields = trace_event_fields(name)
-        return fields.get(attr) if fields else None
+        f = fields.get(attr) if fields else None
+        # the verifier refuses the first 8 bytes of a record (common_type … common_pid):
+        # tp_prog_is_valid_access wants off >= sizeof(void *); use helpers instead
+        return f if f is not None and f[2] >= 8 else None
     from .kernel_types import kernel_ctx_field
     return kernel_ctx_field(fi, attr)
 

@@ -344,8 +344,9 @@ def struct_ctx_fields(c_name: str, nullable_ptrs: bool = False) -> dict[str, Fie
 def trace_event_fields(name: str) -> dict[str, Field] | None:
     """A tracepoint's record from the kernel's ``trace_event_raw_<name>`` struct, for when
     tracefs is not mounted.  syscalls/sys_enter_* and sys_exit_* share
-    ``trace_event_raw_sys_enter`` (``id``, ``args[6]``) / ``trace_event_raw_sys_exit``
-    (``id``, ``ret``).  The common header appears as ``common_type`` … ``common_pid``."""
+    ``trace_event_raw_sys_enter`` (``__syscall_nr``, ``args[6]``) /
+    ``trace_event_raw_sys_exit`` (``__syscall_nr``, ``ret``).  The common header (``struct trace_entry ent``) is left out: the
+    verifier refuses reads of a tracepoint record's first 8 bytes."""
     if name.startswith("sys_enter_"):
         name = "sys_enter"
     elif name.startswith("sys_exit_"):
@@ -356,13 +357,14 @@ def trace_event_fields(name: str) -> dict[str, Field] | None:
     out: dict[str, Field] = {}
     for n, f in ks.fields.items():
         if isinstance(f.type, KernelStruct):
-            if n == "ent":
-                for cn, cf in f.type.fields.items():
-                    if not isinstance(cf.type, (KernelStruct, RefType)):
-                        out["common_" + cn] = ("common_" + cn, cf.type, f.offset + cf.offset)
             continue
         if n.startswith("__data_loc_"):
             n = n[len("__data_loc_"):]
+        if n == "id" and name in ("sys_enter", "sys_exit"):
+            # the records hold an int __syscall_nr there (tracefs's name); the kernel refuses
+            # to attach a program that reads past a record's end, as a long id would
+            out["__syscall_nr"] = ("__syscall_nr", INT_TYPES["i32"], f.offset)
+            continue
         t = u64 if isinstance(f.type, RefType) else f.type
         out[n] = (n, t, f.offset)
     return out
