@@ -97,6 +97,8 @@ def kernels() -> list[Kernel]:
                "xdp", eth_vlan_ip),
         Kernel("gol_step", ex / "gol_step.py", c / "gol_step.bpf.c", "step", "syscall", setup=_seed_gol,
                note="C: rows in a bpf_loop callback (plain nested loops are refused: 8193 jumps)"),
+        Kernel("gol_inline", ex / "gol_step.py", c / "gol_step_inline.bpf.c", "step", "syscall",
+               setup=_seed_gol, note="C: both loops inline, branch-free (the shape ebpfpy keeps)"),
         Kernel("checksum", py / "checksum.py", c / "checksum.bpf.c", "checksum", "xdp", _rand(512, 1)),
         Kernel("hashcount", py / "hashcount.py", c / "hashcount.bpf.c", "hashcount", "xdp", _rand(64, 2)),
         Kernel("sortnet", py / "sortnet.py", c / "sortnet.bpf.c", "sortnet", "xdp", _rand(64, 3)),
