@@ -260,6 +260,8 @@ FALLBACK = '''
 
     @bpf_program("tracepoint/sched/sched_process_exec")
     def on_exec(ctx) -> int:
+        if u32(helpers.get_current_task_btf().real_parent.tgid) != me:
+            return 0                                 # another process's exec
         seen[0] = u64(ctx.pid)
         seen[1] = u64(ctx.old_pid)
         seen[2] = helpers.get_current_pid_tgid() >> 32

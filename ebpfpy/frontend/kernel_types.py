@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ..types import BOOL, INT_TYPES, ArrayType, BpfType, IntType, RefType, u8, u32, u64
+from ..types import BOOL, INT_TYPES, ArrayType, BpfType, IntType, RefType, u8, u64
 
 VMLINUX = "/sys/kernel/btf/vmlinux"
 
@@ -431,8 +431,6 @@ def resolve_kernel_name(c: Any, node: ast.AST, name: str) -> KernelStruct | None
         c.src.error("E260", node, name=name)
     return ks
 
-
-_ = u32
 
 
 # ctx structs of program kinds whose context is a kernel struct read at static offsets

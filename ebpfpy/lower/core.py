@@ -28,7 +28,7 @@ import llvmlite.ir as ir
 
 from ..frontend import kernel_types as KT
 from ..frontend.kernel_types import KernelStruct
-from ..types import BOOL, ArrayType, IntType, RefType
+from ..types import BOOL, ArrayType, IntType
 from .ltypes import I8, I32, I64, PTR
 
 BPF_FUNC_probe_read_kernel = 113
@@ -72,7 +72,7 @@ class CoreTypes:
         self._fwd: dict[str, Any] = {}
 
     def members(self, ks: KernelStruct) -> list[int]:
-        ks.fields                                   # fills ks.members
+        _ = ks.fields                               # computing the fields fills ks.members
         return sorted(self.used.get(ks.key, (ks, set()))[1])
 
     # ----------------------------------------------------------- LLVM types
@@ -116,7 +116,6 @@ class CoreTypes:
         d = self.ml.di
         kb = ks.kbtf
         t, _, _, _, _ = kb.raw(ks.tid)
-        from ..frontend.kernel_types import K_STRUCT
         btf_members = kb.ffi.cast("struct btf_member *", t + 1)
         elems, index = [], {}
         for idx in self.members(ks):
@@ -132,7 +131,6 @@ class CoreTypes:
             ops["tag"] = ir.DIToken("DW_TAG_union_type")
             node = d.m.add_debug_info("DICompositeType", ops)
         self._di[ks.key] = (node, index)
-        _ = K_STRUCT
         return node, index
 
     def _di_btf(self, kb: Any, tid: int) -> Any:
@@ -309,5 +307,3 @@ def _as_u64(fl: Any, a: ast.expr) -> ir.Value:
         return fl.as_i64(a)
     return fl.b.ptrtoint(fl.expr(a), I64)       # %s: the address of a string
 
-
-_ = RefType

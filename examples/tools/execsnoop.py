@@ -9,7 +9,7 @@ CO-RE relocations.  The filename is copied with ``probe_read_kernel_str``.
     sudo python examples/tools/execsnoop.py              # a table, like the original
 """
 from ebpfpy import RingBuf, bpf_program, helpers, struct, u8, u32
-from ebpfpy.kernel import linux_binprm, task_struct
+from ebpfpy.kernel import linux_binprm, task_struct  # noqa: F401  (the kernel types read below)
 
 FILENAME_LEN = 128
 

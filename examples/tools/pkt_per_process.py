@@ -10,7 +10,7 @@ interface only (0: all).
     sudo python examples/tools/pkt_per_process.py
 """
 from ebpfpy import HashMap, bpf_program, helpers, struct, u8, u32, u64
-from ebpfpy.kernel import sk_buff
+from ebpfpy.kernel import sk_buff  # noqa: F401  (ctx.skb is one)
 
 
 @struct
