@@ -29,10 +29,12 @@ def look(ctx) -> int:
 #   store ptr null, ptr %"r", !dbg !N
 #   br label %"body", !dbg !N
 # body:
+#   call void @"llvm.lifetime.start.p0"(ptr %"obj"), !dbg !N
 #   store i32 3, ptr %"obj", !dbg !N
 #   %"helper" = inttoptr i64 1 to ptr ({ptr, ptr, ptr, ptr}*, ptr)* , !dbg !N
 #   %".1" = call ptr %"helper"({ptr, ptr, ptr, ptr}* @"values", ptr %"obj"), !dbg !N
 #   store ptr %".1", ptr %"r", !dbg !N
+#   call void @"llvm.lifetime.end.p0"(ptr %"obj"), !dbg !N
 #   %".2" = load ptr, ptr %"r", !dbg !N
 #   %"isnone" = icmp eq ptr %".2", null , !dbg !N
 #   br i1 %"isnone", label %"if.then", label %"if.end", !dbg !N
@@ -50,6 +52,10 @@ def look(ctx) -> int:
 # }
 #
 # declare ptr @"llvm.preserve.static.offset"(ptr %".4")
+#
+# declare void @"llvm.lifetime.start.p0"(ptr %".4")
+#
+# declare void @"llvm.lifetime.end.p0"(ptr %".4")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

@@ -25,6 +25,7 @@ def count(ctx) -> int:
 #   %"obj.1" = alloca i64, !dbg !N
 #   br label %"body", !dbg !N
 # body:
+#   call void @"llvm.lifetime.start.p0"(ptr %"obj"), !dbg !N
 #   store i32 1, ptr %"obj", !dbg !N
 #   %"helper" = inttoptr i64 1 to ptr ({ptr, ptr, ptr, ptr}*, ptr)* , !dbg !N
 #   %".1" = call ptr %"helper"({ptr, ptr, ptr, ptr}* @"counts", ptr %"obj"), !dbg !N
@@ -34,12 +35,15 @@ def count(ctx) -> int:
 #   %".3" = atomicrmw add ptr %".1", i64 2 monotonic , !dbg !N
 #   br label %"body.endif", !dbg !N
 # body.else:
+#   call void @"llvm.lifetime.start.p0"(ptr %"obj.1"), !dbg !N
 #   store i64 2, ptr %"obj.1", !dbg !N
 #   %"helper.1" = inttoptr i64 2 to i64 ({ptr, ptr, ptr, ptr}*, ptr, ptr, i64)* , !dbg !N
 #   %".4" = call i64 %"helper.1"({ptr, ptr, ptr, ptr}* @"counts", ptr %"obj", ptr %"obj.1", i64 1), !dbg !N
 #   %".5" = icmp ne i64 %".4", 0 , !dbg !N
 #   br i1 %".5", label %"body.else.if", label %"body.else.endif", !dbg !N
 # body.endif:
+#   call void @"llvm.lifetime.end.p0"(ptr %"obj"), !dbg !N
+#   call void @"llvm.lifetime.end.p0"(ptr %"obj.1"), !dbg !N
 #   %"trunc" = trunc i64 2 to i32 , !dbg !N
 #   ret i32 %"trunc", !dbg !N
 # body.else.if:
@@ -57,6 +61,10 @@ def count(ctx) -> int:
 # }
 #
 # declare ptr @"llvm.preserve.static.offset"(ptr %".9")
+#
+# declare void @"llvm.lifetime.start.p0"(ptr %".9")
+#
+# declare void @"llvm.lifetime.end.p0"(ptr %".9")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }
