@@ -5,8 +5,9 @@
 For each example in examples/ and each kernel in benchmarks/py/ (with its C twin in
 benchmarks/c/, built with ``clang-19 -O2 -g -target bpf``) it reports:
 
-- compile time: the CLI as a process (``ebpfpy compile``, cache off, vs the clang process), and
-  the in-process API (``ebpfpy.compile``, cache off, warm process; median of N);
+- compile time: the CLI as a process (``ebpfpy compile``, cache off, with .pyc files as an
+  installed package has them, vs the clang process), and the in-process API
+  (``ebpfpy.compile``, cache off, warm process; median of N);
 - xlated instructions and jited bytes (``bpf_prog_info``), verifier processed instructions
   (``verified_insns``, the log's "processed N insns");
 - run time per call: XDP programs through ``BPF_PROG_TEST_RUN`` with ``repeat`` (the kernel's
@@ -142,8 +143,11 @@ def compile_times(k: Kernel, tmp: Path, runs: int) -> dict[str, Any]:
     import ebpfpy
     res: dict[str, Any] = {}
     py_out, c_out = tmp / f"{k.name}.py.o", tmp / f"{k.name}.c.o"
-    res["py_cli_ms"] = median_ms(lambda: run_quiet(
-        [*ebpfpy_cmd(), "compile", str(k.py), "-o", str(py_out)], no_cache_env()), runs)
+    # as an installed package runs: with .pyc files (see startup_envs), the cache off
+    env = dict(list(startup_envs(tmp).values())[-1], EBPFPY_NO_CACHE="1")
+    cli = [*ebpfpy_cmd(), "compile", str(k.py), "-o", str(py_out)]
+    run_quiet(cli, env)
+    res["py_cli_ms"] = median_ms(lambda: run_quiet(cli, env), runs)
     os.environ["EBPFPY_NO_CACHE"] = "1"
     try:
         ebpfpy.compile(k.py)                                  # warm: imports, target machine
@@ -301,6 +305,21 @@ def render(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines + (["notes:"] + notes if notes else [])) + "\n"
 
 
+def render_startup(startup: dict[str, float]) -> str:
+    """Start-up as a small table: wall / CPU ms per command, per environment."""
+    lines = [f"{'start-up (median ms, wall / cpu)':42}{'python -c pass':>18}{'ebpfpy --help':>18}"
+             f"{'compile, cached':>18}{'compile, no cache':>18}"]
+    for prefix, how in (("", "as run here"), ("pyc_", "with .pyc files (an installed package)")):
+        if f"{prefix}help_ms" not in startup:
+            continue
+        if prefix == "" and os.environ.get("PYTHONDONTWRITEBYTECODE"):
+            how = "as run here (PYTHONDONTWRITEBYTECODE=1)"
+        cells = [f"{startup[f'{prefix}{k}_ms']:.0f} / {startup[f'{prefix}{k}_cpu_ms']:.0f}"
+                 for k in ("python_startup", "help", "hello_cached", "hello_nocache")]
+        lines.append(f"{how:42}" + "".join(f"{c:>18}" for c in cells))
+    return "\n".join(lines) + "\n"
+
+
 def targets(rows: list[dict[str, Any]], startup: dict[str, float]) -> list[dict[str, Any]]:
     out = []
 
@@ -315,11 +334,12 @@ def targets(rows: list[dict[str, Any]], startup: dict[str, float]) -> list[dict[
         check(f"{r['name']}: run time / clang", ratio(py.get("run_ns"), c.get("run_ns")), T_RUN, "x")
         check(f"{r['name']}: processed insns / clang", ratio(py.get("processed"), c.get("processed")),
               T_PROCESSED, "x")
-    check("ebpfpy --help (median, ms)", startup.get("help_ms"), T_HELP_MS, "ms")
-    check("ebpfpy compile count_opens.py, cache warm (median, ms)", startup.get("hello_cached_ms"),
-          T_HELLO_MS, "ms")
-    check("ebpfpy compile count_opens.py, EBPFPY_NO_CACHE=1 (median, ms)",
-          startup.get("hello_nocache_ms"), T_HELLO_MS, "ms")
+    for prefix, how in (("", ""), ("pyc_", ", with .pyc files")):
+        check(f"ebpfpy --help (median, ms{how})", startup.get(f"{prefix}help_ms"), T_HELP_MS, "ms")
+        check(f"ebpfpy compile count_opens.py, cache warm (median, ms{how})",
+              startup.get(f"{prefix}hello_cached_ms"), T_HELLO_MS, "ms")
+        check(f"ebpfpy compile count_opens.py, EBPFPY_NO_CACHE=1 (median, ms{how})",
+              startup.get(f"{prefix}hello_nocache_ms"), T_HELLO_MS, "ms")
     return out
 
 
@@ -338,17 +358,32 @@ def child_times_ms(cmd: list[str], runs: int, env: dict[str, str] | None = None)
     return statistics.median(walls), statistics.median(cpus)
 
 
+def startup_envs(tmp: Path) -> dict[str, dict[str, str]]:
+    """The environments start-up is measured in: as given, and, when this environment turns
+    bytecode caching off (``PYTHONDONTWRITEBYTECODE``: every module is compiled from source
+    at every start), also with it on as in an installed package (.pyc files kept in ``tmp``)."""
+    envs = {"": dict(os.environ)}
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        pyc = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        pyc["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+        envs["pyc_"] = pyc
+    return envs
+
+
 def startup_times(runs: int, tmp: Path) -> dict[str, float]:
     """``ebpfpy --help`` and ``ebpfpy compile`` of the hello example, as whole processes."""
     cmd = ebpfpy_cmd()
     hello = [*cmd, "compile", str(HELLO), "-o", str(tmp / "hello.bpf.o")]
-    run_quiet(hello)                                              # fills the cache
     out: dict[str, float] = {}
-    for key, argv, env in (("python_startup", [sys.executable, "-c", "pass"], None),
-                           ("help", [*cmd, "--help"], None),
-                           ("hello_cached", hello, None),
-                           ("hello_nocache", hello, no_cache_env())):
-        out[f"{key}_ms"], out[f"{key}_cpu_ms"] = child_times_ms(argv, runs, env)
+    for prefix, env in startup_envs(tmp).items():
+        nocache = dict(env, EBPFPY_NO_CACHE="1")
+        run_quiet(hello, env)                                     # fills the caches
+        run_quiet(hello, nocache)
+        for key, argv, e in (("python_startup", [sys.executable, "-c", "pass"], env),
+                             ("help", [*cmd, "--help"], env),
+                             ("hello_cached", hello, env),
+                             ("hello_nocache", hello, nocache)):
+            out[f"{prefix}{key}_ms"], out[f"{prefix}{key}_cpu_ms"] = child_times_ms(argv, runs, e)
     return out
 
 
@@ -412,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = [measure(k, tmp, args.runs, args.repeat, args.loads, kernel_ok) for k in ks]
         startup = startup_times(max(args.runs, 9), tmp)
     print(render(rows))
-    print("startup: " + ", ".join(f"{k} {v:.1f}" for k, v in startup.items()))
+    print(render_startup(startup))
     tg = targets(rows, startup)
     for t in tg:
         print(f"{'PASS' if t['pass'] else 'FAIL'}  {t['target']}: {t['value']:.2f}{t['unit']} "
