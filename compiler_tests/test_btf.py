@@ -292,3 +292,49 @@ def test_struct_types_reach_btf() -> None:
     assert point is not None and point.size_or_type == 8
     assert [(n, btf.type_name(t), off) for n, t, off in point.members] == \
         [("x", "__u32", 0), ("y", "__i32", 32)]
+
+
+# LLVM reports some backend failures as fatal errors that end the whole process (no
+# CompileError, no traceback): build these in a subprocess so a regression fails one test.
+BACKEND_FATAL = {
+    # IndVarSimplify's closed form of the sum needed a 128-bit multiply (__multi3)
+    "loop_sum": textwrap.dedent('''
+        from ebpfpy import bpf_program, struct, u32, u64
+        @struct
+        class Args:
+            n: u32
+        total: u64 = 0
+        @bpf_program("syscall")
+        def run(ctx: Args) -> int:
+            global total
+            for i in range(min(ctx.n, 8)):
+                total += i
+            return 0
+    '''),
+    # each map access kept its own key/value stack slot: "BPF stack limit is exceeded"
+    "many_map_ops": textwrap.dedent('''
+        from ebpfpy import bpf_program, struct, HashMap, u32, u64
+        @struct
+        class Args:
+            k: u32
+            v: u64
+        m = HashMap(u32, u64, max_entries=8)
+        @bpf_program("syscall")
+        def run(ctx: Args) -> int:
+    ''') + "".join(f"    m[ctx.k + {i}] += ctx.v\n    m[ctx.k] = m[ctx.k + {i}] | {i}\n"
+                   for i in range(40)) + "    return 0\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BACKEND_FATAL))
+def test_backend_does_not_abort(name: str) -> None:
+    import subprocess
+    import sys
+    code = ("import sys, ebpfpy; elf = ebpfpy.compile(source=sys.stdin.read(), "
+            f"filename='{name}.py', stop_after='obj'); print(len(elf))")
+    import os
+    res = subprocess.run([sys.executable, "-c", code], input=BACKEND_FATAL[name],
+                         capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "EBPFPY_NO_CACHE": "1"})
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert int(res.stdout) > 0
