@@ -30,17 +30,34 @@ class MapLowering:
         """The key in a stack slot (helpers take keys by pointer)."""
         kt = mt.key
         if isinstance(kt, (StructType, ArrayType)):
-            return self.expr(keynode)
+            return self._aggregate_arg(("key", keynode), keynode, kt)
         slot = self.temp_slot(("key", keynode), kt)
         self.b.store(convert(self.b, self.expr(keynode), self.fi.types[keynode], kt), slot)
         return slot
 
     def value_ptr(self, valnode: ast.expr, vt: Any) -> ir.Value:
         if isinstance(vt, (StructType, ArrayType)):
-            return self.expr(valnode)
+            return self._aggregate_arg(("value", valnode), valnode, vt)
         slot = self.temp_slot(("value", valnode), vt)
         self.store_value(slot, vt, valnode)
         return slot
+
+    def _aggregate_arg(self, key: Any, node: ast.expr, t: Any) -> ir.Value:
+        """A struct or array passed to a helper by pointer.  Helpers refuse pointers into
+        ctx ("R3 type=ctx expected=fp, ..."), so ``m[k] = ctx.p`` copies to the stack first."""
+        if not self._in_ctx(node):
+            return self.expr(node)
+        slot = self.temp_slot(key, t)
+        self.copy(slot, self.expr(node), t)
+        return slot
+
+    def _in_ctx(self, node: ast.expr) -> bool:
+        while isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        if not (isinstance(node, ast.Name) and self.fi.ctx_kind and self.fi.params):
+            return False
+        sym = self.fi.names.get(node)
+        return sym is not None and sym.kind != "global" and sym.target is self.fi.params[0]
 
     def lookup(self, mapnode: ast.expr, keynode: ast.expr) -> ir.Value:
         m, mt = self._map(mapnode)
