@@ -112,6 +112,8 @@ class Frame:
         src = self.fi.types[node.value]
         if self.fi.fdef.section is not None:
             raise _Return(int(v) if src is BOOL else PROGRAM_RET.wrap(v))
+        if isinstance(self.fi.ret, (StructType, ArrayType)):
+            raise _Return(copy(self.fi.ret, v))     # returned by value (a hidden result pointer)
         raise _Return(convert(v, src, self.fi.ret))
 
     def s_Break(self, node: ast.Break) -> None:
