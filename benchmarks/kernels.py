@@ -119,6 +119,16 @@ def median_ms(fn: Callable[[], Any], runs: int) -> float:
     return statistics.median(times)
 
 
+def median_cpu_ms(fn: Callable[[], Any], runs: int) -> float:
+    """Median CPU time of ``fn()`` in this process (steadier than wall-clock on a busy machine)."""
+    times = []
+    for _ in range(runs):
+        t = time.process_time()
+        fn()
+        times.append((time.process_time() - t) * 1e3)
+    return statistics.median(times)
+
+
 def ebpfpy_cmd() -> list[str]:
     """The installed ``ebpfpy`` script beside this interpreter, else ``python -m ebpfpy``."""
     script = Path(sys.executable).parent / "ebpfpy"
@@ -152,11 +162,13 @@ def compile_times(k: Kernel, tmp: Path, runs: int) -> dict[str, Any]:
     try:
         ebpfpy.compile(k.py)                                  # warm: imports, target machine
         res["py_api_ms"] = median_ms(lambda: ebpfpy.compile(k.py), runs)
+        res["py_api_cpu_ms"] = median_cpu_ms(lambda: ebpfpy.compile(k.py), runs)
     finally:
         del os.environ["EBPFPY_NO_CACHE"]
     res["py_elf"] = py_out.read_bytes()
     if CLANG and k.c.exists():
-        res["c_cli_ms"] = median_ms(lambda: clang_compile(k.c, c_out), runs)
+        res["c_cli_ms"], res["c_cli_cpu_ms"] = child_times_ms(
+            [CLANG, *CLANG_FLAGS, "-c", str(k.c), "-o", str(c_out)], runs)
         res["c_elf"] = c_out.read_bytes()
     return res
 
@@ -331,6 +343,8 @@ def targets(rows: list[dict[str, Any]], startup: dict[str, float]) -> list[dict[
         py, c = r["ebpfpy"], r.get("clang", {})
         check(f"{r['name']}: in-process compile / clang", ratio(py.get("py_api_ms"), c.get("c_cli_ms")),
               T_COMPILE, "x")
+        check(f"{r['name']}: in-process compile / clang, CPU time",
+              ratio(py.get("py_api_cpu_ms"), c.get("c_cli_cpu_ms")), T_COMPILE, "x")
         check(f"{r['name']}: run time / clang", ratio(py.get("run_ns"), c.get("run_ns")), T_RUN, "x")
         check(f"{r['name']}: processed insns / clang", ratio(py.get("processed"), c.get("processed")),
               T_PROCESSED, "x")
@@ -401,8 +415,8 @@ def outlining_note(k: Kernel, elf: bytes) -> list[str]:
 def measure(k: Kernel, tmp: Path, runs: int, repeat: int, loads: int,
             kernel_ok: bool) -> dict[str, Any]:
     ct = compile_times(k, tmp, runs)
-    py = {key: ct[key] for key in ("py_cli_ms", "py_api_ms")}
-    c = {"c_cli_ms": ct["c_cli_ms"]} if "c_cli_ms" in ct else {}
+    py = {key: ct[key] for key in ("py_cli_ms", "py_api_ms", "py_api_cpu_ms")}
+    c = {key: ct[key] for key in ("c_cli_ms", "c_cli_cpu_ms") if key in ct}
     note = [k.note] if k.note else []
     note += outlining_note(k, ct["py_elf"])
     if kernel_ok:
