@@ -59,3 +59,21 @@ def test_aug_narrow_map_values() -> None:
             a[7] += 1
             return 0
     """, "run", [{"v": 200, "w": -3}, {"v": 100, "w": 32767}, {"v": 0, "w": 2}], ["h", "a"])
+
+
+def test_two_not_in_tests_combined() -> None:
+    """``k not in a & k not in h`` was folded into (p1 | p2) == 0: "pointer |= pointer"."""
+    agree("""
+        @struct
+        class A:
+            k: u32
+            out: i32
+        h = HashMap(u32, u32, max_entries=4)
+        a = Array(u32, 4)
+        @bpf_program("syscall")
+        def run(ctx: A) -> int:
+            if ctx.k == 9:
+                h[9] = 1
+            ctx.out = i32(ctx.k not in a) & i32(ctx.k not in h)
+            return i32(not (ctx.k in a or ctx.k in h))
+    """, "run", [{"k": 1}, {"k": 5}, {"k": 9}], ["h"])

@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
             if a.out:
                 os.makedirs(a.out, exist_ok=True)
                 with open(os.path.join(a.out, f"mismatch-{seed}-{found}.py"), "w") as f:
-                    f.write(f"# [{m.kind}] {m.detail}\n" + m.reproducer())
+                    note = "".join(f"# {line}\n" for line in f"[{m.kind}] {m.detail}".splitlines())
+                    f.write(note + m.reproducer())
         done = min(start + a.batch, a.count)
         print(f"{done}/{a.count} programs, {found} mismatches, {time.monotonic() - t0:.1f}s", flush=True)
     return 1 if found else 0
