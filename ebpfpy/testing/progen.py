@@ -354,11 +354,13 @@ class Gen:
         inputs = [(f"a{j}", r.choice(TYPES)) for j in range(r.randint(2, 4))]
         outputs = [(f"o{j}", r.choice(TYPES)) for j in range(r.randint(1, 3))]
         inner = StructType(f"{p}Inner", self.inner_fields)
-        members: list[tuple[str, Any]] = list(inputs) + list(outputs)
+        # a ctx field at offset 0 read in a branch is an open issue: keep offset 0 unused
+        pad = [] if self.known_issues else [("pad", u64)]
+        members: list[tuple[str, Any]] = pad + list(inputs) + list(outputs)
         members += [("arr", ArrayType(self.arr_t, self.arr_n)), ("s", inner)]
         ctx_t = StructType(f"{p}Ctx", members)
         parts = [f"@struct\nclass {p}Inner:\n" + "".join(f"    {n}: {t.name}\n" for n, t in self.inner_fields)]
-        parts.append(f"@struct\nclass {p}Ctx:\n" + "".join(f"    {n}: {t.name}\n" for n, t in inputs + outputs)
+        parts.append(f"@struct\nclass {p}Ctx:\n" + "".join(f"    {n}: {t.name}\n" for n, t in pad + inputs + outputs)
                      + f"    arr: {self.arr_t.name}[{self.arr_n}]\n    s: {p}Inner\n")
         parts.append(f"@struct\nclass {p}Work:\n    arr: {self.arr_t.name}[{self.arr_n}]\n    s: {p}Inner\n")
         parts.append(f"{p}hm = HashMap(u32, {self.hval.name}, max_entries=4)\n"
@@ -386,8 +388,14 @@ class Gen:
         sc = Scope(vars_, True, funcs=funcs)
         body = [f"    w = {p}Work()", "    w.arr = ctx.arr", "    w.s = ctx.s"]
         body += self.stmts(sc, r.randint(2, 8), 3, True, "    ")
-        body += ["    ctx.arr = w.arr" if r.randint(0, 1) else "    pass",
-                 "    ctx.s = w.s" if r.randint(0, 1) else "    pass"]
+        if self.known_issues:
+            body += ["    ctx.arr = w.arr" if r.randint(0, 1) else "    pass",
+                     "    ctx.s = w.s" if r.randint(0, 1) else "    pass"]
+        else:       # element by element: a whole-struct store into ctx is an open issue
+            if r.randint(0, 1):
+                body += [f"    ctx.arr[{j}] = w.arr[{j}]" for j in range(self.arr_n)]
+            if r.randint(0, 1):
+                body += ["    ctx.s.p = w.s.p", "    ctx.s.q = w.s.q"]
         body.append(f"    return {self.expr(r.choice(TYPES), sc, 2)}")
         parts.append(f'@bpf_program("syscall")\ndef {p}prog(ctx: {p}Ctx) -> int:\n' + "\n".join(body) + "\n")
         return ProgramSpec(p, ctx_t, inputs, parts, f"{p}hm", f"{p}am", f"{p}g")
