@@ -29,6 +29,7 @@ def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private, enabled cache; returns the directory entries go to."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv("EBPFPY_NO_CACHE", raising=False)
+    monkeypatch.setattr(cache, "code_is_current", lambda: True)   # others may be editing the tree
     return tmp_path / "ebpfpy"
 
 
@@ -192,3 +193,21 @@ def test_prune_removes_stale_temporary_files(cache_home):
     os.utime(tmp, (1000, 1000))
     cache.prune()
     assert not tmp.exists() and entry.exists()
+
+
+def test_a_process_older_than_the_compiler_files_does_not_store(cache_home, builds, monkeypatch):
+    monkeypatch.setattr(cache, "code_is_current", lambda: False)
+    ebpfpy.compile(source=SRC, filename="m.py")
+    ebpfpy.compile(source=SRC, filename="m.py")
+    assert len(builds) == 2
+    assert entries(cache_home) == []
+
+
+def test_code_is_current_compares_file_times_with_the_process_start(monkeypatch):
+    start = cache._process_start()
+    assert 0 < start <= __import__("time").time()
+    newest = max(st.st_mtime for _, st in cache._compiler_files())
+    monkeypatch.setattr(cache, "_process_start", lambda: newest + 10)
+    assert cache.code_is_current()
+    monkeypatch.setattr(cache, "_process_start", lambda: newest - 10)
+    assert not cache.code_is_current()

@@ -11,7 +11,8 @@ Entries live under ``$XDG_CACHE_HOME/ebpfpy`` (or ``~/.cache/ebpfpy``), one file
 writer writes a private temporary file and renames it into place, so concurrent writers and
 readers only ever see whole entries.  Each entry carries a checksum of its payload; an entry
 that is truncated, corrupt or unreadable is removed and counts as a miss.  Compile errors are
-never cached.  ``EBPFPY_NO_CACHE=1`` disables the cache; a directory that cannot be written
+never cached, and neither is the output of a process started before a compiler file last
+changed (it may be running the old code).  ``EBPFPY_NO_CACHE=1`` disables the cache; a directory that cannot be written
 only disables storing.  The cache keeps itself under ``MAX_BYTES`` (256 MiB), dropping the
 least recently used entries.
 """
@@ -40,6 +41,19 @@ def cache_dir() -> str:
 _fingerprint: str | None = None
 
 
+def _compiler_files() -> list[tuple[str, os.stat_result]]:
+    """The compiler's own source files (relative name, stat): all of ebpfpy but the loader."""
+    pkg = os.path.dirname(os.path.abspath(__file__))
+    out = []
+    for root, dirs, files in os.walk(pkg):
+        dirs[:] = sorted(d for d in dirs if d not in ("__pycache__", "loader", "testing"))
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = os.path.join(root, name)
+                out.append((os.path.relpath(path, pkg), os.stat(path)))
+    return out
+
+
 def compiler_fingerprint() -> str:
     """The compiler's version and its own files (name, size, mtime), and llvmlite's library.
 
@@ -49,19 +63,34 @@ def compiler_fingerprint() -> str:
     if _fingerprint is None:
         from . import __version__
         h = hashlib.sha256(__version__.encode())
-        pkg = os.path.dirname(os.path.abspath(__file__))
-        for root, dirs, files in os.walk(pkg):
-            dirs[:] = sorted(d for d in dirs if d not in ("__pycache__", "loader", "testing"))
-            for name in sorted(files):
-                if name.endswith(".py"):
-                    st = os.stat(os.path.join(root, name))
-                    h.update(f"{os.path.relpath(os.path.join(root, name), pkg)}:"
-                             f"{st.st_size}:{st.st_mtime_ns}\n".encode())
+        for rel, st in _compiler_files():
+            h.update(f"{rel}:{st.st_size}:{st.st_mtime_ns}\n".encode())
         h.update(_llvmlite_id().encode())
         u = os.uname()
         h.update(f"{u.release} {u.version} {u.machine}".encode())
         _fingerprint = h.hexdigest()
     return _fingerprint
+
+
+def _process_start() -> float:
+    """When this process started (wall-clock seconds), from /proc; 0.0 when unknown."""
+    try:
+        with open("/proc/self/stat") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])     # field 22
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        import time
+        return time.time() - uptime + start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def code_is_current() -> bool:
+    """False when a compiler file changed after this process started: the code this process
+    runs may then not be the code the fingerprint describes, so it must not store entries
+    (a tree being edited while a long test run compiles)."""
+    start = _process_start()
+    return start > 0.0 and all(st.st_mtime < start - 1.0 for _, st in _compiler_files())
 
 
 def _llvmlite_id() -> str:
@@ -189,5 +218,6 @@ def cached(text: str, filename: str, options: dict[str, Any], build: Callable[[]
     value = get(k)
     if value is None:
         value = build()
-        put(k, value)
+        if code_is_current():
+            put(k, value)
     return value
