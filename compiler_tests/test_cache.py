@@ -155,7 +155,8 @@ def test_unwritable_cache_dir_still_compiles(tmp_path, monkeypatch, builds):
 def test_concurrent_writers_leave_one_valid_entry(cache_home, tmp_path):
     f = tmp_path / "prog.py"
     f.write_text(SRC)
-    code = "import ebpfpy, sys; sys.stdout.buffer.write(ebpfpy.compile(sys.argv[1]))"
+    code = ("import ebpfpy, ebpfpy.cache, sys; ebpfpy.cache.code_is_current = lambda: True; "
+            "sys.stdout.buffer.write(ebpfpy.compile(sys.argv[1]))")
     env = dict(os.environ, XDG_CACHE_HOME=str(cache_home.parent))
     procs = [subprocess.Popen([sys.executable, "-c", code, str(f)], stdout=subprocess.PIPE, env=env)
              for _ in range(6)]
