@@ -24,7 +24,7 @@ CMP = ["<", "<=", ">", ">=", "==", "!="]
 AUG = ["+=", "-=", "*=", "//=", "%=", "&=", "|=", "^=", "<<=", ">>="]
 MAP_AUG = ["+=", "-=", "|=", "&=", "^="]
 _CONST_CAST = re.compile(r"^[ui]\d+\(\(?-?\d+\)?\)$")
-HEADER = ("from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, "
+HEADER = ("from ebpfpy import bpf_program, bpf_function, struct, helpers, HashMap, Array, "
           "u8, u16, u32, u64, i8, i16, i32, i64\n")
 
 
@@ -135,7 +135,7 @@ class Gen:
         r = self.r
         if depth <= 0:
             return self.leaf(t, sc)
-        k = r.randint(0, 19)
+        k = r.randint(0, 21)
         d = depth - 1
         if k <= 4:
             op = r.choice(ARITH)
@@ -171,6 +171,10 @@ class Gen:
             return f"{t.name}({r.choice(['ctx', 'w'])}.s.{r.choice(['p', 'q'])})"
         if k == 16:
             return f"{t.name}({self.p}g)"
+        if k == 18 and sc.in_program and r.randint(0, 1):
+            return f"{t.name}(w.grid[{self.index(sc, 2, d)}][{self.index(sc, 3, d)}])"
+        if k == 19 and sc.in_program and r.randint(0, 2) == 0:
+            return f"{t.name}(helpers.loop({r.randint(0, 6)}, {self.p}cb, {r.choice(['w.s', 'al', 'tl'])}))"
         if k == 17:
             # a mix of a flexible literal on either side
             return f"({self.literal(t)} {r.choice(ARITH)} {self.expr(t, sc, d)})"
@@ -224,6 +228,8 @@ class Gen:
         if k == 7:
             return f"{self.key(sc, d)} {r.choice(['in', 'not in'])} {self.p}{r.choice(['hm', 'am'])}"
         if k == 8:
+            if sc.in_program and r.randint(0, 1):
+                return r.choice(["fl", "not fl"])
             return f"bool({self.expr(r.choice(TYPES), sc, d)})"
         return f"{self.expr(r.choice(TYPES), sc, d)} != 0"
 
@@ -298,6 +304,9 @@ class Gen:
         if k == 12 and sc.loop_depth > 0:
             return [f"{ind}if {self.cond(sc, 1)}:", f"{ind}    {r.choice(['break', 'continue'])}"]
         if k == 13 and sc.in_program:
+            if r.randint(0, 2) == 0:
+                return [f"{ind}w.grid[{self.index(sc, 2, ed)}][{self.index(sc, 3, ed)}] "
+                        f"{r.choice(['=', '+=', '^='])} {self.expr(i16, sc, ed)}"]
             return [f"{ind}{self.array_ref(sc, ed)} = {self.expr(self.arr_t, sc, ed)}"]
         if k == 14 and sc.in_program:
             f, ft = r.choice(self.inner_fields)
@@ -362,7 +371,8 @@ class Gen:
         parts = [f"@struct\nclass {p}Inner:\n" + "".join(f"    {n}: {t.name}\n" for n, t in self.inner_fields)]
         parts.append(f"@struct\nclass {p}Ctx:\n" + "".join(f"    {n}: {t.name}\n" for n, t in pad + inputs + outputs)
                      + f"    arr: {self.arr_t.name}[{self.arr_n}]\n    s: {p}Inner\n")
-        parts.append(f"@struct\nclass {p}Work:\n    arr: {self.arr_t.name}[{self.arr_n}]\n    s: {p}Inner\n")
+        parts.append(f"@struct\nclass {p}Work:\n    arr: {self.arr_t.name}[{self.arr_n}]\n    s: {p}Inner\n"
+                     f"    grid: i16[2][3]\n")
         parts.append(f"{p}hm = HashMap(u32, {self.hval.name}, max_entries=4)\n"
                      f"{p}am = Array({self.aval.name}, 4)\n{p}g: {self.gtype.name} = 0\n")
         parts.append(f"@bpf_function\ndef {p}g_set(v: {self.gtype.name}) -> None:\n"
@@ -383,10 +393,19 @@ class Gen:
         parts.append(f"@bpf_function\ndef {p}mut(s: {p}Inner, v: {pt.name}) -> None:\n"
                      f"    s.p = s.p {r.choice(ARITH)} v\n"
                      f"    s.q = {self.expr(self.inner_fields[1][1], msc, 1)}\n")
-        vars_ = [Var(f"ctx.{n}", t) for n, t in inputs]
+        pt0, qt0 = self.inner_fields[0][1], self.inner_fields[1][1]
+        parts.append(f"@bpf_function\ndef {p}cb(i: u32, s: {p}Inner) -> int:\n"
+                     f"    s.p = s.p {r.choice(['+', '^', '-'])} {pt0.name}(i)\n"
+                     f"    if i >= u32({r.randint(0, 5)}):\n        return 1\n    return 0\n")
+        vars_ = [Var(f"{o}.{f}", t, writable=True) for o in ("tl", "al") for f, t in self.inner_fields]
+        vars_ += [Var(f"ctx.{n}", t) for n, t in inputs]
         vars_ += [Var(f"ctx.{n}", t, writable=True) for n, t in outputs]
         sc = Scope(vars_, True, funcs=funcs)
-        body = [f"    w = {p}Work()", "    w.arr = ctx.arr", "    w.s = ctx.s"]
+        psc = Scope([Var(f"ctx.{n}", t) for n, t in inputs], False)
+        body = [f"    w = {p}Work()", "    w.arr = ctx.arr", "    w.s = ctx.s",
+                f"    tl = {p}Inner(p={self.expr(pt0, psc, 1)}, q={self.expr(qt0, psc, 1)})",
+                f"    al = {r.choice(['w.s', 'tl'])}",
+                f"    fl: bool = {self.cond(psc, 1)}"]
         body += self.stmts(sc, r.randint(2, 8), 3, True, "    ")
         if self.known_issues:
             body += ["    ctx.arr = w.arr" if r.randint(0, 1) else "    pass",
