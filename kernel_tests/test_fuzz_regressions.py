@@ -192,7 +192,7 @@ OPEN = {
             ctx.arr[-2] = (((u8(ctx.a1) * u8(ctx.a0)) - u8(i32(ctx.a1) >= i32(2))) if u64(w.arr[-1]) >= u64(ctx.a0) else ((1 + u8(ctx.a1)) - u8(ctx.o0)))
             return (-i64(f0(u64(2), u32(ctx.a1), i32(4))))
     '''.replace("def prog", "def run").replace("prog(ctx", "run(ctx"), [{"a0": 1, "a1": 2}],
-        "LLVM keeps a loop's 4-byte flag in half of an 8-byte stack slot whose other half "
+        "LLVM keeps a loop flag (4 bytes) in half of an 8-byte stack slot whose other half "
         "holds a map key; the verifier loses the flag: 'infinite loop detected'"),
 }
 
