@@ -265,6 +265,17 @@ class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, L
             self.b.store(convert(self.b, v, src_t, dst_t), ptr)
 
     def copy(self, dst: ir.Value, src: ir.Value, t: Any) -> None:
+        if isinstance(t, StructType) and t.size <= 128 and _data_bytes(t) < t.size:
+            # An aggregate load/store leaves padding bytes undefined (stack garbage), but
+            # map keys are hashed and compared bytewise: m[ctx.p] = v stored a key that no
+            # lookup of the same struct found.  memcpy copies every byte; the backend
+            # expands it inline (up to 128 stores).
+            mod = self.fn.module
+            name = "llvm.memcpy.p0.p0.i64"
+            fn = mod.globals.get(name) or ir.Function(
+                mod, ir.FunctionType(ir.VoidType(), [PTR, PTR, ir.IntType(64), I1]), name)
+            self.b.call(fn, [dst, src, ir.Constant(ir.IntType(64), t.size), ir.Constant(I1, 0)])
+            return
         lt = self.types.mem(t)
         self.b.store(self.b.load(src, typ=lt), dst)
 
@@ -292,3 +303,11 @@ class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, L
         else:
             self.lower_for(node)
 
+
+def _data_bytes(t: Any) -> int:
+    """Bytes of ``t`` that hold data (its size without padding)."""
+    if isinstance(t, StructType):
+        return sum(_data_bytes(f.type) for f in t.fields)
+    if isinstance(t, ArrayType):
+        return t.length * _data_bytes(t.elem)
+    return t.size
