@@ -385,3 +385,77 @@ def test_range_forms_agree_with_cpython() -> None:
                                          [-2**63, -6, -5, 0, 24, 2**63 - 1]):
             got = A.from_bytes(o.programs.run.test_run(ctx=A(n=n, m=m, k=k)).ctx).r
             assert got == _ranges_py(n, m, k), (n, m, k)
+
+
+ALIASING = textwrap.dedent('''
+    from ebpfpy import bpf_program, bpf_function, struct, u8, u32, i64, HashMap
+
+    @struct
+    class P:
+        x: u32
+        ok: bool
+        g: u8[2][3]
+
+    @struct
+    class Args:
+        n: u32
+        flag: bool
+        p: P
+        ps: P[2]
+        r: i64[8]
+
+    store = HashMap(u32, P, max_entries=4)
+    by_key = HashMap(P, u32, max_entries=4)
+
+    @bpf_function
+    def bump(q: P, by: u32) -> u32:
+        q.x += by
+        q.g[1][2] = u8(by)
+        q.ok = not q.ok
+        return q.x
+
+    @bpf_program("syscall")
+    def run(ctx: Args) -> int:
+        p = P(x=1)
+        q = p
+        q.x = 5
+        ctx.r[0] = i64(p.x)
+        arr = P[2]()
+        arr[0] = p
+        p.x = 9
+        ctx.r[1] = i64(arr[0].x)
+        ctx.r[2] = i64(bump(p, 3))
+        ctx.r[3] = i64(q.x)
+        ctx.r[4] = i64(u8(q.ok))
+        ctx.ps[1] = p
+        ctx.r[5] = i64(bump(ctx.p, ctx.n))
+        store[1] = ctx.p
+        by_key[ctx.p] = ctx.n
+        ctx.p.x = 0
+        s = store[1]
+        ctx.r[6] = i64(s.x)
+        ctx.flag = not ctx.flag
+        g = ctx.p.g
+        g[0][1] = 77
+        ctx.r[7] = i64(ctx.p.g[0][1])
+        return 0
+''')
+
+
+def test_aliasing_copies_and_references_as_in_python() -> None:
+    """``q = p`` aliases; storing into an element, a ctx field or a map copies; struct
+    parameters are references (also into ctx); ``g = ctx.p.g`` is a view; map keys and
+    values taken from ctx are copies."""
+    compiled = compile_full(source=ALIASING, filename="aliasing.py")
+    with BpfObject(compiled.elf, compiled=compiled) as o:
+        A, P = o.structs.Args, o.structs.P
+        a = A(n=4, flag=True, p=P(x=10, ok=False, g=[[1, 2, 3], [4, 5, 6]]))
+        out = A.from_bytes(o.programs.run.test_run(ctx=a).ctx)
+        assert out.r == [5, 5, 12, 12, 1, 14, 14, 77]
+        assert out.flag is False
+        assert out.p == P(x=0, ok=True, g=[[1, 77, 3], [4, 5, 4]])
+        assert out.ps == [P(), P(x=12, ok=True, g=[[0, 0, 0], [0, 0, 3]])]
+        stored = P(x=14, ok=True, g=[[1, 2, 3], [4, 5, 4]])
+        assert o.maps.store[1] == stored
+        assert list(o.maps.by_key.items()) == [(stored, 4)]
+        assert o.maps.by_key[stored] == 4
