@@ -49,8 +49,12 @@ def _run(src: Source, stop_after: str | None, current: list[Any], insn_budget: i
     ir_text = lower_module(checked, current)
     if stop_after == "ir":
         return ir_text
-    from .lower.target import emit_object
-    elf = emit_object(ir_text)
+    from .lower.target import BackendError, emit_object_isolated
+    try:
+        elf = emit_object_isolated(ir_text)
+    except BackendError as e:
+        current[0] = None
+        raise CompileError([_at(src, None, "E998", f"LLVM could not generate BPF code: {e}")]) from None
     if stop_after == "obj":
         return elf
     return CompiledModule(

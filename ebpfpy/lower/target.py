@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
+import select
+import time
 from typing import Any
 
 TRIPLE = "bpfel-unknown-none"
@@ -59,6 +62,73 @@ def emit_object(ir_text: str, level: int = 2) -> bytes:
 # access at a computed offset that the verifier refuses ("dereference of modified ctx
 # ptr").  The first i1 operand of the intrinsic is its volatile flag.
 _CTX_LOAD = re.compile(r"(@llvm\.bpf\.getelementptr\.and\.load\.\w+\(ptr [^,]*, )i1 false")
+
+
+class BackendError(Exception):
+    """LLVM stopped with a fatal error while generating code (in the isolated child)."""
+
+
+CHILD_TIMEOUT = 600.0
+
+
+def emit_object_isolated(ir_text: str, level: int = 2) -> bytes:
+    """:func:`emit_object` in a forked child process.
+
+    LLVM reports some backend failures (a stack frame past BPF's limit, an operation the
+    target cannot lower) with ``report_fatal_error``, which ends the whole process: run in
+    a child, it ends only the child, and the caller gets :class:`BackendError` with LLVM's
+    message.  ``EBPFPY_NO_FORK=1`` compiles in process.
+    """
+    if os.environ.get("EBPFPY_NO_FORK") or not hasattr(os, "fork"):
+        return emit_object(ir_text, level)
+    data_r, data_w = os.pipe()
+    err_r, err_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                        # the child: compile, write, exit
+        code = 0
+        try:
+            os.close(data_r)
+            os.close(err_r)
+            os.dup2(err_w, 2)
+            out = emit_object(ir_text, level)
+            view = memoryview(out)
+            while view:
+                view = view[os.write(data_w, view):]
+        except BaseException as e:                      # noqa: BLE001 - reported by status
+            os.write(err_w, f"{type(e).__name__}: {e}".encode(errors="replace"))
+            code = 3
+        finally:
+            os._exit(code)
+    os.close(data_w)
+    os.close(err_w)
+    chunks, errs = _drain(data_r, err_r)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        message = b"".join(errs).decode(errors="replace").strip() or f"status {status}"
+        raise BackendError(message.replace("LLVM ERROR: ", "").splitlines()[0])
+    return b"".join(chunks)
+
+
+def _drain(data_fd: int, err_fd: int) -> tuple[list[bytes], list[bytes]]:
+    """Read both pipes until the child closes them (both at once: neither may fill up)."""
+    out: dict[int, list[bytes]] = {data_fd: [], err_fd: []}
+    open_fds = [data_fd, err_fd]
+    deadline = time.monotonic() + CHILD_TIMEOUT
+    try:
+        while open_fds:
+            ready, _, _ = select.select(open_fds, [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise BackendError("code generation did not finish")
+            for fd in ready:
+                chunk = os.read(fd, 1 << 16)
+                if chunk:
+                    out[fd].append(chunk)
+                else:
+                    open_fds.remove(fd)
+    finally:
+        os.close(data_fd)
+        os.close(err_fd)
+    return out[data_fd], out[err_fd]
 
 
 def optimised_ir(ir_text: str, level: int = 2) -> str:
