@@ -37,24 +37,24 @@ def arith(ctx: Args) -> int:
 #   br label %"body", !dbg !N
 # body:
 #   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
-#   %"a.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
-#   %".1" = load i32, ptr %"a.1", !dbg !N
+#   %".1" = load i32, ptr %"a", !dbg !N
 #   %"mul" = mul i32 %".1", 3, !dbg !N
 #   %"b" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
 #   %".2" = load i8, ptr %"b", !dbg !N
 #   %"zext" = zext i8 %".2" to i32 , !dbg !N
 #   %"add" = add i32 %"mul", %"zext", !dbg !N
 #   %"sub" = sub i32 %"add", 255, !dbg !N
-#   store i32 %"sub", ptr %"a", !dbg !N
+#   %"a.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
+#   store i32 %"sub", ptr %"a.1", !dbg !N
 #   %"c" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
-#   %"c.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
-#   %".3" = load i64, ptr %"c.1", !dbg !N
+#   %".3" = load i64, ptr %"c", !dbg !N
 #   %"neg" = sub i64 0, %".3", !dbg !N
-#   %"c.2" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
-#   %".4" = load i64, ptr %"c.2", !dbg !N
+#   %"c.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
+#   %".4" = load i64, ptr %"c.1", !dbg !N
 #   %"inv" = xor i64 %".4", -1, !dbg !N
 #   %"xor" = xor i64 %"neg", %"inv", !dbg !N
-#   store i64 %"xor", ptr %"c", !dbg !N
+#   %"c.2" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
+#   store i64 %"xor", ptr %"c.2", !dbg !N
 #   %"trunc" = trunc i64 0 to i32 , !dbg !N
 #   ret i32 %"trunc", !dbg !N
 # }

@@ -53,10 +53,10 @@ def caller(ctx: Args) -> int:
 #   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
 #   br label %"body", !dbg !N
 # body:
-#   %"out" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
 #   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
 #   %".1" = load i32, ptr %"a", !dbg !N
 #   %".2" = call i64 @"twice"(i32 %".1"), !dbg !N
+#   %"out" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
 #   store i64 %".2", ptr %"out", !dbg !N
 #   %"trunc" = trunc i64 0 to i32 , !dbg !N
 #   ret i32 %"trunc", !dbg !N

@@ -37,7 +37,6 @@ def divide(ctx: Args) -> int:
 #   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
 #   br label %"body", !dbg !N
 # body:
-#   %"q" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
 #   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
 #   %".1" = load i32, ptr %"a", !dbg !N
 #   %"b" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
@@ -65,8 +64,8 @@ def divide(ctx: Args) -> int:
 #   %"frem" = select  i1 %"floor", i32 %".9", i32 %"trem" , !dbg !N
 #   %"quot" = select  i1 %"divzero", i32 0, i32 %"fquot" , !dbg !N
 #   %"rem" = select  i1 %"divzero", i32 %".1", i32 %"frem" , !dbg !N
+#   %"q" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
 #   store i32 %"quot", ptr %"q", !dbg !N
-#   %"r" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 3 , !dbg !N
 #   %"a.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
 #   %".10" = load i32, ptr %"a.1", !dbg !N
 #   %"b.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
@@ -94,6 +93,7 @@ def divide(ctx: Args) -> int:
 #   %"frem.1" = select  i1 %"floor.1", i32 %".18", i32 %"trem.1" , !dbg !N
 #   %"quot.1" = select  i1 %"divzero.1", i32 0, i32 %"fquot.1" , !dbg !N
 #   %"rem.1" = select  i1 %"divzero.1", i32 %".10", i32 %"frem.1" , !dbg !N
+#   %"r" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 3 , !dbg !N
 #   store i32 %"rem.1", ptr %"r", !dbg !N
 #   %"trunc" = trunc i64 0 to i32 , !dbg !N
 #   ret i32 %"trunc", !dbg !N

@@ -43,10 +43,10 @@ def look(ctx) -> int:
 #   ret i32 %"trunc", !dbg !N
 # if.end:
 #   %"r.1" = load ptr, ptr %"r", !dbg !N
-#   %"r.2" = load ptr, ptr %"r", !dbg !N
-#   %".3" = load i64, ptr %"r.2", !dbg !N
+#   %".3" = load i64, ptr %"r.1", !dbg !N
 #   %"or" = or i64 %".3", 4, !dbg !N
-#   store i64 %"or", ptr %"r.1", !dbg !N
+#   %"r.2" = load ptr, ptr %"r", !dbg !N
+#   store i64 %"or", ptr %"r.2", !dbg !N
 #   %"trunc.1" = trunc i64 2 to i32 , !dbg !N
 #   ret i32 %"trunc.1", !dbg !N
 # }

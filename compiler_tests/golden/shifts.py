@@ -38,29 +38,29 @@ def shifts(ctx: Args) -> int:
 #   br label %"body", !dbg !N
 # body:
 #   %"x" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
-#   %"x.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
-#   %".1" = load i32, ptr %"x.1", !dbg !N
+#   %".1" = load i32, ptr %"x", !dbg !N
 #   %"n" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
 #   %".2" = load i8, ptr %"n", !dbg !N
 #   %"zext" = zext i8 %".2" to i32 , !dbg !N
 #   %"shcount" = and i32 %"zext", 31, !dbg !N
 #   %"shl" = shl i32 %".1", %"shcount", !dbg !N
-#   store i32 %"shl", ptr %"x", !dbg !N
+#   %"x.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
+#   store i32 %"shl", ptr %"x.1", !dbg !N
 #   %"s" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
-#   %"s.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
-#   %".3" = load i16, ptr %"s.1", !dbg !N
+#   %".3" = load i16, ptr %"s", !dbg !N
 #   %"n.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
 #   %".4" = load i8, ptr %"n.1", !dbg !N
 #   %"zext.1" = zext i8 %".4" to i16 , !dbg !N
 #   %"shcount.1" = and i16 %"zext.1", 15, !dbg !N
 #   %"sar" = ashr i16 %".3", %"shcount.1", !dbg !N
-#   store i16 %"sar", ptr %"s", !dbg !N
+#   %"s.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
+#   store i16 %"sar", ptr %"s.1", !dbg !N
 #   %"x.2" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
-#   %"x.3" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
-#   %".5" = load i32, ptr %"x.3", !dbg !N
+#   %".5" = load i32, ptr %"x.2", !dbg !N
 #   %"trunc" = trunc i64 31 to i32 , !dbg !N
 #   %"shr" = lshr i32 %".5", %"trunc", !dbg !N
-#   store i32 %"shr", ptr %"x.2", !dbg !N
+#   %"x.3" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
+#   store i32 %"shr", ptr %"x.3", !dbg !N
 #   %"trunc.1" = trunc i64 0 to i32 , !dbg !N
 #   ret i32 %"trunc.1", !dbg !N
 # }

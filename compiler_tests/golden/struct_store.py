@@ -51,9 +51,9 @@ def store(ctx) -> int:
 #   %"p.1" = load ptr, ptr %"p", !dbg !N
 #   %"y" = getelementptr inbounds %"struct.Point", ptr %"p.1", i32 0, i32 1 , !dbg !N
 #   store i32 7, ptr %"y", !dbg !N
+#   %"p.2" = load ptr, ptr %"p", !dbg !N
 #   call void @"llvm.lifetime.start.p0"(ptr %"obj.1"), !dbg !N
 #   store i32 2, ptr %"obj.1", !dbg !N
-#   %"p.2" = load ptr, ptr %"p", !dbg !N
 #   %"helper" = inttoptr i64 2 to i64 ({ptr, ptr, ptr, ptr}*, ptr, ptr, i64)* , !dbg !N
 #   %".2" = call i64 %"helper"({ptr, ptr, ptr, ptr}* @"points", ptr %"obj.1", ptr %"p.2", i64 0), !dbg !N
 #   call void @"llvm.lifetime.end.p0"(ptr %"obj.1"), !dbg !N

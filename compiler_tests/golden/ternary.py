@@ -36,7 +36,6 @@ def pick(ctx: Args) -> int:
 #   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
 #   br label %"body", !dbg !N
 # body:
-#   %"o" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 3 , !dbg !N
 #   %"c" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
 #   %".1" = load i32, ptr %"c", !dbg !N
 #   %"zext" = zext i32 %".1" to i64 , !dbg !N
@@ -54,6 +53,7 @@ def pick(ctx: Args) -> int:
 #   %".7" = xor i16 %".4", %".5", !dbg !N
 #   %".8" = and i16 %".7", %"opaque.1", !dbg !N
 #   %"select" = xor i16 %".5", %".8", !dbg !N
+#   %"o" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 3 , !dbg !N
 #   store i16 %"select", ptr %"o", !dbg !N
 #   %"trunc.1" = trunc i64 0 to i32 , !dbg !N
 #   ret i32 %"trunc.1", !dbg !N

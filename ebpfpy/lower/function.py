@@ -251,11 +251,15 @@ class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, L
                 return
         dst_t = self.fi.types[target] if not isinstance(target, ast.Name) else \
             (self.fi.names[target].target.type)
-        self.store_value(self.place(target), dst_t, value)
+        v = self.expr(value)        # Python evaluates the value before the target's parts
+        self.store_value(self.place(target), dst_t, value, v)
 
-    def store_value(self, ptr: ir.Value, dst_t: Any, value: ast.expr) -> None:
-        """Store ``value`` (converted, or copied for structs/arrays) at ``ptr``."""
-        v = self.expr(value)
+    def store_value(self, ptr: ir.Value, dst_t: Any, value: ast.expr,
+                    v: ir.Value | None = None) -> None:
+        """Store ``value`` (converted, or copied for structs/arrays) at ``ptr``; ``v`` is
+        its value when already computed."""
+        if v is None:
+            v = self.expr(value)
         src_t = self.fi.types[value]
         if isinstance(dst_t, (StructType, ArrayType)):
             self.copy(ptr, v, dst_t)

@@ -106,8 +106,10 @@ class MapLowering:
 
     def map_store(self, target: ast.Subscript, value: ast.expr) -> None:
         m, mt = self._map(target.value)
-        k = self.key_ptr(target.slice, mt)
+        # Python evaluates the value before the target's key (it matters when both call
+        # functions that change maps or globals)
         v = self.value_ptr(value, mt.value)
+        k = self.key_ptr(target.slice, mt)
         self.helper(H.MAP_UPDATE, I64, [m, k, v, ir.Constant(I64, BPF_ANY)])
 
     def map_delete(self, target: ast.Subscript) -> None:
@@ -120,11 +122,11 @@ class MapLowering:
         assert isinstance(target, ast.Subscript)
         m, mt = self._map(target.value)
         vt: IntType = mt.value
+        k = self.key_ptr(target.slice, mt)          # the key first, as Python does
         v = convert(self.b, self.expr(node.value), self.fi.types[node.value], vt)
         if isinstance(node.op, ast.Sub):
             v = self.b.neg(v)
         op = _ATOMIC[type(node.op)]
-        k = self.key_ptr(target.slice, mt)
         p = self.helper(H.MAP_LOOKUP, PTR, [m, k])
         found = self.b.icmp_unsigned("!=", p, ir.Constant(PTR, None))
         with self.b.if_else(found) as (then, other):

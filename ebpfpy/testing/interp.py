@@ -284,9 +284,9 @@ class Frame:
         assert isinstance(target, ast.Subscript)
         m = self.map_of(target.value)
         vt: IntType = m.value_type
-        v = convert(self.eval(node.value), self.fi.types[node.value], vt)
         k = self.key(target.slice, m)
-        r = m.lookup(k)
+        v = convert(self.eval(node.value), self.fi.types[node.value], vt)
+        r = m.lookup(k)         # read when the operation applies (atomic), after v
         if r is None:
             if m.update(k, binop(node.op, vt, 0, v), BPF_NOEXIST) == 0:
                 return
