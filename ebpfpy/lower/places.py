@@ -57,10 +57,27 @@ class PlaceLowering:
         else:
             base = self.expr(node.value)
         arr: ArrayType = bt.target if isinstance(bt, RefType) else bt
-        idx = self.index_value(node.slice, arr.length)
+        opaque = not self._loop_var(node.slice) and not self._in_ctx(node.value)
+        idx = self.index_value(node.slice, arr.length, opaque)
         return gep(self.b, base, [ir.Constant(I64, 0), idx], self.types.mem(arr), name="elem")
 
-    def index_value(self, node: ast.expr, length: int) -> ir.Value:
+    def _loop_var(self, node: ast.expr) -> bool:
+        """A ``range`` variable: LLVM may unroll its loop and fold the index to constants."""
+        if not isinstance(node, ast.Name) or node not in self.fi.names:
+            return False
+        target = self.fi.names[node].target
+        return any(self.fi.names.get(f.target) is not None and
+                   self.fi.names[f.target].target is target for f in self.fi.loops)
+
+    def _in_ctx(self, node: ast.expr) -> bool:
+        """True when ``node`` is a part of the program's ctx (only constant offsets work)."""
+        while isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        if not isinstance(node, ast.Name) or node not in self.fi.names or not self.fi.params:
+            return False
+        return bool(self.fi.ctx_kind) and self.fi.names[node].target is self.fi.params[0]
+
+    def index_value(self, node: ast.expr, length: int, opaque: bool = False) -> ir.Value:
         """The index as i64; negative constants count from the end.
 
         A runtime index is proven in range by the checker; the clamp restates the bound
@@ -72,11 +89,23 @@ class PlaceLowering:
         t = self.fi.types[node]
         v = convert(self.b, self.expr(node), t, IntType("u64", 64, False) if not t.signed
                     else IntType("i64", 64, True))
+        # With ``opaque`` (an index that is not a range variable, into memory other than
+        # the ctx) both sides of the bound go through an empty asm.  Before it: LLVM would
+        # drop a bound it can prove (``x % 3 < 3``) that the verifier cannot, leaving the
+        # access "unbounded".  After it: knowing the index's range, LLVM turns
+        # ``base + idx * 4`` into ``base | idx * 4`` ("bitwise operator |= on pointer").
+        hide = self._opaque if opaque else (lambda x: x)
+        v = hide(v)
         if length & (length - 1) == 0:
             # a mask is what the verifier tracks best (no copy-before-compare)
-            return self.b.and_(v, ir.Constant(I64, length - 1), name="idx")
+            return hide(self.b.and_(v, ir.Constant(I64, length - 1), name="idx"))
         outside = self.b.icmp_unsigned(">=", v, ir.Constant(I64, length))
-        return self.b.select(outside, ir.Constant(I64, 0), v, name="idx")
+        return hide(self.b.select(outside, ir.Constant(I64, 0), v, name="idx"))
+
+    def _opaque(self, v: ir.Value) -> ir.Value:
+        """``v`` unchanged, but with nothing LLVM knows about it (an empty inline asm)."""
+        asm = ir.InlineAsm(ir.FunctionType(I64, [I64]), "", "=r,0")
+        return self.b.call(asm, [v], name="opaque")
 
     def ctx_pointer(self) -> ir.Value:
         return self.fn.args[0]
