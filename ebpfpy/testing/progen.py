@@ -88,8 +88,8 @@ class Gen:
 
     def __init__(self, r: Any, prefix: str, known_issues: bool = False) -> None:
         self.r, self.p = r, prefix
-        # False avoids constructs with open verifier issues (docs/testing.md): runtime array
-        # indices other than loop variables, ctx fields as a map-get default
+        # False avoids constructs with open verifier issues (docs/testing.md): ctx fields
+        # as a map-get default, a ctx field at offset 0, whole-struct stores into the ctx
         self.known_issues = known_issues
         self.n_locals = 0
         self.n_loops = 0
@@ -202,9 +202,7 @@ class Gen:
         loopvars = [v for v in sc.vars if v.loopvar and 0 <= v.loopvar[0] <= v.loopvar[1] < n]
         if k == 0 and loopvars:
             return r.choice(loopvars).src
-        if k == 1 or not self.known_issues:
-            if loopvars and r.randint(0, 1):
-                return r.choice(loopvars).src
+        if k == 1:
             return str(r.randint(-n, n - 1))
         if k == 2 and n in (2, 4):
             return f"({self.expr(r.choice(TYPES), sc, depth)} & {n - 1})"
