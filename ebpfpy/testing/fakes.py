@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 MASK64 = (1 << 64) - 1
 _SPEC = re.compile(r"%([-+ #0]*)(\d*)(?:\.(\d+))?(ll|l|hh|h|z)?([a-zA-Z%])")
@@ -105,5 +104,3 @@ def format_printk(fmt: str, args: list[int]) -> str:
 def bswap(v: int, nbytes: int) -> int:
     return int.from_bytes((v & ((1 << (8 * nbytes)) - 1)).to_bytes(nbytes, "little"), "big")
 
-
-_ = Any

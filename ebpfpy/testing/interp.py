@@ -16,7 +16,7 @@ from ..types import (BOOL, ArrayType, BoolType, IntType, MapType, RefType, Struc
                      i32, i64, u16, u32, u64)
 from .fakes import bswap, format_printk
 from .maps import BPF_NOEXIST, Cell
-from .values import SimTimer, convert, copy, copy_into, pack, unpack, zero
+from .values import SimTimer, convert, copy, copy_into, unpack, zero
 
 if TYPE_CHECKING:
     from .sim import Simulator
@@ -573,5 +573,3 @@ class Frame:
             return v
         return convert(v, self.fi.types[node], kt)
 
-
-_ = (pack,)

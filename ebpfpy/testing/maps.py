@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Iterator
 
-from ..types import ArrayType, BpfType, IntType, MapType, StructType
+from ..types import ArrayType, BpfType, MapType, StructType
 from .values import convert, copy, copy_into, from_user, pack, unpack, zero
 
 E2BIG, ENOENT, EEXIST = 7, 2, 17
@@ -264,5 +264,3 @@ def make_map(name: str, mt: MapType, event: BpfType | None = None) -> Any:
         return SimRingBuf(name, mt, event)
     return _KINDS[mt.kind](name, mt)
 
-
-_ = IntType

@@ -439,5 +439,3 @@ def random_inputs(r: Any, spec: ProgramSpec) -> dict[str, Any]:
             out[f.name] = {g.name: val(g.type) for g in f.type.fields}          # type: ignore[attr-defined]
     return out
 
-
-_ = (i8, i16, i32, u8, u16, u32, u64)
