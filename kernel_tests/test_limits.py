@@ -98,6 +98,6 @@ def test_without_splitting_the_kernel_refuses_and_points_at_python() -> None:
         ebpfpy.load(str(path), split=False)
     err = ei.value
     assert "too large" in err.log or "1000001" in err.log
-    assert err.lineno in (16, 17, 18)            # the loops or their body
+    assert err.lineno in (14, 16, 17, 18)        # the def (the ctx staging) or the loops
     text = str(err)
     assert "nested_1e7.py" in text and "instructions" in text.lower()

@@ -31,35 +31,52 @@ def arith(ctx: Args) -> int:
 # {
 # entry:
 #   %"ctx.static" = call ptr @"llvm.preserve.static.offset"(ptr %"ctx"), !dbg !N
+#   %"ctx.stack" = alloca %"struct.Args", align 8, !dbg !N
+#   %".1" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   %".2" = load i64, ptr %".1", !dbg !N
+#   %".3" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
+#   store i64 %".2", ptr %".3", !dbg !N
+#   %".4" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
+#   %".5" = load i64, ptr %".4", !dbg !N
+#   %".6" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
+#   store i64 %".5", ptr %".6", !dbg !N
 #   %"ctx.1" = alloca ptr, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
-#   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
+#   store ptr %"ctx.stack", ptr %"ctx.1", !dbg !N
 #   br label %"body", !dbg !N
 # body:
-#   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
-#   %".1" = load i32, ptr %"a", !dbg !N
-#   %"mul" = mul i32 %".1", 3, !dbg !N
-#   %"b" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
-#   %".2" = load i8, ptr %"b", !dbg !N
-#   %"zext" = zext i8 %".2" to i32 , !dbg !N
+#   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
+#   %".7" = load i32, ptr %"a", !dbg !N
+#   %"mul" = mul i32 %".7", 3, !dbg !N
+#   %"b" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 1 , !dbg !N
+#   %".8" = load i8, ptr %"b", !dbg !N
+#   %"zext" = zext i8 %".8" to i32 , !dbg !N
 #   %"add" = add i32 %"mul", %"zext", !dbg !N
 #   %"sub" = sub i32 %"add", 255, !dbg !N
-#   %"a.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
+#   %"a.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
 #   store i32 %"sub", ptr %"a.1", !dbg !N
-#   %"c" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
-#   %".3" = load i64, ptr %"c", !dbg !N
-#   %"neg" = sub i64 0, %".3", !dbg !N
-#   %"c.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
-#   %".4" = load i64, ptr %"c.1", !dbg !N
-#   %"inv" = xor i64 %".4", -1, !dbg !N
+#   %"c" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 2 , !dbg !N
+#   %".9" = load i64, ptr %"c", !dbg !N
+#   %"neg" = sub i64 0, %".9", !dbg !N
+#   %"c.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 2 , !dbg !N
+#   %".10" = load i64, ptr %"c.1", !dbg !N
+#   %"inv" = xor i64 %".10", -1, !dbg !N
 #   %"xor" = xor i64 %"neg", %"inv", !dbg !N
-#   %"c.2" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
+#   %"c.2" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 2 , !dbg !N
 #   store i64 %"xor", ptr %"c.2", !dbg !N
 #   %"trunc" = trunc i64 0 to i32 , !dbg !N
+#   %".11" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
+#   %".12" = load i64, ptr %".11", !dbg !N
+#   %".13" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   store i64 %".12", ptr %".13", !dbg !N
+#   %".14" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
+#   %".15" = load i64, ptr %".14", !dbg !N
+#   %".16" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
+#   store i64 %".15", ptr %".16", !dbg !N
 #   ret i32 %"trunc", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".5")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".17")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

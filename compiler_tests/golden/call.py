@@ -48,21 +48,38 @@ def caller(ctx: Args) -> int:
 # {
 # entry:
 #   %"ctx.static" = call ptr @"llvm.preserve.static.offset"(ptr %"ctx"), !dbg !N
+#   %"ctx.stack" = alloca %"struct.Args", align 8, !dbg !N
+#   %".2" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   %".3" = load i64, ptr %".2", !dbg !N
+#   %".1" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
+#   store i64 %".3", ptr %".1", !dbg !N
+#   %".4" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
+#   %".5" = load i64, ptr %".4", !dbg !N
+#   %".6" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
+#   store i64 %".5", ptr %".6", !dbg !N
 #   %"ctx.1" = alloca ptr, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
-#   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
+#   store ptr %"ctx.stack", ptr %"ctx.1", !dbg !N
 #   br label %"body", !dbg !N
 # body:
-#   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
-#   %".1" = load i32, ptr %"a", !dbg !N
-#   %".2" = call i64 @"twice"(i32 %".1"), !dbg !N
-#   %"out" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
-#   store i64 %".2", ptr %"out", !dbg !N
+#   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
+#   %".7" = load i32, ptr %"a", !dbg !N
+#   %".8" = call i64 @"twice"(i32 %".7"), !dbg !N
+#   %"out" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 1 , !dbg !N
+#   store i64 %".8", ptr %"out", !dbg !N
 #   %"trunc" = trunc i64 0 to i32 , !dbg !N
+#   %".9" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
+#   %".10" = load i64, ptr %".9", !dbg !N
+#   %".11" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   store i64 %".10", ptr %".11", !dbg !N
+#   %".12" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
+#   %".13" = load i64, ptr %".12", !dbg !N
+#   %".14" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
+#   store i64 %".13", ptr %".14", !dbg !N
 #   ret i32 %"trunc", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".3")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".15")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

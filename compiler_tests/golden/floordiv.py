@@ -32,74 +32,107 @@ def divide(ctx: Args) -> int:
 # {
 # entry:
 #   %"ctx.static" = call ptr @"llvm.preserve.static.offset"(ptr %"ctx"), !dbg !N
+#   %"ctx.stack" = alloca %"struct.Args", align 8, !dbg !N
+#   %".1" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   %".2" = load i32, ptr %".1", !dbg !N
+#   %".3" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
+#   store i32 %".2", ptr %".3", !dbg !N
+#   %".4" = getelementptr i8, ptr %"ctx.static", i64 4 , !dbg !N
+#   %".5" = load i32, ptr %".4", !dbg !N
+#   %".6" = getelementptr i8, ptr %"ctx.stack", i64 4 , !dbg !N
+#   store i32 %".5", ptr %".6", !dbg !N
+#   %".7" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
+#   %".8" = load i32, ptr %".7", !dbg !N
+#   %".9" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
+#   store i32 %".8", ptr %".9", !dbg !N
+#   %".10" = getelementptr i8, ptr %"ctx.static", i64 12 , !dbg !N
+#   %".11" = load i32, ptr %".10", !dbg !N
+#   %".12" = getelementptr i8, ptr %"ctx.stack", i64 12 , !dbg !N
+#   store i32 %".11", ptr %".12", !dbg !N
 #   %"ctx.1" = alloca ptr, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
-#   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
+#   store ptr %"ctx.stack", ptr %"ctx.1", !dbg !N
 #   br label %"body", !dbg !N
 # body:
-#   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
-#   %".1" = load i32, ptr %"a", !dbg !N
-#   %"b" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
-#   %".2" = load i32, ptr %"b", !dbg !N
-#   %"divzero" = icmp eq i32 %".2", 0 , !dbg !N
-#   %"xneg" = icmp slt i32 %".1", 0 , !dbg !N
-#   %"yneg" = icmp slt i32 %".2", 0 , !dbg !N
-#   %".3" = sub i32 0, %".1", !dbg !N
-#   %"absx" = select  i1 %"xneg", i32 %".3", i32 %".1" , !dbg !N
-#   %".4" = sub i32 0, %".2", !dbg !N
-#   %"absy" = select  i1 %"yneg", i32 %".4", i32 %".2" , !dbg !N
+#   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
+#   %".13" = load i32, ptr %"a", !dbg !N
+#   %"b" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 1 , !dbg !N
+#   %".14" = load i32, ptr %"b", !dbg !N
+#   %"divzero" = icmp eq i32 %".14", 0 , !dbg !N
+#   %"xneg" = icmp slt i32 %".13", 0 , !dbg !N
+#   %"yneg" = icmp slt i32 %".14", 0 , !dbg !N
+#   %".15" = sub i32 0, %".13", !dbg !N
+#   %"absx" = select  i1 %"xneg", i32 %".15", i32 %".13" , !dbg !N
+#   %".16" = sub i32 0, %".14", !dbg !N
+#   %"absy" = select  i1 %"yneg", i32 %".16", i32 %".14" , !dbg !N
 #   %"safediv" = select  i1 %"divzero", i32 1, i32 %"absy" , !dbg !N
 #   %"uquot" = udiv i32 %"absx", %"safediv", !dbg !N
 #   %"urem" = urem i32 %"absx", %"safediv", !dbg !N
 #   %"signsdiffer" = xor i1 %"xneg", %"yneg", !dbg !N
-#   %".5" = sub i32 0, %"uquot", !dbg !N
-#   %"tquot" = select  i1 %"signsdiffer", i32 %".5", i32 %"uquot" , !dbg !N
-#   %".6" = sub i32 0, %"urem", !dbg !N
-#   %"trem" = select  i1 %"xneg", i32 %".6", i32 %"urem" , !dbg !N
-#   %".7" = icmp ne i32 %"trem", 0 , !dbg !N
-#   %"floor" = and i1 %"signsdiffer", %".7", !dbg !N
-#   %".8" = sub i32 %"tquot", 1, !dbg !N
-#   %"fquot" = select  i1 %"floor", i32 %".8", i32 %"tquot" , !dbg !N
-#   %".9" = add i32 %"trem", %".2", !dbg !N
-#   %"frem" = select  i1 %"floor", i32 %".9", i32 %"trem" , !dbg !N
+#   %".17" = sub i32 0, %"uquot", !dbg !N
+#   %"tquot" = select  i1 %"signsdiffer", i32 %".17", i32 %"uquot" , !dbg !N
+#   %".18" = sub i32 0, %"urem", !dbg !N
+#   %"trem" = select  i1 %"xneg", i32 %".18", i32 %"urem" , !dbg !N
+#   %".19" = icmp ne i32 %"trem", 0 , !dbg !N
+#   %"floor" = and i1 %"signsdiffer", %".19", !dbg !N
+#   %".20" = sub i32 %"tquot", 1, !dbg !N
+#   %"fquot" = select  i1 %"floor", i32 %".20", i32 %"tquot" , !dbg !N
+#   %".21" = add i32 %"trem", %".14", !dbg !N
+#   %"frem" = select  i1 %"floor", i32 %".21", i32 %"trem" , !dbg !N
 #   %"quot" = select  i1 %"divzero", i32 0, i32 %"fquot" , !dbg !N
-#   %"rem" = select  i1 %"divzero", i32 %".1", i32 %"frem" , !dbg !N
-#   %"q" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
+#   %"rem" = select  i1 %"divzero", i32 %".13", i32 %"frem" , !dbg !N
+#   %"q" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 2 , !dbg !N
 #   store i32 %"quot", ptr %"q", !dbg !N
-#   %"a.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
-#   %".10" = load i32, ptr %"a.1", !dbg !N
-#   %"b.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
-#   %".11" = load i32, ptr %"b.1", !dbg !N
-#   %"divzero.1" = icmp eq i32 %".11", 0 , !dbg !N
-#   %"xneg.1" = icmp slt i32 %".10", 0 , !dbg !N
-#   %"yneg.1" = icmp slt i32 %".11", 0 , !dbg !N
-#   %".12" = sub i32 0, %".10", !dbg !N
-#   %"absx.1" = select  i1 %"xneg.1", i32 %".12", i32 %".10" , !dbg !N
-#   %".13" = sub i32 0, %".11", !dbg !N
-#   %"absy.1" = select  i1 %"yneg.1", i32 %".13", i32 %".11" , !dbg !N
+#   %"a.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
+#   %".22" = load i32, ptr %"a.1", !dbg !N
+#   %"b.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 1 , !dbg !N
+#   %".23" = load i32, ptr %"b.1", !dbg !N
+#   %"divzero.1" = icmp eq i32 %".23", 0 , !dbg !N
+#   %"xneg.1" = icmp slt i32 %".22", 0 , !dbg !N
+#   %"yneg.1" = icmp slt i32 %".23", 0 , !dbg !N
+#   %".24" = sub i32 0, %".22", !dbg !N
+#   %"absx.1" = select  i1 %"xneg.1", i32 %".24", i32 %".22" , !dbg !N
+#   %".25" = sub i32 0, %".23", !dbg !N
+#   %"absy.1" = select  i1 %"yneg.1", i32 %".25", i32 %".23" , !dbg !N
 #   %"safediv.1" = select  i1 %"divzero.1", i32 1, i32 %"absy.1" , !dbg !N
 #   %"uquot.1" = udiv i32 %"absx.1", %"safediv.1", !dbg !N
 #   %"urem.1" = urem i32 %"absx.1", %"safediv.1", !dbg !N
 #   %"signsdiffer.1" = xor i1 %"xneg.1", %"yneg.1", !dbg !N
-#   %".14" = sub i32 0, %"uquot.1", !dbg !N
-#   %"tquot.1" = select  i1 %"signsdiffer.1", i32 %".14", i32 %"uquot.1" , !dbg !N
-#   %".15" = sub i32 0, %"urem.1", !dbg !N
-#   %"trem.1" = select  i1 %"xneg.1", i32 %".15", i32 %"urem.1" , !dbg !N
-#   %".16" = icmp ne i32 %"trem.1", 0 , !dbg !N
-#   %"floor.1" = and i1 %"signsdiffer.1", %".16", !dbg !N
-#   %".17" = sub i32 %"tquot.1", 1, !dbg !N
-#   %"fquot.1" = select  i1 %"floor.1", i32 %".17", i32 %"tquot.1" , !dbg !N
-#   %".18" = add i32 %"trem.1", %".11", !dbg !N
-#   %"frem.1" = select  i1 %"floor.1", i32 %".18", i32 %"trem.1" , !dbg !N
+#   %".26" = sub i32 0, %"uquot.1", !dbg !N
+#   %"tquot.1" = select  i1 %"signsdiffer.1", i32 %".26", i32 %"uquot.1" , !dbg !N
+#   %".27" = sub i32 0, %"urem.1", !dbg !N
+#   %"trem.1" = select  i1 %"xneg.1", i32 %".27", i32 %"urem.1" , !dbg !N
+#   %".28" = icmp ne i32 %"trem.1", 0 , !dbg !N
+#   %"floor.1" = and i1 %"signsdiffer.1", %".28", !dbg !N
+#   %".29" = sub i32 %"tquot.1", 1, !dbg !N
+#   %"fquot.1" = select  i1 %"floor.1", i32 %".29", i32 %"tquot.1" , !dbg !N
+#   %".30" = add i32 %"trem.1", %".23", !dbg !N
+#   %"frem.1" = select  i1 %"floor.1", i32 %".30", i32 %"trem.1" , !dbg !N
 #   %"quot.1" = select  i1 %"divzero.1", i32 0, i32 %"fquot.1" , !dbg !N
-#   %"rem.1" = select  i1 %"divzero.1", i32 %".10", i32 %"frem.1" , !dbg !N
-#   %"r" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 3 , !dbg !N
+#   %"rem.1" = select  i1 %"divzero.1", i32 %".22", i32 %"frem.1" , !dbg !N
+#   %"r" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 3 , !dbg !N
 #   store i32 %"rem.1", ptr %"r", !dbg !N
 #   %"trunc" = trunc i64 0 to i32 , !dbg !N
+#   %".31" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
+#   %".32" = load i32, ptr %".31", !dbg !N
+#   %".33" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   store i32 %".32", ptr %".33", !dbg !N
+#   %".34" = getelementptr i8, ptr %"ctx.stack", i64 4 , !dbg !N
+#   %".35" = load i32, ptr %".34", !dbg !N
+#   %".36" = getelementptr i8, ptr %"ctx.static", i64 4 , !dbg !N
+#   store i32 %".35", ptr %".36", !dbg !N
+#   %".37" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
+#   %".38" = load i32, ptr %".37", !dbg !N
+#   %".39" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
+#   store i32 %".38", ptr %".39", !dbg !N
+#   %".40" = getelementptr i8, ptr %"ctx.stack", i64 12 , !dbg !N
+#   %".41" = load i32, ptr %".40", !dbg !N
+#   %".42" = getelementptr i8, ptr %"ctx.static", i64 12 , !dbg !N
+#   store i32 %".41", ptr %".42", !dbg !N
 #   ret i32 %"trunc", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".19")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".43")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

@@ -34,40 +34,57 @@ def branch(ctx: Args) -> int:
 # {
 # entry:
 #   %"ctx.static" = call ptr @"llvm.preserve.static.offset"(ptr %"ctx"), !dbg !N
+#   %"ctx.stack" = alloca %"struct.Args", align 8, !dbg !N
+#   %".1" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   %".2" = load i32, ptr %".1", !dbg !N
+#   %".3" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
+#   store i32 %".2", ptr %".3", !dbg !N
+#   %".4" = getelementptr i8, ptr %"ctx.static", i64 4 , !dbg !N
+#   %".5" = load i32, ptr %".4", !dbg !N
+#   %".6" = getelementptr i8, ptr %"ctx.stack", i64 4 , !dbg !N
+#   store i32 %".5", ptr %".6", !dbg !N
 #   %"ctx.1" = alloca ptr, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
-#   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
+#   store ptr %"ctx.stack", ptr %"ctx.1", !dbg !N
 #   br label %"body", !dbg !N
 # body:
-#   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
-#   %".1" = load i32, ptr %"a", !dbg !N
-#   %"cmp" = icmp slt i32 %".1", 0 , !dbg !N
+#   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
+#   %".7" = load i32, ptr %"a", !dbg !N
+#   %"cmp" = icmp slt i32 %".7", 0 , !dbg !N
 #   br i1 %"cmp", label %"if.then", label %"if.else", !dbg !N
 # if.then:
-#   %"out" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
+#   %"out" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 1 , !dbg !N
 #   store i32 4294967295, ptr %"out", !dbg !N
 #   br label %"if.end", !dbg !N
 # if.else:
-#   %"a.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
-#   %".2" = load i32, ptr %"a.1", !dbg !N
-#   %"cmp.1" = icmp eq i32 %".2", 0 , !dbg !N
+#   %"a.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
+#   %".8" = load i32, ptr %"a.1", !dbg !N
+#   %"cmp.1" = icmp eq i32 %".8", 0 , !dbg !N
 #   br i1 %"cmp.1", label %"if.then.1", label %"if.else.1", !dbg !N
 # if.end:
 #   %"trunc" = trunc i64 0 to i32 , !dbg !N
+#   %".9" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
+#   %".10" = load i32, ptr %".9", !dbg !N
+#   %".11" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   store i32 %".10", ptr %".11", !dbg !N
+#   %".12" = getelementptr i8, ptr %"ctx.stack", i64 4 , !dbg !N
+#   %".13" = load i32, ptr %".12", !dbg !N
+#   %".14" = getelementptr i8, ptr %"ctx.static", i64 4 , !dbg !N
+#   store i32 %".13", ptr %".14", !dbg !N
 #   ret i32 %"trunc", !dbg !N
 # if.then.1:
-#   %"out.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
+#   %"out.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 1 , !dbg !N
 #   store i32 0, ptr %"out.1", !dbg !N
 #   br label %"if.end.1", !dbg !N
 # if.else.1:
-#   %"out.2" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
+#   %"out.2" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 1 , !dbg !N
 #   store i32 1, ptr %"out.2", !dbg !N
 #   br label %"if.end.1", !dbg !N
 # if.end.1:
 #   br label %"if.end", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".3")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".15")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

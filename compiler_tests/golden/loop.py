@@ -32,18 +32,27 @@ def loop(ctx: Args) -> int:
 # {
 # entry:
 #   %"ctx.static" = call ptr @"llvm.preserve.static.offset"(ptr %"ctx"), !dbg !N
+#   %"ctx.stack" = alloca %"struct.Args", align 8, !dbg !N
+#   %".1" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   %".2" = load i64, ptr %".1", !dbg !N
+#   %".3" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
+#   store i64 %".2", ptr %".3", !dbg !N
+#   %".4" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
+#   %".5" = load i64, ptr %".4", !dbg !N
+#   %".6" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
+#   store i64 %".5", ptr %".6", !dbg !N
 #   %"ctx.1" = alloca ptr, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
-#   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
+#   store ptr %"ctx.stack", ptr %"ctx.1", !dbg !N
 #   %"iv" = alloca i64, !dbg !N
 #   %"i.1" = alloca i32, !dbg !N
 #   store i32 0, ptr %"i.1", !dbg !N
 #   br label %"body", !dbg !N
 # body:
-#   %"n" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
-#   %".1" = load i32, ptr %"n", !dbg !N
-#   %".2" = icmp ult i32 %".1", 16 , !dbg !N
-#   %"min" = select  i1 %".2", i32 %".1", i32 16 , !dbg !N
+#   %"n" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
+#   %".7" = load i32, ptr %"n", !dbg !N
+#   %".8" = icmp ult i32 %".7", 16 , !dbg !N
+#   %"min" = select  i1 %".8", i32 %".7", i32 16 , !dbg !N
 #   %"zext" = zext i32 %"min" to i64 , !dbg !N
 #   store i64 0, ptr %"iv", !dbg !N
 #   br label %"for.head", !dbg !N
@@ -54,30 +63,38 @@ def loop(ctx: Args) -> int:
 # for.body:
 #   %"trunc" = trunc i64 %"i" to i32 , !dbg !N
 #   store i32 %"trunc", ptr %"i.1", !dbg !N
-#   %".3" = load i32, ptr %"i.1", !dbg !N
-#   %"cmp.1" = icmp eq i32 %".3", 9 , !dbg !N
+#   %".9" = load i32, ptr %"i.1", !dbg !N
+#   %"cmp.1" = icmp eq i32 %".9", 9 , !dbg !N
 #   br i1 %"cmp.1", label %"if.then", label %"if.end", !dbg !N
 # for.latch:
-#   %".4" = load i64, ptr %"iv", !dbg !N
-#   %"i.next" = add i64 %".4", 1, !dbg !N
+#   %".10" = load i64, ptr %"iv", !dbg !N
+#   %"i.next" = add i64 %".10", 1, !dbg !N
 #   store i64 %"i.next", ptr %"iv", !dbg !N
 #   br label %"for.head", !dbg !N
 # for.end:
 #   %"trunc.1" = trunc i64 0 to i32 , !dbg !N
+#   %".11" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
+#   %".12" = load i64, ptr %".11", !dbg !N
+#   %".13" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   store i64 %".12", ptr %".13", !dbg !N
+#   %".14" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
+#   %".15" = load i64, ptr %".14", !dbg !N
+#   %".16" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
+#   store i64 %".15", ptr %".16", !dbg !N
 #   ret i32 %"trunc.1", !dbg !N
 # if.then:
 #   br label %"for.end", !dbg !N
 # if.end:
-#   %"total" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
-#   %".5" = load i64, ptr %"total", !dbg !N
-#   %".6" = load i32, ptr %"i.1", !dbg !N
-#   %"zext.1" = zext i32 %".6" to i64 , !dbg !N
-#   %"add" = add i64 %".5", %"zext.1", !dbg !N
+#   %"total" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 1 , !dbg !N
+#   %".17" = load i64, ptr %"total", !dbg !N
+#   %".18" = load i32, ptr %"i.1", !dbg !N
+#   %"zext.1" = zext i32 %".18" to i64 , !dbg !N
+#   %"add" = add i64 %".17", %"zext.1", !dbg !N
 #   store i64 %"add", ptr %"total", !dbg !N
 #   br label %"for.latch", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".7")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".19")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

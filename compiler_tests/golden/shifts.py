@@ -32,40 +32,57 @@ def shifts(ctx: Args) -> int:
 # {
 # entry:
 #   %"ctx.static" = call ptr @"llvm.preserve.static.offset"(ptr %"ctx"), !dbg !N
+#   %"ctx.stack" = alloca %"struct.Args", align 8, !dbg !N
+#   %".1" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   %".2" = load i32, ptr %".1", !dbg !N
+#   %".3" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
+#   store i32 %".2", ptr %".3", !dbg !N
+#   %".4" = getelementptr i8, ptr %"ctx.static", i64 4 , !dbg !N
+#   %".5" = load i32, ptr %".4", !dbg !N
+#   %".6" = getelementptr i8, ptr %"ctx.stack", i64 4 , !dbg !N
+#   store i32 %".5", ptr %".6", !dbg !N
 #   %"ctx.1" = alloca ptr, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
-#   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
+#   store ptr %"ctx.stack", ptr %"ctx.1", !dbg !N
 #   br label %"body", !dbg !N
 # body:
-#   %"x" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
-#   %".1" = load i32, ptr %"x", !dbg !N
-#   %"n" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
-#   %".2" = load i8, ptr %"n", !dbg !N
-#   %"zext" = zext i8 %".2" to i32 , !dbg !N
+#   %"x" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
+#   %".7" = load i32, ptr %"x", !dbg !N
+#   %"n" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 2 , !dbg !N
+#   %".8" = load i8, ptr %"n", !dbg !N
+#   %"zext" = zext i8 %".8" to i32 , !dbg !N
 #   %"shcount" = and i32 %"zext", 31, !dbg !N
-#   %"shl" = shl i32 %".1", %"shcount", !dbg !N
-#   %"x.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
+#   %"shl" = shl i32 %".7", %"shcount", !dbg !N
+#   %"x.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
 #   store i32 %"shl", ptr %"x.1", !dbg !N
-#   %"s" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
-#   %".3" = load i16, ptr %"s", !dbg !N
-#   %"n.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
-#   %".4" = load i8, ptr %"n.1", !dbg !N
-#   %"zext.1" = zext i8 %".4" to i16 , !dbg !N
+#   %"s" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 1 , !dbg !N
+#   %".9" = load i16, ptr %"s", !dbg !N
+#   %"n.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 2 , !dbg !N
+#   %".10" = load i8, ptr %"n.1", !dbg !N
+#   %"zext.1" = zext i8 %".10" to i16 , !dbg !N
 #   %"shcount.1" = and i16 %"zext.1", 15, !dbg !N
-#   %"sar" = ashr i16 %".3", %"shcount.1", !dbg !N
-#   %"s.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
+#   %"sar" = ashr i16 %".9", %"shcount.1", !dbg !N
+#   %"s.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 1 , !dbg !N
 #   store i16 %"sar", ptr %"s.1", !dbg !N
-#   %"x.2" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
-#   %".5" = load i32, ptr %"x.2", !dbg !N
+#   %"x.2" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
+#   %".11" = load i32, ptr %"x.2", !dbg !N
 #   %"trunc" = trunc i64 31 to i32 , !dbg !N
-#   %"shr" = lshr i32 %".5", %"trunc", !dbg !N
-#   %"x.3" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
+#   %"shr" = lshr i32 %".11", %"trunc", !dbg !N
+#   %"x.3" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
 #   store i32 %"shr", ptr %"x.3", !dbg !N
 #   %"trunc.1" = trunc i64 0 to i32 , !dbg !N
+#   %".12" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
+#   %".13" = load i32, ptr %".12", !dbg !N
+#   %".14" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   store i32 %".13", ptr %".14", !dbg !N
+#   %".15" = getelementptr i8, ptr %"ctx.stack", i64 4 , !dbg !N
+#   %".16" = load i32, ptr %".15", !dbg !N
+#   %".17" = getelementptr i8, ptr %"ctx.static", i64 4 , !dbg !N
+#   store i32 %".16", ptr %".17", !dbg !N
 #   ret i32 %"trunc.1", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".6")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".18")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

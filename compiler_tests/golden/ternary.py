@@ -31,35 +31,60 @@ def pick(ctx: Args) -> int:
 # {
 # entry:
 #   %"ctx.static" = call ptr @"llvm.preserve.static.offset"(ptr %"ctx"), !dbg !N
+#   %"ctx.stack" = alloca %"struct.Args", align 8, !dbg !N
+#   %".1" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   %".2" = load i32, ptr %".1", !dbg !N
+#   %".3" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
+#   store i32 %".2", ptr %".3", !dbg !N
+#   %".4" = getelementptr i8, ptr %"ctx.static", i64 4 , !dbg !N
+#   %".5" = load i32, ptr %".4", !dbg !N
+#   %".6" = getelementptr i8, ptr %"ctx.stack", i64 4 , !dbg !N
+#   store i32 %".5", ptr %".6", !dbg !N
+#   %".7" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
+#   %".8" = load i32, ptr %".7", !dbg !N
+#   %".9" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
+#   store i32 %".8", ptr %".9", !dbg !N
 #   %"ctx.1" = alloca ptr, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
-#   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
+#   store ptr %"ctx.stack", ptr %"ctx.1", !dbg !N
 #   br label %"body", !dbg !N
 # body:
-#   %"c" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 2 , !dbg !N
-#   %".1" = load i32, ptr %"c", !dbg !N
-#   %"zext" = zext i32 %".1" to i64 , !dbg !N
+#   %"c" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 2 , !dbg !N
+#   %".10" = load i32, ptr %"c", !dbg !N
+#   %"zext" = zext i32 %".10" to i64 , !dbg !N
 #   %"zext.1" = zext i32 3 to i64 , !dbg !N
-#   %".2" = sub i64 %"zext.1", %"zext", !dbg !N
-#   %"opaque" = call i64 asm  "", "=r,0"(i64 %".2"), !dbg !N
-#   %".3" = lshr i64 %"opaque", 63, !dbg !N
-#   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 0 , !dbg !N
-#   %".4" = load i16, ptr %"a", !dbg !N
-#   %"b" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 1 , !dbg !N
-#   %".5" = load i16, ptr %"b", !dbg !N
-#   %"trunc" = trunc i64 %".3" to i16 , !dbg !N
-#   %".6" = sub i16 0, %"trunc", !dbg !N
-#   %"opaque.1" = call i16 asm  "", "=r,0"(i16 %".6"), !dbg !N
-#   %".7" = xor i16 %".4", %".5", !dbg !N
-#   %".8" = and i16 %".7", %"opaque.1", !dbg !N
-#   %"select" = xor i16 %".5", %".8", !dbg !N
-#   %"o" = getelementptr inbounds %"struct.Args", ptr %"ctx.static", i32 0, i32 3 , !dbg !N
+#   %".11" = sub i64 %"zext.1", %"zext", !dbg !N
+#   %"opaque" = call i64 asm  "", "=r,0"(i64 %".11"), !dbg !N
+#   %".12" = lshr i64 %"opaque", 63, !dbg !N
+#   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
+#   %".13" = load i16, ptr %"a", !dbg !N
+#   %"b" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 1 , !dbg !N
+#   %".14" = load i16, ptr %"b", !dbg !N
+#   %"trunc" = trunc i64 %".12" to i16 , !dbg !N
+#   %".15" = sub i16 0, %"trunc", !dbg !N
+#   %"opaque.1" = call i16 asm  "", "=r,0"(i16 %".15"), !dbg !N
+#   %".16" = xor i16 %".13", %".14", !dbg !N
+#   %".17" = and i16 %".16", %"opaque.1", !dbg !N
+#   %"select" = xor i16 %".14", %".17", !dbg !N
+#   %"o" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 3 , !dbg !N
 #   store i16 %"select", ptr %"o", !dbg !N
 #   %"trunc.1" = trunc i64 0 to i32 , !dbg !N
+#   %".18" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
+#   %".19" = load i32, ptr %".18", !dbg !N
+#   %".20" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   store i32 %".19", ptr %".20", !dbg !N
+#   %".21" = getelementptr i8, ptr %"ctx.stack", i64 4 , !dbg !N
+#   %".22" = load i32, ptr %".21", !dbg !N
+#   %".23" = getelementptr i8, ptr %"ctx.static", i64 4 , !dbg !N
+#   store i32 %".22", ptr %".23", !dbg !N
+#   %".24" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
+#   %".25" = load i32, ptr %".24", !dbg !N
+#   %".26" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
+#   store i32 %".25", ptr %".26", !dbg !N
 #   ret i32 %"trunc.1", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".9")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".27")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

@@ -26,12 +26,29 @@ def stack_objects(fi: FuncInfo) -> list[tuple[str, int, ast.AST]]:
     return out
 
 
+STAGED_CTX_LIMIT = 192
+
+
+def staged_ctx_size(fi: FuncInfo) -> int:
+    """Bytes of a ``syscall`` program's ctx that live on its stack while it runs.
+
+    The verifier allows ctx accesses only at constant offsets from an unmodified ctx
+    pointer, so ``ctx.arr[i]``, struct copies and LLVM's select-of-pointers would be
+    refused.  A small ctx is therefore copied to the stack on entry and back before every
+    exit, and all the program's accesses are ordinary stack accesses.
+    """
+    t = fi.ctx_type
+    if fi.fdef.section == "syscall" and isinstance(t, StructType) and 0 < t.size <= STAGED_CTX_LIMIT:
+        return t.size
+    return 0
+
+
 def frame_bytes(fi: FuncInfo) -> int:
     objs = sum((size + 7) // 8 * 8 for _, size, _ in stack_objects(fi))
     from .check_expr import ERR     # a local whose first value was an error is not a cost
     scalars = 8 * sum(1 for loc in fi.locals.values() if loc.mode == "value" and loc.type is not ERR)
     keys = 8 * sum(1 for c in fi.calls.values() if c.kind == "map_method")
-    return objs + scalars + keys
+    return objs + scalars + keys + (staged_ctx_size(fi) + 7) // 8 * 8
 
 
 def check_stack(col: Any, fi: FuncInfo, funcs: dict[str, FuncInfo]) -> None:

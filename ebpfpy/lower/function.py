@@ -11,10 +11,11 @@ from ..types import BOOL, ArrayType, BoolType, IntType, StructType
 from .calls import CallLowering
 from .expr import ExprLowering
 from .ints import convert
-from .ltypes import I1, I32, PTR
+from .ltypes import I1, I32, I64, PTR, gep
 from .loops import LoopLowering
 from .maps import MapLowering
 from .places import PlaceLowering
+from ..frontend.rules import staged_ctx_size
 from .module import returns_object
 from .outline import RESULT_PTR, Frame, OutlineLowering
 
@@ -108,7 +109,56 @@ class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, L
                 v = self.alloca_builder.zext(arg, ir.IntType(8))     # bools are bytes in memory
             elif p.mode != "value" and p is self.fi.params[0] and self.fi.ctx_kind:
                 v = self.ctx_value = self._static_offset_ctx(arg)
+                if staged_ctx_size(self.fi):
+                    v = self.ctx_value = self._stage_ctx(v)
             self.alloca_builder.store(v, self.slot(p))
+
+    ctx_real: ir.Value | None = None
+
+    def _stage_ctx(self, ctx: ir.Value) -> ir.Value:
+        """Copy the ctx to the stack (see frontend.rules.staged_ctx_size); exits copy it back."""
+        self.ctx_real = ctx
+        local = self.alloca(self.types.mem(self.fi.ctx_type), "ctx.stack")
+        local.align = 8
+        self._copy_words(self.alloca_builder, local, ctx, staged_ctx_size(self.fi),
+                         self.fi.ctx_type.align)
+        return local
+
+    @staticmethod
+    def _copy_words(b: ir.IRBuilder, dst: ir.Value, src: ir.Value, size: int, align: int) -> None:
+        """Copy ``size`` bytes as loads and stores at constant offsets from ``src``/``dst``.
+
+        Not memcpy: its expansion happens after llvm.preserve.static.offset has done its
+        work, and may address the ctx through a moved pointer, which the verifier refuses.
+        Words no wider than the struct's alignment: LLVM may forward them to other stack
+        objects, and the verifier refuses misaligned stack accesses.
+        """
+        off = 0
+        for width in (w for w in (8, 4, 2, 1) if w <= align):
+            while size - off >= width:
+                lt = ir.IntType(width * 8)
+                at = [ir.Constant(I64, off)]
+                v = b.load(gep(b, src, at, ir.IntType(8), inbounds=False), typ=lt)
+                b.store(v, gep(b, dst, at, ir.IntType(8), inbounds=False))
+                off += width
+
+    def _memcpy(self, b: ir.IRBuilder, dst: ir.Value, src: ir.Value, size: int,
+                align: int) -> None:
+        mod = self.fn.module
+        name = "llvm.memcpy.p0.p0.i64"
+        fn = mod.globals.get(name) or ir.Function(
+            mod, ir.FunctionType(ir.VoidType(), [PTR, PTR, ir.IntType(64), I1]), name)
+        # both sides are objects of the copied type: their alignment is the type's (more
+        # would let LLVM use wider, misaligned stack accesses, which the verifier refuses)
+        call = b.call(fn, [dst, src, ir.Constant(ir.IntType(64), size), ir.Constant(I1, 0)],
+                      arg_attrs={0: (), 1: ()})
+        call.arg_attributes[0].align = call.arg_attributes[1].align = align
+
+    def before_exit(self) -> None:
+        """What every exit of the program does first: write a staged ctx back."""
+        if self.ctx_real is not None:
+            self._copy_words(self.b, self.ctx_real, self.ctx_value, staged_ctx_size(self.fi),
+                             self.fi.ctx_type.align)
 
     # The verifier accepts a ctx access only at a constant offset in the instruction itself
     # ("dereference of modified ctx ptr").  Without a marker LLVM turns ``ctx.a if c else
@@ -135,6 +185,7 @@ class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, L
         return self.ctx_value if self.ctx_value is not None else super().ctx_pointer()
 
     def _default_return(self) -> None:
+        self.before_exit()
         rt = self.fn.function_type.return_type
         if isinstance(rt, ir.VoidType):
             self.b.ret_void()
@@ -197,6 +248,7 @@ class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, L
         elif v is None:
             self._default_return()
         else:
+            self.before_exit()
             self.b.ret(v)
 
     def result_pointer(self) -> ir.Value:
@@ -274,11 +326,7 @@ class FunctionLowering(ExprLowering, PlaceLowering, CallLowering, MapLowering, L
             # map keys are hashed and compared bytewise: m[ctx.p] = v stored a key that no
             # lookup of the same struct found.  memcpy copies every byte; the backend
             # expands it inline (up to 128 stores).
-            mod = self.fn.module
-            name = "llvm.memcpy.p0.p0.i64"
-            fn = mod.globals.get(name) or ir.Function(
-                mod, ir.FunctionType(ir.VoidType(), [PTR, PTR, ir.IntType(64), I1]), name)
-            self.b.call(fn, [dst, src, ir.Constant(ir.IntType(64), t.size), ir.Constant(I1, 0)])
+            self._memcpy(self.b, dst, src, t.size, t.align)
             return
         lt = self.types.mem(t)
         self.b.store(self.b.load(src, typ=lt), dst)

@@ -139,6 +139,7 @@ class OutlineLowering:
     def propagate_from_frame(self) -> None:
         """After an outlined loop returned: leave this function with its value."""
         rt = self.fn.function_type.return_type
+        self.before_exit()
         if isinstance(rt, ir.VoidType):
             self.b.ret_void()
             return
