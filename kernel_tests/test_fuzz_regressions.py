@@ -1,8 +1,12 @@
 """Mismatches and failures the differential fuzzer found, kept as kernel-vs-simulator tests."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -136,6 +140,18 @@ def test_evaluation_order_value_before_target() -> None:
 
 # ---------------------------------------------------------------- open issues (verifier)
 # Found by the fuzzer; the generator avoids them unless scripts/fuzz.py --known-issues.
+def test_zero_iteration_bpf_loop() -> None:
+    """helpers.loop(0, ...) with a constant 0 compiles to no call at all: the 6.18 verifier
+    failed on the fuzzer's program ("verifier bug: No program to jit")."""
+    case = Path(__file__).parent / "fuzz_cases" / "zero_iteration_bpf_loop.py"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    r = subprocess.run([sys.executable, str(case)], capture_output=True, text=True, env=env,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = [line.split() for line in r.stdout.splitlines() if line.strip()]
+    assert rows and all(k == s and same == "True" for k, s, same in rows), r.stdout
+
+
 OPEN = {
     "ctx_field_at_offset_0_in_ifexp": ("""
         @struct
