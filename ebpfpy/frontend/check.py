@@ -144,12 +144,11 @@ def _scan_roles(info: ModuleInfo) -> dict[str, tuple[str, Any]]:
     """Which functions are timer callbacks (and for which map): their parameters differ."""
     roles: dict[str, tuple[str, Any]] = {}
     for f in info.all_funcs.values():
-        init_maps = [n.args[0].id for n in ast.walk(f.node)
-                     if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                     and n.func.attr == "init" and n.args and isinstance(n.args[0], ast.Name)]
-        for n in ast.walk(f.node):
-            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and \
-                    n.func.attr == "set_callback" and len(n.args) == 1 and isinstance(n.args[0], ast.Name):
+        calls = [n for n in ast.walk(f.node) if isinstance(n, ast.Call)
+                 and isinstance(n.func, ast.Attribute) and n.args and isinstance(n.args[0], ast.Name)]
+        init_maps = [n.args[0].id for n in calls if n.func.attr == "init"]
+        for n in calls:
+            if n.func.attr == "set_callback" and len(n.args) == 1:
                 roles.setdefault(n.args[0].id, ("timer_cb", _timer_map(info, init_maps)))
     return roles
 
