@@ -47,7 +47,7 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def entries(root: Path) -> list[Path]:
-    return sorted(root.rglob("*.bin")) if root.exists() else []
+    return sorted(root.glob("*.entry")) if root.exists() else []
 
 
 def test_second_compile_is_a_hit_with_identical_bytes(cache_home, builds):
@@ -164,8 +164,8 @@ def test_concurrent_writers_leave_one_valid_entry(cache_home, tmp_path):
     assert all(p.returncode == 0 for p in procs)
     assert len(set(outs)) == 1 and outs[0][:4] == b"\x7fELF"
     [entry] = entries(cache_home)
-    assert not list(cache_home.rglob("*.tmp"))
-    assert cache.get(entry.parent.name + entry.stem).elf == outs[0]
+    assert not list(cache_home.glob("*.tmp")) and not list(cache_home.glob(".*"))
+    assert cache.get(entry.stem).elf == outs[0]
 
 
 def test_prune_drops_least_recently_used_first(cache_home, builds):
@@ -189,7 +189,7 @@ def test_prune_drops_least_recently_used_first(cache_home, builds):
 def test_prune_removes_stale_temporary_files(cache_home):
     ebpfpy.compile(source=SRC, filename="m.py")
     [entry] = entries(cache_home)
-    tmp = entry.with_name(entry.name + ".123.deadbeef.tmp")
+    tmp = entry.with_name(f".{entry.name}.0123456789ab.tmp")
     tmp.write_bytes(b"half")
     os.utime(tmp, (1000, 1000))
     cache.prune()

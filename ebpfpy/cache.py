@@ -7,24 +7,35 @@ of its own files, so an edited or upgraded compiler never serves stale objects),
 build, and the running kernel (tracepoint contexts come from its tracefs formats, ``tp_btf``
 and ``fentry`` argument types from its BTF).
 
-Entries live under ``$XDG_CACHE_HOME/ebpfpy`` (or ``~/.cache/ebpfpy``), one file per key.  A
-writer writes a private temporary file and renames it into place, so concurrent writers and
-readers only ever see whole entries.  Each entry carries a checksum of its payload; an entry
-that is truncated, corrupt or unreadable is removed and counts as a miss.  Compile errors are
-never cached, and neither is the output of a process started before a compiler file last
-changed (it may be running the old code).  ``EBPFPY_NO_CACHE=1`` disables the cache; a directory that cannot be written
-only disables storing.  The cache keeps itself under ``MAX_BYTES`` (256 MiB), dropping the
-least recently used entries.
+Entries live under ``$XDG_CACHE_HOME/ebpfpy`` (or ``~/.cache/ebpfpy``), one file per key, and
+hold data only (``cache_format``: the ELF bytes and a JSON header that is parsed, never
+executed).  Every input of the key is public, so the cache trusts nothing it did not make
+itself: the directory must be a real directory owned by the current user and not writable by
+group or others (it is created, or tightened, to mode 0700; otherwise the cache is off for the
+process), and an entry is read only if it is a regular file owned by the current user and not
+writable by group or others, opened relative to the checked directory without following
+symlinks.  So root with a shared ``XDG_CACHE_HOME`` or ``sudo -E``'s ``HOME`` ignores a
+directory or entries planted by another user, as pip and ccache do.
+
+Writers go through ``atomic_write`` (a private temporary file renamed into place), so
+concurrent writers and readers only ever see whole entries.  An entry that is truncated,
+corrupt, of another format or of another key is removed and counts as a miss.  Compile errors
+are never cached, and neither is the output of a process started before a compiler file last
+changed (it may be running the old code).  ``EBPFPY_NO_CACHE=1`` disables the cache; a
+directory that cannot be written only disables storing.  The cache keeps itself under
+``MAX_BYTES`` (256 MiB), dropping the least recently used entries.
 """
 from __future__ import annotations
 
 import hashlib
 import os
-import pickle
+import stat
+import time
 from typing import Any, Callable
 
-_MAGIC = b"ebpfpy-cache-1\n"
-_DIGEST = 32                     # sha256 of the payload, after the magic
+from .api import CompiledModule
+from .atomic_write import write_atomic
+from .cache_format import pack, unpack
 
 
 def enabled() -> bool:
@@ -79,7 +90,6 @@ def _process_start() -> float:
             start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])     # field 22
         with open("/proc/uptime") as f:
             uptime = float(f.read().split()[0])
-        import time
         return time.time() - uptime + start_ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return 0.0
@@ -119,50 +129,101 @@ def key(text: str, filename: str, options: dict[str, Any]) -> str:
     return h.hexdigest()
 
 
-def _path(k: str) -> str:
-    return os.path.join(cache_dir(), k[:2], k[2:] + ".bin")
+_SUFFIX = ".entry"
+_TMP_SUFFIX = ".tmp"             # atomic_write's temporary files
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-def get(k: str) -> Any:
-    """The value stored under ``k``, or None (absent, unreadable or corrupt: then removed)."""
-    path = _path(k)
+def _trusted(st: os.stat_result, kind: int) -> bool:
+    """A file of type ``kind`` that only the current user can have written."""
+    return stat.S_IFMT(st.st_mode) == kind and st.st_uid == os.geteuid() and \
+        not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _open_dir(create: bool) -> int | None:
+    """An fd of the cache directory, made if ``create``; None when absent or not trusted.
+
+    Everything after this works relative to the fd, so the directory checked is the one used
+    even if its path is renamed or replaced meanwhile."""
+    path = cache_dir()
     try:
-        with open(path, "rb") as f:
-            blob = f.read()
+        if create:
+            os.makedirs(path, mode=0o700, exist_ok=True)
+        fd = os.open(path, _DIR_FLAGS)          # a symlink at the last component: refused
     except OSError:
         return None
-    head = len(_MAGIC) + _DIGEST
-    payload = blob[head:]
-    if blob[:len(_MAGIC)] == _MAGIC and blob[len(_MAGIC):head] == hashlib.sha256(payload).digest():
-        try:
-            value = pickle.loads(payload)
-        except Exception:        # noqa: BLE001 - a stale or damaged entry is only a miss
-            pass
-        else:
-            _touch(path)         # recently used: the last to be pruned
-            return value
-    _remove(path)
+    try:
+        st = os.fstat(fd)
+        if _trusted(st, stat.S_IFDIR):
+            if st.st_mode & 0o077:
+                os.fchmod(fd, 0o700)            # ours and private already: keep it to us
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
     return None
 
 
-def put(k: str, value: Any) -> None:
-    """Store ``value`` under ``k`` atomically; failures to write are ignored (a cache)."""
-    path = _path(k)
+def _name(k: str) -> str:
+    return k + _SUFFIX
+
+
+def _read_entry(dfd: int, name: str) -> bytes | None:
+    """The bytes of a trusted entry ``name``, or None (absent, not ours, not a file)."""
     try:
-        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:            # noqa: BLE001 - not picklable: simply not cached
-        return
-    tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        with open(tmp, "wb") as f:
-            f.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
-        os.replace(tmp, path)    # atomic: readers see the old entry or the whole new one
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dfd)
     except OSError:
-        _remove(tmp)
+        return None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not _trusted(st, stat.S_IFREG) or st.st_size > MAX_BYTES:
+            return None
+        try:
+            return f.read()
+        except OSError:
+            return None
+
+
+def get(k: str) -> CompiledModule | None:
+    """The module stored under ``k``, or None (absent, untrusted, unreadable or corrupt: then
+    removed, so that the rebuilt entry takes its place)."""
+    dfd = _open_dir(create=False)
+    if dfd is None:
+        return None
+    try:
+        name = _name(k)
+        blob = _read_entry(dfd, name)
+        if blob is not None:
+            try:
+                value = unpack(k, blob)
+            except (ValueError, RecursionError):    # damaged or another format: a miss
+                pass
+            else:
+                _touch(dfd, name)                   # recently used: the last to be pruned
+                return value
+        _remove(dfd, name)
+        return None
+    finally:
+        os.close(dfd)
+
+
+def put(k: str, value: CompiledModule) -> None:
+    """Store ``value`` under ``k`` atomically; failures to write are ignored (a cache)."""
+    try:
+        blob = pack(k, value)
+    except ValueError:           # a type with no encoding: simply not cached
         return
-    if int.from_bytes(os.urandom(1), "little") < 256 // PRUNE_EVERY:
-        prune()
+    dfd = _open_dir(create=True)
+    if dfd is None:
+        return
+    try:
+        write_atomic(_name(k), blob, mode=0o600, dir_fd=dfd)
+        if int.from_bytes(os.urandom(1), "little") < 256 // PRUNE_EVERY:
+            _prune_in(dfd, MAX_BYTES)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
 
 
 MAX_BYTES = 256 << 20            # the cache's size bound
@@ -171,46 +232,73 @@ PRUNE_EVERY = 32                 # about one store in this many checks the bound
 
 def prune(max_bytes: int | None = None) -> None:
     """Remove the least recently used entries until the cache holds at most ``max_bytes``
-    (and leftover temporary files of writers that died).  Races with other processes only
-    make it remove a little more or less."""
-    limit = MAX_BYTES if max_bytes is None else max_bytes
+    (and leftover temporary files of writers that died, and the old layout's subdirectories).
+    Races with other processes only make it remove a little more or less."""
+    dfd = _open_dir(create=False)
+    if dfd is None:
+        return
+    try:
+        _prune_in(dfd, MAX_BYTES if max_bytes is None else max_bytes)
+    finally:
+        os.close(dfd)
+
+
+def _prune_in(dfd: int, limit: int) -> None:
     entries = []
     try:
-        with os.scandir(cache_dir()) as top:
-            subdirs = [d.path for d in top if d.is_dir(follow_symlinks=False)]
-        for sub in subdirs:
-            with os.scandir(sub) as it:
-                for e in it:
-                    st = e.stat(follow_symlinks=False)
-                    entries.append((st.st_mtime, st.st_size, e.path))
+        with os.scandir(dfd) as it:
+            for e in it:
+                st = e.stat(follow_symlinks=False)
+                if stat.S_ISREG(st.st_mode) and e.name.endswith((_SUFFIX, _TMP_SUFFIX)):
+                    entries.append((st.st_mtime, st.st_size, e.name))
+                elif stat.S_ISDIR(st.st_mode) and len(e.name) == 2:
+                    _remove_old_layout(dfd, e.name)
     except OSError:
         return
-    import time
     now = time.time()
     total = sum(size for _, size, _ in entries)
-    for mtime, size, path in sorted(entries):
-        stale_tmp = path.endswith(".tmp") and now - mtime > 3600
+    for mtime, size, name in sorted(entries):
+        stale_tmp = name.endswith(_TMP_SUFFIX) and now - mtime > 3600
         if total <= limit and not stale_tmp:
             continue
-        _remove(path)
+        _remove(dfd, name)
         total -= size
 
 
-def _touch(path: str) -> None:
+def _remove_old_layout(dfd: int, sub: str) -> None:
+    """Empty and remove a subdirectory of the first layout (``ab/cdef….bin`` pickles)."""
     try:
-        os.utime(path)
+        fd = os.open(sub, _DIR_FLAGS, dir_fd=dfd)
+    except OSError:
+        return
+    try:
+        with os.scandir(fd) as it:
+            for e in it:
+                if e.name.endswith((".bin", ".tmp")) and e.is_file(follow_symlinks=False):
+                    _remove(fd, e.name)
+        os.rmdir(sub, dir_fd=dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _touch(dfd: int, name: str) -> None:
+    try:
+        os.utime(name, dir_fd=dfd, follow_symlinks=False)
     except OSError:
         pass
 
 
-def _remove(path: str) -> None:
+def _remove(dfd: int, name: str) -> None:
     try:
-        os.unlink(path)
+        os.unlink(name, dir_fd=dfd)
     except OSError:
         pass
 
 
-def cached(text: str, filename: str, options: dict[str, Any], build: Callable[[], Any]) -> Any:
+def cached(text: str, filename: str, options: dict[str, Any],
+           build: Callable[[], CompiledModule]) -> CompiledModule:
     """``build()``'s result for these inputs, from the cache when there, else built and stored."""
     if not enabled():
         return build()

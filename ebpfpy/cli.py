@@ -12,6 +12,8 @@ import os
 import sys
 from typing import Any, Callable, Sequence
 
+from .atomic_write import write_atomic
+
 EXIT_USER_ERROR = 1        # bad input, refused by the kernel, missing file
 EXIT_INTERNAL_ERROR = 2    # a bug in ebpfpy (argparse also uses 2 for usage errors)
 DEFAULT_INSN_BUDGET = 1_000_000   # the verifier's processed-instruction limit per load
@@ -32,15 +34,21 @@ def _read_object(path: str) -> bytes:
     return ebpfpy.compile(path)
 
 
+def output_path(file: str, output: str | None) -> str:
+    """Where ``compile`` writes: ``-o OUT``; ``NAME.bpf.o`` beside FILE, or inside ``-o DIR``."""
+    name = os.path.splitext(file)[0] + ".bpf.o"
+    if output is None:
+        return name
+    if output.endswith(os.sep) or os.path.isdir(output):
+        return os.path.join(output, os.path.basename(name))
+    return output
+
+
 def cmd_compile(args: argparse.Namespace) -> int:
-    """Write the BPF ELF beside FILE (``NAME.bpf.o``) or to ``-o``."""
+    """Write the BPF ELF beside FILE (``NAME.bpf.o``), to ``-o OUT`` or into ``-o DIR``."""
     import ebpfpy
     elf = ebpfpy.compile(args.file)
-    out = args.output or os.path.splitext(args.file)[0] + ".bpf.o"
-    tmp = out + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(elf)
-    os.replace(tmp, out)          # never leave a half-written object behind
+    write_atomic(output_path(args.file, args.output), elf)   # whole or not at all
     return 0
 
 
@@ -100,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
         return sp
 
     sp = add("compile", cmd_compile, "write the BPF ELF object (default: beside FILE as NAME.bpf.o)")
-    sp.add_argument("-o", "--output", metavar="OUT", help="where to write the object")
+    sp.add_argument("-o", "--output", metavar="OUT",
+                    help="where to write the object (a directory: NAME.bpf.o inside it)")
     sp = add("check", cmd_check, "run every compile-time check; print a table per program")
     sp.add_argument("--insn-budget", type=int, default=DEFAULT_INSN_BUDGET, metavar="N",
                     help=f"fail when a program may cost the verifier more (default {DEFAULT_INSN_BUDGET})")
