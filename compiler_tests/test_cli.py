@@ -4,6 +4,7 @@ Every failure must be a message and an exit status, never a Python traceback (LA
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 import subprocess
@@ -218,3 +219,70 @@ def test_disasm_names_a_loop_callback_and_lists_it_with_its_program(tmp_path: Pa
         pytest.skip("the compiler unrolled or kept the loop inline: no callback to name")
     assert f"= {callbacks[0]} ll" in res.stdout
     assert "call bpf_loop" in res.stdout
+
+
+# ------------------------------------------- output files (issue 10 §3): atomic, no symlinks
+def test_compile_into_a_directory_writes_name_bpf_o_inside(good: Path, tmp_path: Path) -> None:
+    out = tmp_path / "objs"
+    out.mkdir()
+    for arg in (str(out), str(out) + "/"):
+        res = ebpfpy("compile", str(good), "-o", arg)
+        assert res.returncode == 0, res.stderr
+        assert sorted(p.name for p in out.iterdir()) == ["count_packets.bpf.o"]
+        assert (out / "count_packets.bpf.o").read_bytes()[:4] == b"\x7fELF"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["count_packets.py", "objs"]
+
+
+def test_compile_into_a_missing_directory_fails_cleanly(good: Path, tmp_path: Path) -> None:
+    res = ebpfpy("compile", str(good), "-o", str(tmp_path / "nowhere") + "/")
+    assert_clean_failure(res)
+    assert res.stderr == f"ebpfpy: {tmp_path}/nowhere/count_packets.bpf.o: No such file or directory\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["count_packets.py"]
+
+
+def test_compile_never_writes_through_a_planted_symlink(good: Path, tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"root's file")
+    out = tmp_path / "out.o"
+    Path(str(out) + ".tmp").symlink_to(victim)               # the old predictable temp name
+    out.symlink_to(victim)
+    res = ebpfpy("compile", str(good), "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    assert victim.read_bytes() == b"root's file"
+    assert not out.is_symlink() and out.read_bytes()[:4] == b"\x7fELF"
+    assert sorted(p.name for p in tmp_path.iterdir()) == \
+        ["count_packets.py", "out.o", "out.o.tmp", "victim"]
+
+
+def test_compile_over_the_file_size_limit_is_a_clean_error(good: Path, tmp_path: Path) -> None:
+    import resource
+    out = tmp_path / "out.o"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    res = subprocess.run([sys.executable, "-m", "ebpfpy", "compile", str(good), "-o", str(out)],
+                         capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
+                         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (512, 512)))
+    assert_clean_failure(res)
+    assert res.stderr == f"ebpfpy: {out}: File too large\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "count_packets.py"]
+    assert [p.name for p in (tmp_path / "cache" / "ebpfpy").iterdir()] == []   # no cache temp
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+def test_compile_onto_a_full_disk_is_a_clean_error(good: Path, tmp_path: Path) -> None:
+    mnt = tmp_path / "full"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", f"ebpfpy-full-{os.getpid()}",
+                       str(mnt)], capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        with open(mnt / "filler", "wb", buffering=0) as f:     # fill it up
+            with pytest.raises(OSError) as e:
+                while True:
+                    f.write(b"\0" * 4096)
+            assert e.value.errno == errno.ENOSPC
+        res = ebpfpy("compile", str(good), "-o", str(mnt))
+        assert_clean_failure(res)
+        assert res.stderr == f"ebpfpy: {mnt}/count_packets.bpf.o: No space left on device\n"
+        assert sorted(p.name for p in mnt.iterdir()) == ["filler"]
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)
