@@ -40,6 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks"
 sys.path.insert(0, str(ROOT))
 
+from ebpfpy.atomic_write import write_atomic  # noqa: E402
+
 CLANG = shutil.which("clang-19")
 CLANG_FLAGS = ["-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu"]
 HELLO = ROOT / "examples" / "count_opens.py"
@@ -472,8 +474,8 @@ def main(argv: list[str] | None = None) -> int:
         env = {"kernel": platform.release(), "python": platform.python_version(),
                "clang": CLANG, "clang_flags": CLANG_FLAGS, "runs": args.runs, "repeat": args.repeat,
                "loads": args.loads}
-        Path(args.json).write_text(json.dumps({"env": env, "kernels": rows, "startup": startup,
-                                               "targets": tg}, indent=2) + "\n")
+        write_atomic(args.json, (json.dumps({"env": env, "kernels": rows, "startup": startup,
+                                             "targets": tg}, indent=2) + "\n").encode())
     return 0
 
 

@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from ebpfpy.api import compile_full  # noqa: E402
+from ebpfpy.atomic_write import write_atomic  # noqa: E402
 from ebpfpy.loader import BpfObject  # noqa: E402
 
 LIMITS = ROOT / "examples" / "limits"
@@ -147,7 +148,7 @@ def main() -> int:
         print(f"{r['case']:34} {col('processed', 'd'):>22} {col('load_ms', '.1f'):>20} "
               f"{col('run_ms', '.2f'):>22}")
     if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=2))
+        write_atomic(args.json, json.dumps(rows, indent=2).encode())
     return 0
 
 

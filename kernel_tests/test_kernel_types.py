@@ -160,7 +160,7 @@ FENTRY = '''
 '''
 
 
-def test_fentry_fexit_compile_and_load_or_skip() -> None:
+def test_fentry_fexit_compile_and_load_or_skip(tmp_path) -> None:
     elf = ebpfpy.compile(source=textwrap.dedent(FENTRY), filename="fentry.py")
     try:
         obj = ebpfpy.load(elf)
@@ -170,8 +170,8 @@ def test_fentry_fexit_compile_and_load_or_skip() -> None:
             pytest.skip(f"fentry/fexit loads are refused on this machine: {e}"[:300])
         raise
     with obj:
-        path = f"/tmp/ebpfpy-unlink-{os.getpid()}"
-        open(path, "w").close()
+        path = tmp_path / "unlink-me"           # private: no predictable name in /tmp
+        path.write_bytes(b"")
         with obj.programs.on_unlink.attach(), obj.programs.on_unlink_exit.attach():
             os.unlink(path)
         assert obj.maps.seen[0] == (1 << 64) - 100     # AT_FDCWD as u64

@@ -17,6 +17,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+from ebpfpy.atomic_write import write_atomic           # noqa: E402
 from ebpfpy.testing.difftest import run_batch          # noqa: E402
 from ebpfpy.testing.progen import generate, random_inputs   # noqa: E402
 
@@ -47,9 +48,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n=== mismatch {found} (seed {seed}) ===\n{m}", flush=True)
             if a.out:
                 os.makedirs(a.out, exist_ok=True)
-                with open(os.path.join(a.out, f"mismatch-{seed}-{found}.py"), "w") as f:
-                    note = "".join(f"# {line}\n" for line in f"[{m.kind}] {m.detail}".splitlines())
-                    f.write(note + m.reproducer())
+                note = "".join(f"# {line}\n" for line in f"[{m.kind}] {m.detail}".splitlines())
+                write_atomic(os.path.join(a.out, f"mismatch-{seed}-{found}.py"),
+                             (note + m.reproducer()).encode())
         done = min(start + a.batch, a.count)
         print(f"{done}/{a.count} programs, {found} mismatches, {time.monotonic() - t0:.1f}s", flush=True)
     return 1 if found else 0
