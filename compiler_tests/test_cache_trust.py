@@ -16,6 +16,8 @@ import pickle
 import random
 import shutil
 import stat
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -411,3 +413,16 @@ def _as_nobody(directory: Path, files: dict[str, bytes]) -> None:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert status == 0, "the child running as nobody failed"
+
+
+def test_a_hit_in_a_fresh_process_loads_neither_pickle_nor_llvmlite(tmp_path):
+    src = tmp_path / "m.py"
+    src.write_text(SRC)
+    code = ("import sys, ebpfpy, ebpfpy.cache; ebpfpy.cache.code_is_current = lambda: True\n"
+            "assert ebpfpy.compile(sys.argv[1])[:4] == b'\\x7fELF'\n"
+            "print(sorted(m for m in ('pickle', '_pickle', 'llvmlite') if m in sys.modules))")
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env.pop("EBPFPY_NO_CACHE", None)
+    outs = [subprocess.run([sys.executable, "-c", code, str(src)], capture_output=True, text=True,
+                           env=env, timeout=120, check=True).stdout for _ in range(2)]
+    assert outs == ["['llvmlite']\n", "[]\n"]             # built, then served from the cache
