@@ -426,3 +426,19 @@ def test_a_hit_in_a_fresh_process_loads_neither_pickle_nor_llvmlite(tmp_path):
     outs = [subprocess.run([sys.executable, "-c", code, str(src)], capture_output=True, text=True,
                            env=env, timeout=120, check=True).stdout for _ in range(2)]
     assert outs == ["['llvmlite']\n", "[]\n"]             # built, then served from the cache
+
+
+@needs_root
+@pytest.mark.parametrize("missing", ["", "cache-home/"])
+def test_root_makes_no_cache_directory_in_another_users_home(monkeypatch, builds, missing):
+    """``sudo -E``: HOME is the user's; a root-owned directory there would lock the user out."""
+    home = Path(tempfile.mkdtemp(prefix="ebpfpy-cache-home-"))
+    try:
+        os.chown(home, NOBODY, NOBODY)
+        monkeypatch.setenv("XDG_CACHE_HOME", str(home / missing))
+        monkeypatch.delenv("EBPFPY_NO_CACHE", raising=False)
+        monkeypatch.setattr(cache, "code_is_current", lambda: True)
+        compiles_honestly(builds)
+        assert len(builds) == 2 and list(home.iterdir()) == []
+    finally:
+        shutil.rmtree(home)

@@ -11,8 +11,8 @@ Entries live under ``$XDG_CACHE_HOME/ebpfpy`` (or ``~/.cache/ebpfpy``), one file
 hold data only (``cache_format``: the ELF bytes and a JSON header that is parsed, never
 executed).  Every input of the key is public, so the cache trusts nothing it did not make
 itself: the directory must be a real directory owned by the current user and not writable by
-group or others (it is created, or tightened, to mode 0700; otherwise the cache is off for the
-process), and an entry is read only if it is a regular file owned by the current user and not
+group or others (it is created, or tightened, to mode 0700, and created only inside a directory
+of ours or root's; otherwise the cache is off for the process), and an entry is read only if it is a regular file owned by the current user and not
 writable by group or others, opened relative to the checked directory without following
 symlinks.  So root with a shared ``XDG_CACHE_HOME`` or ``sudo -E``'s ``HOME`` ignores a
 directory or entries planted by another user, as pip and ccache do.
@@ -147,7 +147,7 @@ def _open_dir(create: bool) -> int | None:
     even if its path is renamed or replaced meanwhile."""
     path = cache_dir()
     try:
-        if create:
+        if create and _may_create(path):
             os.makedirs(path, mode=0o700, exist_ok=True)
         fd = os.open(path, _DIR_FLAGS)          # a symlink at the last component: refused
     except OSError:
@@ -162,6 +162,20 @@ def _open_dir(create: bool) -> int | None:
         pass
     os.close(fd)
     return None
+
+
+def _may_create(path: str) -> bool:
+    """Whether to make the cache directory: only inside a directory of ours or root's, so that
+    root under ``sudo -E`` does not leave a root-owned directory in the user's home (the user
+    could not remove it, and would then have no cache)."""
+    while True:
+        try:
+            return os.stat(path).st_uid in (os.geteuid(), 0)
+        except FileNotFoundError:
+            parent = os.path.dirname(path)
+            if parent == path:
+                return False
+            path = parent
 
 
 def _name(k: str) -> str:
