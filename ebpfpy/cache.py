@@ -156,7 +156,7 @@ def _open_dir(create: bool) -> int | None:
         st = os.fstat(fd)
         if _trusted(st, stat.S_IFDIR):
             if st.st_mode & 0o077:
-                os.fchmod(fd, 0o700)            # ours and private already: keep it to us
+                os.fchmod(fd, 0o700)            # ours, writable only by us: make it private
             return fd
     except OSError:
         pass
