@@ -126,7 +126,7 @@ class CallChecker:
 
     def _array_new(self, node: ast.Call) -> BpfType:
         from .typeexpr import eval_type
-        t = eval_type(self.collector, node.func)
+        t = eval_type(self.info, self.fold, node.func)
         if t is None:
             return ERR
         if node.args or node.keywords:

@@ -86,7 +86,7 @@ def _ctx_load(c: Any, node: ast.Call, func: ast.Attribute) -> BpfType:
         return ERR
     if not c._nargs(node, 2, "ctx.load"):
         return ERR
-    t = eval_type(c.collector, node.args[0])
+    t = eval_type(c.info, c.fold, node.args[0])
     if t is None:
         return ERR
     c.fi.types[func.value] = c.fi.ctx_type or u64

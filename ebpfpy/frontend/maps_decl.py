@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..types import TIMER, SPINLOCK, ArrayType, BpfType, IntType, MapType, StructType, \
     iter_scalars, u32
-
-if TYPE_CHECKING:
-    from .module import Collector, MapDef
+from .consts import ConstFolder
+from .items import MapDef, ModuleInfo
+from .typeexpr import type_expr
 
 # kind -> (positional parameter names, keyword-only names with defaults)
 SIGNATURES: dict[str, tuple[list[str], dict[str, Any]]] = {
@@ -24,10 +24,10 @@ MAX_ENTRIES_LIMIT = 1 << 28
 TIMER_KINDS = {"Array", "HashMap", "LruHashMap"}
 
 
-def parse_map_decl(col: "Collector", name: str, call: ast.Call) -> "MapDef | None":
-    from .module import MapDef
-    src = col.src
-    kind = col.names.dsl(call.func)
+def parse_map_decl(info: ModuleInfo, fold: ConstFolder, name: str, call: ast.Call) -> MapDef | None:
+    """The map ``name = Kind(...)`` declares, or None after reporting what is wrong."""
+    src = info.src
+    kind = info.names.dsl(call.func)
     assert kind is not None
     params, kwonly = SIGNATURES[kind]
     args: dict[str, ast.expr] = {}
@@ -47,11 +47,11 @@ def parse_map_decl(col: "Collector", name: str, call: ast.Call) -> "MapDef | Non
         src.error("E051", call, kind=kind, missing=missing[0])
         return None
     before = len(src.errors)
-    key = col.type_expr(args["key"]) if "key" in args else (u32 if kind != "RingBuf" else None)
-    value = col.type_expr(args["value"], allow_opaque=True) if "value" in args else \
+    key = type_expr(info, fold, args["key"]) if "key" in args else (u32 if kind != "RingBuf" else None)
+    value = type_expr(info, fold, args["value"], allow_opaque=True) if "value" in args else \
         (u32 if kind == "ProgArray" else None)
     size_node = args.get("max_entries", args.get("size_bytes"))
-    n = col.fold.fold(size_node) if size_node is not None else None
+    n = fold.fold(size_node) if size_node is not None else None
     if len(src.errors) > before or n is None:
         return None
     if kind == "RingBuf":
@@ -78,7 +78,7 @@ def parse_map_decl(col: "Collector", name: str, call: ast.Call) -> "MapDef | Non
         mmapable = m.value
     event: BpfType | None = None
     if "event" in args and not (isinstance(args["event"], ast.Constant) and args["event"].value is None):
-        event = col.type_expr(args["event"])
+        event = type_expr(info, fold, args["event"])
         if event is None:
             return None
     return MapDef(name, MapType(kind, key, value, n), call, event, mmapable)

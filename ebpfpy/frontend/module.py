@@ -2,60 +2,15 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 
-from ..types import SPINLOCK, TIMER, BpfType, MapType, StructType, iter_scalars
+from ..types import BpfType, StructType
 from .consts import ConstFolder
+from .items import MAP_KINDS, FuncDef, GlobalDef, ModuleInfo
+from .maps_decl import parse_map_decl
 from .names import DslNames
+from .sections import check_section
 from .source import Source
-
-MAP_KINDS = {"Array", "HashMap", "PerCpuArray", "PerCpuHashMap", "LruHashMap", "RingBuf",
-             "ProgArray"}
-
-
-@dataclass
-class MapDef:
-    name: str
-    type: MapType
-    node: ast.AST
-    event: BpfType | None = None
-    mmapable: bool = False
-
-
-@dataclass
-class GlobalDef:
-    name: str
-    type: BpfType
-    init: int
-    node: ast.AST
-
-
-@dataclass
-class FuncDef:
-    name: str
-    node: ast.FunctionDef
-    section: str | None = None        # None for @bpf_function
-    deco: ast.AST | None = None
-
-
-@dataclass
-class ModuleInfo:
-    src: Source
-    names: DslNames
-    consts: dict[str, int] = field(default_factory=dict)
-    structs: dict[str, StructType] = field(default_factory=dict)
-    struct_nodes: dict[str, ast.ClassDef] = field(default_factory=dict)
-    maps: dict[str, MapDef] = field(default_factory=dict)
-    globals: dict[str, GlobalDef] = field(default_factory=dict)
-    programs: dict[str, FuncDef] = field(default_factory=dict)
-    functions: dict[str, FuncDef] = field(default_factory=dict)
-    license: str = "GPL"
-    ignored: dict[str, ast.AST] = field(default_factory=dict)   # module names BPF code may not use
-
-    @property
-    def all_funcs(self) -> dict[str, FuncDef]:
-        return {**self.functions, **self.programs}
-
+from .typeexpr import type_expr
 
 class Collector:
     """Walks the module body once and records every item BPF code may use."""
@@ -114,7 +69,6 @@ class Collector:
             self.src.error("E012", deco)
             return
         section = deco.args[0].value
-        from .sections import check_section
         if not check_section(section):
             self.src.error("E013", deco, section=section)
             return
@@ -188,8 +142,7 @@ class Collector:
 
     # ------------------------------------------------------------------ maps
     def _map(self, name: str, call: ast.Call) -> None:
-        from .maps_decl import parse_map_decl
-        md = parse_map_decl(self, name, call)
+        md = parse_map_decl(self.info, self.fold, name, call)
         if md is not None:
             self._unique(name, call)
             self.info.maps[name] = md
@@ -197,13 +150,7 @@ class Collector:
     # ------------------------------------------------------------------ types
     def type_expr(self, node: ast.expr, allow_opaque: bool = False) -> BpfType | None:
         """Evaluate a type expression: ``u32``, ``bool``, ``u8[W * H]``, a struct name."""
-        from .typeexpr import eval_type
-        t = eval_type(self, node)
-        if t is not None and not allow_opaque and any(s in (TIMER, SPINLOCK) for s in iter_scalars(t)) \
-                and not isinstance(t, StructType):
-            self.src.error("E033", node)
-            return None
-        return t
+        return type_expr(self.info, self.fold, node, allow_opaque)
 
 
 def _bound_names(stmt: ast.stmt) -> list[str]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..types import BpfType, StructType
-from .module import FuncDef, ModuleInfo
+from .items import FuncDef, ModuleInfo
 
 
 @dataclass(eq=False)

@@ -2,24 +2,34 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
-
-from ..types import BOOL, INT_TYPES, SPINLOCK, TIMER, ArrayType, BpfType, i64
-
-if TYPE_CHECKING:
-    from .module import Collector
+from ..types import BOOL, INT_TYPES, SPINLOCK, TIMER, ArrayType, BpfType, StructType, \
+    i64, iter_scalars
+from .consts import ConstFolder
+from .items import ModuleInfo
 
 MAX_ARRAY_BYTES = 1 << 28
 
 
-def eval_type(col: "Collector", node: ast.expr) -> BpfType | None:
+def type_expr(info: ModuleInfo, fold: ConstFolder, node: ast.expr,
+              allow_opaque: bool = False) -> BpfType | None:
+    """The type of a declaration (``u32``, ``u8[W * H]``, a struct name), or None after an
+    error; Timer/SpinLock only inside a struct unless ``allow_opaque``."""
+    t = eval_type(info, fold, node)
+    if t is not None and not allow_opaque and any(s in (TIMER, SPINLOCK) for s in iter_scalars(t)) \
+            and not isinstance(t, StructType):
+        info.src.error("E033", node)
+        return None
+    return t
+
+
+def eval_type(info: ModuleInfo, fold: ConstFolder, node: ast.expr) -> BpfType | None:
     """The type ``node`` denotes, or None after reporting an error at it."""
-    src, names, info = col.src, col.names, col.info
+    src, names = info.src, info.names
     if isinstance(node, ast.Subscript):
-        elem = eval_type(col, node.value)
+        elem = eval_type(info, fold, node.value)
         if elem is None:
             return None
-        n = col.fold.fold(node.slice)
+        n = fold.fold(node.slice)
         if n is None:
             return None
         if n <= 0:

@@ -1,0 +1,56 @@
+"""The items of a module BPF code may use (maps, globals, functions, structs), as collected."""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from ..types import BpfType, MapType, StructType
+from .names import DslNames
+from .source import Source
+
+MAP_KINDS = {"Array", "HashMap", "PerCpuArray", "PerCpuHashMap", "LruHashMap", "RingBuf",
+             "ProgArray"}
+
+
+@dataclass
+class MapDef:
+    name: str
+    type: MapType
+    node: ast.AST
+    event: BpfType | None = None
+    mmapable: bool = False
+
+
+@dataclass
+class GlobalDef:
+    name: str
+    type: BpfType
+    init: int
+    node: ast.AST
+
+
+@dataclass
+class FuncDef:
+    name: str
+    node: ast.FunctionDef
+    section: str | None = None        # None for @bpf_function
+    deco: ast.AST | None = None
+
+
+@dataclass
+class ModuleInfo:
+    src: Source
+    names: DslNames
+    consts: dict[str, int] = field(default_factory=dict)
+    structs: dict[str, StructType] = field(default_factory=dict)
+    struct_nodes: dict[str, ast.ClassDef] = field(default_factory=dict)
+    maps: dict[str, MapDef] = field(default_factory=dict)
+    globals: dict[str, GlobalDef] = field(default_factory=dict)
+    programs: dict[str, FuncDef] = field(default_factory=dict)
+    functions: dict[str, FuncDef] = field(default_factory=dict)
+    license: str = "GPL"
+    ignored: dict[str, ast.AST] = field(default_factory=dict)   # module names BPF code may not use
+
+    @property
+    def all_funcs(self) -> dict[str, FuncDef]:
+        return {**self.functions, **self.programs}
