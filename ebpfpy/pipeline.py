@@ -67,8 +67,4 @@ def _run(src: Source, stop_after: str | None, current: list[Any], insn_budget: i
 
 
 def _at(src: Source, node: Any, code: str, message: str) -> Diagnostic:
-    lineno = getattr(node, "lineno", 1) or 1
-    col = getattr(node, "col_offset", 0) or 0
-    return Diagnostic(code, message, src.filename, lineno, col, getattr(node, "end_col_offset", None),
-                      ["this is a bug in ebpfpy, not in your program: please report it with this file"],
-                      src.line(lineno))
+    return src.bug(node, code, message)

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..types import INT_TYPES, ArrayType, BpfType, IntType, u32
+from .kernel_types import kernel_ctx_field, trace_event_fields
 
 Field = tuple[str, BpfType, int]          # (name, type, byte offset)
 
@@ -80,13 +81,11 @@ def ctx_field(fi: Any, attr: str) -> Field | None:
         _, cat, name = fi.fdef.section.split("/", 2)
         fields = tracepoint_fields(cat, name)
         if fields is None:                  # no tracefs: the kernel's trace_event_raw_<name>
-            from .kernel_types import trace_event_fields
             fields = trace_event_fields(name)
         f = fields.get(attr) if fields else None
         # the verifier refuses the first 8 bytes of a record (common_type … common_pid):
         # tp_prog_is_valid_access wants off >= sizeof(void *); use helpers instead
         return f if f is not None and f[2] >= 8 else None
-    from .kernel_types import kernel_ctx_field
     return kernel_ctx_field(fi, attr)
 
 

@@ -11,7 +11,7 @@ import ast
 from typing import Any
 
 from ..types import IntType, MapType
-from .typed import FuncInfo
+from .typed import FuncInfo, LoopStrategy
 
 LOOP_OVERHEAD = 3          # compare, branch, increment per walked iteration
 BPF_LOOP_CALL = 30         # bpf_loop set-up, its return, the callback verified once (measured)
@@ -60,7 +60,7 @@ class CostModel:
         info = fi.loops[s]
         body = self.block(fi, s.body)
         bounds = sum(self.expr(fi, b) for b in (info.start, info.stop) if isinstance(b, ast.AST))
-        if info.strategy == "bpf_loop":
+        if info.strategy is LoopStrategy.BPF_LOOP:
             return BPF_LOOP_CALL + bounds + body + LOOP_OVERHEAD
         walked = info.trip_bound * (body + LOOP_OVERHEAD)
         if isinstance(info.stop, ast.AST) and info.stop not in fi.consts:

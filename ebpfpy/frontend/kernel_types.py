@@ -370,7 +370,6 @@ def trace_event_fields(name: str) -> dict[str, Field] | None:
     return out
 
 
-# ------------------------------------------------------------------ checking
 def base_space(fi: Any, node: ast.expr) -> str:
     """Where the kernel object an access starts from lives: "kernel" (a BTF pointer the
     verifier lets the program load through) or "probe" (read with probe_read_kernel)."""
@@ -380,57 +379,6 @@ def base_space(fi: Any, node: ast.expr) -> str:
     if isinstance(node, ast.Attribute):
         return base_space(fi, node.value)
     return "kernel"
-
-
-def check_kernel_attr(c: Any, node: ast.Attribute, bt: BpfType) -> BpfType | None:
-    """Type ``x.attr`` when ``x`` is a kernel struct (or a reference to one); None otherwise."""
-    target = bt.target if isinstance(bt, RefType) else bt
-    if not isinstance(target, KernelStruct):
-        return None
-    from .check_expr import ERR
-    if isinstance(node.ctx, (ast.Store, ast.Del)):
-        c.src.error("E261", node, type=target)
-        return ERR
-    f = target.fields.get(node.attr)
-    if f is None:
-        if node.attr in target.unreadable:
-            c.src.error("E262", node, type=target, name=node.attr, why=target.unreadable[node.attr])
-        else:
-            names = sorted(target.fields)
-            c.src.error("E263", node, type=target, name=node.attr,
-                        fields=", ".join(names[:30]) + (", …" if len(names) > 30 else ""))
-        return ERR
-    space = base_space(c.fi, node.value)
-    t = f.type
-    if isinstance(t, RefType) and space != t.space:
-        t = RefType(t.target, t.nullable, space)
-    c.fi.attrs[node] = ("kfield", f)
-    return t
-
-
-def check_kernel_cast(c: Any, node: ast.Call, name: str) -> BpfType:
-    """``task_struct(addr)``: an integer address read through probe_read_kernel."""
-    from .check_expr import ERR
-    from .typed import Call
-    ks = kernel_struct(name)
-    if ks is None:
-        c.src.error("E260", node.func, name=name)
-        return ERR
-    if not c._nargs(node, 1, name):
-        return ERR
-    c.value_into(node.args[0], u64, "kernel address")
-    t = RefType(ks, False, "probe")
-    c.fi.calls[node] = Call("kernel_ptr", name, t)
-    return t
-
-
-def resolve_kernel_name(c: Any, node: ast.AST, name: str) -> KernelStruct | None:
-    """The kernel struct ``ebpfpy.kernel.<name>`` names, reporting E260 when unknown."""
-    ks = kernel_struct(name)
-    if ks is None:
-        c.src.error("E260", node, name=name)
-    return ks
-
 
 
 # ctx structs of program kinds whose context is a kernel struct read at static offsets
@@ -452,36 +400,3 @@ def kernel_ctx_field(fi: Any, attr: str) -> Field | None:
     else:
         return None
     return fields.get(attr) if fields else None
-
-
-def kernel_annotation(col: Any, node: ast.expr) -> Any:
-    """The kernel struct a parameter annotation names (``t: task_struct``), False after an
-    error, or None when the annotation is not a kernel type."""
-    dsl = col.names.dsl(node)
-    if dsl is None or not dsl.startswith("kernel."):
-        return None
-    ks = kernel_struct(dsl[7:])
-    if ks is None:
-        col.src.error("E260", node, name=dsl[7:])
-        return False
-    return ks
-
-
-def check_attach_target(col: Any, f: Any, kind: str) -> None:
-    """A tp_btf/fentry/fexit section must name something the kernel's BTF has (E266 at the
-    decorator); without BTF nothing is checked here and the load reports it."""
-    if kind not in ("tp_btf", "fentry", "fexit") or not f.section or "/" not in f.section:
-        return
-    kb = vmlinux()
-    if kb is None:
-        return
-    target = f.section.split("/", 1)[1]
-    if kind == "tp_btf":
-        if kb.tp_btf_args(target) is None:
-            col.src.error("E266", f.deco, what="BTF tracepoint", name=target, kind=kind,
-                          hint="tp_btf/NAME takes a tracepoint's name without its category, "
-                               "e.g. tp_btf/sched_switch (the kernel has btf_trace_NAME)")
-    elif kb.func_args(target) is None:
-        col.src.error("E266", f.deco, what="function", name=target, kind=kind,
-                      hint="fentry/fexit attach to kernel functions listed in its BTF "
-                           "(bpftool btf dump file /sys/kernel/btf/vmlinux | grep FUNC)")

@@ -5,7 +5,7 @@ import ast
 from typing import Any
 
 from ..types import ArrayType, MapType, StructType
-from .typed import FuncInfo
+from .typed import ERR, FuncInfo
 
 STACK_LIMIT = 512
 
@@ -45,7 +45,7 @@ def staged_ctx_size(fi: FuncInfo) -> int:
 
 def frame_bytes(fi: FuncInfo) -> int:
     objs = sum((size + 7) // 8 * 8 for _, size, _ in stack_objects(fi))
-    from .check_expr import ERR     # a local whose first value was an error is not a cost
+    # a local whose first value was an error is not a cost
     scalars = 8 * sum(1 for loc in fi.locals.values() if loc.mode == "value" and loc.type is not ERR)
     keys = 8 * sum(1 for c in fi.calls.values() if c.kind == "map_method")
     return objs + scalars + keys + (staged_ctx_size(fi) + 7) // 8 * 8

@@ -45,6 +45,15 @@ class Source:
         return Diagnostic(code, message.format(**fmt), self.filename, lineno, col, end,
                           [n.format(**fmt) for n in notes], self.line(lineno))
 
+    def bug(self, node: ast.AST | None, code: str, message: str) -> Diagnostic:
+        """A diagnostic for a failure of the compiler itself (E999, E998, E003) at ``node``."""
+        lineno = getattr(node, "lineno", 1) or 1
+        col = getattr(node, "col_offset", 0) or 0
+        return Diagnostic(code, message, self.filename, lineno, col,
+                          getattr(node, "end_col_offset", None),
+                          ["this is a bug in ebpfpy, not in your program: please report it with this file"],
+                          self.line(lineno))
+
     def _chars(self, lineno: int, offset: int) -> int:
         """ast counts columns in UTF-8 bytes; editors, carets and users count characters."""
         line = self.line(lineno)

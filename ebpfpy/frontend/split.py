@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 
 from .cost import CostModel
-from .typed import CheckedModule, FuncInfo
+from .typed import CheckedModule, FuncInfo, LoopStrategy
 
 BPF_LOOP_MAX = 1 << 23              # the kernel's cap on bpf_loop iterations
 DEFAULT_BUDGET = 1_000_000
@@ -59,14 +59,14 @@ def _decide(checked: CheckedModule, fi: FuncInfo, s: ast.For, limit: int) -> Non
     if s not in fi.loops:
         return
     info = fi.loops[s]
-    info.strategy = "loop"
+    info.strategy = LoopStrategy.LOOP
     for inner in ast.walk(s):
         if isinstance(inner, ast.For) and inner is not s and inner in fi.loops:
-            fi.loops[inner].strategy = "loop"
+            fi.loops[inner].strategy = LoopStrategy.LOOP
     walked = CostModel(checked.funcs).loop(fi, s)
     if info.trip_bound <= 1 or (walked <= limit and info.trip_bound <= MAX_WALKED_TRIPS):
         return
-    info.strategy = "bpf_loop"
+    info.strategy = LoopStrategy.BPF_LOOP
     if CostModel(checked.funcs).block(fi, s.body) > limit:
         for inner in _outer_loops(s.body):
             _decide(checked, fi, inner, limit)
@@ -82,7 +82,7 @@ def _capture(fi: FuncInfo) -> None:
     locals used only inside the body stay in the callback's own registers."""
     params = {p.name for p in fi.params}
     for s, info in fi.loops.items():
-        if info.strategy != "bpf_loop":
+        if info.strategy is not LoopStrategy.BPF_LOOP:
             info.captured = []
             continue
         inside = {id(n) for n in ast.walk(s)}
@@ -101,7 +101,7 @@ def _report(checked: CheckedModule, costs: dict[str, int]) -> list[dict]:
         fi = checked.funcs[name]
         splits, callbacks = [], []
         for s, info in fi.loops.items():
-            if info.strategy == "bpf_loop":
+            if info.strategy is LoopStrategy.BPF_LOOP:
                 cb = f"{name}__loop_l{s.lineno}c{s.col_offset}"
                 splits.append(f"line {s.lineno}: loop of {info.trip_bound:,} iterations -> "
                               f"bpf_loop callback {cb} (verified once, not per iteration)")

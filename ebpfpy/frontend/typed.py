@@ -6,10 +6,26 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
-from ..types import BpfType, StructType
+from ..types import BpfType, IntType, StructType
 from .items import FuncDef, ModuleInfo
+
+
+class ErrType(BpfType):
+    """The type of an expression already reported as wrong (stops error cascades)."""
+
+    def __repr__(self) -> str:
+        return "<error>"
+
+
+ERR = ErrType()
+
+
+def is_int(t: BpfType) -> bool:
+    """True for the integer types (not bool, not an error)."""
+    return isinstance(t, IntType)
 
 
 @dataclass(eq=False)
@@ -49,6 +65,13 @@ class Call:
     extra: Any = None
 
 
+class LoopStrategy(str, Enum):
+    """How a loop is emitted; the values compare equal to the plain strings."""
+
+    LOOP = "loop"                    # a bounded loop the verifier walks
+    BPF_LOOP = "bpf_loop"            # the body outlined into a bpf_loop() callback
+
+
 @dataclass
 class LoopInfo:
     """How a ``for … in range`` is emitted (chosen by the splitter; default a bounded loop)."""
@@ -58,7 +81,7 @@ class LoopInfo:
     step: int
     var_type: BpfType
     trip_bound: int                  # at most this many iterations
-    strategy: str = "loop"           # "loop" | "bpf_loop" | "unroll"
+    strategy: LoopStrategy = LoopStrategy.LOOP
     captured: list[Local] = field(default_factory=list)
 
 

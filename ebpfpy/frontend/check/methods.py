@@ -4,9 +4,13 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from ..types import TIMER, ArrayType, BpfType, IntType, RefType, StructType, i64, u32, u64
-from .check_expr import ERR
-from .typed import Call
+from ...types import TIMER, ArrayType, BpfType, IntType, RefType, StructType, i64, u32, u64
+from ..items import MapDef
+from ..typed import ERR, Call
+from ..typeexpr import eval_type
+from .context import CheckContext, is_ctx, nargs
+from .expressions import expr, key_expr, value_into
+from .symbols import map_of
 
 MAP_METHODS = {
     "get": ("HashMap", "PerCpuHashMap", "LruHashMap", "Array", "PerCpuArray"),
@@ -14,16 +18,19 @@ MAP_METHODS = {
     "output": ("RingBuf",),
     "tail_call": ("ProgArray",),
 }
+
+
 TIMER_METHODS = {"init": 1, "set_callback": 1, "start": 1, "cancel": 0}
 
 
-def check_method(c: Any, node: ast.Call, func: ast.Attribute) -> BpfType:
-    m = c.map_of(func.value)
+def check_method(c: CheckContext, node: ast.Call, func: ast.Attribute) -> BpfType:
+    """``obj.meth(...)``: a map, ``ctx.load`` or a timer method."""
+    m = map_of(c, func.value)
     if m is not None:
         return _map_method(c, node, func, m)
-    if c.is_ctx(func.value) and func.attr == "load":
+    if is_ctx(c, func.value) and func.attr == "load":
         return _ctx_load(c, node, func)
-    bt = c.expr(func.value)
+    bt = expr(c, func.value)
     if bt is TIMER and func.attr in TIMER_METHODS:
         return _timer(c, node, func)
     if bt is not ERR:
@@ -31,7 +38,7 @@ def check_method(c: Any, node: ast.Call, func: ast.Attribute) -> BpfType:
     return ERR
 
 
-def _map_method(c: Any, node: ast.Call, func: ast.Attribute, m: Any) -> BpfType:
+def _map_method(c: CheckContext, node: ast.Call, func: ast.Attribute, m: MapDef) -> BpfType:
     kind = m.type.kind
     meth = func.attr
     if meth not in MAP_METHODS or kind not in MAP_METHODS[meth]:
@@ -40,24 +47,24 @@ def _map_method(c: Any, node: ast.Call, func: ast.Attribute, m: Any) -> BpfType:
         return ERR
     rec = lambda t, extra=None: c.fi.calls.__setitem__(node, Call("map_method", meth, t, extra))  # noqa: E731
     if meth == "lookup":
-        if not c._nargs(node, 1, f"{m.name}.lookup"):
+        if not nargs(c, node, 1, f"{m.name}.lookup"):
             return ERR
-        c.key_expr(node.args[0], m)
+        key_expr(c, node.args[0], m)
         t = RefType(m.type.value, True, "map")
         rec(t)
         return t
     if meth == "get":
-        if not c._nargs(node, (1, 2), f"{m.name}.get"):
+        if not nargs(c, node, (1, 2), f"{m.name}.get"):
             return ERR
-        c.key_expr(node.args[0], m)
+        key_expr(c, node.args[0], m)
         if len(node.args) == 2:
-            c.value_into(node.args[1], m.type.value, "default")
+            value_into(c, node.args[1], m.type.value, "default")
         rec(m.type.value)
         return m.type.value
     if meth == "output":
-        if not c._nargs(node, 1, f"{m.name}.output"):
+        if not nargs(c, node, 1, f"{m.name}.output"):
             return ERR
-        t = c.expr(node.args[0])
+        t = expr(c, node.args[0])
         target = t.target if isinstance(t, RefType) else t
         if t is not ERR and not isinstance(target, (StructType, ArrayType, IntType)):
             c.src.error("E162", node.args[0], type=target)
@@ -67,45 +74,44 @@ def _map_method(c: Any, node: ast.Call, func: ast.Attribute, m: Any) -> BpfType:
         rec(i64)
         return i64
     # tail_call(ctx, index)
-    if not c._nargs(node, 2, f"{m.name}.tail_call"):
+    if not nargs(c, node, 2, f"{m.name}.tail_call"):
         return ERR
-    if not c.is_ctx(node.args[0]) and not (isinstance(node.args[0], ast.Name) and c.fi.params
+    if not is_ctx(c, node.args[0]) and not (isinstance(node.args[0], ast.Name) and c.fi.params
                                            and node.args[0].id == c.fi.params[0].name):
         c.src.error("E164", node.args[0])
         return ERR
     c.fi.types[node.args[0]] = c.fi.ctx_type or u64
-    c.value_into(node.args[1], u32, "index")
+    value_into(c, node.args[1], u32, "index")
     rec(i64)
     return i64
 
 
-def _ctx_load(c: Any, node: ast.Call, func: ast.Attribute) -> BpfType:
-    from .typeexpr import eval_type
+def _ctx_load(c: CheckContext, node: ast.Call, func: ast.Attribute) -> BpfType:
     if not c.fi.ctx_kind or c.fi.ctx_kind not in ("xdp", "tc", "socket", "cgroup_skb"):
         c.src.error("E165", func, kind=c.fi.ctx_kind or "this program")
         return ERR
-    if not c._nargs(node, 2, "ctx.load"):
+    if not nargs(c, node, 2, "ctx.load"):
         return ERR
     t = eval_type(c.info, c.fold, node.args[0])
     if t is None:
         return ERR
     c.fi.types[func.value] = c.fi.ctx_type or u64
-    c.value_into(node.args[1], u32, "offset")
+    value_into(c, node.args[1], u32, "offset")
     r = RefType(t, True, "packet")
     c.fi.calls[node] = Call("ctx_load", "", r, t)
     return r
 
 
-def _timer(c: Any, node: ast.Call, func: ast.Attribute) -> BpfType:
+def _timer(c: CheckContext, node: ast.Call, func: ast.Attribute) -> BpfType:
     meth = func.attr
-    if c.fdef_kind_tracing:
+    if c.tracing:
         c.src.error("E170", func, kind=c.fi.fdef.section or "tracing")
         return ERR
-    if not c._nargs(node, TIMER_METHODS[meth], f"timer.{meth}"):
+    if not nargs(c, node, TIMER_METHODS[meth], f"timer.{meth}"):
         return ERR
     extra: Any = None
     if meth == "init":
-        m = c.map_of(node.args[0])
+        m = map_of(c, node.args[0])
         if m is None:
             c.src.error("E171", node.args[0])
             return ERR
@@ -119,6 +125,6 @@ def _timer(c: Any, node: ast.Call, func: ast.Attribute) -> BpfType:
         c.fi.callees.add(fn.id)
         c.call_sites.setdefault(fn.id, node)
     elif meth == "start":
-        c.value_into(node.args[0], u64, "nanoseconds")
+        value_into(c, node.args[0], u64, "nanoseconds")
     c.fi.calls[node] = Call("timer", meth, i64, extra)
     return i64

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import ast
-from typing import Any
 
-from ..types import IntType, i64
-from .check_expr import ERR, is_int
-from .flow import Flow, assigned_names
-from .typed import Local, LoopInfo, Sym
+from ...types import IntType, i64
+from ..flow import Flow, assigned_names
+from ..typed import ERR, Local, LoopInfo, Sym, is_int
+from .context import CheckContext, block
+from .expressions import common, expr
+from .ranges import range_of
 
 
-def check_for(c: Any, node: ast.For) -> None:
+def check_for(c: CheckContext, node: ast.For) -> None:
     if node.orelse:
         c.src.error("E093", node.orelse[0])
     if not isinstance(node.target, ast.Name):
@@ -61,7 +62,7 @@ def check_for(c: Any, node: ast.For) -> None:
     c.fi.types[node.target] = loc.type
     constant_bounds = all(c.fold.is_constant_expr(b) for b in args[:2])
     c.fi.loops[node] = LoopInfo(start if start is not None else 0, stop, step, loc.type,
-                                trip, "loop")
+                                trip)
     # flow: facts about names the body rebinds do not hold on the back edge
     assigned = assigned_names(node.body)
     entry = c.flow.copy()
@@ -74,7 +75,7 @@ def check_for(c: Any, node: ast.For) -> None:
     if constant_bounds and var_lo >= 0 and var_lo <= var_hi:
         c.loop_vars[name] = (var_lo, var_hi)
     c.loop_depth += 1
-    c.block(node.body)
+    block(c, node.body)
     c.loop_depth -= 1
     if saved_lv is None:
         c.loop_vars.pop(name, None)
@@ -84,12 +85,12 @@ def check_for(c: Any, node: ast.For) -> None:
     c.flow.forget(name)
 
 
-def _bounds(c: Any, exprs: list[ast.expr]) -> tuple[IntType, list[tuple[int, int]]] | None:
+def _bounds(c: CheckContext, exprs: list[ast.expr]) -> tuple[IntType, list[tuple[int, int]]] | None:
     """Type the bounds together; every runtime bound must have a known range (a cap)."""
     runtime = [e for e in exprs if not c.fold.is_constant_expr(e)]
     vt: IntType = i64
     for e in runtime:
-        t = c.expr(e)
+        t = expr(c, e)
         if t is ERR:
             return None
         if not is_int(t):
@@ -98,13 +99,13 @@ def _bounds(c: Any, exprs: list[ast.expr]) -> tuple[IntType, list[tuple[int, int
         if vt is i64 and e is runtime[0]:
             vt = t
         else:
-            ct = c.common(vt, t, runtime[0], e, e)
+            ct = common(c, vt, t, runtime[0], e, e)
             if ct is ERR:
                 return None
             vt = ct
     for e in exprs:
         if c.fold.is_constant_expr(e):
-            if c.expr(e, vt) is ERR:
+            if expr(c, e, vt) is ERR:
                 return None
     ranges = []
     for e in exprs:
@@ -112,7 +113,7 @@ def _bounds(c: Any, exprs: list[ast.expr]) -> tuple[IntType, list[tuple[int, int
             v = c.fi.consts[e]
             ranges.append((v, v))
             continue
-        r = c._range_of(e)
+        r = range_of(c, e)
         t = c.fi.types.get(e)
         if r is None and isinstance(t, IntType) and t.bits <= 16:
             r = (t.min, t.max)          # a u8 / u16 bound is small by its type
@@ -125,3 +126,4 @@ def _bounds(c: Any, exprs: list[ast.expr]) -> tuple[IntType, list[tuple[int, int
 
 def _fits(t: IntType, lo: int, hi: int) -> bool:
     return t.fits(lo) and t.fits(hi)
+

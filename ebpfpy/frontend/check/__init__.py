@@ -1,0 +1,108 @@
+"""The checker: types every function of a module and applies the verifier-friendly rules.
+
+Each topic module holds free functions over a :class:`CheckContext`; this module fills the
+two dispatch tables (node class -> rule) and runs the functions of a module in turn.
+"""
+from __future__ import annotations
+
+import ast
+
+from ..items import FuncDef
+from ..module import Collector
+from ..rules import check_stack
+from ..sections import kind_of
+from ..typed import CheckedModule, FuncInfo, Local
+from . import access, assign, calls, operators, statements
+from .context import EXPR_RULES, STMT_RULES, CheckContext, Role, Signature, block
+from .expressions import literal, name
+from .signatures import function_signature, program_info, scan_roles
+
+EXPR_RULES.update({ast.Constant: literal, ast.Name: name, ast.Call: calls.call,
+                   ast.Attribute: access.attribute, ast.Subscript: access.subscript,
+                   **operators.RULES})
+STMT_RULES.update({**statements.RULES, **assign.RULES})
+
+
+def check_module(col: Collector) -> CheckedModule:
+    """Type-check every function; raise CompileError with all errors found."""
+    info = col.info
+    roles = scan_roles(info)
+    sigs: dict[str, Signature] = {}
+    for f in info.functions.values():
+        s = function_signature(col, f, roles.get(f.name))
+        if s is not None:
+            sigs[f.name] = s
+    funcs: dict[str, FuncInfo] = {}
+    call_sites: dict[str, dict[str, ast.AST]] = {}
+    for f in list(info.functions.values()) + list(info.programs.values()):
+        fi = _func_info(col, f, sigs, roles)
+        if fi is None:
+            continue
+        c = check_function(col, fi, sigs, roles)
+        funcs[f.name] = fi
+        call_sites[f.name] = c.call_sites
+    order = _call_order(col, funcs, call_sites)
+    for fname in order:
+        check_stack(col, funcs[fname], funcs)
+    col.src.raise_if_errors()
+    return CheckedModule(info, funcs, order)
+
+
+def _func_info(col: Collector, f: FuncDef, sigs: dict[str, Signature],
+               roles: dict[str, Role]) -> FuncInfo | None:
+    """The tables to fill for ``f``: its parameters as locals (None after an error)."""
+    if f.section is not None:
+        return program_info(col, f)
+    if f.name not in sigs:
+        return None
+    params, ret = sigs[f.name]
+    locs = [Local(n, t, "ref" if byref else "value", f.node, param_index=i, space="stack")
+            for i, (n, t, byref) in enumerate(params)]
+    return FuncInfo(f, locs, ret, is_callback=f.name in roles)
+
+
+def check_function(col: Collector, fi: FuncInfo, sigs: dict[str, Signature],
+                   roles: dict[str, Role]) -> CheckContext:
+    """Type one function's body into ``fi``; errors are collected in the source."""
+    kind = kind_of(fi.fdef.section) if fi.fdef.section else None
+    c = CheckContext(col.info, col.fold, fi, sigs, roles, tracing=bool(kind and kind.tracing))
+    for p in fi.params:
+        fi.locals[p.name] = p
+        if p.mode == "ref" or p.mode == "ctx":
+            c.flow.nonnull.add(p.name)
+    block(c, fi.node.body)
+    return c
+
+
+def _call_order(col: Collector, funcs: dict[str, FuncInfo],
+                sites: dict[str, dict[str, ast.AST]]) -> list[str]:
+    """Callees before callers; a cycle is reported at the call that closes it."""
+    order: list[str] = []
+    state: dict[str, int] = {}
+    for root in funcs:
+        if state.get(root, 0):
+            continue
+        # iterative depth-first search: a call chain may be thousands of functions long
+        path = [root]
+        state[root] = 1
+        todo = [iter(sorted(funcs[root].callees))]
+        while todo:
+            callee = next(todo[-1], None)
+            if callee is None:
+                todo.pop()
+                name = path.pop()
+                state[name] = 2
+                order.append(name)
+                continue
+            st = state.get(callee, 0)
+            if st == 2 or callee not in funcs:
+                continue
+            if st == 1:
+                cycle = path[path.index(callee):] + [callee]
+                col.src.error("E230", sites[path[-1]][callee], name=callee, cycle=" -> ".join(cycle))
+                continue
+            state[callee] = 1
+            path.append(callee)
+            todo.append(iter(sorted(funcs[callee].callees)))
+    return order
+

@@ -1,0 +1,100 @@
+"""Typing field access, indexing and map subscripts: ``a.b``, ``a[i]``, ``m[k]``."""
+from __future__ import annotations
+
+import ast
+
+from ...types import ArrayType, BpfType, IntType, RefType, StructType, u64
+from ..contexts import ctx_field
+from ..typed import ERR, is_int
+from .context import CheckContext, is_ctx
+from .expressions import expr, key_expr
+from .kernel import check_kernel_attr
+from .ranges import value_range
+from .symbols import map_of
+
+
+def attribute(c: CheckContext, node: ast.Attribute, expect: BpfType | None) -> BpfType:
+    """``ctx.field``, ``struct.field``, a kernel struct's field, ``ref.value``."""
+    base = node.value
+    if is_ctx(c, base):
+        c.fi.types[base] = c.fi.ctx_type or ERR
+        f = ctx_field(c.fi, node.attr)
+        if f is None:
+            c.src.error("E130", node, name=node.attr, kind=c.fi.ctx_kind or "this program")
+            return ERR
+        c.fi.attrs[node] = ("ctx", f)
+        return f[1]
+    bt = expr(c, base)
+    if bt is ERR:
+        return ERR
+    kt = check_kernel_attr(c, node, bt)        # a kernel struct's field (CO-RE)
+    if kt is not None:
+        return kt
+    target = bt.target if isinstance(bt, RefType) else bt
+    if isinstance(target, StructType):
+        fld = target.by_name.get(node.attr)
+        if fld is None:
+            c.src.error("E131", node, struct=target.name, name=node.attr,
+                           fields=", ".join(f.name for f in target.fields) or "none")
+            return ERR
+        c.fi.attrs[node] = ("field", fld)
+        return fld.type
+    if isinstance(bt, RefType) and isinstance(target, (IntType, ArrayType)) and node.attr == "value":
+        c.fi.attrs[node] = ("value", None)
+        return target
+    c.src.error("E132", node, type=target, name=node.attr)
+    return ERR
+
+
+def subscript(c: CheckContext, node: ast.Subscript, expect: BpfType | None) -> BpfType:
+    """``m[k]`` (a map value copy), ``ctx.args[i]`` (raw_tp), ``a[i]``."""
+    if isinstance(node.slice, ast.Slice):
+        c.src.error("E100", node.slice, what="a slice")
+        return ERR
+    m = map_of(c, node.value)
+    if m is not None:
+        if m.type.kind in ("RingBuf", "ProgArray"):
+            c.src.error("E133", node, kind=m.type.kind)
+            return ERR
+        key_expr(c, node.slice, m)
+        return m.type.value
+    if isinstance(node.value, ast.Attribute) and is_ctx(c, node.value.value) and \
+            node.value.attr == "args" and c.fi.ctx_kind == "raw_tp":
+        c.fi.types[node.value] = ArrayType(u64, 12)
+        c.fi.types[node.value.value] = c.fi.ctx_type or ERR
+        c.fi.attrs[node.value] = ("ctx", ("args", ArrayType(u64, 12), 0))
+        return index(c, node, ArrayType(u64, 12))
+    bt = expr(c, node.value)
+    if bt is ERR:
+        return ERR
+    target = bt.target if isinstance(bt, RefType) else bt
+    if not isinstance(target, ArrayType):
+        c.src.error("E134", node.value, type=target)
+        return ERR
+    return index(c, node, target)
+
+
+def index(c: CheckContext, node: ast.Subscript, arr: ArrayType) -> BpfType:
+    """``a[i]``: a constant index in bounds, or a runtime index with a proven range."""
+    it = expr(c, node.slice)
+    if it is ERR:
+        return arr.elem
+    if not is_int(it):
+        c.src.error("E111", node.slice, type=it)
+        return arr.elem
+    k = c.fi.consts.get(node.slice)
+    if k is not None:
+        if not -arr.length <= k < arr.length:
+            c.src.error("E072", node.slice, index=k, n=arr.length)
+        return arr.elem
+    r = value_range(c, node.slice)
+    if r is None or r[0] < 0 or r[1] >= arr.length:
+        shown = "unknown" if r is None else f"{r[0]}..{r[1]}"
+        d = c.src.error("E071", node.slice, n=arr.length, range=shown,
+                           index=ast.unparse(node.slice))
+        if not isinstance(node.slice, ast.Name):
+            # Only a local can be narrowed by an `if`: a field or an expression is
+            # re-evaluated at the use, and the verifier loses the bound of a re-read too.
+            d.notes = [f"bind it to a local and guard that, e.g.\ni = {ast.unparse(node.slice)}\n"
+                       f"if i < {arr.length}:\n    ... a[i] ..."]
+    return arr.elem

@@ -1,0 +1,125 @@
+"""What checking one function carries around, and the two dispatch points of the checker.
+
+Every rule is a free function taking a :class:`CheckContext` first (the way mypyc's irbuild
+hands its builder to ``statement.py``/``expression.py``).  Expressions go through
+:func:`ebpfpy.frontend.check.expressions.expr`, statements through :func:`visit`: the
+tables here map an AST node class to its rule and are filled by ``check/__init__.py``.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ...errors import CompileError
+from ...types import ArrayType, BpfType, RefType, StructType, TIMER
+from ..consts import ConstFolder
+from ..flow import Flow
+from ..items import ModuleInfo
+from ..source import Source
+from ..typed import Call, FuncInfo
+
+Signature = tuple[list[tuple[str, BpfType, bool]], BpfType | None]   # (name, type, by_ref)
+Role = tuple[str, Any]                   # ("timer_cb", map name or None)
+
+
+@dataclass
+class CheckContext:
+    """One function being checked: its tables (``fi``), the module, and the flow facts."""
+
+    info: ModuleInfo
+    fold: ConstFolder
+    fi: FuncInfo
+    signatures: dict[str, Signature]
+    roles: dict[str, Role]
+    tracing: bool = False                # a tracing program (no timers there)
+    flow: Flow = field(default_factory=Flow)
+    loop_depth: int = 0
+    loop_vars: dict[str, tuple[int, int]] = field(default_factory=dict)  # range vars: bounds
+    reassigned_loop_vars: set[str] = field(default_factory=set)
+    declared_globals: set[str] = field(default_factory=set)
+    call_sites: dict[str, ast.AST] = field(default_factory=dict)          # callee -> first call
+    node: ast.stmt | None = None         # the statement being checked
+
+    @property
+    def src(self) -> Source:
+        return self.info.src
+
+
+ExprRule = Callable[[CheckContext, Any, "BpfType | None"], BpfType]
+StmtRule = Callable[[CheckContext, Any], None]
+EXPR_RULES: dict[type, ExprRule] = {}
+STMT_RULES: dict[type, StmtRule] = {}
+
+
+def block(c: CheckContext, stmts: list[ast.stmt]) -> None:
+    """Check a list of statements; code after a return or break is still checked."""
+    for s in stmts:
+        if c.flow.dead:
+            c.flow = Flow()
+        visit(c, s)
+
+
+def visit(c: CheckContext, s: ast.stmt) -> None:
+    """Check one statement.  This owns the location: a compiler bug inside a rule becomes
+    the internal-error diagnostic (E999) at this statement, never a traceback."""
+    rule = STMT_RULES.get(type(s))
+    if rule is None:
+        c.src.error("E200", s, what=stmt_name(s))
+        return
+    outer, c.node = c.node, s
+    try:
+        rule(c, s)
+    except RecursionError:      # e.g. a sum of thousands of terms: report, go on
+        c.src.error("E005", s, detail="expression nesting")
+    except CompileError:
+        raise
+    except Exception as e:      # the innermost statement reports it; outer ones pass it on
+        raise CompileError([c.src.bug(s, "E999", f"internal compiler error "
+                                                 f"({type(e).__name__}: {e})")]) from e
+    finally:
+        c.node = outer
+
+
+def nargs(c: CheckContext, node: ast.Call, n: int | tuple[int, int], what: str) -> bool:
+    """Exactly ``n`` (or ``lo..hi``) positional arguments, else E143/E149 and False."""
+    lo, hi = (n, n) if isinstance(n, int) else n
+    if node.keywords and lo <= len(node.args) + len(node.keywords) <= hi:
+        c.src.error("E149", node.keywords[0], what=what)
+        return False
+    if node.keywords or not lo <= len(node.args) <= hi:
+        c.src.error("E143", node, what=what, n=lo if lo == hi else f"{lo} to {hi}",
+                    got=len(node.args) + len(node.keywords))
+        return False
+    return True
+
+
+def record(c: CheckContext, node: ast.Call, kind: str, name: str = "", t: BpfType | None = None,
+           extra: Any = None) -> None:
+    """Tell the lowering what ``node`` calls."""
+    c.fi.calls[node] = Call(kind, name, t, extra)
+
+
+def is_ctx(c: CheckContext, node: ast.expr) -> bool:
+    """True when ``node`` is a program's context parameter."""
+    fi = c.fi
+    if not isinstance(node, ast.Name) or not fi.params or fi.fdef.section is None:
+        return False
+    ctx = fi.params[0]
+    return node.id == ctx.name and fi.locals.get(node.id) is ctx and ctx.mode == "ctx"
+
+
+def place_ok(c: CheckContext, node: ast.expr) -> bool:
+    """True when ``node`` names an object in memory (by-reference argument, copy source)."""
+    t = c.fi.types.get(node)
+    return isinstance(t, (RefType, StructType, ArrayType)) and t is not TIMER
+
+
+def stmt_name(node: ast.AST) -> str:
+    """How a message names an unsupported statement."""
+    names = {"With": "a with statement", "AsyncWith": "async with", "Try": "try/except",
+             "TryStar": "try/except*", "Raise": "raise", "Assert": "assert", "Import": "import",
+             "ImportFrom": "import", "ClassDef": "a nested class", "FunctionDef": "a nested function",
+             "AsyncFunctionDef": "a nested async function", "Nonlocal": "nonlocal",
+             "Match": "match", "AsyncFor": "async for", "Lambda": "lambda"}
+    return names.get(type(node).__name__, type(node).__name__)

@@ -1,0 +1,177 @@
+"""Checking calls of ``ebpfpy.helpers``: each helper's ``shape`` names its rule here."""
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any, Callable
+
+from ...types import BOOL, BpfType, RefType, u32, u64
+from ..helper_table import HELPERS, Helper, widen_printk_format
+from ..typed import ERR, Call, is_int
+from .context import CheckContext, nargs, place_ok
+from .expressions import expr, value_into
+from .kernel import resolve_kernel_name
+
+
+def check_helper(c: CheckContext, node: ast.Call, name: str) -> BpfType:
+    """``helpers.NAME(...)``: the helper's own rule types the arguments."""
+    h = HELPERS.get(name)
+    if h is None:
+        c.src.error("E150", node.func, name=name,
+                    names=", ".join(sorted(n for n in HELPERS if not n.startswith("_"))))
+        return ERR
+    return RULES[h.shape](c, h, node)
+
+
+def _record(c: CheckContext, h: Helper, node: ast.Call, extra: Any = None) -> BpfType:
+    c.fi.calls[node] = Call("helper", h.name, h.ret, extra)
+    return h.ret
+
+def _noargs(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    if not nargs(c, node, 0, f"helpers.{h.name}"):
+        return ERR
+    return _record(c, h, node)
+
+def _comm(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    return _noargs(c, h, node)
+
+def _bswap(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    if not nargs(c, node, 1, f"helpers.{h.name}"):
+        return ERR
+    value_into(c, node.args[0], h.ret, "argument")
+    return _record(c, h, node)
+
+def _printk(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    args = node.args
+    if node.keywords or not args or not (isinstance(args[0], ast.Constant) and
+                                         isinstance(args[0].value, str)):
+        c.src.error("E153", args[0] if args else node)
+        return ERR
+    if len(args) > 4:
+        c.src.error("E154", args[4], n=len(args) - 1)
+        return ERR
+    fmt = args[0].value
+    specs = re.findall(r"%[-+ #0-9.]*(?:ll|l|h|hh)?[a-zA-Z%]", fmt)
+    specs = [s for s in specs if s != "%%"]
+    if len(specs) != len(args) - 1:
+        c.src.error("E155", node, n=len(specs), got=len(args) - 1)
+        return ERR
+    for a in args[1:]:
+        t = expr(c, a)
+        if t is not ERR and not (is_int(t) or t is BOOL):
+            c.src.error("E111", a, type=t)
+    return _record(c, h, node, widen_printk_format(fmt))
+
+def _probe_read(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    if not nargs(c, node, 2, f"helpers.{h.name}"):
+        return ERR
+    dt = expr(c, node.args[0])
+    if dt is not ERR and not place_ok(c, node.args[0]):
+        c.src.error("E156", node.args[0], type=dt)
+    value_into(c, node.args[1], u64, "source address")
+    return _record(c, h, node)
+
+def _loop(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    if not nargs(c, node, 3, "helpers.loop"):
+        return ERR
+    value_into(c, node.args[0], u32, "iteration count")
+    fn = node.args[1]
+    if not (isinstance(fn, ast.Name) and fn.id in c.info.functions):
+        c.src.error("E157", fn)
+        return ERR
+    rt = expr(c, node.args[2])
+    target = rt.target if isinstance(rt, RefType) else rt
+    sig = c.signatures.get(fn.id)
+    if sig is not None:
+        params, _ret = sig
+        if len(params) != 2 or params[0][2] or not params[1][2] or \
+                (target is not ERR and params[1][1] != target):
+            c.src.error("E158", fn, name=fn.id, type=target)
+    c.fi.callees.add(fn.id)
+    c.call_sites.setdefault(fn.id, node)
+    return _record(c, h, node, fn.id)
+
+
+def _task_btf(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    # bpf_get_current_task_btf: a BTF pointer to the current task_struct
+    if not nargs(c, node, 0, f"helpers.{h.name}"):
+        return ERR
+    ks = resolve_kernel_name(c, node, "task_struct")
+    if ks is None:
+        return ERR
+    t = RefType(ks, False, "kernel")
+    c.fi.calls[node] = Call("helper", h.name, t)
+    return t
+
+def _seq_file(c: CheckContext, node: ast.expr, what: str) -> None:
+    t = expr(c, node)
+    name = getattr(getattr(t, "target", None), "name", None)
+    if t is not ERR and not (isinstance(t, RefType) and name == "seq_file"):
+        c.src.error("E264", node, what=what, want="struct seq_file", type=t)
+
+def _seq_printf(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    # bpf_seq_printf(seq, fmt, fmt_size, data, data_len): the values travel as u64s
+    args = node.args
+    if node.keywords or len(args) < 2 or not (isinstance(args[1], ast.Constant) and
+                                              isinstance(args[1].value, str)):
+        c.src.error("E153", args[1] if len(args) > 1 else node)
+        return ERR
+    _seq_file(c, args[0], f"helpers.{h.name}")
+    if len(args) > 14:
+        c.src.error("E154", args[14], n=len(args) - 2)
+        return ERR
+    fmt = args[1].value
+    specs = [s for s in re.findall(r"%[-+ #0-9.]*(?:ll|l|h|hh)?[a-zA-Z%]", fmt) if s != "%%"]
+    if len(specs) != len(args) - 2:
+        c.src.error("E155", node, n=len(specs), got=len(args) - 2)
+        return ERR
+    for a in args[2:]:
+        t = expr(c, a)
+        if t is not ERR and not (is_int(t) or t is BOOL or place_ok(c, a)):
+            c.src.error("E111", a, type=t)
+    return _record(c, h, node, widen_printk_format(fmt))
+
+def _seq_write(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    if not nargs(c, node, 2, f"helpers.{h.name}"):
+        return ERR
+    _seq_file(c, node.args[0], f"helpers.{h.name}")
+    dt = expr(c, node.args[1])
+    if dt is not ERR and not place_ok(c, node.args[1]):
+        c.src.error("E156", node.args[1], type=dt)
+    return _record(c, h, node)
+
+
+def _core_field(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    # helpers.field_exists(task.x): answered by libbpf against the target kernel
+    if not nargs(c, node, 1, f"helpers.{h.name}"):
+        return ERR
+    arg = node.args[0]
+    t = expr(c, arg)
+    if t is not ERR and not (isinstance(arg, ast.Attribute) and
+                             c.fi.attrs.get(arg, ("",))[0] == "kfield"):
+        c.src.error("E265", arg, what=f"helpers.{h.name}", want="a kernel struct field",
+                    example=f"helpers.{h.name}(task.pid)")
+        return ERR
+    return _record(c, h, node)
+
+def _core_type(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    # helpers.type_exists(kernel.X) / type_size(kernel.X)
+    if not nargs(c, node, 1, f"helpers.{h.name}"):
+        return ERR
+    dsl = c.info.names.dsl(node.args[0])
+    if dsl is None or not dsl.startswith("kernel."):
+        c.src.error("E265", node.args[0], what=f"helpers.{h.name}", want="a kernel type",
+                    example=f"helpers.{h.name}(task_struct)")
+        return ERR
+    ks = resolve_kernel_name(c, node.args[0], dsl[7:])
+    if ks is None:
+        return ERR
+    return _record(c, h, node, ks)
+
+
+RULES: dict[str, Callable[[CheckContext, Helper, ast.Call], BpfType]] = {
+    "noargs": _noargs, "comm": _comm, "bswap": _bswap, "printk": _printk,
+    "probe_read": _probe_read, "loop": _loop, "task_btf": _task_btf,
+    "seq_printf": _seq_printf, "seq_write": _seq_write, "core_field": _core_field,
+    "core_type": _core_type,
+}

@@ -1,0 +1,148 @@
+"""Typing operators: arithmetic, shifts, ``not``/``and``/``or``, comparisons, ``x if c else y``."""
+from __future__ import annotations
+
+import ast
+
+from ...types import BOOL, ArrayType, BpfType, IntType, RefType, StructType
+from ..typed import ERR, Sym, is_int
+from .context import CheckContext
+from .expressions import common, cond, expr, flexible, key_expr, unify
+from .ranges import assume
+from .symbols import map_of, nullable_name
+
+COMPARE_OPS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+ARITH_OPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.BitAnd, ast.BitOr, ast.BitXor)
+
+
+def binop(c: CheckContext, node: ast.BinOp, expect: BpfType | None) -> BpfType:
+    op = node.op
+    if isinstance(op, (ast.LShift, ast.RShift)):
+        lt = expr(c, node.left, expect if flexible(c, node.left) else None)
+        rt = expr(c, node.right)
+        for t, n in ((lt, node.left), (rt, node.right)):
+            if t is not ERR and not is_int(t):
+                c.src.error("E111" if t is not BOOL else "E103", n, type=t)
+                return ERR
+        if lt is ERR or rt is ERR:
+            return ERR
+        count = c.fi.consts.get(node.right)
+        if count is not None and not 0 <= count < lt.bits:
+            c.src.error("E043", node.right, count=count, type=lt, bits=lt.bits)
+            return ERR
+        return lt
+    if isinstance(op, ast.Div):
+        c.src.error("E101", node)
+        return ERR
+    if not isinstance(op, ARITH_OPS):
+        c.src.error("E100", node, what=f"the operator {_opname(op)}")
+        return ERR
+    return unify(c, node.left, node.right, expect, node)
+
+
+def unaryop(c: CheckContext, node: ast.UnaryOp, expect: BpfType | None) -> BpfType:
+    if isinstance(node.op, ast.Not):
+        cond(c, node.operand)
+        return BOOL
+    t = expr(c, node.operand, expect if flexible(c, node.operand) else None)
+    if t is ERR:
+        return ERR
+    if not is_int(t):
+        c.src.error("E111" if t is not BOOL else "E103", node.operand, type=t)
+        return ERR
+    return t
+
+
+def boolop(c: CheckContext, node: ast.BoolOp, expect: BpfType | None) -> BpfType:
+    saved = c.flow.copy()
+    for v in node.values:
+        t = expr(c, v)
+        if t is not BOOL and t is not ERR:
+            c.src.error("E104", v, op=type(node.op).__name__.lower(), type=t)
+        assume(c, v, isinstance(node.op, ast.And))
+    c.flow = saved
+    return BOOL
+
+
+def compare(c: CheckContext, node: ast.Compare, expect: BpfType | None) -> BpfType:
+    left = node.left
+    saved = c.flow.copy()
+    for op, right in zip(node.ops, node.comparators):
+        if isinstance(op, (ast.Is, ast.IsNot)):
+            is_none(c, left, right, node)
+        elif isinstance(op, (ast.In, ast.NotIn)):
+            contains(c, left, right, node)
+        elif isinstance(op, COMPARE_OPS):
+            ta = c.fi.types.get(left) if left is not node.left else None
+            if ta is None:
+                unify(c, left, right, None, node)
+            else:
+                tb = expr(c, right, ta if flexible(c, right) else None)
+                common(c, ta, tb, left, right, node)
+        else:
+            c.src.error("E100", node, what=f"the operator {_opname(op)}")
+        assume(c, ast.Compare(left=left, ops=[op], comparators=[right]), True)
+        left = right
+    c.flow = saved
+    return BOOL
+
+
+def is_none(c: CheckContext, left: ast.expr, right: ast.expr, node: ast.AST) -> None:
+    if not (isinstance(right, ast.Constant) and right.value is None):
+        c.src.error("E112", node)
+        return
+    if isinstance(left, ast.Name) and nullable_name(c, left):
+        loc = c.fi.locals[left.id]
+        c.fi.types[left] = loc.type
+        c.fi.names[left] = Sym("local", loc)
+        c.fi.types[right] = loc.type
+        return
+    loc = c.fi.locals.get(left.id) if isinstance(left, ast.Name) else None
+    if loc is not None and loc.mode == "ref" and loc.space in ("kernel", "probe"):
+        # a kernel pointer may be NULL (reading through it then gives zeros): testing it
+        # is allowed and never required
+        c.fi.types[left] = loc.type
+        c.fi.names[left] = Sym("local", loc)
+        c.fi.types[right] = loc.type
+        return
+    c.src.error("E113", left)
+
+
+def contains(c: CheckContext, left: ast.expr, right: ast.expr, node: ast.AST) -> None:
+    m = map_of(c, right)
+    if m is None:
+        c.src.error("E114", right)
+        return
+    c.fi.types[right] = m.type
+    key_expr(c, left, m)
+
+
+def ifexp(c: CheckContext, node: ast.IfExp, expect: BpfType | None) -> BpfType:
+    cond(c, node.test)
+    saved = c.flow.copy()
+    assume(c, node.test, True)
+    consts_only = flexible(c, node.body) and flexible(c, node.orelse)
+    exp = expect if consts_only and isinstance(expect, IntType) else None
+    tb = expr(c, node.body, exp) if not flexible(c, node.body) or exp else None
+    c.flow = saved.copy()
+    assume(c, node.test, False)
+    if tb is None:
+        to = expr(c, node.orelse, exp)
+        tb = expr(c, node.body, to if is_int(to) and flexible(c, node.body) else None)
+    else:
+        to = expr(c, node.orelse, tb if is_int(tb) and flexible(c, node.orelse) else None)
+    c.flow = saved
+    if tb is BOOL and to is BOOL:
+        return BOOL
+    if isinstance(tb, (StructType, ArrayType, RefType)) or isinstance(to, (StructType, ArrayType, RefType)):
+        c.src.error("E115", node)
+        return ERR
+    return common(c, tb, to, node.body, node.orelse, node)
+
+
+def _opname(op: ast.AST) -> str:
+    return {"MatMult": "@", "Pow": "**", "Div": "/", "Is": "is", "IsNot": "is not",
+            "In": "in", "NotIn": "not in"}.get(type(op).__name__, type(op).__name__)
+
+
+RULES = {ast.BinOp: binop, ast.UnaryOp: unaryop, ast.BoolOp: boolop, ast.Compare: compare,
+         ast.IfExp: ifexp}

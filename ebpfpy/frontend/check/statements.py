@@ -1,0 +1,100 @@
+"""Typing simple and control-flow statements, with the flow facts for the null-check and
+index rules; assignments are in ``assign.py``, loops in ``loops.py``."""
+from __future__ import annotations
+
+import ast
+
+from ...types import BOOL, i64
+from ..flow import Flow
+from ..typed import ERR, is_int
+from .context import EXPR_RULES, CheckContext, block
+from .expressions import cond, expr, flexible, key_expr, value_into
+from .loops import check_for
+from .ranges import assume
+from .symbols import map_of
+
+
+def s_pass(c: CheckContext, node: ast.Pass) -> None:
+    pass
+
+
+def s_expr(c: CheckContext, node: ast.Expr) -> None:
+    if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+        return      # docstring
+    if not isinstance(node.value, ast.Call):
+        if type(node.value) not in EXPR_RULES:
+            expr(c, node.value)       # yield, await, ...: name the unsupported construct
+        else:
+            c.src.error("E201", node)
+        return
+    expr(c, node.value)
+
+
+def s_global(c: CheckContext, node: ast.Global) -> None:
+    for name in node.names:
+        if name not in c.info.globals:
+            c.src.error("E202", node, name=name)
+        c.declared_globals.add(name)
+
+
+def s_break(c: CheckContext, node: ast.Break) -> None:
+    in_loop(c, node)
+    c.flow.dead = True
+
+
+def s_continue(c: CheckContext, node: ast.Continue) -> None:
+    in_loop(c, node)
+    c.flow.dead = True
+
+
+def in_loop(c: CheckContext, node: ast.stmt) -> None:
+    if c.loop_depth == 0:
+        c.src.error("E203", node, what=type(node).__name__.lower())
+
+
+def s_return(c: CheckContext, node: ast.Return) -> None:
+    ret = c.fi.ret
+    if node.value is None:
+        if ret is not None and c.fi.fdef.section is None:
+            c.src.error("E204", node, type=ret)
+    elif c.fi.fdef.section is not None:
+        t = expr(c, node.value, i64 if flexible(c, node.value) else None)
+        if t is not ERR and not (is_int(t) or t is BOOL):
+            c.src.error("E205", node.value, type=t)
+    elif ret is None:
+        c.src.error("E206", node.value, name=c.fi.name)
+    else:
+        value_into(c, node.value, ret, "return value")
+    c.flow.dead = True
+
+
+def s_delete(c: CheckContext, node: ast.Delete) -> None:
+    for t in node.targets:
+        m = map_of(c, t.value) if isinstance(t, ast.Subscript) else None
+        if m is None or m.type.kind not in ("HashMap", "PerCpuHashMap", "LruHashMap"):
+            c.src.error("E207", t)
+            continue
+        key_expr(c, t.slice, m)
+
+# ------------------------------------------------------------------ assignment
+
+
+def s_if(c: CheckContext, node: ast.If) -> None:
+    cond(c, node.test)
+    before = c.flow.copy()
+    assume(c, node.test, True)
+    block(c, node.body)
+    after_body = c.flow
+    c.flow = before.copy()
+    assume(c, node.test, False)
+    block(c, node.orelse)
+    c.flow = Flow.join([after_body, c.flow])
+
+
+def s_while(c: CheckContext, node: ast.While) -> None:
+    c.src.error("E090", node)
+
+
+RULES = {ast.Pass: s_pass, ast.Expr: s_expr, ast.Global: s_global, ast.Break: s_break,
+         ast.Continue: s_continue, ast.Return: s_return, ast.Delete: s_delete, ast.If: s_if,
+         ast.While: s_while, ast.For: check_for}

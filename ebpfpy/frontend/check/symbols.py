@@ -1,0 +1,51 @@
+"""What a name means inside BPF code: a local, a global, a map, a function, a struct."""
+from __future__ import annotations
+
+import ast
+
+from ..items import MapDef
+from ..typed import Sym
+from .context import CheckContext
+
+
+def nullable_name(c: CheckContext, node: ast.Name) -> bool:
+    """True for a local that may hold None (a lookup result)."""
+    loc = c.fi.locals.get(node.id)
+    return loc is not None and loc.nullable
+
+
+def resolve(c: CheckContext, node: ast.Name) -> Sym | None:
+    """What a Name means inside BPF code, or None after an error."""
+    name = node.id
+    if name in c.fi.locals:
+        return Sym("local", c.fi.locals[name])
+    info = c.info
+    if name in info.globals:
+        return Sym("global", info.globals[name])
+    if name in info.maps:
+        return Sym("map", info.maps[name])
+    if name in info.all_funcs:
+        return Sym("func", info.all_funcs[name])
+    if name in info.structs:
+        return Sym("struct", info.structs[name])
+    if name in info.ignored and not (isinstance(info.ignored[name], ast.ImportFrom)
+                                     and c.info.names.dsl(node) is not None):
+        c.src.error("E060", node, name=name, line=info.ignored[name].lineno)
+        return None
+    if name in ("print", "open", "input", "len", "min", "max", "abs", "range", "int", "bool"):
+        c.src.error("E122", node, name=name)
+        return None
+    if c.info.names.dsl(node) is not None:
+        c.src.error("E123", node, name=name)
+        return None
+    c.src.error("E061", node, name=name)
+    return None
+
+
+def map_of(c: CheckContext, node: ast.expr) -> MapDef | None:
+    """The map ``node`` names (recording it), or None when it names no map."""
+    if isinstance(node, ast.Name) and node.id not in c.fi.locals and node.id in c.info.maps:
+        c.fi.names[node] = Sym("map", c.info.maps[node.id])
+        c.fi.types[node] = c.info.maps[node.id].type
+        return c.info.maps[node.id]
+    return None
