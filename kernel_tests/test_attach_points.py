@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 import ebpfpy
-from ebpfpy.loader import libbpf as L
+from ebpfpy import libbpf as L
 
 _libc = ctypes.CDLL(None, use_errno=True)
 SYS_getppid = 110 if platform.machine() == "x86_64" else 173

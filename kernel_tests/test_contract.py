@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 import ebpfpy
-from ebpfpy.loader import libbpf as L
+from ebpfpy import libbpf as L
 
 U64 = (1 << 64) - 1
 

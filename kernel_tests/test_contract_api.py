@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import ebpfpy
-from ebpfpy.loader import libbpf as L
+from ebpfpy import libbpf as L
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

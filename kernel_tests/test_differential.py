@@ -18,7 +18,7 @@ import pytest
 
 from difftest import exprgen as G
 from difftest.harness import Batch, report, run_batch
-from ebpfpy.loader import libbpf as L
+from ebpfpy import libbpf as L
 from ebpfpy.types import INT_TYPES
 
 SEED = int(os.environ.get("EBPFPY_DIFF_SEED", "20260501"))

@@ -14,7 +14,7 @@ import pytest
 
 import ebpfpy
 from ebpfpy.api import compile_full
-from ebpfpy.loader import libbpf as L
+from ebpfpy import libbpf as L
 from ebpfpy.loader.object import BpfObject
 from ebpfpy.types import i8, i16, i32, i64, u8, u16, u32, u64
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import ebpfpy
-from ebpfpy.loader import libbpf as L
+from ebpfpy import libbpf as L
 from ebpfpy.loader.object import BpfObject
 
 import test_differential_edges

@@ -12,7 +12,7 @@ import textwrap
 import pytest
 
 from ebpfpy.api import compile_full
-from ebpfpy.loader import libbpf as L
+from ebpfpy import libbpf as L
 from ebpfpy.loader.object import BpfObject
 from ebpfpy.types import i32, i64, u16, u32, u64
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import ebpfpy
-from ebpfpy.loader import libbpf as L
+from ebpfpy import libbpf as L
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 sys.path.insert(0, str(EXAMPLES))       # the examples' userspace helpers (gol_step.run, ...)

@@ -18,7 +18,7 @@ import time
 import pytest
 
 import ebpfpy
-from ebpfpy.loader import libbpf as L
+from ebpfpy import libbpf as L
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/sys/kernel/btf/vmlinux"),
                                 reason="the kernel has no BTF (/sys/kernel/btf/vmlinux)")

@@ -17,7 +17,7 @@ import time
 import pytest
 
 import ebpfpy
-from ebpfpy.loader import libbpf as L
+from ebpfpy import libbpf as L
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("ebpfpy.pipeline") is None,
                                 reason="ebpfpy.pipeline (the compiler) is not there yet")

@@ -17,7 +17,7 @@ import pytest
 
 import ebpfpy
 from ebpfpy.api import CompiledModule, compile_full
-from ebpfpy.loader import libbpf as L
+from ebpfpy import libbpf as L
 from ebpfpy.loader.object import BpfObject
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("ebpfpy.pipeline") is None,

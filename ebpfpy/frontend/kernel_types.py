@@ -1,9 +1,9 @@
 """The running kernel's own types, read on demand from its BTF (``/sys/kernel/btf/vmlinux``).
 
 ``from ebpfpy.kernel import task_struct`` names a kernel struct; the compiler asks BTF for it
-only when a program uses it, through libbpf's BTF API (``btf__load_vmlinux_btf``,
-``btf__find_by_name_kind``, ``btf__type_by_id``), so no generated module of kernel types
-exists and compiling stays fast.  A :class:`KernelStruct` lists its members lazily; each
+only when a program uses it, through the BTF reader the loader shares
+(:mod:`ebpfpy.btf_reader`, libbpf's parser), so no generated module of kernel types exists
+and compiling stays fast.  A :class:`KernelStruct` lists its members lazily; each
 member becomes a DSL type:
 
 * integers, enums and ``bool`` as themselves; ``char comm[16]`` as ``u8[16]``;
@@ -19,20 +19,14 @@ here is only the default that libbpf re-checks against the target kernel at load
 from __future__ import annotations
 
 import ast
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from ..btf_reader import (INT_BOOL, INT_SIGNED, K_ARRAY, K_ENUM, K_ENUM64, K_FUNC,
+                          K_FUNC_PROTO, K_FWD, K_INT, K_PTR, K_STRUCT, K_TYPEDEF, K_UNION,
+                          BtfReader, vmlinux_btf)
 from ..types import BOOL, INT_TYPES, ArrayType, BpfType, IntType, RefType, u8, u64
-
-VMLINUX = "/sys/kernel/btf/vmlinux"
-
-# BTF kinds (include/uapi/linux/btf.h)
-(K_INT, K_PTR, K_ARRAY, K_STRUCT, K_UNION, K_ENUM, K_FWD, K_TYPEDEF, K_VOLATILE, K_CONST,
- K_RESTRICT, K_FUNC, K_FUNC_PROTO, K_VAR, K_DATASEC, K_FLOAT, K_DECL_TAG, K_TYPE_TAG,
- K_ENUM64) = range(1, 20)
-_MODIFIERS = {K_TYPEDEF, K_VOLATILE, K_CONST, K_RESTRICT, K_TYPE_TAG}
 
 
 @dataclass(frozen=True)
@@ -72,34 +66,12 @@ class KernelStruct(BpfType):
 
 
 class KernelBtf:
-    """The kernel's BTF, opened once per process through libbpf."""
+    """The kernel's types as DSL types, read through a shared :class:`BtfReader`."""
 
-    def __init__(self, btf: Any) -> None:
-        from ..loader import libbpf as L
-        self.L, self.lib, self.ffi = L, L.lib, L.ffi
-        self.btf = btf
+    def __init__(self, reader: BtfReader) -> None:
+        self.r = reader
+        self.raw, self.resolve, self.find = reader.raw, reader.resolve, reader.find
         self._structs: dict[str, KernelStruct] = {}
-
-    # ----------------------------------------------------------- raw access
-    def raw(self, tid: int) -> tuple[Any, int, int, bool, str]:
-        """(btf_type *, kind, vlen, kflag, name) of type ``tid``."""
-        t = self.lib.btf__type_by_id(self.btf, tid)
-        info = t.info
-        name = self.L.cstr(self.lib.btf__name_by_offset(self.btf, t.name_off))
-        return t, (info >> 24) & 0x1F, info & 0xFFFF, bool(info >> 31), name
-
-    def resolve(self, tid: int) -> int:
-        """Skip typedefs and qualifiers."""
-        while tid:
-            t, kind, _, _, _ = self.raw(tid)
-            if kind not in _MODIFIERS:
-                break
-            tid = t.size_or_type
-        return tid
-
-    def find(self, name: str, kind: int) -> int:
-        tid = self.lib.btf__find_by_name_kind(self.btf, name.encode(), kind)
-        return tid if tid > 0 else 0
 
     # ----------------------------------------------------------- structs
     def struct(self, name: str) -> KernelStruct | None:
@@ -121,13 +93,13 @@ class KernelBtf:
 
     def members_of(self, ks: KernelStruct) -> dict[str, KField]:
         t, _, vlen, kflag, _ = self.raw(ks.tid)
-        members = self.ffi.cast("struct btf_member *", t + 1)
+        members = self.r.members(t)
         out: dict[str, KField] = {}
         for i in range(vlen):
             m = members[i]
             bit_off = m.offset & 0xFFFFFF if kflag else m.offset
             bits = m.offset >> 24 if kflag else 0
-            name = self.L.cstr(self.lib.btf__name_by_offset(self.btf, m.name_off))
+            name = self.r.name(m.name_off)
             mt = self.resolve(m.type)
             _, mkind, _, _, mname = self.raw(mt) if mt else (None, 0, 0, False, "")
             if not name and mkind in (K_STRUCT, K_UNION):
@@ -157,13 +129,13 @@ class KernelBtf:
             return None, "it has type void"
         t, kind, _, kflag, name = self.raw(tid)
         if kind == K_INT:
-            enc = self.ffi.cast("unsigned int *", t + 1)[0]
-            if (enc >> 24) & 0x4:
+            enc = self.r.int_encoding(t)
+            if enc & INT_BOOL:
                 return BOOL, ""
             size = t.size_or_type
             if size not in (1, 2, 4, 8):
                 return None, f"it is a {size * 8}-bit integer"
-            return _int(size, bool((enc >> 24) & 0x1) and size > 1), ""
+            return _int(size, bool(enc & INT_SIGNED) and size > 1), ""
         if kind in (K_ENUM, K_ENUM64):
             return _int(t.size_or_type, kflag), ""
         if kind == K_PTR:
@@ -178,7 +150,7 @@ class KernelBtf:
                     return RefType(self._struct_of(target, tname), False, "kernel"), ""
             return u64, ""
         if kind == K_ARRAY:
-            arr = self.ffi.cast("struct btf_array *", t + 1)
+            arr = self.r.array(t)
             elem, why = self.member_type(arr.type)
             if arr.nelems == 0:
                 return None, "it is a flexible array"
@@ -196,9 +168,8 @@ class KernelBtf:
         t, kind, vlen, _, _ = self.raw(proto)
         if kind != K_FUNC_PROTO:
             return None
-        params = self.ffi.cast("struct btf_param *", t + 1)
-        return [(self.L.cstr(self.lib.btf__name_by_offset(self.btf, params[i].name_off)),
-                 params[i].type) for i in range(vlen)]
+        params = self.r.params(t)
+        return [(self.r.name(params[i].name_off), params[i].type) for i in range(vlen)]
 
     def func_args(self, func: str) -> tuple[list[tuple[str, int]], int] | None:
         """Parameters and return type id of kernel function ``func`` (fentry/fexit)."""
@@ -242,12 +213,10 @@ class KernelBtf:
     def _bpf_trace_funcs(self) -> list[str]:
         if not hasattr(self, "_bt_funcs"):
             names = []
-            for tid in range(1, self.lib.btf__type_cnt(self.btf)):
-                t = self.lib.btf__type_by_id(self.btf, tid)
-                if (t.info >> 24) & 0x1F == K_FUNC:
-                    n = self.L.cstr(self.lib.btf__name_by_offset(self.btf, t.name_off))
-                    if n.startswith("__bpf_trace_"):
-                        names.append(n)
+            for tid in range(1, self.r.count()):
+                _t, kind, _, _, n = self.raw(tid)
+                if kind == K_FUNC and n.startswith("__bpf_trace_"):
+                    names.append(n)
             self._bt_funcs = names
         return self._bt_funcs
 
@@ -258,27 +227,9 @@ def _int(size: int, signed: bool) -> IntType:
 
 @lru_cache(maxsize=None)
 def vmlinux() -> KernelBtf | None:
-    """The running kernel's BTF, or None when it has none (or libbpf cannot read it)."""
-    if not os.path.exists(VMLINUX):
-        return None
-    try:
-        from ..loader import libbpf as L
-    except OSError:                     # no libbpf on this machine
-        return None
-    _declare(L)
-    btf = L.lib.btf__load_vmlinux_btf()
-    if btf == L.ffi.NULL:
-        return None
-    return KernelBtf(btf)
-
-
-def _declare(L: Any) -> None:
-    # declared here, not in the loader's cdef: only the compiler reads the kernel's BTF
-    try:
-        L.ffi.cdef("struct btf *btf__load_vmlinux_btf(void);"
-                   "struct btf_param { __u32 name_off; __u32 type; };")
-    except Exception:                   # already declared (cffi refuses a second cdef)
-        pass
+    """The running kernel's BTF, or None when it has none (or libbpf cannot be loaded)."""
+    reader = vmlinux_btf()
+    return KernelBtf(reader) if reader is not None else None
 
 
 def kernel_struct(name: str) -> KernelStruct | None:

@@ -4,7 +4,7 @@ This is how ``ebpfpy.load(elf_bytes)`` learns map key/value types and global var
 the compiler's metadata: typedefs and modifiers are resolved, enums become integers of their
 size, ``struct bpf_timer`` / ``struct bpf_spin_lock`` become the opaque ``Timer`` / ``SpinLock``,
 and every named struct gets a userspace class (:func:`ebpfpy.dsl.make_struct_class`).
-``btf_type``'s kind/vlen bits are decoded here because libbpf's accessors are static inline.
+The raw access is :class:`ebpfpy.btf_reader.BtfReader`, shared with the compiler.
 """
 from __future__ import annotations
 
@@ -14,12 +14,10 @@ from typing import Any
 from ..dsl import make_struct_class
 from ..types import (BOOL, SPINLOCK, TIMER, ArrayType, BpfType, OpaqueType, StructType,
                      INT_TYPES, u8)
-from . import libbpf as L
-from .libbpf import ffi, lib
+from .. import libbpf as L
+from ..btf_reader import INT_BOOL, INT_SIGNED, BtfReader
 
 _OPAQUE_STRUCTS = {"bpf_timer": TIMER, "bpf_spin_lock": SPINLOCK}
-_MODIFIERS = {L.BTF_KIND_TYPEDEF, L.BTF_KIND_VOLATILE, L.BTF_KIND_CONST, L.BTF_KIND_RESTRICT,
-              L.BTF_KIND_TYPE_TAG}
 
 
 def raw_bytes(size: int) -> BpfType:
@@ -48,36 +46,12 @@ class BtfTypes:
 
     def __init__(self, btf: Any, structs: dict[str, StructType] | None = None) -> None:
         self.btf = btf
+        self.r = BtfReader(btf, L)
+        self._raw, self.kind, self.resolve, self.find = \
+            self.r.raw, self.r.kind, self.r.resolve, self.r.find
         # name -> StructType with a userspace class; seeded with compiler/user structs.
         self.structs: dict[str, StructType] = dict(structs or {})
         self._cache: dict[int, BpfType] = {}
-
-    # ----------------------------------------------------------- raw access
-    def _raw(self, tid: int) -> tuple[Any, int, int, bool, str]:
-        t = lib.btf__type_by_id(self.btf, tid)
-        if t == ffi.NULL:
-            raise KeyError(f"no BTF type {tid}")
-        info = t.info
-        name = L.cstr(lib.btf__name_by_offset(self.btf, t.name_off))
-        return t, (info >> 24) & 0x1F, info & 0xFFFF, bool(info >> 31), name
-
-    def kind(self, tid: int) -> int:
-        """The BTF kind of type ``tid`` (0 for void)."""
-        return 0 if tid == 0 else self._raw(tid)[1]
-
-    def resolve(self, tid: int) -> int:
-        """Skip typedefs, const, volatile, restrict and type tags."""
-        while tid:
-            t, kind, _, _, _ = self._raw(tid)
-            if kind not in _MODIFIERS:
-                break
-            tid = t.size_or_type
-        return tid
-
-    def find(self, name: str, kind: int) -> int:
-        """The id of the type named ``name`` of ``kind``, or 0."""
-        tid = lib.btf__find_by_name_kind(self.btf, name.encode(), kind)
-        return tid if tid > 0 else 0
 
     # ----------------------------------------------------------- conversion
     def type_of(self, tid: int) -> BpfType:
@@ -92,16 +66,16 @@ class BtfTypes:
             return raw_bytes(0)
         t, kind, vlen, kflag, name = self._raw(tid)
         if kind == L.BTF_KIND_INT:
-            enc = ffi.cast("__u32 *", t + 1)[0]
-            if (enc >> 24) & 0x4:                     # BTF_INT_BOOL
+            enc = self.r.int_encoding(t)
+            if enc & INT_BOOL:
                 return BOOL
-            return int_of(t.size_or_type, bool((enc >> 24) & 0x1))
+            return int_of(t.size_or_type, bool(enc & INT_SIGNED))
         if kind in (L.BTF_KIND_ENUM, L.BTF_KIND_ENUM64):
             return int_of(t.size_or_type, kflag)      # kflag: signed enum (newer BTF)
         if kind == L.BTF_KIND_PTR:
             return int_of(8)
         if kind == L.BTF_KIND_ARRAY:
-            arr = ffi.cast("struct btf_array *", t + 1)
+            arr = self.r.array(t)
             elem = self.type_of(arr.type)
             if arr.nelems == 0 or elem.size == 0:
                 return raw_bytes(0)
@@ -115,14 +89,14 @@ class BtfTypes:
     def _struct(self, tid: int, t: Any, vlen: int, kflag: bool, name: str) -> BpfType:
         if name and name in self.structs:
             return self.structs[name]
-        members = ffi.cast("struct btf_member *", t + 1)
+        members = self.r.members(t)
         fields: list[tuple[str, BpfType]] = []
         want: dict[str, int] = {}
         off = 0
         for i in range(vlen):
             m = members[i]
             bit_off = m.offset & 0xFFFFFF if kflag else m.offset
-            fname = L.cstr(lib.btf__name_by_offset(self.btf, m.name_off))
+            fname = self.r.name(m.name_off)
             if (kflag and m.offset >> 24) or bit_off % 8 or not fname:
                 return raw_bytes(t.size_or_type)      # bitfields / anonymous members: opaque
             ftype = self.type_of(m.type)
@@ -156,9 +130,9 @@ class BtfTypes:
             proto, kind, vlen, _, _ = self._raw(self._raw(fid)[0].size_or_type)
             if kind != L.BTF_KIND_FUNC_PROTO:
                 continue
-            params = ffi.cast("struct btf_param *", proto + 1)
+            params = self.r.params(proto)
             for i in range(vlen):
-                pname = L.cstr(lib.btf__name_by_offset(self.btf, params[i].name_off))
+                pname = self.r.name(params[i].name_off)
                 ptr, pkind, _, _, _ = self._raw(self.resolve(params[i].type))
                 if pkind == L.BTF_KIND_PTR:
                     out[pname] = self.type_of(ptr.size_or_type)
@@ -170,7 +144,7 @@ class BtfTypes:
         if kind != L.BTF_KIND_DATASEC:
             return []
         out = []
-        infos = ffi.cast("struct btf_var_secinfo *", t + 1)
+        infos = self.r.var_secinfos(t)
         for i in range(vlen):
             vt, vkind, _, _, vname = self._raw(infos[i].type)
             if vkind != L.BTF_KIND_VAR:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import mmap
 from typing import Any, Iterator
 
-from . import libbpf as L
+from .. import libbpf as L
 from .btf import GlobalVar
-from .libbpf import ffi, lib
+from ..libbpf import ffi, lib
 
 
 class Section:

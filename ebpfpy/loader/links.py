@@ -10,8 +10,8 @@ import os
 import socket
 from typing import Any
 
-from . import libbpf as L
-from .libbpf import ffi, lib
+from .. import libbpf as L
+from ..libbpf import ffi, lib
 
 SO_ATTACH_BPF, SO_DETACH_BPF = 50, 27
 

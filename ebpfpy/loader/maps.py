@@ -12,8 +12,8 @@ import mmap
 from typing import Any, Iterator
 
 from ..types import ArrayType, BpfType, IntType
-from . import libbpf as L
-from .libbpf import ffi, lib
+from .. import libbpf as L
+from ..libbpf import ffi, lib
 from .mmap_view import array_view
 
 _MISSING = object()

@@ -12,10 +12,10 @@ from typing import Any
 
 from ..api import CompiledModule
 from ..types import BpfType, StructType
-from . import libbpf as L
+from .. import libbpf as L
 from .btf import BtfTypes, GlobalVar, bind_classes, int_of, rebind
 from .datasec import Globals, Section
-from .libbpf import ffi, lib
+from ..libbpf import ffi, lib
 from .maps import map_class
 from .namespace import Namespace
 from .programs import Program

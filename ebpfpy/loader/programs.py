@@ -7,8 +7,8 @@ import socket
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from . import libbpf as L
-from .libbpf import ffi, lib
+from .. import libbpf as L
+from ..libbpf import ffi, lib
 from .links import BpfLink, IterLink, Link, SocketLink, TcLink, attach_error
 
 _XDP_HEADROOM = 4096        # room for bpf_xdp_adjust_head/tail growth in data_out

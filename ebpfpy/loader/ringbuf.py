@@ -12,8 +12,8 @@ import time
 from typing import Any, Callable, Iterator
 
 from ..types import BpfType
-from . import libbpf as L
-from .libbpf import ffi, lib
+from .. import libbpf as L
+from ..libbpf import ffi, lib
 
 
 _SLICE_MS = 100

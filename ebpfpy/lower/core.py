@@ -116,7 +116,7 @@ class CoreTypes:
         d = self.ml.di
         kb = ks.kbtf
         t, _, _, _, _ = kb.raw(ks.tid)
-        btf_members = kb.ffi.cast("struct btf_member *", t + 1)
+        btf_members = kb.r.members(t)
         elems, index = [], {}
         for idx in self.members(ks):
             mname, bit_off, _bits, mt = ks.members[idx]
@@ -139,7 +139,7 @@ class CoreTypes:
         tid = kb.resolve(tid)
         t, kind, _, kflag, name = kb.raw(tid)
         if kind == KT.K_INT:
-            enc = kb.ffi.cast("unsigned int *", t + 1)[0] >> 24
+            enc = kb.r.int_encoding(t)
             code = 0x02 if enc & 4 else (0x05 if enc & 1 else 0x08)
             return d.basic(name or "int", t.size_or_type * 8, code)
         if kind in (KT.K_ENUM, KT.K_ENUM64):
@@ -158,7 +158,7 @@ class CoreTypes:
             return d.m.add_debug_info("DIDerivedType", {
                 "tag": ir.DIToken("DW_TAG_pointer_type"), "baseType": None, "size": 64})
         if kind == KT.K_ARRAY:
-            arr = kb.ffi.cast("struct btf_array *", t + 1)
+            arr = kb.r.array(t)
             elem = self._di_btf(kb, arr.type)
             et = kb.resolve(arr.type)
             return d.array(elem, [arr.nelems], kb.raw(et)[0].size_or_type * 8)

@@ -124,6 +124,7 @@ const struct btf_type *btf__type_by_id(const struct btf *btf, __u32 id);
 const char *btf__name_by_offset(const struct btf *btf, __u32 offset);
 __u32 btf__type_cnt(const struct btf *btf);
 __s32 btf__find_by_name_kind(const struct btf *btf, const char *type_name, __u32 kind);
+struct btf *btf__load_vmlinux_btf(void);
 
 int vsnprintf(char *str, size_t size, const char *format, void *ap);
 """
