@@ -14,7 +14,7 @@ from typing import Any
 
 import llvmlite.ir as ir
 
-from ..types import BoolType, IntType
+from ..types import BoolType, IntType, MapType
 from .ints import convert
 from .ltypes import I64
 
@@ -63,6 +63,6 @@ def cheap(node: ast.expr, fi: Any) -> bool:
             return False
         if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.FloorDiv, ast.Mod)):
             return False
-        if isinstance(n, ast.Subscript) and type(fi.types.get(n.value)).__name__ == "MapType":
+        if isinstance(n, ast.Subscript) and isinstance(fi.types.get(n.value), MapType):
             return False
     return True

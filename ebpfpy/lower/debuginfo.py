@@ -10,6 +10,7 @@ from typing import Any
 
 import llvmlite.ir as ir
 
+from ..frontend.kernel_types import KernelStruct
 from ..types import (ArrayType, BoolType, BpfType, IntType, OpaqueType, RefType,
                      StructType)
 
@@ -99,7 +100,7 @@ class DebugInfo:
                                      for f in t.fields], t.size * 8)
         elif isinstance(t, RefType):
             d = self.pointer(self.type_of(t.target))
-        elif type(t).__name__ == "KernelStruct":
+        elif isinstance(t, KernelStruct):
             # a kernel struct parameter: its fields are described by lower/core.py
             d = self.m.add_debug_info("DICompositeType", {
                 "tag": ir.DIToken("DW_TAG_union_type" if t.union else "DW_TAG_structure_type"),
