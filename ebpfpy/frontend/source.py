@@ -7,6 +7,7 @@ import re
 from typing import NoReturn
 
 from ..errors import CompileError, Diagnostic
+from ..types import RefType
 from .messages import MESSAGES
 
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
@@ -28,7 +29,7 @@ class Source:
              **fmt: object) -> Diagnostic:
         """Build a diagnostic from the message table entry ``code`` at ``node``."""
         message, notes = MESSAGES[code]
-        from ..types import RefType     # a reference reads as the type it refers to, not "ref[P]"
+        # a reference reads as the type it refers to, not "ref[P]"
         fmt = {k: v.target if isinstance(v, RefType) else v for k, v in fmt.items()}
         fmt = {k: _short_int(v) if isinstance(v, int) and v.bit_length() > 256 else v
                for k, v in fmt.items()}

@@ -18,6 +18,7 @@ ATOMIC_OPS = (ast.Add, ast.Sub, ast.BitOr, ast.BitAnd, ast.BitXor)
 
 
 def s_assign(c: CheckContext, node: ast.Assign) -> None:
+    """``target = value`` (one target)."""
     if len(node.targets) != 1:
         c.src.error("E208", node)
         return
@@ -25,6 +26,7 @@ def s_assign(c: CheckContext, node: ast.Assign) -> None:
 
 
 def s_annassign(c: CheckContext, node: ast.AnnAssign) -> None:
+    """``x: T = value``: declares a local of type T."""
     if not isinstance(node.target, ast.Name) or node.value is None:
         c.src.error("E209", node)
         return
@@ -42,8 +44,9 @@ def s_annassign(c: CheckContext, node: ast.AnnAssign) -> None:
 
 
 def assign(c: CheckContext, target: ast.expr, value: ast.expr, node: ast.stmt) -> None:
+    """Store ``value`` into a name, a map slot, a field or an element."""
     if isinstance(target, ast.Name):
-        assign_name(c, target, value, node)
+        _assign_name(c, target, value, node)
     elif isinstance(target, ast.Subscript):
         m = map_of(c, target.value)
         if m is not None:
@@ -53,32 +56,32 @@ def assign(c: CheckContext, target: ast.expr, value: ast.expr, node: ast.stmt) -
             key_expr(c, target.slice, m)
             value_into(c, value, m.type.value, "map value")
             return
-        store_into(c, target, value)
+        _store_into(c, target, value)
     elif isinstance(target, ast.Attribute):
-        store_into(c, target, value)
+        _store_into(c, target, value)
     elif isinstance(target, (ast.Tuple, ast.List)):
         c.src.error("E211", target)
     else:
         c.src.error("E200", target, what=stmt_name(node))
 
 
-def store_into(c: CheckContext, target: ast.expr, value: ast.expr) -> None:
+def _store_into(c: CheckContext, target: ast.expr, value: ast.expr) -> None:
     tt = expr(c, target)
     if tt is ERR:
         expr(c, value)
         return
-    if ctx_readonly(c, target):
+    if _ctx_readonly(c, target):
         c.src.error("E212", target)
         return
     value_into(c, value, tt, "target")
 
 
-def ctx_readonly(c: CheckContext, target: ast.expr) -> bool:
+def _ctx_readonly(c: CheckContext, target: ast.expr) -> bool:
     a = c.fi.attrs.get(target)
     return isinstance(a, tuple) and a[0] == "ctx" and c.fi.ctx_kind in ("tracepoint", "raw_tp", "xdp")
 
 
-def assign_name(c: CheckContext, target: ast.Name, value: ast.expr, node: ast.stmt) -> None:
+def _assign_name(c: CheckContext, target: ast.Name, value: ast.expr, node: ast.stmt) -> None:
     name = target.id
     if name in c.info.globals and name not in c.fi.locals:
         if name not in c.declared_globals:
@@ -93,20 +96,32 @@ def assign_name(c: CheckContext, target: ast.Name, value: ast.expr, node: ast.st
         expr(c, value)
         return
     loc = c.fi.locals.get(name)
-    if loc is not None and loc.mode == "value":
-        value_into(c, value, loc.type, f"variable {name!r}")
-    elif loc is not None:
-        vt = expr(c, value)
-        vt_target = vt.target if isinstance(vt, RefType) else vt
-        if vt is not ERR and vt_target != loc.type:
-            c.src.error("E210", target, name=name, type=loc.type)
-        elif isinstance(vt, RefType) and vt.nullable:
-            loc.nullable = True
+    if loc is not None:
+        _rebind(c, target, value, loc)
     else:
-        loc = new_local(c, name, value, node)
+        loc = _new_local(c, name, value, node)
         if loc is None:
             return
         c.fi.locals[name] = loc
+    _learn(c, target, value, loc)
+
+
+def _rebind(c: CheckContext, target: ast.Name, value: ast.expr, loc: Local) -> None:
+    """A new value for an existing local: same type (a reference: the same target type)."""
+    if loc.mode == "value":
+        value_into(c, value, loc.type, f"variable {target.id!r}")
+        return
+    vt = expr(c, value)
+    vt_target = vt.target if isinstance(vt, RefType) else vt
+    if vt is not ERR and vt_target != loc.type:
+        c.src.error("E210", target, name=target.id, type=loc.type)
+    elif isinstance(vt, RefType) and vt.nullable:
+        loc.nullable = True
+
+
+def _learn(c: CheckContext, target: ast.Name, value: ast.expr, loc: Local) -> None:
+    """Record the binding and what the flow now knows about the name (non-null, range)."""
+    name = target.id
     c.fi.names[target] = Sym("local", loc)
     c.fi.types[target] = loc.type
     c.flow.forget(name)
@@ -122,7 +137,8 @@ def assign_name(c: CheckContext, target: ast.Name, value: ast.expr, node: ast.st
             c.flow.ranges[name] = r
 
 
-def new_local(c: CheckContext, name: str, value: ast.expr, node: ast.stmt) -> Local | None:
+def _new_local(c: CheckContext, name: str, value: ast.expr, node: ast.stmt) -> Local | None:
+    """The first binding of ``name``: its kind (value or reference) comes from the value."""
     t = expr(c, value)
     if t is ERR:
         c.fi.locals[name] = Local(name, ERR, "value", node)
@@ -158,7 +174,7 @@ def s_augassign(c: CheckContext, node: ast.AugAssign) -> None:
     if not is_int(tt):
         c.src.error("E216", target, type=tt)
         return
-    aug_value(c, node, tt)
+    _aug_value(c, node, tt)
 
 
 def _aug_map(c: CheckContext, node: ast.AugAssign, target: ast.Subscript, m: MapDef) -> None:
@@ -174,7 +190,7 @@ def _aug_map(c: CheckContext, node: ast.AugAssign, target: ast.Subscript, m: Map
         return
     key_expr(c, target.slice, m)
     c.fi.types[target] = m.type.value
-    aug_value(c, node, m.type.value)
+    _aug_value(c, node, m.type.value)
 
 
 def _aug_name(c: CheckContext, target: ast.Name) -> bool:
@@ -192,7 +208,7 @@ def _aug_name(c: CheckContext, target: ast.Name) -> bool:
     return True
 
 
-def aug_value(c: CheckContext, node: ast.AugAssign, tt: IntType) -> None:
+def _aug_value(c: CheckContext, node: ast.AugAssign, tt: IntType) -> None:
     if isinstance(node.op, (ast.LShift, ast.RShift)):
         rt = expr(c, node.value)
         if rt is not ERR and not is_int(rt):

@@ -156,6 +156,7 @@ def minmax(c: CheckContext, node: ast.Call, name: str, expect: BpfType | None) -
 
 
 def builtin_abs(c: CheckContext, node: ast.Call, expect: BpfType | None) -> BpfType:
+    """``abs(x)``."""
     if not nargs(c, node, 1, "abs"):
         return ERR
     t = expr(c, node.args[0], expect if flexible(c, node.args[0]) else None)
@@ -167,6 +168,7 @@ def builtin_abs(c: CheckContext, node: ast.Call, expect: BpfType | None) -> BpfT
 
 
 def builtin_len(c: CheckContext, node: ast.Call, expect: BpfType | None) -> BpfType:
+    """``len(a)`` of an array: a constant."""
     if not nargs(c, node, 1, "len"):
         return ERR
     t = expr(c, node.args[0])

@@ -204,6 +204,7 @@ def value_into(c: CheckContext, node: ast.expr, dst: BpfType, what: str) -> BpfT
 
 
 def construct_name(node: ast.AST) -> str:
+    """How a message names an unsupported expression."""
     names = {"Lambda": "lambda", "ListComp": "a list comprehension", "DictComp": "a dict comprehension",
              "SetComp": "a set comprehension", "GeneratorExp": "a generator expression",
              "List": "a list", "Dict": "a dict", "Set": "a set", "Tuple": "a tuple",

@@ -12,31 +12,16 @@ from .ranges import range_of
 
 
 def check_for(c: CheckContext, node: ast.For) -> None:
+    """``for i in range(...)``: the bounds need known ranges; the body is checked once."""
     if node.orelse:
         c.src.error("E093", node.orelse[0])
     if not isinstance(node.target, ast.Name):
         c.src.error("E092", node.target)
         return
-    it = node.iter
-    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
-            and "range" not in c.fi.locals):
-        c.src.error("E096", it)
+    parsed = _range_call(c, node.iter)
+    if parsed is None:
         return
-    if it.keywords or not 1 <= len(it.args) <= 3:
-        c.src.error("E097", it)
-        return
-    args = it.args
-    start = args[0] if len(args) > 1 else None
-    stop = args[1] if len(args) > 1 else args[0]
-    step = 1
-    if len(args) == 3:
-        s = c.fold.try_fold(args[2])
-        if s is None or s == 0:
-            c.src.error("E091", args[2])
-            return
-        step = s
-        c.fi.types[args[2]] = i64
-        c.fi.consts[args[2]] = s
+    start, stop, step = parsed
     bounds = _bounds(c, [b for b in (start, stop) if b is not None])
     if bounds is None:
         return
@@ -49,31 +34,68 @@ def check_for(c: CheckContext, node: ast.For) -> None:
     else:
         var_lo, var_hi = lo_stop + 1, hi_start
         trip = max(0, -(-(hi_start - lo_stop) // -step))
-    name = node.target.id
+    loc = _loop_var(c, node, vt, var_lo, var_hi)
+    if loc is None:
+        return
+    c.fi.loops[node] = LoopInfo(start if start is not None else 0, stop, step, loc.type, trip)
+    constant = all(c.fold.is_constant_expr(b) for b in (start, stop) if b is not None)
+    _body(c, node, (var_lo, var_hi), constant)
+
+
+def _range_call(c: CheckContext, it: ast.expr) -> tuple[ast.expr | None, ast.expr, int] | None:
+    """(start or None, stop, constant step) of ``range(...)``, or None after an error."""
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
+            and "range" not in c.fi.locals):
+        c.src.error("E096", it)
+        return None
+    if it.keywords or not 1 <= len(it.args) <= 3:
+        c.src.error("E097", it)
+        return None
+    args = it.args
+    step = 1
+    if len(args) == 3:
+        s = c.fold.try_fold(args[2])
+        if s is None or s == 0:
+            c.src.error("E091", args[2])
+            return None
+        step = s
+        c.fi.types[args[2]] = i64
+        c.fi.consts[args[2]] = s
+    return (args[0] if len(args) > 1 else None), (args[1] if len(args) > 1 else args[0]), step
+
+
+def _loop_var(c: CheckContext, node: ast.For, vt: IntType, lo: int, hi: int) -> Local | None:
+    """The loop variable: new, or an existing integer local its values fit."""
+    target = node.target
+    assert isinstance(target, ast.Name)
+    name = target.id
     loc = c.fi.locals.get(name)
     if loc is None:
         loc = Local(name, vt, "value", node)
         c.fi.locals[name] = loc
     elif loc.mode != "value" or loc.type != vt:
-        if not (isinstance(loc.type, IntType) and _fits(loc.type, var_lo, var_hi)):
-            c.src.error("E210", node.target, name=name, type=loc.type)
-            return
-    c.fi.names[node.target] = Sym("local", loc)
-    c.fi.types[node.target] = loc.type
-    constant_bounds = all(c.fold.is_constant_expr(b) for b in args[:2])
-    c.fi.loops[node] = LoopInfo(start if start is not None else 0, stop, step, loc.type,
-                                trip)
+        if not (isinstance(loc.type, IntType) and _fits(loc.type, lo, hi)):
+            c.src.error("E210", target, name=name, type=loc.type)
+            return None
+    c.fi.names[target] = Sym("local", loc)
+    c.fi.types[target] = loc.type
+    return loc
+
+
+def _body(c: CheckContext, node: ast.For, var: tuple[int, int], constant: bool) -> None:
+    """Check the body once, with the facts that hold on every iteration."""
+    name = node.target.id              # type: ignore[attr-defined]
+    var_lo, var_hi = var
     # flow: facts about names the body rebinds do not hold on the back edge
-    assigned = assigned_names(node.body)
     entry = c.flow.copy()
-    for n in assigned | {name}:
+    for n in assigned_names(node.body) | {name}:
         entry.forget(n)
     c.flow = entry.copy()
     if var_lo <= var_hi:
-        c.flow.ranges[name] = (var_lo, var_hi)
+        c.flow.ranges[name] = var
     saved_lv = c.loop_vars.get(name)
-    if constant_bounds and var_lo >= 0 and var_lo <= var_hi:
-        c.loop_vars[name] = (var_lo, var_hi)
+    if constant and var_lo >= 0 and var_lo <= var_hi:
+        c.loop_vars[name] = var         # a flexible operand, like a constant
     c.loop_depth += 1
     block(c, node.body)
     c.loop_depth -= 1

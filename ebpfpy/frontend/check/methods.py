@@ -39,51 +39,62 @@ def check_method(c: CheckContext, node: ast.Call, func: ast.Attribute) -> BpfTyp
 
 
 def _map_method(c: CheckContext, node: ast.Call, func: ast.Attribute, m: MapDef) -> BpfType:
+    """``m.lookup(k)``, ``m.get(k[, default])``, ``events.output(v)``, ``progs.tail_call(ctx, i)``."""
     kind = m.type.kind
     meth = func.attr
     if meth not in MAP_METHODS or kind not in MAP_METHODS[meth]:
         ok = [k for k, kinds in MAP_METHODS.items() if kind in kinds]
         c.src.error("E161", func, kind=kind, name=meth, ok=", ".join(ok) or "none")
         return ERR
-    rec = lambda t, extra=None: c.fi.calls.__setitem__(node, Call("map_method", meth, t, extra))  # noqa: E731
-    if meth == "lookup":
-        if not nargs(c, node, 1, f"{m.name}.lookup"):
-            return ERR
-        key_expr(c, node.args[0], m)
-        t = RefType(m.type.value, True, "map")
-        rec(t)
-        return t
-    if meth == "get":
-        if not nargs(c, node, (1, 2), f"{m.name}.get"):
-            return ERR
-        key_expr(c, node.args[0], m)
-        if len(node.args) == 2:
-            value_into(c, node.args[1], m.type.value, "default")
-        rec(m.type.value)
-        return m.type.value
-    if meth == "output":
-        if not nargs(c, node, 1, f"{m.name}.output"):
-            return ERR
-        t = expr(c, node.args[0])
-        target = t.target if isinstance(t, RefType) else t
-        if t is not ERR and not isinstance(target, (StructType, ArrayType, IntType)):
-            c.src.error("E162", node.args[0], type=target)
-            return ERR
-        if m.event is not None and target is not ERR and target != m.event:
-            c.src.error("E163", node.args[0], type=target, event=m.event, name=m.name)
-        rec(i64)
-        return i64
-    # tail_call(ctx, index)
+    t = _MAP_RULES[meth](c, node, m)
+    if t is not ERR:
+        c.fi.calls[node] = Call("map_method", meth, t)
+    return t
+
+
+def _lookup(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
+    if not nargs(c, node, 1, f"{m.name}.lookup"):
+        return ERR
+    key_expr(c, node.args[0], m)
+    return RefType(m.type.value, True, "map")
+
+
+def _get(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
+    if not nargs(c, node, (1, 2), f"{m.name}.get"):
+        return ERR
+    key_expr(c, node.args[0], m)
+    if len(node.args) == 2:
+        value_into(c, node.args[1], m.type.value, "default")
+    return m.type.value
+
+
+def _output(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
+    if not nargs(c, node, 1, f"{m.name}.output"):
+        return ERR
+    t = expr(c, node.args[0])
+    target = t.target if isinstance(t, RefType) else t
+    if t is not ERR and not isinstance(target, (StructType, ArrayType, IntType)):
+        c.src.error("E162", node.args[0], type=target)
+        return ERR
+    if m.event is not None and target is not ERR and target != m.event:
+        c.src.error("E163", node.args[0], type=target, event=m.event, name=m.name)
+    return i64
+
+
+def _tail_call(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
     if not nargs(c, node, 2, f"{m.name}.tail_call"):
         return ERR
-    if not is_ctx(c, node.args[0]) and not (isinstance(node.args[0], ast.Name) and c.fi.params
-                                           and node.args[0].id == c.fi.params[0].name):
-        c.src.error("E164", node.args[0])
+    arg = node.args[0]
+    if not is_ctx(c, arg) and not (isinstance(arg, ast.Name) and c.fi.params
+                                   and arg.id == c.fi.params[0].name):
+        c.src.error("E164", arg)
         return ERR
-    c.fi.types[node.args[0]] = c.fi.ctx_type or u64
+    c.fi.types[arg] = c.fi.ctx_type or u64
     value_into(c, node.args[1], u32, "index")
-    rec(i64)
     return i64
+
+
+_MAP_RULES = {"lookup": _lookup, "get": _get, "output": _output, "tail_call": _tail_call}
 
 
 def _ctx_load(c: CheckContext, node: ast.Call, func: ast.Attribute) -> BpfType:

@@ -15,6 +15,7 @@ ARITH_OPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.BitAnd, ast.
 
 
 def binop(c: CheckContext, node: ast.BinOp, expect: BpfType | None) -> BpfType:
+    """``a op b``: shifts keep the left type; arithmetic unifies both operands."""
     op = node.op
     if isinstance(op, (ast.LShift, ast.RShift)):
         lt = expr(c, node.left, expect if flexible(c, node.left) else None)
@@ -40,6 +41,7 @@ def binop(c: CheckContext, node: ast.BinOp, expect: BpfType | None) -> BpfType:
 
 
 def unaryop(c: CheckContext, node: ast.UnaryOp, expect: BpfType | None) -> BpfType:
+    """``-x``, ``~x``, ``not x``."""
     if isinstance(node.op, ast.Not):
         cond(c, node.operand)
         return BOOL
@@ -53,6 +55,7 @@ def unaryop(c: CheckContext, node: ast.UnaryOp, expect: BpfType | None) -> BpfTy
 
 
 def boolop(c: CheckContext, node: ast.BoolOp, expect: BpfType | None) -> BpfType:
+    """``a and b``, ``a or b`` on bools (narrowing as it goes)."""
     saved = c.flow.copy()
     for v in node.values:
         t = expr(c, v)
@@ -64,13 +67,14 @@ def boolop(c: CheckContext, node: ast.BoolOp, expect: BpfType | None) -> BpfType
 
 
 def compare(c: CheckContext, node: ast.Compare, expect: BpfType | None) -> BpfType:
+    """``a < b``, chains, ``x is None``, ``k in m``."""
     left = node.left
     saved = c.flow.copy()
     for op, right in zip(node.ops, node.comparators):
         if isinstance(op, (ast.Is, ast.IsNot)):
-            is_none(c, left, right, node)
+            _is_none(c, left, right, node)
         elif isinstance(op, (ast.In, ast.NotIn)):
-            contains(c, left, right, node)
+            _contains(c, left, right, node)
         elif isinstance(op, COMPARE_OPS):
             ta = c.fi.types.get(left) if left is not node.left else None
             if ta is None:
@@ -86,7 +90,7 @@ def compare(c: CheckContext, node: ast.Compare, expect: BpfType | None) -> BpfTy
     return BOOL
 
 
-def is_none(c: CheckContext, left: ast.expr, right: ast.expr, node: ast.AST) -> None:
+def _is_none(c: CheckContext, left: ast.expr, right: ast.expr, node: ast.AST) -> None:
     if not (isinstance(right, ast.Constant) and right.value is None):
         c.src.error("E112", node)
         return
@@ -107,7 +111,7 @@ def is_none(c: CheckContext, left: ast.expr, right: ast.expr, node: ast.AST) -> 
     c.src.error("E113", left)
 
 
-def contains(c: CheckContext, left: ast.expr, right: ast.expr, node: ast.AST) -> None:
+def _contains(c: CheckContext, left: ast.expr, right: ast.expr, node: ast.AST) -> None:
     m = map_of(c, right)
     if m is None:
         c.src.error("E114", right)
@@ -117,6 +121,7 @@ def contains(c: CheckContext, left: ast.expr, right: ast.expr, node: ast.AST) ->
 
 
 def ifexp(c: CheckContext, node: ast.IfExp, expect: BpfType | None) -> BpfType:
+    """``a if c else b``: two integers (or two bools)."""
     cond(c, node.test)
     saved = c.flow.copy()
     assume(c, node.test, True)

@@ -70,6 +70,7 @@ def ifexp_range(c: CheckContext, node: ast.IfExp) -> tuple[int, int] | None:
 
 
 def binop_range(c: CheckContext, node: ast.BinOp) -> tuple[int, int] | None:
+    """Bounds of ``a op b`` from the bounds of its operands."""
     a, b = value_range(c, node.left), value_range(c, node.right)
     op = node.op
     if isinstance(op, ast.BitAnd):
@@ -114,6 +115,7 @@ def assume(c: CheckContext, cond: ast.expr, truth: bool) -> None:
 
 
 def assume_cmp(c: CheckContext, left: ast.expr, op: ast.cmpop, right: ast.expr, truth: bool) -> None:
+    """Narrow a name compared with something of known range."""
     if isinstance(op, (ast.Is, ast.IsNot)):
         if isinstance(left, ast.Name) and isinstance(right, ast.Constant) and right.value is None:
             if isinstance(op, ast.IsNot) == truth:

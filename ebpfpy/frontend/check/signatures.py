@@ -76,6 +76,7 @@ def _timer_cb_signature(col: Collector, f: FuncDef, map_name: str | None) -> Sig
 
 
 def program_info(col: Collector, f: FuncDef) -> FuncInfo | None:
+    """A program's tables: its one parameter is the context (typed or a DSL context)."""
     node = f.node
     kind = kind_of(f.section or "")
     assert kind is not None

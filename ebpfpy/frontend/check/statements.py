@@ -15,10 +15,12 @@ from .symbols import map_of
 
 
 def s_pass(c: CheckContext, node: ast.Pass) -> None:
+    """``pass``."""
     pass
 
 
 def s_expr(c: CheckContext, node: ast.Expr) -> None:
+    """An expression statement: a call (a docstring is skipped)."""
     if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
         return      # docstring
     if not isinstance(node.value, ast.Call):
@@ -31,6 +33,7 @@ def s_expr(c: CheckContext, node: ast.Expr) -> None:
 
 
 def s_global(c: CheckContext, node: ast.Global) -> None:
+    """``global g``: allows assigning module global ``g``."""
     for name in node.names:
         if name not in c.info.globals:
             c.src.error("E202", node, name=name)
@@ -38,21 +41,24 @@ def s_global(c: CheckContext, node: ast.Global) -> None:
 
 
 def s_break(c: CheckContext, node: ast.Break) -> None:
-    in_loop(c, node)
+    """``break`` inside a loop."""
+    _in_loop(c, node)
     c.flow.dead = True
 
 
 def s_continue(c: CheckContext, node: ast.Continue) -> None:
-    in_loop(c, node)
+    """``continue`` inside a loop."""
+    _in_loop(c, node)
     c.flow.dead = True
 
 
-def in_loop(c: CheckContext, node: ast.stmt) -> None:
+def _in_loop(c: CheckContext, node: ast.stmt) -> None:
     if c.loop_depth == 0:
         c.src.error("E203", node, what=type(node).__name__.lower())
 
 
 def s_return(c: CheckContext, node: ast.Return) -> None:
+    """``return [value]``: a program returns an integer, a function its declared type."""
     ret = c.fi.ret
     if node.value is None:
         if ret is not None and c.fi.fdef.section is None:
@@ -69,6 +75,7 @@ def s_return(c: CheckContext, node: ast.Return) -> None:
 
 
 def s_delete(c: CheckContext, node: ast.Delete) -> None:
+    """``del m[k]`` on a hash map."""
     for t in node.targets:
         m = map_of(c, t.value) if isinstance(t, ast.Subscript) else None
         if m is None or m.type.kind not in ("HashMap", "PerCpuHashMap", "LruHashMap"):
@@ -80,6 +87,7 @@ def s_delete(c: CheckContext, node: ast.Delete) -> None:
 
 
 def s_if(c: CheckContext, node: ast.If) -> None:
+    """``if``: each branch under what the test tells; the flows join after."""
     cond(c, node.test)
     before = c.flow.copy()
     assume(c, node.test, True)
@@ -92,6 +100,7 @@ def s_if(c: CheckContext, node: ast.If) -> None:
 
 
 def s_while(c: CheckContext, node: ast.While) -> None:
+    """``while``: refused (E090), loops are ``for i in range(...)``."""
     c.src.error("E090", node)
 
 
