@@ -41,3 +41,19 @@ def test_good_ir_compiles_through_the_child() -> None:
 def test_in_process_when_asked(monkeypatch) -> None:
     monkeypatch.setenv("EBPFPY_NO_FORK", "1")
     assert emit_object_isolated(GOOD_IR)[:4] == b"\x7fELF"
+
+
+def test_abort_prints_nothing_when_faulthandler_is_on() -> None:
+    """pytest enables faulthandler on a copy of stderr; the child's abort stays quiet."""
+    import subprocess
+    import sys
+    code = ("import faulthandler, os\n"
+            "faulthandler.enable(file=os.dup(2))\n"          # as pytest's faulthandler plugin
+            "from ebpfpy.lower.target import BackendError, emit_object_isolated\n"
+            f"try:\n    emit_object_isolated({FATAL_IR!r})\n"
+            "except BackendError as e:\n    print('caught:', e)\n")
+    r = subprocess.run([sys.executable, "-c", code],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("caught: ") and "Fatal Python error" not in r.stdout
+    assert r.stderr == ""

@@ -1,6 +1,7 @@
 """LLVM IR text → optimised BPF ELF bytes, in process through llvmlite (no clang, no llc)."""
 from __future__ import annotations
 
+import faulthandler
 import functools
 import os
 import re
@@ -90,6 +91,11 @@ def emit_object_isolated(ir_text: str, level: int = 2) -> bytes:
             os.close(data_r)
             os.close(err_r)
             os.dup2(err_w, 2)
+            # A host that enabled faulthandler (pytest does) has it write to its own copy
+            # of the terminal: LLVM's abort would print "Fatal Python error" and a stack
+            # there although the caller handles it.  Into the pipe, it joins LLVM's message.
+            if faulthandler.is_enabled():
+                faulthandler.enable(file=err_w)
             out = emit_object(ir_text, level)
             view = memoryview(out)
             while view:
