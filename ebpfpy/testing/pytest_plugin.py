@@ -1,6 +1,8 @@
 """pytest plugin: the ``ebpfpy_sim`` fixture, a factory of :class:`~ebpfpy.testing.Simulator`.
 
-Registered through the ``pytest11`` entry point, so any project that installs ebpfpy gets it::
+Loaded only when asked, so that installing ebpfpy leaves other pytest runs alone: run
+``pytest -p ebpfpy.testing.pytest_plugin`` or put ``pytest_plugins =
+["ebpfpy.testing.pytest_plugin"]`` in a ``conftest.py``.  Then::
 
     def test_counts(ebpfpy_sim):
         sim = ebpfpy_sim("count.py")          # relative to the test file's directory
