@@ -12,6 +12,7 @@ import os
 import sys
 from typing import Any, Callable, Sequence
 
+from . import cli_doctor, cli_package
 from .atomic_write import write_atomic
 
 EXIT_USER_ERROR = 1        # bad input, refused by the kernel, missing file
@@ -120,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("disasm", cmd_disasm, "BPF instructions, each group under its Python line")
     sp.add_argument("--program", metavar="NAME", help="only this program (and what it calls)")
     add("ir", cmd_ir, "print the LLVM IR")
+    cli_package.register(add)
+    cli_doctor.register(sub)
     return p
 
 
@@ -132,7 +135,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     """Run the command; turn every failure into a message and an exit status."""
     from .errors import CompileError, LoadError
     try:
-        if not os.path.isfile(args.file):
+        if getattr(args, "file", None) is not None and not os.path.isfile(args.file):
             raise UserError(f"cannot read {args.file}: "
                             + ("is a directory" if os.path.isdir(args.file) else "no such file"))
         return args.func(args)
