@@ -169,8 +169,16 @@ def initial_board(pattern: str, w: int, h: int, seed: int):
     if pattern in ("glider", "gosper"):
         cells = parse_rle(GLIDER_RLE if pattern == "glider" else GOSPER_RLE)
     else:
-        with open(pattern) as f:
-            cells = parse_rle(f.read())
+        try:
+            with open(pattern) as f:
+                cells = parse_rle(f.read())
+        except OSError as e:
+            raise SystemExit(f"gol.py: --pattern {pattern}: not random, glider or gosper, and "
+                             f"not a readable RLE file ({e.strerror})")
+        except (ValueError, IndexError):
+            raise SystemExit(f"gol.py: --pattern {pattern}: not a Run Length Encoded pattern")
+        if cells.size == 0 or not cells.any():
+            raise SystemExit(f"gol.py: --pattern {pattern}: the pattern has no live cell")
     ph, pw = cells.shape
     if ph + 2 > h or pw + 2 > w:
         raise SystemExit(f"gol.py: the pattern is {pw}x{ph}; the board needs at least "
@@ -235,11 +243,29 @@ def render(cells, cols: int, rows: int) -> list[str]:
     return ["".join(line) for line in table[idx]]
 
 
+class Stopped(Exception):
+    """SIGTERM or SIGHUP arrived: leave like Ctrl-C, restoring the terminal first."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame) -> None:
+    raise Stopped(signum)
+
+
 def live(life: Life, duration: float | None, out) -> int:
-    """Draw the board until Ctrl-C (or ``duration`` seconds); generations and cells per second."""
+    """Draw the board until Ctrl-C, SIGTERM or SIGHUP (or ``duration`` seconds); then print
+    generations and cells per second.  Exit status 0, or 128 + the signal's number."""
     import shutil
+    import signal
     import time
     tty = out.isatty()
+    status = 0
+    # `kill` and `timeout` send SIGTERM, a closed terminal SIGHUP: without a handler either
+    # ends the process at once, leaving the terminal in the alternate screen, cursor hidden.
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     if tty:
         out.write("\x1b[?1049h\x1b[?25l")      # alternate screen, hide the cursor
     start = time.monotonic()
@@ -266,14 +292,19 @@ def live(life: Life, duration: float | None, out) -> int:
             time.sleep(1 / 30 if tty else 0.5)
     except KeyboardInterrupt:
         pass
+    except Stopped as e:
+        status = 128 + e.signum
     finally:
         if tty:
             out.write("\x1b[?25h\x1b[?1049l")
+            out.flush()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     g, _ = life.status()
     elapsed = time.monotonic() - start
     print(f"stopped at generation {g} after {elapsed:.1f} s "
           f"({g / elapsed:,.0f} gen/s, {g * life.w * life.h / elapsed / 1e6:,.1f} Mcells/s)")
-    return 0
+    return status
 
 
 def check(life: Life, cells, generations: int) -> int:
