@@ -155,3 +155,25 @@ def test_a_file_that_is_not_bpf_is_a_one_line_error(tmp_path: Path, capsys) -> N
 ])
 def test_program_types_use_bpfmans_names(section: str, kind: str | None) -> None:
     assert program_type(section) == kind
+
+
+def test_deploy_doc_matches_what_package_builds(tmp_path: Path, capsys) -> None:
+    """docs/deploy.md's manifests name programs (and types) that the images' labels list, and
+    its sample output is the command's."""
+    import re
+    doc = (ROOT / "docs" / "deploy.md").read_text()
+    manifests = re.findall(r"```yaml\n(.*?)```", doc, re.S)
+    assert len(manifests) >= 2
+    for text in manifests:
+        image = re.search(r"url: quay\.io/ORG/([\w-]+):", text).group(1)
+        src = ROOT / "examples" / (image.replace("-", "_") + ".py")
+        _, config, _ = read_back(package(tmp_path, src))
+        labelled = json.loads(config["config"]["Labels"]["io.ebpf.programs"])
+        named = dict(re.findall(r"- name: (\w+)\s*(?:#.*)?\n\s+type: (\w+)", text))
+        assert named and named.items() <= labelled.items(), (image, named, labelled)
+    capsys.readouterr()
+    command = re.search(r"^ebpfpy package (\S+) -o (\S+) --tag v1\n# (.*)$", doc, re.M)
+    assert main(["package", str(ROOT / command.group(1)), "-o", str(tmp_path / command.group(2)),
+                 "--tag", "v1"]) == 0
+    assert capsys.readouterr().out == f"{tmp_path / command.group(2)}: " + \
+        command.group(3).split(": ", 1)[1] + "\n"
