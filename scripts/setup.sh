@@ -99,8 +99,9 @@ ebpfpy_other_pythons() {
     local v found
     for v in 3.10 3.12 3.13; do
         found=""
-        for p in "python$v" "$HOME"/.pyenv/versions/"$v".*/bin/python; do
-            if command -v "$p" >/dev/null 2>&1; then found="$(command -v "$p")"; break; fi
+        for p in "$HOME"/.pyenv/versions/"$v".*/bin/python "python$v"; do
+            # a pyenv shim exists for every installed version but may refuse to run
+            if "$p" -c 'import venv' >/dev/null 2>&1; then found="$(command -v "$p")"; break; fi
         done
         [ -n "$found" ] && echo "$found"
     done
