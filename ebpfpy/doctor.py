@@ -215,7 +215,7 @@ def check_libbpf(host: Host) -> list[Finding]:
     lib = host.library()
     if isinstance(lib, str):
         return [Finding("libbpf", Status.MISSING, f"libbpf.so.1 not found ({lib})",
-                        "apt-get install libbpf1 (Debian 12, Ubuntu 22.04+), "
+                        "apt-get install libbpf1 (Debian 12, Ubuntu 23.04+), "
                         "dnf install libbpf (Fedora, RHEL 9)")]
     version = lib.version
     text = "libbpf {}.{} ({})".format(*version, lib.version_string)
