@@ -31,6 +31,7 @@ class DebugInfo:
             "emissionKind": ir.DIToken("FullDebug"),
         }, is_distinct=True)
         self._types: dict[Any, Any] = {}
+        self._locations: dict[tuple[int, int, int], Any] = {}
         self._pending: list[tuple[Any, list[Any]]] = []   # (subprogram, retained nodes)
         module.add_named_metadata("llvm.dbg.cu", self.cu)
         for flag in ([ir.Constant(ir.IntType(32), 7), "Dwarf Version", ir.Constant(ir.IntType(32), 5)],
@@ -139,7 +140,16 @@ class DebugInfo:
         return sp
 
     def location(self, line: int, col: int, scope: Any) -> Any:
-        return self.m.add_debug_info("DILocation", {"line": line, "column": col, "scope": scope})
+        # Interned here by identity, not by add_debug_info: llvmlite interns metadata by
+        # hashing its operands recursively (scope -> file, unit, types ...), which cost more
+        # than the rest of lowering a statement.  Same node as add_debug_info would make.
+        key = (line, col, id(scope))
+        loc = self._locations.get(key)
+        if loc is None:
+            ops = (("column", col), ("line", line), ("scope", scope))     # sorted, as llvmlite does
+            loc = self._locations[key] = ir.values.DIValue(
+                self.m, False, "DILocation", ops, name=str(len(self.m.metadata)))
+        return loc
 
     def global_var(self, gv: ir.GlobalVariable, name: str, dtype: Any, line: int) -> None:
         var = self.m.add_debug_info("DIGlobalVariable", {

@@ -34,6 +34,7 @@ class ModuleLowering:
         self.subprograms: dict[str, Any] = {}
         self._strings: dict[str, ir.GlobalVariable] = {}
         self._used: list[ir.Function] = []
+        self._map_types: dict[tuple[Any, ...], tuple[ir.Type, Any]] = {}
 
     def lower(self) -> str:
         for m in self.info.maps.values():
@@ -48,11 +49,25 @@ class ModuleLowering:
         for name in self.checked.order:
             FunctionLowering(self, self.checked.funcs[name]).lower()
         self.di.finalize()
+        _shorten_local_names(self.module)
         return str(self.module)
 
     # ------------------------------------------------------------------ maps
     def _map(self, m: Any) -> None:
         mt = m.type
+        shape = (mt.kind, mt.key, mt.value, mt.max_entries, m.mmapable)
+        if shape not in self._map_types:      # maps of one shape share their BTF struct
+            self._map_types[shape] = self._map_type(mt, m.mmapable)
+        sty, dtype = self._map_types[shape]
+        gv = ir.GlobalVariable(self.module, sty, m.name)
+        gv.section = ".maps"
+        gv.initializer = ir.Constant(sty, None)
+        gv.align = 8
+        self.di.global_var(gv, m.name, dtype, m.node.lineno)
+        self.maps[m.name] = gv
+
+    def _map_type(self, mt: Any, mmapable: bool) -> tuple[ir.Type, Any]:
+        """The IR struct of a BTF-defined map and its debug type."""
         di = self.di
         cint = di.c_int()
 
@@ -65,17 +80,12 @@ class ModuleLowering:
             members += [("key", di.pointer(di.type_of(mt.key))),
                         ("value", di.pointer(di.type_of(mt.value)))]
         members.append(("max_entries", num(mt.max_entries)))
-        if m.mmapable:
+        if mmapable:
             members.append(("map_flags", num(BPF_F_MMAPABLE)))
         sty = ir.LiteralStructType([PTR] * len(members))
-        gv = ir.GlobalVariable(self.module, sty, m.name)
-        gv.section = ".maps"
-        gv.initializer = ir.Constant(sty, None)
-        gv.align = 8
         dtype = di.struct(None, [(n, t, 64, 64 * i) for i, (n, t) in enumerate(members)],
                           64 * len(members))
-        di.global_var(gv, m.name, dtype, m.node.lineno)
-        self.maps[m.name] = gv
+        return sty, dtype
 
     # ------------------------------------------------------------------ globals
     def _global(self, g: Any) -> None:
@@ -207,6 +217,17 @@ class ModuleLowering:
 
 RESULT_PARAM = "__result"
 TYPE_CARRIER = "__ebpfpy_types_"
+# LLVM cuts local value names at 1024 bytes (NonGlobalValueMaxNameSize) *after* llvmlite made
+# them unique, so two long Python locals would collide; 200 characters stay below in UTF-8.
+LOCAL_NAME_MAX = 200
+
+
+def _shorten_local_names(module: ir.Module) -> None:
+    """Rename (uniquely, via the function's name scope) every over-long local value name."""
+    for fn in module.functions:
+        for value in [*fn.args, *fn.blocks, *(i for bb in fn.blocks for i in bb.instructions)]:
+            if len(value.name) > LOCAL_NAME_MAX:
+                value.name = value.name[:LOCAL_NAME_MAX]
 MAX_ARGS = 5
 
 
