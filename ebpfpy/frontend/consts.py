@@ -22,6 +22,7 @@ class ConstFolder:
         self.src = src
         self.consts = consts
         self.names = names
+        self._python = False
 
     def is_constant_expr(self, node: ast.expr) -> bool:
         """True when ``node`` is built only of int literals, constants and operators."""
@@ -44,8 +45,13 @@ class ConstFolder:
             return DSL_CONSTANTS[path]
         return None
 
-    def fold(self, node: ast.expr) -> int | None:
-        """The exact value, or None after reporting why it cannot be folded."""
+    def fold(self, node: ast.expr, python: bool = False) -> int | None:
+        """The exact value, or None after reporting why it cannot be folded.
+
+        ``python``: the expression is a module constant, which CPython itself evaluates on
+        import, so dividing by zero is an error rather than the BPF rule ``x // 0 == 0``.
+        """
+        self._python = python
         try:
             return self._fold(node)
         except _NotConst as e:
@@ -86,11 +92,15 @@ class ConstFolder:
         if op in _BIN:
             return _BIN[op](a, b)
         if op in (ast.FloorDiv, ast.Mod):
-            if b == 0:      # the contract's rule, as at run time
+            if b == 0:      # the contract's rule, as at run time; CPython raises on import
+                if self._python:
+                    raise _NotConst("E046", node)
                 return 0 if op is ast.FloorDiv else a
             return a // b if op is ast.FloorDiv else a % b
         if op is ast.Pow:
-            if b < 0 or b * max(a.bit_length(), 1) > LIMIT_BITS:
+            if b < 0:
+                raise _NotConst("E045", node.right, exp=b)
+            if b * max(a.bit_length(), 1) > LIMIT_BITS:
                 raise _NotConst("E042", node)
             return a ** b
         if op in (ast.LShift, ast.RShift):

@@ -24,6 +24,10 @@ SKB_FIELDS: dict[str, Field] = {n: (n, u32, off) for n, off in (
     ("data_meta", 140))}
 SKB_FIELDS["cb"] = ("cb", ArrayType(u32, 5), 48)
 
+# The verifier proves a packet range only when offset + size <= MAX_PACKET_OFF
+# (find_good_pkt_pointers); a larger ctx.load compiles but every access is refused at load.
+MAX_PACKET_OFF = 0xFFFF
+
 TRACEFS_ROOTS = ("/sys/kernel/tracing", "/sys/kernel/debug/tracing")
 _FIELD_RE = re.compile(r"field:(?P<decl>[^;]+);\s*offset:(?P<off>\d+);\s*size:(?P<size>\d+);"
                        r"\s*signed:(?P<signed>\d+);")
@@ -40,6 +44,48 @@ def tracepoint_fields(category: str, name: str) -> dict[str, Field] | None:
         except OSError:
             continue
         return parse_format(text)
+    return None
+
+
+def tracepoint_exists(category: str, name: str) -> bool | None:
+    """Whether the running kernel has the tracepoint; None when tracefs cannot tell."""
+    for root in TRACEFS_ROOTS:
+        events = os.path.join(root, "events")
+        if os.path.isdir(events):
+            return os.path.isdir(os.path.join(events, category, name))
+    return None
+
+
+def raw_tracepoint_exists(name: str) -> bool | None:
+    """Whether ``raw_tp/NAME`` can attach: tracefs lists it under some category, or the
+    kernel's BTF has ``btf_trace_NAME`` (bare tracepoints have no tracefs entry).  None when
+    neither source is readable."""
+    from .kernel_types import vmlinux
+    kb = vmlinux()
+    if kb is not None and kb.tp_btf_args(name) is not None:
+        return True
+    for root in TRACEFS_ROOTS:
+        events = os.path.join(root, "events")
+        if os.path.isdir(events):
+            return any(os.path.isdir(os.path.join(events, cat, name)) for cat in os.listdir(events))
+    return None         # vmlinux BTF alone does not list the tracepoints of modules
+
+
+def missing_trace_target(kind: str, section: str) -> dict[str, str] | None:
+    """The E266 arguments when a tracepoint or raw_tp section names nothing the kernel has."""
+    if kind == "tracepoint":
+        _, cat, name = section.split("/", 2)
+        if tracepoint_exists(cat, name) is False:
+            return {"what": "tracepoint", "name": f"{cat}/{name}", "kind": section,
+                    "hint": f"the kernel lists its tracepoints in tracefs: ls "
+                            f"/sys/kernel/tracing/events/{cat}/ (sections are "
+                            f"tracepoint/CATEGORY/NAME, e.g. tracepoint/syscalls/sys_enter_openat)"}
+    elif kind == "raw_tp":
+        name = section.split("/", 1)[1]
+        if raw_tracepoint_exists(name) is False:
+            return {"what": "raw tracepoint", "name": name, "kind": section,
+                    "hint": "raw_tp/NAME takes a tracepoint's name without its category, "
+                            "e.g. raw_tp/sched_switch (ls /sys/kernel/tracing/events/*/)"}
     return None
 
 
@@ -90,3 +136,12 @@ def ctx_field(fi: Any, attr: str) -> Field | None:
 
 
 
+
+
+
+def packet_load_overrun(size: int, offset: int) -> dict[str, int] | None:
+    """The E166 arguments when ``ctx.load`` of ``size`` bytes at ``offset`` ends past
+    MAX_PACKET_OFF, or None."""
+    if size + offset <= MAX_PACKET_OFF:
+        return None
+    return {"size": size, "end": size + offset, "limit": MAX_PACKET_OFF}

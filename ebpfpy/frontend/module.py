@@ -2,15 +2,23 @@
 from __future__ import annotations
 
 import ast
+import re
 
-from ..types import BpfType, StructType
+from ..types import ArrayType, BpfType, StructType
 from .consts import ConstFolder
+from .contexts import missing_trace_target
+from .idents import check_btf_name, nested_definitions
 from .items import MAP_KINDS, FuncDef, GlobalDef, ModuleInfo
 from .maps_decl import parse_map_decl
 from .names import DslNames
-from .sections import check_section
+from .sections import kind_of
 from .source import Source
 from .typeexpr import type_expr
+
+MAX_TYPE_DEPTH = 64        # deeper types overflow the recursion of llvmlite's metadata hashing
+_DEF_NAME = re.compile(r"(?:async\s+)?(?:def|class)\s+(\w+)")
+DECORATORS = ("bpf_program", "bpf_function", "struct")
+
 
 class Collector:
     """Walks the module body once and records every item BPF code may use."""
@@ -21,12 +29,24 @@ class Collector:
         self.names = DslNames()
         self.info = ModuleInfo(src, self.names)
         self.fold = ConstFolder(src, self.info.consts, self.names)
+        self._depths: dict[str, int] = {}           # struct name -> nesting depth
+
+    def _depth(self, t: BpfType) -> int:
+        if isinstance(t, StructType):
+            return self._depths.get(t.name, 1)
+        return 1 + self._depth(t.elem) if isinstance(t, ArrayType) else 0
+
+    def _too_deep(self, t: BpfType) -> bool:
+        while isinstance(t, ArrayType):
+            t = t.elem
+        return isinstance(t, StructType) and self._depths.get(t.name, 0) > MAX_TYPE_DEPTH
 
     def collect(self) -> ModuleInfo:
         for stmt in self.tree.body:
             self.names.learn_import(stmt)
         for stmt in self.tree.body:
             self._item(stmt)
+        self._misplaced_decorators()
         if not self.info.programs and not self.src.errors:
             self.src.error("E010", (1, 0, None))
         return self.info
@@ -48,20 +68,70 @@ class Collector:
             for target in _bound_names(stmt):
                 self.info.ignored.setdefault(target, stmt)
 
+    def _dsl_decorators(self, node: ast.FunctionDef | ast.ClassDef) -> list[tuple[str, ast.expr]]:
+        out = []
+        for deco in node.decorator_list:
+            what = self.names.dsl(deco.func if isinstance(deco, ast.Call) else deco)
+            if what in DECORATORS:
+                out.append((what, deco))
+        return out
+
     def _function(self, fn: ast.FunctionDef) -> None:
-        for deco in fn.decorator_list:
-            call = deco.func if isinstance(deco, ast.Call) else deco
-            what = self.names.dsl(call)
-            if what == "bpf_program":
-                self._program(fn, deco)
-                return
-            if what == "bpf_function":
-                if isinstance(deco, ast.Call):
-                    self.src.error("E011", deco)
-                self._unique(fn.name, fn)
-                self.info.functions[fn.name] = FuncDef(fn.name, fn, None, deco)
-                return
-        self.info.ignored.setdefault(fn.name, fn)
+        decos = self._dsl_decorators(fn)
+        kinds = [(what, deco) for what, deco in decos if what != "struct"]
+        for what, deco in decos:
+            if what == "struct":
+                self.src.error("E017", deco, what=what, target="class", where="a function")
+        if len(kinds) > 1:
+            self.src.error("E016", kinds[1][1], name=fn.name)
+        if not kinds:
+            self.info.ignored.setdefault(fn.name, fn)
+            return
+        what, deco = kinds[0]
+        self._function_names(fn)
+        if what == "bpf_program":
+            self._program(fn, deco)
+            return
+        if isinstance(deco, ast.Call):
+            self.src.error("E011", deco)
+        self._unique(fn.name, fn)
+        self.info.functions[fn.name] = FuncDef(fn.name, fn, None, deco)
+
+    def _function_names(self, fn: ast.FunctionDef) -> None:
+        """Function and parameter names become BTF FUNC / FUNC_PROTO names."""
+        check_btf_name(self.src.error, self._name_at(fn, fn.name), fn.name, "function")
+        a = fn.args
+        for p in a.posonlyargs + a.args + a.kwonlyargs:
+            check_btf_name(self.src.error, p, p.arg, "parameter")
+
+    def _name_at(self, node: ast.AST, name: str) -> ast.AST | tuple[int, int, int | None]:
+        """The span of ``name`` after the keyword of a def/class (the node itself if not found)."""
+        line = self.src.line(node.lineno) or ""
+        m = _DEF_NAME.match(line, self.src.char_col(node.lineno, node.col_offset))
+        if m is None or m.group(1) != name:
+            return node
+        return (node.lineno, m.start(1), m.end(1))
+
+    def _misplaced_decorators(self) -> None:
+        """@bpf_program, @bpf_function and @struct act only on module-level defs/classes."""
+        for stmt in self.tree.body:
+            if isinstance(stmt, ast.ClassDef):
+                for what, deco in self._dsl_decorators(stmt):
+                    if what != "struct":
+                        self.src.error("E017", deco, what=what, target="function", where="a class")
+                if stmt.name in self.info.structs:
+                    continue                     # its body is checked as fields (E030)
+                found = nested_definitions(stmt.body, "a class")
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if stmt.name in self.info.programs or stmt.name in self.info.functions:
+                    continue                     # BPF bodies: the checker reports nested defs
+                found = nested_definitions(stmt.body, "a function")
+            else:
+                found = nested_definitions([stmt], "the module")
+            for node, where in found:
+                for what, deco in self._dsl_decorators(node):   # type: ignore[arg-type]
+                    target = "class" if what == "struct" else "function"
+                    self.src.error("E017", deco, what=what, target=target, where=where)
 
     def _program(self, fn: ast.FunctionDef, deco: ast.expr) -> None:
         if not (isinstance(deco, ast.Call) and len(deco.args) == 1 and not deco.keywords and
@@ -69,9 +139,13 @@ class Collector:
             self.src.error("E012", deco)
             return
         section = deco.args[0].value
-        if not check_section(section):
+        kind = kind_of(section)
+        if kind is None:
             self.src.error("E013", deco, section=section)
             return
+        missing = missing_trace_target(kind.name, section)
+        if missing is not None:
+            self.src.error("E266", deco.args[0], **missing)
         self._unique(fn.name, fn)
         self.info.programs[fn.name] = FuncDef(fn.name, fn, section, deco)
 
@@ -80,19 +154,27 @@ class Collector:
             self.info.ignored.setdefault(cls.name, cls)
             return
         members: list[tuple[str, BpfType]] = []
+        check_btf_name(self.src.error, self._name_at(cls, cls.name), cls.name, "struct")
+        depth = 1
         for stmt in cls.body:
             if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
                 if stmt.value is not None:
                     self.src.error("E031", stmt.value)
+                check_btf_name(self.src.error, stmt.target, stmt.target.id, "struct field")
                 t = self.type_expr(stmt.annotation, allow_opaque=True)
                 if t is not None:
                     members.append((stmt.target.id, t))
+                    depth = max(depth, 1 + self._depth(t))
             elif isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and
                                                  isinstance(stmt.value, ast.Constant)):
                 continue
             else:
                 self.src.error("E030", stmt)
+        if depth > MAX_TYPE_DEPTH and not any(self._too_deep(t) for _, t in members):
+            self.src.error("E039", self._name_at(cls, cls.name), name=cls.name, depth=depth,
+                           limit=MAX_TYPE_DEPTH)     # once, at the first struct past the limit
         self._unique(cls.name, cls)
+        self._depths[cls.name] = depth
         self.info.structs[cls.name] = StructType(cls.name, members)
         self.info.struct_nodes[cls.name] = cls
 
@@ -104,10 +186,10 @@ class Collector:
                 self.src.error("E014", value)
             return
         if isinstance(value, ast.Call) and self.names.dsl(value.func) in MAP_KINDS:
-            self._map(name, value)
+            self._map(name, value, stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt)
             return
         if self.fold.is_constant_expr(value):
-            v = self.fold.fold(value)
+            v = self.fold.fold(value, python=True)
             if v is not None:
                 self._unique(name, stmt)
                 self.info.consts[name] = v
@@ -116,12 +198,14 @@ class Collector:
 
     def _global(self, stmt: ast.AnnAssign) -> None:
         name = stmt.target.id  # type: ignore[union-attr]
+        if not check_btf_name(self.src.error, stmt.target, name, "global"):
+            return
         t = self.type_expr(stmt.annotation)
         if t is None:
             return
         init = 0
         if stmt.value is not None:
-            v = self.fold.fold(stmt.value)
+            v = self.fold.fold(stmt.value, python=True)
             if v is None:
                 return
             if not hasattr(t, "wrap"):
@@ -141,9 +225,9 @@ class Collector:
             self.src.error("E015", node, name=name)
 
     # ------------------------------------------------------------------ maps
-    def _map(self, name: str, call: ast.Call) -> None:
+    def _map(self, name: str, call: ast.Call, target: ast.AST) -> None:
         md = parse_map_decl(self.info, self.fold, name, call)
-        if md is not None:
+        if md is not None and check_btf_name(self.src.error, target, name, "map"):
             self._unique(name, call)
             self.info.maps[name] = md
 

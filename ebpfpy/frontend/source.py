@@ -40,7 +40,7 @@ class Source:
             end = getattr(node, "end_col_offset", None)
             if getattr(node, "end_lineno", lineno) != lineno:
                 end = None
-            col, end = self._chars(lineno, col), (self._chars(lineno, end) if end else end)
+            col, end = self.char_col(lineno, col), (self.char_col(lineno, end) if end else end)
         else:
             lineno, col, end = 1, 0, None
         return Diagnostic(code, message.format(**fmt), self.filename, lineno, col, end,
@@ -55,7 +55,7 @@ class Source:
                           ["this is a bug in ebpfpy, not in your program: please report it with this file"],
                           self.line(lineno))
 
-    def _chars(self, lineno: int, offset: int) -> int:
+    def char_col(self, lineno: int, offset: int) -> int:
         """ast counts columns in UTF-8 bytes; editors, carets and users count characters."""
         line = self.line(lineno)
         if line is None or line.isascii():

@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from ...types import BOOL, BpfType, RefType, u32, u64
 from ..helper_table import HELPERS, Helper, widen_printk_format
+from ..printk_format import checked_conversions, value_problem
 from ..typed import ERR, Call, is_int
 from .context import CheckContext, nargs, place_ok
 from .expressions import expr, value_into
@@ -51,15 +52,18 @@ def _printk(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
         c.src.error("E154", args[4], n=len(args) - 1)
         return ERR
     fmt = args[0].value
-    specs = re.findall(r"%[-+ #0-9.]*(?:ll|l|h|hh)?[a-zA-Z%]", fmt)
-    specs = [s for s in specs if s != "%%"]
+    specs = checked_conversions(c.src, args[0])
+    if specs is None:
+        return ERR
     if len(specs) != len(args) - 1:
         c.src.error("E155", node, n=len(specs), got=len(args) - 1)
         return ERR
-    for a in args[1:]:
+    for spec, a in zip(specs, args[1:]):
         t = expr(c, a)
         if t is not ERR and not (is_int(t) or t is BOOL):
             c.src.error("E111", a, type=t)
+        elif t is not ERR and value_problem(spec, False):
+            c.src.error("E168", a, spec=spec.text, what=spec.reads, type=t)
     return _record(c, h, node, widen_printk_format(fmt))
 
 def _probe_read(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
@@ -121,14 +125,22 @@ def _seq_printf(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
         c.src.error("E154", args[14], n=len(args) - 2)
         return ERR
     fmt = args[1].value
-    specs = [s for s in re.findall(r"%[-+ #0-9.]*(?:ll|l|h|hh)?[a-zA-Z%]", fmt) if s != "%%"]
+    specs = checked_conversions(c.src, args[1])
+    if specs is None:
+        return ERR
     if len(specs) != len(args) - 2:
         c.src.error("E155", node, n=len(specs), got=len(args) - 2)
         return ERR
-    for a in args[2:]:
+    for spec, a in zip(specs, args[2:]):
         t = expr(c, a)
-        if t is not ERR and not (is_int(t) or t is BOOL or place_ok(c, a)):
+        if t is ERR:
+            continue
+        if not (is_int(t) or t is BOOL or place_ok(c, a)):
             c.src.error("E111", a, type=t)
+            continue
+        code = value_problem(spec, not (is_int(t) or t is BOOL))
+        if code:
+            c.src.error(code, a, spec=spec.text, what=spec.reads, type=t)
     return _record(c, h, node, widen_printk_format(fmt))
 
 def _seq_write(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:

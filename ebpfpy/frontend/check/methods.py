@@ -5,11 +5,13 @@ import ast
 from typing import Any
 
 from ...types import TIMER, ArrayType, BpfType, IntType, RefType, StructType, i64, u32, u64
+from ..contexts import packet_load_overrun
 from ..items import MapDef
 from ..typed import ERR, Call
 from ..typeexpr import eval_type
 from .context import CheckContext, is_ctx, nargs
 from .expressions import expr, key_expr, value_into
+from .ranges import value_range
 from .symbols import map_of
 
 MAP_METHODS = {
@@ -108,9 +110,20 @@ def _ctx_load(c: CheckContext, node: ast.Call, func: ast.Attribute) -> BpfType:
         return ERR
     c.fi.types[func.value] = c.fi.ctx_type or u64
     value_into(c, node.args[1], u32, "offset")
+    _packet_bounds(c, node, t)
     r = RefType(t, True, "packet")
     c.fi.calls[node] = Call("ctx_load", "", r, t)
     return r
+
+
+def _packet_bounds(c: CheckContext, node: ast.Call, t: BpfType) -> None:
+    """E166 when the load ends past MAX_PACKET_OFF (for T alone, or at a constant offset)."""
+    rng = value_range(c, node.args[1])
+    off = rng[0] if rng is not None and rng[0] == rng[1] else 0
+    over = packet_load_overrun(t.size, off)
+    if over is not None:
+        at = node.args[0] if packet_load_overrun(t.size, 0) else node.args[1]
+        c.src.error("E166", at, **over)
 
 
 def _timer(c: CheckContext, node: ast.Call, func: ast.Attribute) -> BpfType:

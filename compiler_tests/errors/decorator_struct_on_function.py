@@ -1,0 +1,10 @@
+# expect: E017 4:2
+from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
+
+@struct
+def point() -> int:
+    return 0
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    return 0

@@ -1,0 +1,8 @@
+# expect: E018 4:1
+from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
+
+zähler: u64 = 0
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    return 0
