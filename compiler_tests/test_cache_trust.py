@@ -171,7 +171,7 @@ def test_every_type_round_trips_with_struct_identity(cache_home, builds):
     assert {n: repr(m) for n, m in again.maps.items()} == {n: repr(m) for n, m in first.maps.items()}
     assert again.maps == first.maps and again.events == first.events
     assert again.programs == first.programs and again.report == first.report
-    assert any("bpf_loop" in row["split"] for row in again.report)
+    assert any("bpf_loop" in row.split for row in again.report.rows)
     s = again.structs
     assert again.maps["h"].key is s["Inner"] and again.maps["h"].value is s["Outer"]
     assert s["Outer"].by_name["inner"].type is s["Inner"]

@@ -3,24 +3,12 @@ from __future__ import annotations
 
 import os
 import types as _pytypes
-from dataclasses import dataclass, field
 from typing import Any
 
-from .types import BpfType, MapType, StructType
+from .compiled import CompiledModule
+from .types import StructType
 
-
-@dataclass
-class CompiledModule:
-    """What the compiler hands to the loader: the ELF and the facts userspace needs."""
-
-    elf: bytes
-    filename: str
-    source: str
-    structs: dict[str, StructType] = field(default_factory=dict)
-    maps: dict[str, MapType] = field(default_factory=dict)
-    programs: dict[str, str] = field(default_factory=dict)          # name -> section
-    events: dict[str, BpfType | None] = field(default_factory=dict)  # ring buffer -> record type
-    report: Any = None                                               # frontend.split report (check)
+__all__ = ["CompiledModule", "compile_full", "compile_module", "load_object"]
 
 
 def _read_source(path: Any, source: str | None, filename: str | None) -> tuple[str, str]:

@@ -33,7 +33,7 @@ import stat
 import time
 from typing import Any, Callable
 
-from .api import CompiledModule
+from .compiled import CompiledModule
 from .atomic_write import write_atomic
 from .cache_format import pack, unpack
 

@@ -16,12 +16,14 @@ there is no pickle, eval or import driven by the entry's contents.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from typing import Any
 
-from .api import CompiledModule
+from .compiled import CompiledModule
 from .frontend.maps_decl import SIGNATURES
+from .frontend.report import Report, ReportRow
 from .types import BOOL, INT_TYPES, SPINLOCK, TIMER, ArrayType, BpfType, MapType, StructType
 
 MAGIC = b"ebpfpy-cache-2\n"
@@ -30,6 +32,8 @@ _LEN = 4                                      # the header's length
 _SCALARS: dict[str, BpfType] = {**INT_TYPES, "bool": BOOL, "Timer": TIMER, "SpinLock": SPINLOCK}
 _MAP_KINDS = frozenset(SIGNATURES)
 _MAX_LENGTH = 1 << 31                         # far above any array the frontend accepts
+_MAX_COST = 1 << 62                           # far above any cost estimate
+_ROW_FIELDS = frozenset(f.name for f in dataclasses.fields(ReportRow))
 
 
 def pack(key: str, mod: CompiledModule) -> bytes:
@@ -43,7 +47,7 @@ def pack(key: str, mod: CompiledModule) -> bytes:
                      "max_entries": m.max_entries} for n, m in mod.maps.items() if not m.extra},
         "programs": dict(mod.programs),
         "events": {n: _enc(t, structs) for n, t in mod.events.items()},
-        "report": mod.report,
+        "report": [dataclasses.asdict(r) for r in mod.report.rows],
     }
     if len(header["maps"]) != len(mod.maps):
         raise ValueError("a map type with extra options has no encoding")
@@ -116,14 +120,19 @@ def _map(x: Any, structs: dict[str, StructType]) -> MapType:
                    _int(d["max_entries"], 1, _MAX_LENGTH))
 
 
-def _report(x: Any) -> list[dict[str, Any]] | None:
-    """``frontend.split``'s rows: flat dicts of strings, integers and nulls."""
+def _report(x: Any) -> Report:
+    """``frontend.split``'s report: one flat object per ``ReportRow``."""
     if x is None:
-        return None
-    rows = [_dict(r) for r in _list(x)]
-    _expect(all(isinstance(v, (str, int, type(None))) and not isinstance(v, bool)
-                for r in rows for v in r.values()), "bad report")
-    return rows
+        return Report()
+    rows = []
+    for r in _list(x):
+        d = _dict(r)
+        _expect(set(d) == _ROW_FIELDS, "bad report row")
+        stack = None if d["stack"] is None else _int(d["stack"], 0, _MAX_LENGTH)
+        rows.append(ReportRow(name=_str(d["name"]), section=_str(d["section"]),
+                              est_cost=_int(d["est_cost"], 0, _MAX_COST), stack=stack,
+                              split=_str(d["split"])))
+    return Report(rows)
 
 
 def _expect(ok: bool, what: str) -> None:

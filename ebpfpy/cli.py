@@ -81,7 +81,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .cli_check import check_rows, render_table
     from .api import compile_full
     mod = compile_full(args.file, insn_budget=args.insn_budget)
-    rows = check_rows(mod.elf, getattr(mod, "report", None))
+    rows = check_rows(mod.elf, mod.report)
     sys.stdout.write(render_table(rows))
     over = [r for r in rows if r.over_budget(args.insn_budget)]
     for r in over:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .frontend.report import Report, ReportRow
 from .objfile import BpfElf, functions, reachable
 from .objfile.elf import INSN_SIZE
 
@@ -41,43 +42,33 @@ class Row:
         return f"{self.insns:,} instructions exceed the budget of {budget:,}"
 
 
-def _field(entry: Any, key: str) -> Any:
-    if isinstance(entry, dict):
-        return entry.get(key)
-    return getattr(entry, key, None)
-
-
-def _split_text(split: Any) -> str | None:
-    if split is None or split is False or split == [] or split == "":
-        return None
-    if isinstance(split, (list, tuple)):
-        return ", ".join(str(s) for s in split)
-    return str(split)
-
-
-def check_rows(elf_bytes: bytes, report: Any = None) -> list[Row]:
+def check_rows(elf_bytes: bytes, report: Report | None = None) -> list[Row]:
     """Rows for every program of the object, merged with the compiler's report by name."""
     elf = BpfElf(elf_bytes)
     funcs = functions(elf)
-    by_name = {_field(e, "name"): e for e in (report or [])}
+    known = report or Report()
     rows = []
     for prog, sec in elf.programs:
         parts = reachable(elf, funcs, prog.name)
         insns = sum((f.end - f.start) // INSN_SIZE for f in parts)
-        entry = by_name.get(prog.name)
-        rows.append(Row(prog.name, sec.name, insns,
-                        est_cost=_field(entry, "est_cost"), stack=_field(entry, "stack"),
-                        split=_split_text(_field(entry, "split"))))
+        rows.append(_row(prog.name, sec.name, insns, known.get(prog.name)))
         # subprograms and outlined loop bodies: verified with the program, shown under it
         for f in parts:
             if f.name == prog.name:
                 continue
-            sub = by_name.get(f.name)
-            rows.append(Row("  " + f.name, _field(sub, "section") or "(subprogram)",
-                            (f.end - f.start) // INSN_SIZE, est_cost=_field(sub, "est_cost"),
-                            stack=_field(sub, "stack"), split=_split_text(_field(sub, "split")),
-                            part_of=prog.name))
+            sub = known.get(f.name)
+            rows.append(_row("  " + f.name, sub.section if sub else "(subprogram)",
+                             (f.end - f.start) // INSN_SIZE, sub, part_of=prog.name))
     return rows
+
+
+def _row(name: str, section: str, insns: int, entry: ReportRow | None,
+         part_of: str | None = None) -> Row:
+    if entry is None:
+        return Row(name, section, insns, part_of=part_of)
+    split = None if entry.split in ("", "-") else entry.split
+    return Row(name, section, insns, est_cost=entry.est_cost, stack=entry.stack, split=split,
+               part_of=part_of)
 
 
 def _cell(v: Any) -> str:

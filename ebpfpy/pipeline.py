@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .api import CompiledModule
+from .compiled import CompiledModule
 from .errors import CompileError, Diagnostic
 from .frontend.source import Source, parse
 

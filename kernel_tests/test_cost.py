@@ -35,7 +35,7 @@ def test_there_are_examples() -> None:
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(EXAMPLES)))
 def test_estimate_within_factor_2(path: Path) -> None:
     mod = compile_full(path)
-    est = {r["name"]: r["est_cost"] for r in mod.report}
+    est = {r.name: r.est_cost for r in mod.report.rows}
     with BpfObject(mod.elf, compiled=mod, log_level=4) as obj:
         for name in mod.programs:
             m = re.search(r"processed (\d+) insns", obj.programs[name].log)

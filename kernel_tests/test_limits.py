@@ -36,7 +36,7 @@ def load(budget: int | None, path: Path | None = None, source: str | None = None
                        insn_budget=budget)
     classes = {k: v for k, v in vars(module).items() if hasattr(v, "__bpf_type__")} if module else None
     obj = BpfObject(mod.elf, compiled=mod, user_classes=classes, log_level=4)
-    est = {r["name"]: r["est_cost"] for r in mod.report}["main"]
+    est = {r.name: r.est_cost for r in mod.report.rows}["main"]
     return obj, est
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 
 from .cost import CostModel
+from .report import Report, ReportRow
 from .typed import CheckedModule, FuncInfo, LoopStrategy
 
 BPF_LOOP_MAX = 1 << 23              # the kernel's cap on bpf_loop iterations
@@ -93,7 +94,7 @@ def _capture(fi: FuncInfo) -> None:
                          if name in used_in and name in used_out]
 
 
-def _report(checked: CheckedModule, costs: dict[str, int]) -> list[dict]:
+def _report(checked: CheckedModule, costs: dict[str, int]) -> Report:
     """One row per program, subprogram and outlined loop body (for ``ebpfpy check``)."""
     rows = []
     model = CostModel(checked.funcs)
@@ -105,14 +106,14 @@ def _report(checked: CheckedModule, costs: dict[str, int]) -> list[dict]:
                 cb = f"{name}__loop_l{s.lineno}c{s.col_offset}"
                 splits.append(f"line {s.lineno}: loop of {info.trip_bound:,} iterations -> "
                               f"bpf_loop callback {cb} (verified once, not per iteration)")
-                callbacks.append({"name": cb, "section": "(bpf_loop callback)",
-                                  "est_cost": model.block(fi, s.body) + 3, "stack": None,
-                                  "split": f"body of the loop at line {s.lineno}"})
-        rows.append({"name": name, "section": fi.fdef.section or "(function)",
-                     "est_cost": costs.get(name, 0), "stack": fi.stack_bytes,
-                     "split": "; ".join(splits) or "-"})
+                callbacks.append(ReportRow(name=cb, section="(bpf_loop callback)",
+                                           est_cost=model.block(fi, s.body) + 3, stack=None,
+                                           split=f"body of the loop at line {s.lineno}"))
+        rows.append(ReportRow(name=name, section=fi.fdef.section or "(function)",
+                              est_cost=costs.get(name, 0), stack=fi.stack_bytes,
+                              split="; ".join(splits) or "-"))
         rows.extend(callbacks)
-    return rows
+    return Report(rows)
 
 
 def _over_budget(checked: CheckedModule, budget: int) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..types import BpfType, IntType, StructType
 from .items import FuncDef, ModuleInfo
+from .report import Report
 
 
 class ErrType(BpfType):
@@ -122,4 +123,4 @@ class CheckedModule:
     info: ModuleInfo
     funcs: dict[str, FuncInfo]
     order: list[str]                 # callees before callers
-    report: list[dict] = field(default_factory=list)
+    report: Report = field(default_factory=Report)

@@ -10,7 +10,7 @@ import errno
 import weakref
 from typing import Any
 
-from ..api import CompiledModule
+from ..compiled import CompiledModule
 from ..types import BpfType, StructType
 from .. import libbpf as L
 from .btf import BtfTypes, GlobalVar, bind_classes, int_of, rebind
