@@ -1,4 +1,8 @@
-"""The userspace entry points behind ``ebpfpy.compile`` and ``ebpfpy.load`` (LANGUAGE.md §7)."""
+"""The userspace entry points behind ``ebpfpy.compile`` and ``ebpfpy.load`` (LANGUAGE.md §7).
+
+The compiler and the loader are imported inside the functions that need them: ``import
+ebpfpy`` and ``ebpfpy --help`` must not pull in llvmlite or cffi (compiler_tests/test_startup.py).
+"""
 from __future__ import annotations
 
 import os
@@ -17,7 +21,7 @@ def _read_source(path: Any, source: str | None, filename: str | None) -> tuple[s
     path = os.fspath(path)
     with open(path, "rb") as f:
         raw = f.read()
-    from .frontend.source import decode_source
+    from .frontend.source import decode_source     # lazy: start-up time (see module doc)
     return decode_source(raw, path), filename or path
 
 
@@ -28,7 +32,7 @@ def compile_module(path: Any = None, *, source: str | None = None, filename: str
     if stop_after in (None, "obj"):     # the ELF: compile_full's (cached) result
         return compile_full(path, source=source, filename=filename, insn_budget=insn_budget,
                             split=split).elf
-    from .pipeline import run_pipeline
+    from .pipeline import run_pipeline      # lazy: start-up time (see module doc)
     text, fname = _read_source(path, source, filename)
     return run_pipeline(text, fname, stop_after=stop_after, insn_budget=insn_budget, split=split)
 
@@ -36,18 +40,18 @@ def compile_module(path: Any = None, *, source: str | None = None, filename: str
 def compile_full(path: Any = None, *, source: str | None = None, filename: str | None = None,
                  insn_budget: int | None = None, split: bool = True) -> CompiledModule:
     """Compile and keep the metadata (struct types, maps, programs) for the loader."""
-    from .cache import cached
+    from .cache import cached               # lazy: start-up time (see module doc)
     text, fname = _read_source(path, source, filename)
 
     def build() -> CompiledModule:
-        from .pipeline import run_pipeline
+        from .pipeline import run_pipeline  # lazy: start-up time (see module doc)
         return run_pipeline(text, fname, insn_budget=insn_budget, split=split)
     return cached(text, fname, {"insn_budget": insn_budget, "split": split}, build)
 
 
 def load_object(target: Any, **kw: Any) -> Any:
     """Load a path, an imported module or ELF bytes; return a ``BpfObject``."""
-    from .loader.object import BpfObject
+    from .loader.object import BpfObject    # lazy: cffi and libbpf load only for loading
     if isinstance(target, (bytes, bytearray, memoryview)):
         return BpfObject(bytes(target), **kw)
     user_classes: dict[str, type] = {}

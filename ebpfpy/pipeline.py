@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .compiled import CompiledModule
-from .errors import CompileError, Diagnostic
+from .errors import CompileError
 from .frontend.source import Source, parse
 
 STAGES = ("check", "ir", "obj")
@@ -20,19 +20,15 @@ def run_pipeline(text: str, filename: str, stop_after: str | None = None,
     if stop_after is not None and stop_after not in STAGES:
         raise ValueError(f"stop_after must be one of {STAGES}")
     src = Source(text, filename)
-    current: list[Any] = [None]         # the node being compiled, for internal errors
     try:
-        return _run(src, stop_after, current, insn_budget, split)
+        return _run(src, stop_after, insn_budget, split)
     except CompileError:
         raise
-    except RecursionError:
-        raise CompileError([_at(src, current[0], "E003", "the program is nested too deeply")])
-    except Exception as e:      # a compiler bug: report it at the user's line, no traceback
-        raise CompileError([_at(src, current[0], "E999",
-                                f"internal compiler error ({type(e).__name__}: {e})")]) from e
+    except Exception as e:      # a compiler bug outside any checked or lowered statement
+        raise src.internal_error(None, e) from e
 
 
-def _run(src: Source, stop_after: str | None, current: list[Any], insn_budget: int | None,
+def _run(src: Source, stop_after: str | None, insn_budget: int | None,
          split: bool = True) -> Any:
     from .frontend.check import check_module
     from .frontend.module import Collector
@@ -46,15 +42,14 @@ def _run(src: Source, stop_after: str | None, current: list[Any], insn_budget: i
     if stop_after == "check":
         return checked
     from .lower.module import lower_module
-    ir_text = lower_module(checked, current)
+    ir_text = lower_module(checked)
     if stop_after == "ir":
         return ir_text
     from .lower.target import BackendError, emit_object_isolated
     try:
         elf = emit_object_isolated(ir_text)
     except BackendError as e:
-        current[0] = None
-        raise CompileError([_at(src, None, "E998", f"LLVM could not generate BPF code: {e}")]) from None
+        raise CompileError([src.bug(None, "E998", f"LLVM could not generate BPF code: {e}")]) from None
     if stop_after == "obj":
         return elf
     return CompiledModule(
@@ -64,7 +59,3 @@ def _run(src: Source, stop_after: str | None, current: list[Any], insn_budget: i
         programs={n: f.section for n, f in info.programs.items() if f.section},
         events={n: m.event for n, m in info.maps.items() if m.type.kind == "RingBuf"},
         report=checked.report)
-
-
-def _at(src: Source, node: Any, code: str, message: str) -> Diagnostic:
-    return src.bug(node, code, message)

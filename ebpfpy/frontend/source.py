@@ -55,6 +55,14 @@ class Source:
                           ["this is a bug in ebpfpy, not in your program: please report it with this file"],
                           self.line(lineno))
 
+    def internal_error(self, node: ast.AST | None, exc: BaseException) -> CompileError:
+        """An unexpected exception inside the compiler as a CompileError at ``node``: E003
+        when Python's recursion limit was hit (the program is nested too deeply), else E999."""
+        if isinstance(exc, RecursionError):
+            return CompileError([self.bug(node, "E003", "the program is nested too deeply")])
+        return CompileError([self.bug(node, "E999", f"internal compiler error "
+                                                    f"({type(exc).__name__}: {exc})")])
+
     def char_col(self, lineno: int, offset: int) -> int:
         """ast counts columns in UTF-8 bytes; editors, carets and users count characters."""
         line = self.line(lineno)

@@ -10,11 +10,12 @@ a compare-and-branch.
 from __future__ import annotations
 
 import ast
-from typing import Any
 
 import llvmlite.ir as ir
 
+from ..frontend.typed import FuncInfo
 from ..types import BoolType, IntType, MapType
+from .context import LowerContext
 from .ints import convert
 from .ltypes import I64
 
@@ -27,21 +28,21 @@ def barrier(b: ir.IRBuilder, v: ir.Value) -> ir.Value:
     return b.call(asm, [v], name="opaque")
 
 
-def compare01(lowering: Any, node: ast.expr) -> ir.Value | None:
+def compare01(cx: LowerContext, node: ast.expr) -> ir.Value | None:
     """``node`` as an i64 0/1 computed without branches, or None when not applicable."""
     if not (isinstance(node, ast.Compare) and len(node.ops) == 1):
         return None
     op = type(node.ops[0])
     left, right = node.left, node.comparators[0]
-    fi = lowering.fi
+    fi = cx.fi
     lt, rt = fi.types.get(left), fi.types.get(right)
     if not all(isinstance(t, (IntType, BoolType)) and getattr(t, "bits", 8) <= 32 for t in (lt, rt)):
         return None
     if op not in (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq):
         return None
-    b = lowering.b
-    a = convert(b, lowering.expr(left), lt, _I64) if isinstance(lt, IntType) else b.zext(lowering.expr(left), I64)
-    c = convert(b, lowering.expr(right), rt, _I64) if isinstance(rt, IntType) else b.zext(lowering.expr(right), I64)
+    b = cx.b
+    a = convert(b, cx.expr(left), lt, _I64) if isinstance(lt, IntType) else b.zext(cx.expr(left), I64)
+    c = convert(b, cx.expr(right), rt, _I64) if isinstance(rt, IntType) else b.zext(cx.expr(right), I64)
     sixty3 = ir.Constant(I64, 63)
     one = ir.Constant(I64, 1)
     if op in (ast.Lt, ast.GtE):
@@ -56,7 +57,7 @@ def compare01(lowering: Any, node: ast.expr) -> ir.Value | None:
     return r
 
 
-def cheap(node: ast.expr, fi: Any) -> bool:
+def cheap(node: ast.expr, fi: FuncInfo) -> bool:
     """No calls, subscripts of maps or side effects: safe to evaluate both arms."""
     for n in ast.walk(node):
         if isinstance(n, (ast.Call, ast.BoolOp, ast.IfExp, ast.Compare)):

@@ -28,8 +28,12 @@ import llvmlite.ir as ir
 
 from ..frontend import kernel_types as KT
 from ..frontend.kernel_types import KernelStruct
-from ..types import BOOL, ArrayType, IntType
+from ..types import BOOL, ArrayType, IntType, u64
+from .context import LowerContext
+from .ints import convert
 from .ltypes import I8, I32, I64, PTR
+from .memory import as_i64, size_of
+from .module_state import ModuleState
 
 BPF_FUNC_probe_read_kernel = 113
 
@@ -56,7 +60,7 @@ _modules_with_core = [0]
 class CoreTypes:
     """Per-module LLVM and debug descriptions of the kernel structs a module reads."""
 
-    def __init__(self, ml: Any) -> None:
+    def __init__(self, ml: ModuleState) -> None:
         self.ml = ml
         n = _modules_with_core[0]
         _modules_with_core[0] += 1
@@ -72,11 +76,13 @@ class CoreTypes:
         self._fwd: dict[str, Any] = {}
 
     def members(self, ks: KernelStruct) -> list[int]:
+        """The indices of the members of ``ks`` the module reads."""
         _ = ks.fields                               # computing the fields fills ks.members
         return sorted(self.used.get(ks.key, (ks, set()))[1])
 
     # ----------------------------------------------------------- LLVM types
     def llvm(self, ks: KernelStruct) -> tuple[ir.Type, dict[int, int]]:
+        """The LLVM type of ``ks`` and the GEP index of each member it keeps."""
         if ks.key in self._llvm:
             return self._llvm[ks.key]
         if ks.union:
@@ -111,6 +117,7 @@ class CoreTypes:
 
     # ----------------------------------------------------------- debug types
     def di(self, ks: KernelStruct) -> tuple[Any, dict[int, int]]:
+        """The debug type of ``ks`` and the debug index of each member it keeps."""
         if ks.key in self._di:
             return self._di[ks.key]
         d = self.ml.di
@@ -173,8 +180,9 @@ class CoreTypes:
         return self._fwd[name]
 
 
-def core_types(ml: Any) -> CoreTypes:
-    ct = getattr(ml, "core", None)
+def core_types(ml: ModuleState) -> CoreTypes:
+    """The module's kernel struct descriptions, made on first use."""
+    ct = ml.core
     if ct is None:
         ct = ml.core = CoreTypes(ml)
     return ct
@@ -187,53 +195,51 @@ def _intrinsic(module: ir.Module, name: str, nargs: int) -> ir.Function:
     return fn
 
 
-def member_address(fl: Any, base: ir.Value, ks: KernelStruct, idx: int) -> ir.Value:
+def member_address(cx: LowerContext, base: ir.Value, ks: KernelStruct, idx: int) -> ir.Value:
     """The CO-RE relocatable address of member ``idx`` of the ``ks`` at ``base``."""
-    ct = core_types(fl.ml)
+    ct = core_types(cx.ml)
     di, di_index = ct.di(ks)
     if ks.union:
-        fn = _intrinsic(fl.ml.module, "llvm.preserve.union.access.index.p0.p0", 1)
-        call = fl.b.call(fn, [base, ir.Constant(I32, di_index[idx])], name=ks.members[idx][0])
+        fn = _intrinsic(cx.ml.module, "llvm.preserve.union.access.index.p0.p0", 1)
+        call = cx.b.call(fn, [base, ir.Constant(I32, di_index[idx])], name=ks.members[idx][0])
     else:
         lt, gep = ct.llvm(ks)
-        fn = _intrinsic(fl.ml.module, "llvm.preserve.struct.access.index.p0.p0", 2)
-        call = fl.b.call(fn, [base, ir.Constant(I32, gep[idx]), ir.Constant(I32, di_index[idx])],
+        fn = _intrinsic(cx.ml.module, "llvm.preserve.struct.access.index.p0.p0", 2)
+        call = cx.b.call(fn, [base, ir.Constant(I32, gep[idx]), ir.Constant(I32, di_index[idx])],
                          name=ks.members[idx][0] or "anon")
         call.arg_attributes[0] = _ElementType(lt)
     call.set_metadata("llvm.preserve.access.index", di)
     return call
 
 
-def field_place(fl: Any, node: ast.Attribute, f: Any) -> ir.Value:
+def field_place(cx: LowerContext, node: ast.Attribute, f: Any) -> ir.Value:
     """The address to read ``node`` (a kernel struct field) from: the field itself for BTF
     pointers, or a stack copy made with probe_read_kernel for plain addresses."""
-    ptr = fl.expr(node.value)                 # a reference, or an embedded struct's address
+    ptr = cx.expr(node.value)                 # a reference, or an embedded struct's address
     for ks, idx in f.path:
-        ptr = member_address(fl, ptr, ks, idx)
+        ptr = member_address(cx, ptr, ks, idx)
     t = f.type
     if isinstance(t, KernelStruct):
         return ptr
-    if KT.base_space(fl.fi, node.value) != "probe":
+    if KT.base_space(cx.fi, node.value) != "probe":
         if not isinstance(t, ArrayType):
             return ptr
         # an array read is a copy (LANGUAGE.md: values are copied); helpers such as
         # map_update_elem refuse a kernel pointer where they could write, so copy to the stack
-        tmp = fl.site_slot(node, t)
-        fl.b.store(fl.b.load(ptr, typ=fl.types.mem(t)), tmp)
+        tmp = cx.site_slot(node, t)
+        cx.b.store(cx.b.load(ptr, typ=cx.types.mem(t)), tmp)
         return tmp
-    tmp = fl.site_slot(node, t)
+    tmp = cx.site_slot(node, t)
     fnty = ir.FunctionType(I64, [PTR, I32, PTR])
-    fp = fl.b.inttoptr(ir.Constant(I64, BPF_FUNC_probe_read_kernel), fnty.as_pointer())
-    fl.b.call(fp, [tmp, ir.Constant(I32, t.size), ptr])
+    fp = cx.b.inttoptr(ir.Constant(I64, BPF_FUNC_probe_read_kernel), fnty.as_pointer())
+    cx.b.call(fp, [tmp, ir.Constant(I32, t.size), ptr])
     return tmp
 
 
-def kernel_ptr(fl: Any, node: ast.Call) -> ir.Value:
+def kernel_ptr(cx: LowerContext, node: ast.Call) -> ir.Value:
     """``task_struct(addr)``: the address as a pointer (read later with probe_read_kernel)."""
-    from .ints import convert
-    from ..types import u64
-    v = convert(fl.b, fl.expr(node.args[0]), fl.fi.types[node.args[0]], u64)
-    return fl.b.inttoptr(v, PTR, name="kptr")
+    v = convert(cx.b, cx.expr(node.args[0]), cx.fi.types[node.args[0]], u64)
+    return cx.b.inttoptr(v, PTR, name="kptr")
 
 
 # helper shapes lowered here (calls.py dispatches them)
@@ -244,66 +250,66 @@ TYPE_INFO = {"type_exists": 0, "type_size": 1}
 _type_info_seq = [0]
 
 
-def field_address(fl: Any, node: ast.Attribute) -> ir.Value:
+def field_address(cx: LowerContext, node: ast.Attribute) -> ir.Value:
     """The relocatable address of a kernel field, without reading it."""
-    ptr = fl.expr(node.value)
-    for ks, idx in fl.fi.attrs[node][1].path:
-        ptr = member_address(fl, ptr, ks, idx)
+    ptr = cx.expr(node.value)
+    for ks, idx in cx.fi.attrs[node][1].path:
+        ptr = member_address(cx, ptr, ks, idx)
     return ptr
 
 
-def _core_query(fl: Any, node: ast.Call, call: Any, h: Any) -> ir.Value:
-    mod = fl.ml.module
+def _core_query(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
+    mod = cx.ml.module
     if h.shape == "core_field":
         fn = mod.globals.get("llvm.bpf.preserve.field.info.p0") or ir.Function(
             mod, ir.FunctionType(I32, [PTR, I64]), "llvm.bpf.preserve.field.info.p0")
-        r = fl.b.call(fn, [field_address(fl, node.args[0]),
+        r = cx.b.call(fn, [field_address(cx, node.args[0]),
                            ir.Constant(I64, FIELD_INFO[call.name])], name=call.name)
     else:
         fn = mod.globals.get("llvm.bpf.preserve.type.info") or ir.Function(
             mod, ir.FunctionType(I32, [I32, I64]), "llvm.bpf.preserve.type.info")
         _type_info_seq[0] += 1          # a distinct first operand keeps calls from merging
-        r = fl.b.call(fn, [ir.Constant(I32, _type_info_seq[0]),
+        r = cx.b.call(fn, [ir.Constant(I32, _type_info_seq[0]),
                            ir.Constant(I64, TYPE_INFO[call.name])], name=call.name)
-        r.set_metadata("llvm.preserve.access.index", core_types(fl.ml).di(call.extra)[0])
+        r.set_metadata("llvm.preserve.access.index", core_types(cx.ml).di(call.extra)[0])
     if h.ret is BOOL:
-        return fl.b.icmp_unsigned("!=", r, ir.Constant(I32, 0), name="exists")
+        return cx.b.icmp_unsigned("!=", r, ir.Constant(I32, 0), name="exists")
     return r
 
 
-def lower_helper(fl: Any, node: ast.Call, call: Any, h: Any) -> ir.Value:
+def lower_helper(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
     """Helpers that take or give kernel objects: get_current_task_btf, seq_printf,
     seq_write, and the CO-RE queries field_exists/field_size/type_exists/type_size."""
     if h.shape == "task_btf":
-        return fl.helper(h.id, PTR, [])
+        return cx.helper(h.id, PTR, [])
     if h.shape in ("core_field", "core_type"):
-        return _core_query(fl, node, call, h)
-    seq = fl.expr(node.args[0])
+        return _core_query(cx, node, call, h)
+    seq = cx.expr(node.args[0])
     if h.shape == "seq_write":
-        data = fl.expr(node.args[1])
-        return fl.helper(h.id, I64, [seq, data, ir.Constant(I32, fl._size_of(node.args[1]))])
-    fmt = fl.ml.cstring(call.extra)
+        data = cx.expr(node.args[1])
+        return cx.helper(h.id, I64, [seq, data, ir.Constant(I32, size_of(cx, node.args[1]))])
+    fmt = cx.ml.cstring(call.extra)
     values = node.args[2:]
     if values:
-        buf = fl.site_slot(node, ArrayType(IntType("u64", 64, False), len(values)))
+        buf = cx.site_slot(node, ArrayType(IntType("u64", 64, False), len(values)))
         for i, a in enumerate(values):
-            v = _as_u64(fl, a)
-            p = fl.b.gep(buf, [ir.Constant(I64, 0), ir.Constant(I64, i)],
+            v = _as_u64(cx, a)
+            p = cx.b.gep(buf, [ir.Constant(I64, 0), ir.Constant(I64, i)],
                          source_etype=ir.ArrayType(I64, len(values)), inbounds=True)
             p.type = PTR
-            fl.b.store(v, p)
+            cx.b.store(v, p)
         data, size = buf, 8 * len(values)
     else:
         data, size = ir.Constant(PTR, None), 0
-    return fl.helper(h.id, I64, [seq, fmt, ir.Constant(I32, len(call.extra.encode()) + 1),
+    return cx.helper(h.id, I64, [seq, fmt, ir.Constant(I32, len(call.extra.encode()) + 1),
                                  data, ir.Constant(I32, size)])
 
 
-def _as_u64(fl: Any, a: ast.expr) -> ir.Value:
-    t = fl.fi.types[a]
+def _as_u64(cx: LowerContext, a: ast.expr) -> ir.Value:
+    t = cx.fi.types[a]
     if t is BOOL:
-        return fl.b.zext(fl.expr(a), I64)
+        return cx.b.zext(cx.expr(a), I64)
     if isinstance(t, IntType):
-        return fl.as_i64(a)
-    return fl.b.ptrtoint(fl.expr(a), I64)       # %s: the address of a string
+        return as_i64(cx, a)
+    return cx.b.ptrtoint(cx.expr(a), I64)       # %s: the address of a string
 

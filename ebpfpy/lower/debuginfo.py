@@ -11,7 +11,7 @@ from typing import Any
 import llvmlite.ir as ir
 
 from ..frontend.kernel_types import KernelStruct
-from ..types import (ArrayType, BoolType, BpfType, IntType, OpaqueType, RefType,
+from ..types import (ArrayType, BoolType, BpfType, IntType, OpaqueType, RefType, u32, u64,
                      StructType)
 
 DW_ATE_boolean, DW_ATE_signed, DW_ATE_unsigned = 0x02, 0x05, 0x08
@@ -40,19 +40,23 @@ class DebugInfo:
 
     # ------------------------------------------------------------------ types
     def basic(self, name: str, bits: int, encoding: int) -> Any:
+        """A DIBasicType (an integer or bool of ``bits`` with the DWARF ``encoding``)."""
         return self.m.add_debug_info("DIBasicType", {
             "name": name, "size": bits, "encoding": ir.DIToken(
                 {DW_ATE_boolean: "DW_ATE_boolean", DW_ATE_signed: "DW_ATE_signed",
                  DW_ATE_unsigned: "DW_ATE_unsigned"}[encoding])})
 
     def c_int(self) -> Any:
+        """C's ``int``."""
         return self.basic("int", 32, DW_ATE_signed)
 
     def pointer(self, target: Any) -> Any:
+        """A pointer to the debug type ``target``."""
         return self.m.add_debug_info("DIDerivedType", {
             "tag": ir.DIToken("DW_TAG_pointer_type"), "baseType": target, "size": 64})
 
     def array(self, elem: Any, counts: list[int], elem_bits: int) -> Any:
+        """An array of ``elem`` with one dimension per count."""
         total = elem_bits
         for c in counts:
             total *= c
@@ -112,7 +116,7 @@ class DebugInfo:
         return d
 
     def type_of_int(self, bits: int) -> Any:
-        from ..types import u32, u64
+        """The unsigned integer debug type of ``bits`` (64, else 32)."""
         return self.type_of(u64 if bits == 64 else u32)
 
     def named_ctx(self, c_name: str) -> Any:
@@ -140,6 +144,7 @@ class DebugInfo:
         return sp
 
     def location(self, line: int, col: int, scope: Any) -> Any:
+        """A DILocation (1-based column) in ``scope``."""
         # Interned here by identity, not by add_debug_info: llvmlite interns metadata by
         # hashing its operands recursively (scope -> file, unit, types ...), which cost more
         # than the rest of lowering a statement.  Same node as add_debug_info would make.
@@ -152,6 +157,7 @@ class DebugInfo:
         return loc
 
     def global_var(self, gv: ir.GlobalVariable, name: str, dtype: Any, line: int) -> None:
+        """Describe ``gv`` for BTF (maps and globals need it for libbpf)."""
         var = self.m.add_debug_info("DIGlobalVariable", {
             "name": name, "scope": self.cu, "file": self.file, "line": line, "type": dtype,
             "isLocal": False, "isDefinition": True}, is_distinct=True)

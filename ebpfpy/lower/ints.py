@@ -28,6 +28,7 @@ def convert(b: ir.IRBuilder, v: ir.Value, src: BpfType, dst: BpfType) -> ir.Valu
 
 
 def const(t: BpfType, v: int) -> ir.Constant:
+    """The constant ``v`` in the register form of ``t``."""
     if isinstance(t, BoolType):
         return ir.Constant(I1, 1 if v else 0)
     assert isinstance(t, IntType)
@@ -88,12 +89,14 @@ def shift(b: ir.IRBuilder, t: IntType, left: bool, x: ir.Value, n: ir.Value,
 
 
 def minmax(b: ir.IRBuilder, t: IntType, is_min: bool, x: ir.Value, y: ir.Value) -> ir.Value:
+    """``min(x, y)`` or ``max(x, y)`` in ``t``'s signedness."""
     op = "<" if is_min else ">"
     c = b.icmp_signed(op, x, y) if t.signed else b.icmp_unsigned(op, x, y)
     return b.select(c, x, y, name="min" if is_min else "max")
 
 
 def absolute(b: ir.IRBuilder, t: IntType, x: ir.Value) -> ir.Value:
+    """``abs(x)`` (unsigned values are their own)."""
     if not t.signed:
         return x
     neg = b.icmp_signed("<", x, _zero(x))
@@ -101,6 +104,7 @@ def absolute(b: ir.IRBuilder, t: IntType, x: ir.Value) -> ir.Value:
 
 
 def compare(b: ir.IRBuilder, t: BpfType, op: str, x: ir.Value, y: ir.Value) -> ir.Value:
+    """``x op y`` as an i1, signed or unsigned as ``t`` is."""
     if isinstance(t, IntType) and t.signed:
         return b.icmp_signed(op, x, y, name="cmp")
     return b.icmp_unsigned(op, x, y, name="cmp")

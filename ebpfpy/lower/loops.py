@@ -7,51 +7,46 @@ from typing import Any
 import llvmlite.ir as ir
 
 from ..types import IntType
+from .context import LowerContext
 from .ints import compare, convert
 
 
-class LoopLowering:
-    """Mixin of FunctionLowering."""
+def lower_for(cx: LowerContext, node: ast.For) -> None:
+    """A loop the verifier walks: a counter, a bound check and a latch."""
+    info = cx.fi.loops[node]
+    vt: IntType = info.var_type
+    # The hidden counter is 64-bit so that `iv + step` cannot wrap for narrower types.
+    ct = IntType("i64", 64, True) if vt.signed or vt.bits < 64 else vt
+    lt = ir.IntType(ct.bits)
 
-    fi: Any
-    b: ir.IRBuilder
-    fn: ir.Function
-
-    def lower_for(self, node: ast.For) -> None:
-        info = self.fi.loops[node]
-        vt: IntType = info.var_type
-        # The hidden counter is 64-bit so that `iv + step` cannot wrap for narrower types.
-        ct = IntType("i64", 64, True) if vt.signed or vt.bits < 64 else vt
-        lt = ir.IntType(ct.bits)
-
-        def bound(b: Any) -> ir.Value:
-            if isinstance(b, int):
-                return ir.Constant(lt, b)
-            if b in self.fi.consts:
-                return ir.Constant(lt, self.fi.consts[b])
-            return convert(self.b, self.expr(b), self.fi.types[b], ct)
-        start, stop = bound(info.start), bound(info.stop)
-        iv = self.alloca(lt, "iv")
-        self.b.store(start, iv)
-        head = self.fn.append_basic_block("for.head")
-        body = self.fn.append_basic_block("for.body")
-        latch = self.fn.append_basic_block("for.latch")
-        done = self.fn.append_basic_block("for.end")
-        self.b.branch(head)
-        self.b.position_at_end(head)
-        cur = self.b.load(iv, typ=lt, name="i")
-        more = compare(self.b, ct, "<" if info.step > 0 else ">", cur, stop)
-        self.b.cbranch(more, body, done)
-        self.b.position_at_end(body)
-        target = self.fi.names[node.target].target
-        self.b.store(convert(self.b, cur, ct, target.type), self.slot(target))
-        self.loop_targets.append((latch, done))
-        self.block(node.body)
-        self.loop_targets.pop()
-        if not self.b.block.is_terminated:
-            self.b.branch(latch)
-        self.b.position_at_end(latch)
-        nxt = self.b.add(self.b.load(iv, typ=lt), ir.Constant(lt, info.step), name="i.next")
-        self.b.store(nxt, iv)
-        self.b.branch(head)
-        self.b.position_at_end(done)
+    def bound(b: Any) -> ir.Value:
+        if isinstance(b, int):
+            return ir.Constant(lt, b)
+        if b in cx.fi.consts:
+            return ir.Constant(lt, cx.fi.consts[b])
+        return convert(cx.b, cx.expr(b), cx.fi.types[b], ct)
+    start, stop = bound(info.start), bound(info.stop)
+    iv = cx.alloca(lt, "iv")
+    cx.b.store(start, iv)
+    head = cx.fn.append_basic_block("for.head")
+    body = cx.fn.append_basic_block("for.body")
+    latch = cx.fn.append_basic_block("for.latch")
+    done = cx.fn.append_basic_block("for.end")
+    cx.b.branch(head)
+    cx.b.position_at_end(head)
+    cur = cx.b.load(iv, typ=lt, name="i")
+    more = compare(cx.b, ct, "<" if info.step > 0 else ">", cur, stop)
+    cx.b.cbranch(more, body, done)
+    cx.b.position_at_end(body)
+    target = cx.fi.names[node.target].target
+    cx.b.store(convert(cx.b, cur, ct, target.type), cx.slot(target))
+    cx.loop_targets.append((latch, done))
+    cx.block(node.body)
+    cx.loop_targets.pop()
+    if not cx.b.block.is_terminated:
+        cx.b.branch(latch)
+    cx.b.position_at_end(latch)
+    nxt = cx.b.add(cx.b.load(iv, typ=lt), ir.Constant(lt, info.step), name="i.next")
+    cx.b.store(nxt, iv)
+    cx.b.branch(head)
+    cx.b.position_at_end(done)

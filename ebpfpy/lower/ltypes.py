@@ -55,6 +55,7 @@ class TypeMap:
         return st
 
     def field_index(self, t: StructType, name: str) -> int:
+        """The LLVM element index of field ``name``."""
         return [f.name for f in t.fields].index(name)
 
 

@@ -17,6 +17,8 @@ CPU = "v3"
 
 @functools.lru_cache(maxsize=None)
 def _llvm() -> Any:
+    # lazy: only a process that emits code (the forked child of emit_object_isolated)
+    # pays for loading LLVM's shared library and initialising its targets
     import llvmlite.binding as llvm
     llvm.initialize_all_targets()
     llvm.initialize_all_asmprinters()
@@ -29,6 +31,7 @@ def _llvm() -> Any:
 
 @functools.lru_cache(maxsize=None)
 def target_machine() -> Any:
+    """The BPF target machine (made once per process)."""
     llvm = _llvm()
     target = llvm.Target.from_triple(TRIPLE)
     return target.create_target_machine(cpu=CPU, opt=2, reloc="static", codemodel="small")
@@ -138,4 +141,5 @@ def _drain(data_fd: int, err_fd: int) -> tuple[list[bytes], list[bytes]]:
 
 
 def optimised_ir(ir_text: str, level: int = 2) -> str:
+    """The IR text after the optimisation pipeline at ``level`` (for inspecting what LLVM did)."""
     return str(optimise(ir_text, level))

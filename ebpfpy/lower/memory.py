@@ -1,0 +1,105 @@
+"""Values between memory and registers: loads, stores, converting stores and copies."""
+from __future__ import annotations
+
+import ast
+
+import llvmlite.ir as ir
+
+from ..frontend.kernel_types import KernelStruct
+from ..types import TIMER, ArrayType, BoolType, BpfType, IntType, RefType, StructType, i64, u64
+from .context import LowerContext
+from .ints import convert
+from .ltypes import I1, I8, I64, PTR, gep
+
+
+def load_place(cx: LowerContext, ptr: ir.Value, t: BpfType) -> ir.Value:
+    """Load a scalar from memory into its register form (bool → i1); aggregates stay
+    addresses."""
+    if t is TIMER or isinstance(t, (StructType, ArrayType, KernelStruct)):
+        return ptr
+    v = cx.b.load(ptr, typ=cx.types.mem(t))
+    if v.type == I8 and not isinstance(t, IntType):
+        return cx.b.icmp_unsigned("!=", v, ir.Constant(I8, 0), name="bool")
+    return v
+
+
+def store_value(cx: LowerContext, ptr: ir.Value, dst_t: BpfType, value: ast.expr,
+                v: ir.Value | None = None) -> None:
+    """Store ``value`` (converted, or copied for structs/arrays) at ``ptr``; ``v`` is
+    its value when already computed."""
+    if v is None:
+        v = cx.expr(value)
+    src_t = cx.fi.types[value]
+    if isinstance(dst_t, (StructType, ArrayType)):
+        copy(cx, ptr, v, dst_t)
+    elif isinstance(dst_t, BoolType):
+        cx.b.store(cx.b.zext(v, ir.IntType(8)) if v.type.width == 1 else v, ptr)
+    else:
+        cx.b.store(convert(cx.b, v, src_t, dst_t), ptr)
+
+
+def copy(cx: LowerContext, dst: ir.Value, src: ir.Value, t: BpfType) -> None:
+    """Copy an object of type ``t`` from ``src`` to ``dst``."""
+    if isinstance(t, StructType) and t.size <= 128 and _data_bytes(t) < t.size:
+        # An aggregate load/store leaves padding bytes undefined (stack garbage), but
+        # map keys are hashed and compared bytewise: m[ctx.p] = v stored a key that no
+        # lookup of the same struct found.  memcpy copies every byte; the backend
+        # expands it inline (up to 128 stores).
+        memcpy(cx, cx.b, dst, src, t.size, t.align)
+        return
+    lt = cx.types.mem(t)
+    cx.b.store(cx.b.load(src, typ=lt), dst)
+
+
+def memcpy(cx: LowerContext, b: ir.IRBuilder, dst: ir.Value, src: ir.Value, size: int,
+           align: int) -> None:
+    """``llvm.memcpy`` of ``size`` bytes between two objects aligned to ``align``."""
+    mod = cx.fn.module
+    name = "llvm.memcpy.p0.p0.i64"
+    fn = mod.globals.get(name) or ir.Function(
+        mod, ir.FunctionType(ir.VoidType(), [PTR, PTR, ir.IntType(64), I1]), name)
+    # both sides are objects of the copied type: their alignment is the type's (more
+    # would let LLVM use wider, misaligned stack accesses, which the verifier refuses)
+    call = b.call(fn, [dst, src, ir.Constant(ir.IntType(64), size), ir.Constant(I1, 0)],
+                  arg_attrs={0: (), 1: ()})
+    call.arg_attributes[0].align = call.arg_attributes[1].align = align
+
+
+def copy_words(b: ir.IRBuilder, dst: ir.Value, src: ir.Value, size: int, align: int) -> None:
+    """Copy ``size`` bytes as loads and stores at constant offsets from ``src``/``dst``.
+
+    Not memcpy: its expansion happens after llvm.preserve.static.offset has done its
+    work, and may address the ctx through a moved pointer, which the verifier refuses.
+    Words no wider than the struct's alignment: LLVM may forward them to other stack
+    objects, and the verifier refuses misaligned stack accesses.
+    """
+    off = 0
+    for width in (w for w in (8, 4, 2, 1) if w <= align):
+        while size - off >= width:
+            lt = ir.IntType(width * 8)
+            at = [ir.Constant(I64, off)]
+            v = b.load(gep(b, src, at, ir.IntType(8), inbounds=False), typ=lt)
+            b.store(v, gep(b, dst, at, ir.IntType(8), inbounds=False))
+            off += width
+
+
+def as_i64(cx: LowerContext, node: ast.expr) -> ir.Value:
+    """An integer expression widened to 64 bits (sign-extended when signed)."""
+    t = cx.fi.types[node]
+    v = cx.expr(node)
+    return convert(cx.b, v, t, i64 if getattr(t, "signed", False) else u64)
+
+
+def size_of(cx: LowerContext, node: ast.expr) -> int:
+    """The size of the object ``node`` is or refers to."""
+    t = cx.fi.types[node]
+    return (t.target if isinstance(t, RefType) else t).size
+
+
+def _data_bytes(t: BpfType) -> int:
+    """Bytes of ``t`` that hold data (its size without padding)."""
+    if isinstance(t, StructType):
+        return sum(_data_bytes(f.type) for f in t.fields)
+    if isinstance(t, ArrayType):
+        return t.length * _data_bytes(t.elem)
+    return t.size
