@@ -6,17 +6,42 @@ error that names the Python line being compiled: a bug report, never a traceback
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal, overload
 
 from .compiled import CompiledModule
 from .errors import CompileError
+from .frontend.check import check_module
+from .frontend.module import Collector
 from .frontend.source import Source, parse
+from .frontend.split import DEFAULT_BUDGET, plan_splits
+from .frontend.typed import CheckedModule
+from .lower.module import lower_module
+from .lower.target import BackendError, emit_object_isolated
 
 STAGES = ("check", "ir", "obj")
+Stage = CheckedModule | str | bytes | CompiledModule      # what each stop_after returns
+
+
+@overload
+def run_pipeline(text: str, filename: str, stop_after: None = None,
+                 insn_budget: int | None = None, split: bool = True) -> CompiledModule: ...
+@overload
+def run_pipeline(text: str, filename: str, stop_after: Literal["check"],
+                 insn_budget: int | None = None, split: bool = True) -> CheckedModule: ...
+@overload
+def run_pipeline(text: str, filename: str, stop_after: Literal["ir"],
+                 insn_budget: int | None = None, split: bool = True) -> str: ...
+@overload
+def run_pipeline(text: str, filename: str, stop_after: Literal["obj"],
+                 insn_budget: int | None = None, split: bool = True) -> bytes: ...
+@overload
+def run_pipeline(text: str, filename: str, stop_after: str | None = None,
+                 insn_budget: int | None = None, split: bool = True) -> Stage: ...
 
 
 def run_pipeline(text: str, filename: str, stop_after: str | None = None,
-                 insn_budget: int | None = None, split: bool = True) -> Any:
+                 insn_budget: int | None = None, split: bool = True) -> Stage:
+    """Compile ``text``; the CompiledModule, or the result of the stage ``stop_after``."""
     if stop_after is not None and stop_after not in STAGES:
         raise ValueError(f"stop_after must be one of {STAGES}")
     src = Source(text, filename)
@@ -29,23 +54,18 @@ def run_pipeline(text: str, filename: str, stop_after: str | None = None,
 
 
 def _run(src: Source, stop_after: str | None, insn_budget: int | None,
-         split: bool = True) -> Any:
-    from .frontend.check import check_module
-    from .frontend.module import Collector
+         split: bool = True) -> Stage:
     tree = parse(src)
     col = Collector(src, tree)
     info = col.collect()
     src.raise_if_errors()
     checked = check_module(col)
-    from .frontend.split import DEFAULT_BUDGET, plan_splits
     plan_splits(checked, insn_budget or DEFAULT_BUDGET, split)
     if stop_after == "check":
         return checked
-    from .lower.module import lower_module
     ir_text = lower_module(checked)
     if stop_after == "ir":
         return ir_text
-    from .lower.target import BackendError, emit_object_isolated
     try:
         elf = emit_object_isolated(ir_text)
     except BackendError as e:

@@ -80,44 +80,60 @@ def _builtin(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
 # ------------------------------------------------------------------ helpers
 def _helper(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
     h = H.HELPERS[call.name]
-    shape = h.shape
-    if shape in CORE_SHAPES:                # kernel objects and CO-RE queries: core.py
+    if h.shape in CORE_SHAPES:              # kernel objects and CO-RE queries: core.py
         return lower_helper(cx, node, call, h)
-    if shape == "noargs":
-        return cx.helper(h.id, ir.IntType(h.ret.bits), [])
-    if shape == "comm":
-        ptr = cx.site_slot(node, h.ret)
-        cx.b.store(ir.Constant(cx.types.mem(h.ret), None), ptr)
-        cx.helper(h.id, I64, [ptr, ir.Constant(I32, h.ret.size)])
-        return ptr
-    if shape == "bswap":
-        lt = I16 if h.ret.bits == 16 else I32
-        v = convert(cx.b, cx.expr(node.args[0]), cx.fi.types[node.args[0]], h.ret)
-        fn = cx.ml.module.declare_intrinsic("llvm.bswap", [lt])
-        return cx.b.call(fn, [v])
-    if shape == "printk":
-        fmt = cx.ml.cstring(call.extra)
-        args = [fmt, ir.Constant(I32, len(call.extra.encode()) + 1)]
-        args += [_printk_arg(cx, a) for a in node.args[1:]]
-        return cx.helper(h.id, I64, args)
-    if shape == "probe_read":
-        dst = cx.expr(node.args[0])
-        size = size_of(cx, node.args[0])
-        src = cx.b.inttoptr(as_i64(cx, node.args[1]), PTR)
-        return cx.helper(h.id, I64, [dst, ir.Constant(I32, size), src])
-    if shape == "loop":
-        n = convert(cx.b, cx.expr(node.args[0]), cx.fi.types[node.args[0]],
-                    IntType("u32", 32, False))
-        ref = cx.expr(node.args[2])
-        if isinstance(n, ir.Constant) and n.constant == 0:
-            # no call at all: the 6.18 verifier never visits the callback of a constant
-            # zero-iteration bpf_loop and then fails ("verifier bug: No program to jit")
-            return ir.Constant(I64, 0)
-        cb = cx.ml.functions[call.extra]
-        r = cx.helper(h.id, I64, [n, cb, ref, ir.Constant(I64, 0)])
-        # bpf_loop inlined by the verifier returns -E2BIG as a u32: read it as signed 32-bit
-        return cx.b.sext(cx.b.trunc(r, I32), I64, name="loops")
-    raise AssertionError(shape)
+    return _HELPER_SHAPES[h.shape](cx, node, call, h)
+
+
+def _noargs(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
+    return cx.helper(h.id, ir.IntType(h.ret.bits), [])
+
+
+def _comm(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
+    ptr = cx.site_slot(node, h.ret)
+    cx.b.store(ir.Constant(cx.types.mem(h.ret), None), ptr)
+    cx.helper(h.id, I64, [ptr, ir.Constant(I32, h.ret.size)])
+    return ptr
+
+
+def _bswap(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
+    lt = I16 if h.ret.bits == 16 else I32
+    v = convert(cx.b, cx.expr(node.args[0]), cx.fi.types[node.args[0]], h.ret)
+    fn = cx.ml.module.declare_intrinsic("llvm.bswap", [lt])
+    return cx.b.call(fn, [v])
+
+
+def _printk(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
+    fmt = cx.ml.cstring(call.extra)
+    args = [fmt, ir.Constant(I32, len(call.extra.encode()) + 1)]
+    args += [_printk_arg(cx, a) for a in node.args[1:]]
+    return cx.helper(h.id, I64, args)
+
+
+def _probe_read(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
+    dst = cx.expr(node.args[0])
+    size = size_of(cx, node.args[0])
+    src = cx.b.inttoptr(as_i64(cx, node.args[1]), PTR)
+    return cx.helper(h.id, I64, [dst, ir.Constant(I32, size), src])
+
+
+def _loop(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
+    n = convert(cx.b, cx.expr(node.args[0]), cx.fi.types[node.args[0]],
+                IntType("u32", 32, False))
+    ref = cx.expr(node.args[2])
+    if isinstance(n, ir.Constant) and n.constant == 0:
+        # no call at all: the 6.18 verifier never visits the callback of a constant
+        # zero-iteration bpf_loop and then fails ("verifier bug: No program to jit")
+        return ir.Constant(I64, 0)
+    cb = cx.ml.functions[call.extra]
+    r = cx.helper(h.id, I64, [n, cb, ref, ir.Constant(I64, 0)])
+    # bpf_loop inlined by the verifier returns -E2BIG as a u32: read it as signed 32-bit
+    return cx.b.sext(cx.b.trunc(r, I32), I64, name="loops")
+
+
+_HELPER_SHAPES: dict[str, Callable[[LowerContext, ast.Call, Any, Any], ir.Value]] = {
+    "noargs": _noargs, "comm": _comm, "bswap": _bswap, "printk": _printk,
+    "probe_read": _probe_read, "loop": _loop}
 
 
 def _printk_arg(cx: LowerContext, node: ast.expr) -> ir.Value:

@@ -18,14 +18,7 @@ def lower_for(cx: LowerContext, node: ast.For) -> None:
     # The hidden counter is 64-bit so that `iv + step` cannot wrap for narrower types.
     ct = IntType("i64", 64, True) if vt.signed or vt.bits < 64 else vt
     lt = ir.IntType(ct.bits)
-
-    def bound(b: Any) -> ir.Value:
-        if isinstance(b, int):
-            return ir.Constant(lt, b)
-        if b in cx.fi.consts:
-            return ir.Constant(lt, cx.fi.consts[b])
-        return convert(cx.b, cx.expr(b), cx.fi.types[b], ct)
-    start, stop = bound(info.start), bound(info.stop)
+    start, stop = _bound(cx, info.start, ct), _bound(cx, info.stop, ct)
     iv = cx.alloca(lt, "iv")
     cx.b.store(start, iv)
     head = cx.fn.append_basic_block("for.head")
@@ -50,3 +43,13 @@ def lower_for(cx: LowerContext, node: ast.For) -> None:
     cx.b.store(nxt, iv)
     cx.b.branch(head)
     cx.b.position_at_end(done)
+
+
+def _bound(cx: LowerContext, b: Any, ct: IntType) -> ir.Value:
+    """A range() bound (an int, a folded constant or an expression) in the counter's type."""
+    lt = ir.IntType(ct.bits)
+    if isinstance(b, int):
+        return ir.Constant(lt, b)
+    if b in cx.fi.consts:
+        return ir.Constant(lt, cx.fi.consts[b])
+    return convert(cx.b, cx.expr(b), cx.fi.types[b], ct)
