@@ -34,7 +34,7 @@ def _boom(*_args: object) -> None:
     raise ValueError("injected")
 
 
-def _error(monkeypatch: pytest.MonkeyPatch) -> CompileError:
+def _error() -> CompileError:
     with pytest.raises(CompileError) as e:
         ebpfpy.compile(source=SOURCE, filename="bug.py", stop_after="ir")
     return e.value
@@ -42,7 +42,7 @@ def _error(monkeypatch: pytest.MonkeyPatch) -> CompileError:
 
 def test_bug_in_an_expression_is_reported_at_its_statement(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(expressions._EXPRS, ast.BinOp, _boom)
-    e = _error(monkeypatch)
+    e = _error()
     d = e.errors[0]
     assert (d.code, d.lineno, d.col_offset) == ("E999", 14, 8)      # ctx.b = ctx.a + x
     assert "internal compiler error (ValueError: injected)" in d.message
@@ -52,5 +52,5 @@ def test_bug_in_an_expression_is_reported_at_its_statement(monkeypatch: pytest.M
 
 def test_bug_outside_statements_is_reported_at_the_function(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(function, "_bind_params", _boom)
-    d = _error(monkeypatch).errors[0]
+    d = _error().errors[0]
     assert (d.code, d.lineno) == ("E999", 11)                        # def prog(...)

@@ -2,8 +2,8 @@
 
 A ``LowerContext`` is what mypyc's ``irbuild`` calls the builder: the function's checked
 facts (``fi``), the LLVM builders, the local slots, the outlined-loop frame and the module's
-shared state.  The topic modules (statements, expressions, places, calls, maps, loops,
-outline) are free functions over it.  They reach the dispatching entry points (``expr``,
+shared state.  The topic modules (statements, expressions, places, calls, maps, loops)
+are free functions over it.  They reach the dispatching entry points (``expr``,
 ``truth``, ``place``, ``block``) through ``cx.passes``, which ``function.py`` fills, so no
 topic module imports one above it.
 
@@ -20,7 +20,7 @@ import llvmlite.ir as ir
 
 from ..frontend.typed import FuncInfo, Local
 from ..types import BpfType, MapType
-from .frame import Frame
+from .abi import Frame
 from .ltypes import PTR, TypeMap
 from .module_state import ModuleState
 

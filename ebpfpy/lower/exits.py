@@ -3,7 +3,7 @@
 A function returns its value (a program first writes a staged ctx back).  An outlined loop
 body is a ``bpf_loop`` callback: ``break`` returns 1 from it, ``continue`` 0, and ``return v``
 stores ``v`` and a flag in the frame and returns 1; the function returns ``v`` after
-``bpf_loop`` (outline.py).  ``LowerContext.exit`` holds one of these.
+``bpf_loop`` (loops.py).  ``LowerContext.exit`` holds one of these.
 """
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ import llvmlite.ir as ir
 
 from ..frontend.rules import staged_ctx_size
 from ..frontend.typed import Local
-from .abi import returns_object
+from .abi import RESULT_PTR, RET_FLAG, RET_VALUE, returns_object
 from .context import LowerContext
-from .frame import RESULT_PTR, RET_FLAG, RET_VALUE
 from .ltypes import I8, I64, PTR
 from .memory import copy, copy_words
 

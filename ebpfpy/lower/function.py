@@ -13,7 +13,7 @@ from ..frontend.typed import FuncInfo
 from . import expressions, places, statements
 from .context import LowerContext, Passes
 from .exits import FunctionExit
-from .frame import RESULT_PTR, Frame
+from .abi import RESULT_PTR, Frame
 from .ltypes import I1, PTR
 from .memory import copy_words
 from .module_state import ModuleState

@@ -13,11 +13,10 @@ from .abi import PROGRAM_RET, returns_object
 from .context import LowerContext
 from .expressions import binop_values
 from .ints import convert
-from .loops import lower_for
+from .loops import lower_for, outline_loop
 from .ltypes import I32
 from .maps import map_aug, map_delete, map_store
 from .memory import store_value
-from .outline import outline_loop
 
 
 def block(cx: LowerContext, stmts: list[ast.stmt]) -> None:
