@@ -25,15 +25,23 @@ Stage = CheckedModule | str | bytes | CompiledModule      # what each stop_after
 @overload
 def run_pipeline(text: str, filename: str, stop_after: None = None,
                  insn_budget: int | None = None, split: bool = True) -> CompiledModule: ...
+
+
 @overload
 def run_pipeline(text: str, filename: str, stop_after: Literal["check"],
                  insn_budget: int | None = None, split: bool = True) -> CheckedModule: ...
+
+
 @overload
 def run_pipeline(text: str, filename: str, stop_after: Literal["ir"],
                  insn_budget: int | None = None, split: bool = True) -> str: ...
+
+
 @overload
 def run_pipeline(text: str, filename: str, stop_after: Literal["obj"],
                  insn_budget: int | None = None, split: bool = True) -> bytes: ...
+
+
 @overload
 def run_pipeline(text: str, filename: str, stop_after: str | None = None,
                  insn_budget: int | None = None, split: bool = True) -> Stage: ...

@@ -192,7 +192,7 @@ def _skb_load_bytes(cx: LowerContext, node: ast.Call, t: Any, off: ir.Value) -> 
     # socket filters have no direct packet access: copy the bytes to the stack
     ptr = cx.site_slot(node, t)
     r = cx.helper(BPF_FUNC_skb_load_bytes, I64,
-                    [cx.ctx_pointer(), cx.b.trunc(off, I32), ptr, ir.Constant(I32, t.size)])
+                  [cx.ctx_pointer(), cx.b.trunc(off, I32), ptr, ir.Constant(I32, t.size)])
     ok = cx.b.icmp_signed("==", r, ir.Constant(I64, 0))
     return cx.b.select(ok, ptr, ir.Constant(PTR, None), name="load")
 
@@ -202,7 +202,7 @@ def _timer(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
     timer = cx.place(node.func.value)       # type: ignore[attr-defined]
     if call.name == "init":
         return cx.helper(H.TIMER_INIT, I64, [timer, cx.ml.maps[call.extra],
-                                               ir.Constant(I64, CLOCK_MONOTONIC)])
+                                             ir.Constant(I64, CLOCK_MONOTONIC)])
     if call.name == "set_callback":
         return cx.helper(H.TIMER_SET_CALLBACK, I64, [timer, cx.ml.functions[call.extra]])
     if call.name == "start":

@@ -312,4 +312,3 @@ def _as_u64(cx: LowerContext, a: ast.expr) -> ir.Value:
     if isinstance(t, IntType):
         return as_i64(cx, a)
     return cx.b.ptrtoint(cx.expr(a), I64)       # %s: the address of a string
-

@@ -84,7 +84,7 @@ def _bin_op(cx: LowerContext, node: ast.BinOp) -> ir.Value:
     t = cx.fi.types[node]
     x = convert(cx.b, cx.expr(node.left), cx.fi.types[node.left], t)
     return binop_values(cx, node.op, t, x, cx.expr(node.right), cx.fi.types[node.right],
-                             node.right)
+                        node.right)
 
 
 def binop_values(cx: LowerContext, op: ast.operator, t: IntType, x: ir.Value, y: ir.Value,

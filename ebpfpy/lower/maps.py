@@ -184,4 +184,3 @@ def map_method(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
     # tail_call: on success it does not return
     idx = convert(cx.b, cx.expr(node.args[1]), cx.fi.types[node.args[1]], u32)
     return cx.helper(H.TAIL_CALL, I64, [cx.ctx_pointer(), m, idx])
-

@@ -97,6 +97,7 @@ def index_value(cx: LowerContext, node: ast.expr, length: int, opaque: bool = Fa
     # drop a bound it can prove (``x % 3 < 3``) that the verifier cannot, leaving the
     # access "unbounded".  After it: knowing the index's range, LLVM turns
     # ``base + idx * 4`` into ``base | idx * 4`` ("bitwise operator |= on pointer").
+
     def hide(x: ir.Value) -> ir.Value:
         return _opaque(cx, x) if opaque else x
     v = hide(v)
