@@ -6,6 +6,7 @@ and a test that compile time grows linearly with the input.
 """
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 
@@ -99,6 +100,7 @@ def test_printk_what_each_conversion_reads() -> None:
 
 
 def cpu_seconds(text: str, stage: str) -> float:
+    gc.collect()            # a collection left over from an earlier test is not this compile's
     start = time.process_time()
     ebpfpy.compile(source=text, filename="big.py", stop_after=stage)
     return time.process_time() - start
@@ -124,11 +126,13 @@ def many_functions(n: int) -> str:
                                     (many_functions, 250)],
                          ids=["lines", "maps", "functions"])
 def test_compile_time_grows_linearly(make, n: int) -> None:
-    """4x the input may cost about 4x the CPU time (allow 7x for noise), never 16x."""
+    """4x the input may cost about 4x the CPU time (allow 8x for noise), never 16x.
+
+    The best of three runs on each side: a busy machine only ever adds time."""
     cpu_seconds(make(n // 4), "ir")                 # warm up imports and caches
-    small = min(cpu_seconds(make(n), "ir") for _ in range(2))
-    big = cpu_seconds(make(4 * n), "ir")
-    assert big < 7 * small + 0.05, (small, big)
+    small = min(cpu_seconds(make(n), "ir") for _ in range(3))
+    big = min(cpu_seconds(make(4 * n), "ir") for _ in range(3))
+    assert big < 8 * small + 0.05, (small, big)
 
 
 @pytest.mark.parametrize("body,where", [
