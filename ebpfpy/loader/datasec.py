@@ -6,6 +6,10 @@ straight to the memory the programs use.  (``bpf_map__initial_value`` is the liv
 newer libbpf; 1.1 remaps it for skeletons alone, so it would be a stale copy here.)  Without
 mmap support they go through a lookup/update of element 0.  ``.rodata`` is frozen by libbpf at
 load time and read-only here.
+
+Threads: a read or write of one global is a single copy to or from the mapped memory, which
+BPF programs use concurrently; nothing makes ``g.x += 1`` atomic.  Values set are checked by
+:mod:`ebpfpy.loader.codec` (``OverflowError``/``TypeError``/``ValueError``), never wrapped.
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from typing import Any, Iterator
 from .. import libbpf as L
 from .btf import GlobalVar
 from ..libbpf import ffi, lib
+from .codec import encode
 
 
 class Section:
@@ -88,7 +93,7 @@ class Globals:
 
     def __setattr__(self, name: str, value: Any) -> None:
         var, sec = self._var(name)
-        sec.write(var.offset, var.type.pack(value))
+        sec.write(var.offset, encode(var.type, value, f"global {name!r}"))
 
     __getitem__ = __getattr__
     __setitem__ = __setattr__

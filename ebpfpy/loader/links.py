@@ -2,12 +2,16 @@
 
 A link made through a ``BpfObject`` is registered with it and destroyed when it closes, so
 nothing stays attached after ``close()`` (or garbage collection) of the object.
+
+Threads: ``detach()`` may be called from any thread, as often as you like; exactly one call
+detaches.
 """
 from __future__ import annotations
 
 import errno
 import os
 import socket
+import threading
 from typing import Any
 
 from .. import libbpf as L
@@ -24,16 +28,19 @@ class Link:
     def __init__(self, program: str, target: str = "") -> None:
         self.program, self.target = program, target
         self.attached = True
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         state = "attached" if self.attached else "detached"
         return f"<{type(self).__name__} {self.program!r} {self.target} {state}>"
 
     def detach(self) -> None:
-        """Detach the program (idempotent)."""
-        if self.attached:
+        """Detach the program (idempotent, from any thread)."""
+        with self._lock:
+            if not self.attached:
+                return
             self.attached = False
-            self._detach()
+        self._detach()
 
     def _detach(self) -> None:
         pass

@@ -4,6 +4,15 @@ Keys and values are packed and unpacked with the types of :mod:`ebpfpy.types` an
 libbpf's low-level ``bpf_map_*_elem`` calls on the map fd, which exist in every libbpf.
 Per-CPU maps hold one value per *possible* CPU, each slot rounded up to 8 bytes (the kernel's
 ``round_up(value_size, 8)``).  Ring buffers live in :mod:`ebpfpy.loader.ringbuf`.
+
+Every value set from Python is checked by :mod:`ebpfpy.loader.codec`, never wrapped.
+
+Threads: each map operation is one ``bpf()`` call on the kernel's map, which the kernel makes
+atomic per element, so several threads may read and write the same map (and BPF programs
+may run meanwhile).  Multi-call operations -- ``len``, ``keys``, ``items``, ``clear``,
+``pop`` -- are snapshots, not atomic.  Do not close the object while another thread still
+uses its maps: operations after ``close()`` raise ``ValueError``, but one racing with it may
+see ``OSError`` (a closed fd).  NumPy views from :meth:`Array.view` stay valid after close.
 """
 from __future__ import annotations
 
@@ -14,6 +23,7 @@ from typing import Any, Iterator
 from ..types import ArrayType, BpfType, IntType
 from .. import libbpf as L
 from ..libbpf import ffi, lib
+from .codec import check, encode
 from .mmap_view import array_view
 
 _MISSING = object()
@@ -45,7 +55,7 @@ class Map:
     def _key(self, key: Any) -> Any:
         if self.fd < 0:
             raise ValueError(f"map {self.name!r} belongs to a closed object")
-        data = self.key_type.pack(key)
+        data = encode(self.key_type, key, f"map {self.name!r} key")
         if len(data) != self.key_size:
             raise TypeError(f"map {self.name!r}: key {key!r} packs to {len(data)} bytes, "
                             f"expected {self.key_size}")
@@ -55,7 +65,8 @@ class Map:
         return ffi.new("char[]", max(self.value_size, 1))
 
     def _pack_value(self, value: Any) -> bytes:
-        return self.value_type.pack(value).ljust(self.value_size, b"\0")
+        return encode(self.value_type, value, f"map {self.name!r} value").ljust(
+            self.value_size, b"\0")
 
     def _zero_value(self) -> bytes:
         return bytes(self.value_size)
@@ -110,6 +121,10 @@ class Map:
             raise L.os_error(-rc, f"delete from map {self.name!r}")
 
     def __contains__(self, key: Any) -> bool:
+        try:
+            check(self.key_type, key, "")
+        except (TypeError, ValueError, OverflowError):
+            return False                  # like dict: a key that cannot be there is not there
         return self._lookup(key) is not _MISSING
 
     def get(self, key: Any, default: Any = None) -> Any:
@@ -175,7 +190,8 @@ class Array(Map):
         self._mmaps: list[mmap.mmap] = []
 
     def _check_index(self, key: Any) -> None:
-        if not isinstance(key, int) or not 0 <= key < self.max_entries:
+        check(self.key_type, key, f"map {self.name!r} key")
+        if not 0 <= key < self.max_entries:
             raise KeyError(key)
 
     def __getitem__(self, key: Any) -> Any:
@@ -191,7 +207,11 @@ class Array(Map):
         self._update(key, self._zero_value())
 
     def __contains__(self, key: Any) -> bool:
-        return isinstance(key, int) and 0 <= key < self.max_entries
+        try:
+            check(self.key_type, key, "")
+        except (TypeError, ValueError, OverflowError):
+            return False
+        return 0 <= key < self.max_entries
 
     def keys(self) -> list[Any]:
         return list(range(self.max_entries))
@@ -254,8 +274,12 @@ class PerCpuMap(Map):
             all(isinstance(v, (list, tuple, bytes, bytearray)) for v in value)
 
     def _pack_value(self, value: Any) -> bytes:
-        vals = value if self._per_cpu(value) else [value] * self.ncpus
-        return b"".join(self.value_type.pack(v).ljust(self._slot, b"\0") for v in vals)
+        if self._per_cpu(value):
+            vals = [encode(self.value_type, v, f"map {self.name!r} value[cpu {i}]")
+                    for i, v in enumerate(value)]
+        else:
+            vals = [encode(self.value_type, value, f"map {self.name!r} value")] * self.ncpus
+        return b"".join(v.ljust(self._slot, b"\0") for v in vals)
 
 
 class PerCpuArray(PerCpuMap, Array):
@@ -270,8 +294,14 @@ class ProgArray(Array):
 
     def __setitem__(self, key: Any, value: Any) -> None:
         self._check_index(key)
-        fd = value if isinstance(value, int) else value.fd
-        self._update(key, int(fd).to_bytes(4, "little"))
+        fd = getattr(value, "fd", value)
+        if isinstance(fd, bool) or not isinstance(fd, int):
+            raise TypeError(f"map {self.name!r} value: expected a Program or a program fd, "
+                            f"got {type(value).__name__}")
+        if not 0 <= fd <= 0x7FFFFFFF:
+            raise OverflowError(f"map {self.name!r} value: fd {fd} is out of range "
+                                f"(0..2147483647)")
+        self._update(key, fd.to_bytes(4, "little"))
 
     def __getitem__(self, key: Any) -> Any:
         self._check_index(key)

@@ -6,6 +6,7 @@ that and not the value size.
 """
 from __future__ import annotations
 
+import ctypes
 import mmap
 from typing import Any
 
@@ -14,8 +15,15 @@ from ..types import ArrayType, BoolType, BpfType, IntType, StructType
 
 def array_view(fd: int, value_type: BpfType, value_size: int,
                max_entries: int) -> tuple[Any, mmap.mmap]:
-    """``(ndarray, mmap)``: the array has shape ``(max_entries, *value_shape)`` and the mmap
-    as its base, so the mapping lives as long as any view of it."""
+    """``(ndarray, mmap)``: the array has shape ``(max_entries, *value_shape)``.
+
+    Its base is a ctypes array made with ``from_buffer(mm)``, which holds a buffer export for
+    its whole life: ``mm.close()`` then raises ``BufferError`` instead of unmapping memory
+    under the array, and the mapping (which keeps the kernel map alive by itself) lasts as
+    long as any view of it, even after the object is closed or collected.  NumPy alone keeps
+    only a reference to the mmap object (it unwraps a ``memoryview`` too), and ``close()``
+    unmaps regardless of that.
+    """
     import numpy as np
     stride = (value_size + 7) // 8 * 8
     length = max(stride * max_entries, 1)
@@ -27,7 +35,8 @@ def array_view(fd: int, value_type: BpfType, value_size: int,
     for d in reversed(shape):
         inner.insert(0, step)
         step *= d
-    arr = np.ndarray((max_entries, *shape), dtype=dtype, buffer=mm, strides=(stride, *inner))
+    export = (ctypes.c_char * length).from_buffer(mm)
+    arr = np.ndarray((max_entries, *shape), dtype=dtype, buffer=export, strides=(stride, *inner))
     return arr, mm
 
 

@@ -3,6 +3,14 @@
 Everything the object creates -- links, ring-buffer consumers, NumPy views, the libbpf object
 and with it every program and map fd -- is released by :meth:`BpfObject.close`, by leaving a
 ``with`` block, or when the object is garbage collected.
+
+Threads: opening, loading and ``close()`` belong to one thread at a time.  While the object
+is open, its maps (per-element atomic ``bpf()`` calls), ring buffers (polling serialised by a
+lock), links (``detach`` from any thread) and ``Program.test_run`` may be used from several
+threads; globals are plain memory shared with the programs, so a read-modify-write such as
+``g.total += 1`` from two threads can lose an update.  ``close()`` must not race with other
+threads still using the object: they get ``ValueError`` (or ``OSError``) afterwards, never a
+crash, and NumPy views keep their memory.
 """
 from __future__ import annotations
 
@@ -68,7 +76,7 @@ class BpfObject:
     it they come from the object's BTF.  ``user_classes`` maps struct names to the module's own
     ``@struct`` classes, which values then decode into.  ``log_level=1`` or ``2`` also keeps the
     verifier log of programs that load (``program.log``).  ``messages`` keeps what libbpf
-    printed while opening and loading it.
+    printed while opening and loading it.  Threading rules: see the module docstring.
     """
 
     def __init__(self, elf: bytes, *, compiled: CompiledModule | None = None,

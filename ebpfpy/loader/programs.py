@@ -9,6 +9,8 @@ from typing import Any, Callable
 
 from .. import libbpf as L
 from ..libbpf import ffi, lib
+from ..types import StructType
+from .codec import encode
 from .links import BpfLink, IterLink, Link, SocketLink, TcLink, attach_error
 
 _XDP_HEADROOM = 4096        # room for bpf_xdp_adjust_head/tail growth in data_out
@@ -37,7 +39,8 @@ class Program:
         self.log = ""                 # verifier log of the load (when one was requested)
 
     def __repr__(self) -> str:
-        return f"<Program {self.name!r} section={self.section!r} fd={self.fd}>"
+        state = "closed" if self._owner.closed else f"fd={self.fd}"
+        return f"<Program {self.name!r} section={self.section!r} {state}>"
 
     @property
     def fd(self) -> int:
@@ -48,6 +51,7 @@ class Program:
     @property
     def insn_cnt(self) -> int:
         """Number of BPF instructions after libbpf's relocations."""
+        self._owner._check_open()         # the libbpf program is freed with the object
         return lib.bpf_program__insn_cnt(self._ptr)
 
     # ----------------------------------------------------------- test_run
@@ -242,6 +246,9 @@ def _as_bytes(v: Any, what: str) -> bytes | None:
         return None
     if isinstance(v, (bytes, bytearray, memoryview)):
         return bytes(v)
+    st = getattr(type(v), "__bpf_type__", None)
+    if isinstance(st, StructType):
+        return encode(st, v, f"test_run {what}")
     if hasattr(type(v), "__bytes__"):
         return bytes(v)
     raise TypeError(f"test_run {what} must be bytes or a @struct instance, not {type(v).__name__}")

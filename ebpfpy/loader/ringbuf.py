@@ -5,9 +5,17 @@ Lost records: the kernel keeps no drop counter for ring buffers.  When the buffe
 that cares counts those returns itself (e.g. in a global).  Userspace only sees what was
 committed, so :attr:`RingBuf.received` counts records delivered here and nothing can count the
 ones never written.
+
+Threads: :meth:`RingBuf.poll`, :meth:`~RingBuf.consume` and :meth:`~RingBuf.release` may be
+called from any number of threads.  One lock serialises the consumer (libbpf's
+``ring_buffer__poll`` is not safe to run twice at once: both would read the same records), so
+each record goes to exactly one caller; a caller waits at most one 100 ms poll slice for
+another's to end.  Records are decoded in the polling thread, and ``poll(callback=...)``
+calls the callback in the caller's thread with the lock released, so a callback may poll too.
 """
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any, Callable, Iterator
 
@@ -24,6 +32,7 @@ class RingBuf:
 
     Records decode to the ``event`` type's Python value (a struct instance, an int) or stay
     ``bytes`` when the map has no record type or a record is shorter than the type.
+    Thread-safe: concurrent pollers each get distinct records (see the module docstring).
     """
 
     def __init__(self, name: str, fd: int, max_entries: int, event: BpfType | None) -> None:
@@ -33,6 +42,7 @@ class RingBuf:
         self._pending: list[Any] = []
         self._error: BaseException | None = None
         self._cb = ffi.callback("int(void *, void *, size_t)", self._on_sample)
+        self._lock = threading.Lock()   # held across each libbpf poll/consume and free
 
     def __repr__(self) -> str:
         return f"<RingBuf {self.name!r} {self.max_entries} bytes event={self.event!r}>"
@@ -64,14 +74,20 @@ class RingBuf:
 
     def _step(self, timeout_ms: int) -> list[Any]:
         """Wait up to ``timeout_ms`` for records; return those consumed."""
-        rc = lib.ring_buffer__poll(self._ring(), timeout_ms)
-        out, self._pending = self._pending, []
-        if self._error is not None:
-            err, self._error = self._error, None
+        with self._lock:
+            rc = lib.ring_buffer__poll(self._ring(), timeout_ms)
+            out, err = self._take()
+        if err is not None:
             raise err
         if rc < 0 and -rc != 4:                          # EINTR: just poll again
             raise L.os_error(-rc, f"poll of ring buffer {self.name!r}")
         return out
+
+    def _take(self) -> tuple[list[Any], BaseException | None]:
+        """The records and error the callback left (call with the lock held)."""
+        out, self._pending = self._pending, []
+        err, self._error = self._error, None
+        return out, err
 
     def poll(self, timeout: float | None = 1.0,
              callback: Callable[[Any], Any] | None = None) -> Iterator[Any] | int:
@@ -102,10 +118,10 @@ class RingBuf:
 
     def consume(self) -> list[Any]:
         """Every record available now, without waiting."""
-        rc = lib.ring_buffer__consume(self._ring())
-        out, self._pending = self._pending, []
-        if self._error is not None:
-            err, self._error = self._error, None
+        with self._lock:
+            rc = lib.ring_buffer__consume(self._ring())
+            out, err = self._take()
+        if err is not None:
             raise err
         if rc < 0:
             raise L.os_error(-rc, f"consume of ring buffer {self.name!r}")
@@ -115,8 +131,13 @@ class RingBuf:
         return iter(self.consume())
 
     def release(self) -> None:
-        """Free the consumer (idempotent; ``BpfObject.close`` calls it)."""
-        if self._rb is not None:
-            lib.ring_buffer__free(self._rb)
-            self._rb = None
-        self.fd = -1
+        """Free the consumer (idempotent; ``BpfObject.close`` calls it).
+
+        Waits for a poll running in another thread to finish its slice, so the consumer is
+        never freed under it; later polls raise ``ValueError``.
+        """
+        with self._lock:
+            if self._rb is not None:
+                lib.ring_buffer__free(self._rb)
+                self._rb = None
+            self.fd = -1
