@@ -65,10 +65,15 @@ def cmd_ir(args: argparse.Namespace) -> int:
 def cmd_disasm(args: argparse.Namespace) -> int:
     """Print FILE's instructions grouped under their Python lines."""
     from .objfile import BpfElf, disasm
+    from .objfile.validate import InvalidObjectError, validate_object
+    data = _read_object(args.file)
     try:
-        elf = BpfElf(_read_object(args.file))
-    except ValueError as e:        # an object file that is not a BPF ELF
+        validate_object(data)      # a corrupt object is the user's input, not our bug
+        elf = BpfElf(data)
+    except InvalidObjectError as e:
         raise UserError(f"{args.file}: {e}") from None
+    except ValueError as e:        # an object file that is not a BPF ELF
+        raise UserError(f"{args.file}: not a valid BPF object: {e}") from None
     try:
         sys.stdout.write(disasm(elf, program=args.program))
     except KeyError as e:

@@ -19,6 +19,7 @@ import weakref
 from typing import Any
 
 from ..compiled import CompiledModule
+from ..objfile.validate import validate_object
 from ..types import BpfType, StructType
 from .. import libbpf as L
 from .btf import BtfTypes, GlobalVar, bind_classes, int_of, rebind
@@ -77,6 +78,9 @@ class BpfObject:
     ``@struct`` classes, which values then decode into.  ``log_level=1`` or ``2`` also keeps the
     verifier log of programs that load (``program.log``).  ``messages`` keeps what libbpf
     printed while opening and loading it.  Threading rules: see the module docstring.
+
+    Bytes that are not a valid BPF object raise ``InvalidObjectError`` (a ``LoadError`` and a
+    ``ValueError``, "not a valid BPF object: ...") before libbpf sees them.
     """
 
     def __init__(self, elf: bytes, *, compiled: CompiledModule | None = None,
@@ -88,7 +92,9 @@ class BpfObject:
         self.name = name
         self._source = compiled.source if compiled else None
         self._filename = compiled.filename if compiled else None
-        self._open_and_load(bytes(elf), log_level)
+        elf = bytes(elf)
+        validate_object(elf)      # libbpf 1.1 would crash on some corrupt objects
+        self._open_and_load(elf, log_level)
         try:
             self._build(compiled, user_classes)
         except BaseException:
