@@ -201,3 +201,30 @@ def test_ring_buffer_polled_from_threads_delivers_each_record_once(obj: BpfObjec
     got += obj.maps.events.consume()
     assert sorted(p.x for p in got) == sorted(i % 256 for i in range(n))
     assert obj.maps.events.received == n
+
+
+# ----------------------------------------------------------------- corrupt objects
+def test_load_of_a_corrupt_object_is_a_load_error() -> None:
+    import ebpfpy
+    from ebpfpy.errors import LoadError
+    from ebpfpy.testing.objfuzz import Mutant, seed_object
+    bad = Mutant(((4428, b"\x81"),)).apply(seed_object())   # crashed libbpf 1.1.2's open
+    with pytest.raises(LoadError, match="^not a valid BPF object: .BTF type 13 refers to type"):
+        ebpfpy.load(bad)
+    with pytest.raises(ValueError, match="not a valid BPF object"):
+        ebpfpy.load(bad)
+
+
+def test_random_mutants_load_or_fail_cleanly_in_the_kernel() -> None:
+    import random
+    from ebpfpy.testing.objfuzz import OK_EXIT, SKIPPED_EXIT, load_in_child, mutate, seed_object
+    seed = seed_object()
+    with BpfObject(seed) as o:                  # the seed itself loads
+        assert list(o.programs) == ["run"]
+    findings = []
+    for n in range(150):
+        m = mutate(random.Random(f"kernel-ci:{n}"), seed)
+        rc = load_in_child(m.apply(seed))
+        if rc not in (OK_EXIT, SKIPPED_EXIT):
+            findings.append(f"mutant {n} (exit {rc}): {m}")
+    assert not findings, "\n".join(findings)

@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--load-every", type=int, default=1, metavar="N",
                     help="load every Nth mutant into the kernel; the others stop after "
                          "libbpf's open (default 1: all)")
+    ap.add_argument("--no-validate", action="store_true",
+                    help="skip ebpfpy's checks and only open with libbpf: finds libbpf's own "
+                         "crash sites (to write new checks for)")
     a = ap.parse_args(argv)
     seed = a.seed if a.seed is not None else int(time.time())
     elf = seed_object()
@@ -39,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     for n in range(a.count):
         m = mutate(random.Random(f"{seed}:{n}"), elf)
-        rc = load_in_child(m.apply(elf), kernel=n % a.load_every == 0)
+        rc = load_in_child(m.apply(elf), kernel=not a.no_validate and n % a.load_every == 0,
+                           validate=not a.no_validate)
         skipped += rc == SKIPPED_EXIT
         if rc not in (OK_EXIT, SKIPPED_EXIT):
             found += 1

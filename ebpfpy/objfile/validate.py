@@ -164,6 +164,8 @@ def _symbols(data: bytes, sections: list[_Section]) -> list[_Symbol]:
     for i in range(tab.size // _SYM.size):
         name_off, info, _other, shndx, value, size = _SYM.unpack_from(raw, i * _SYM.size)
         name = _string(names, name_off, f"symbol {i} name")
+        if info & 0xF > 4 or info >> 4 > 2:
+            _fail(f"symbol {i} ({name!r}) has unknown type or binding ({info:#x})")
         if len(sections) <= shndx and shndx not in (SHN_ABS, SHN_COMMON):
             _fail(f"symbol {i} ({name!r}) is in section {shndx} of {len(sections)}")
         if 0 < shndx < SHN_LORESERVE:
