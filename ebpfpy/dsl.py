@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, TypeVar
 
+from .codec import check, encode
 from .types import BOOL, SPINLOCK, TIMER, ArrayType, BpfType, MapType, StructType, u32
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,8 +75,9 @@ def _as_type(t: Any) -> BpfType:
     raise TypeError(f"{t!r} is not a BPF type")
 
 
-def _coerce_field(ftype: BpfType, value: Any) -> Any:
+def _coerce_field(stype: StructType, fname: str, ftype: BpfType, value: Any) -> Any:
     if isinstance(ftype, ArrayType) and isinstance(value, (bytes, bytearray)):
+        check(ftype, value, f"{stype.name}.{fname}")      # too long: ValueError, not cut
         return ftype.unpack(ftype.pack(value))
     return value
 
@@ -86,8 +88,9 @@ def make_struct_class(stype: StructType, base: type | None = None) -> type:
 
     def __init__(self: Any, **kw: Any) -> None:
         for f in stype.fields:
-            object.__setattr__(self, f.name, _coerce_field(f.type, kw.pop(f.name)) if f.name in kw
-                               else f.type.zero())
+            value = _coerce_field(stype, f.name, f.type, kw.pop(f.name)) if f.name in kw \
+                else f.type.zero()
+            object.__setattr__(self, f.name, value)
         if kw:
             raise TypeError(f"{stype.name} has no field {next(iter(kw))!r}")
 
@@ -100,7 +103,7 @@ def make_struct_class(stype: StructType, base: type | None = None) -> type:
         return f"{stype.name}(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in names) + ")"
 
     def __bytes__(self: Any) -> bytes:
-        return stype.pack(self)
+        return encode(stype, self, stype.name)      # checked: never wraps a field
 
     def from_bytes(cls: type, data: bytes) -> Any:
         if len(data) < stype.size:

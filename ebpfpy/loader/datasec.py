@@ -9,7 +9,7 @@ load time and read-only here.
 
 Threads: a read or write of one global is a single copy to or from the mapped memory, which
 BPF programs use concurrently; nothing makes ``g.x += 1`` atomic.  Values set are checked by
-:mod:`ebpfpy.loader.codec` (``OverflowError``/``TypeError``/``ValueError``), never wrapped.
+:mod:`ebpfpy.codec` (``OverflowError``/``TypeError``/``ValueError``), never wrapped.
 """
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ import mmap
 from typing import Any, Iterator
 
 from .. import libbpf as L
-from .btf import GlobalVar
+from ..codec import encode
 from ..libbpf import ffi, lib
-from .codec import encode
+from .btf import GlobalVar
 
 
 class Section:

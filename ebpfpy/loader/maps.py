@@ -5,7 +5,7 @@ libbpf's low-level ``bpf_map_*_elem`` calls on the map fd, which exist in every 
 Per-CPU maps hold one value per *possible* CPU, each slot rounded up to 8 bytes (the kernel's
 ``round_up(value_size, 8)``).  Ring buffers live in :mod:`ebpfpy.loader.ringbuf`.
 
-Every value set from Python is checked by :mod:`ebpfpy.loader.codec`, never wrapped.
+Every value set from Python is checked by :mod:`ebpfpy.codec`, never wrapped.
 
 Threads: each map operation is one ``bpf()`` call on the kernel's map, which the kernel makes
 atomic per element, so several threads may read and write the same map (and BPF programs
@@ -22,8 +22,8 @@ from typing import Any, Iterator
 
 from ..types import ArrayType, BpfType, IntType
 from .. import libbpf as L
+from ..codec import check, encode
 from ..libbpf import ffi, lib
-from .codec import check, encode
 from .mmap_view import array_view
 
 _MISSING = object()

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .. import libbpf as L
+from ..codec import encode
 from ..libbpf import ffi, lib
 from ..types import StructType
-from .codec import encode
 from .links import BpfLink, IterLink, Link, SocketLink, TcLink, attach_error
 
 _XDP_HEADROOM = 4096        # room for bpf_xdp_adjust_head/tail growth in data_out

@@ -2,7 +2,8 @@
 
 :meth:`BpfType.pack` is the permissive codec the CPython model shares with BPF semantics (it
 truncates like a cast).  Everything userspace *stores* -- map keys and values, struct fields
-inside them, globals -- goes through :func:`encode` instead, which refuses what does not fit:
+inside them, globals, a ``test_run`` ctx, ``bytes(p)`` of a ``@struct`` instance -- goes
+through :func:`encode` instead, which refuses what does not fit:
 
 - an integer outside the type's range: ``OverflowError``;
 - a value of the wrong kind (a float, a str, an int where a struct or array is expected):
@@ -18,7 +19,7 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from ..types import ArrayType, BoolType, BpfType, IntType, OpaqueType, StructType
+from .types import ArrayType, BoolType, BpfType, IntType, OpaqueType, StructType
 
 
 def encode(t: BpfType, value: Any, where: str) -> bytes:
