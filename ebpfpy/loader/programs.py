@@ -28,7 +28,12 @@ class TestRunResult:
 
 
 class Program:
-    """A loaded BPF program of a :class:`~ebpfpy.loader.object.BpfObject`."""
+    """A loaded BPF program of a :class:`~ebpfpy.loader.object.BpfObject`.
+
+    Threads: ``test_run`` and ``attach`` may be called from several threads at once (each
+    call has its own buffers and the kernel runs them independently); after the object
+    is closed they raise ``ValueError``.
+    """
 
     def __init__(self, owner: Any, ptr: Any) -> None:
         self._owner = owner           # keeps the object (and so this program) alive
