@@ -101,7 +101,8 @@ def test_view_survives_garbage_collection(compiled: CompiledModule) -> None:
 
 # (statement, exception, words the message must contain)
 BAD_SETS = [
-    ("o.maps.counts[2**32] = 7", OverflowError, ["map 'counts' key", "4294967296", "0..4294967295"]),
+    ("o.maps.counts[2**32] = 7", OverflowError,
+     ["map 'counts' key", "4294967296", "0..4294967295"]),
     ("o.maps.counts[-1] = 8", OverflowError, ["map 'counts' key", "-1", "u32"]),
     ("o.maps.counts[1.9] = 9", TypeError, ["map 'counts' key", "float", "int"]),
     ("o.maps.counts['a'] = 9", TypeError, ["map 'counts' key", "str"]),

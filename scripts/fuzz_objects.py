@@ -4,9 +4,9 @@
     sudo .venv/bin/python scripts/fuzz_objects.py --count 10000 [--seed 1] [--out DIR]
 
 Each mutant writes 1-8 random bytes over the seed object (ebpfpy.testing.objfuzz.SEED_SOURCE)
-and is validated and opened by libbpf in a forked child; every --load-every'th one is also
-loaded into the kernel (slower: the verifier and libbpf's feature probes run).  A child killed by a signal, or failing with
-anything but LoadError/ValueError/PermissionError, is a finding: printed as
+and is validated, disassembled and opened by libbpf in a forked child; every --load-every'th
+one (default: all) is also loaded into the kernel.  A child killed by a signal, or failing
+with anything but LoadError/ValueError/PermissionError, is a finding: printed as
 ``offset:hexbytes, ...`` (the form the regression tests keep) and, with --out, written to
 DIR/crash-<seed>-<n>.bin.  Exit status: 0 when every mutant was loaded or cleanly refused.
 """
@@ -20,7 +20,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from ebpfpy.testing.objfuzz import SKIPPED_EXIT, OK_EXIT, load_in_child, mutate, seed_object  # noqa: E402
+from ebpfpy.testing.objfuzz import (OK_EXIT, SKIPPED_EXIT, load_in_child,  # noqa: E402
+                                    mutate, seed_object)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -124,9 +124,9 @@ def _maps_are_modest(elf: bytes) -> bool:
     try:
         m = lib.bpf_object__next_map(obj, ffi.NULL)
         while m != ffi.NULL:
-            size = (lib.bpf_map__key_size(m) + lib.bpf_map__value_size(m) + 64) * \
-                max(lib.bpf_map__max_entries(m), 1) * (64 if lib.bpf_map__type(m) in
-                                                        (L.MAP_PERCPU_ARRAY, L.MAP_PERCPU_HASH) else 1)
+            per_cpu = lib.bpf_map__type(m) in (L.MAP_PERCPU_ARRAY, L.MAP_PERCPU_HASH)
+            entry = lib.bpf_map__key_size(m) + lib.bpf_map__value_size(m) + 64
+            size = entry * max(lib.bpf_map__max_entries(m), 1) * (64 if per_cpu else 1)
             if size > MAX_MAP_BYTES:
                 return False
             m = lib.bpf_object__next_map(obj, m)
@@ -148,9 +148,9 @@ def load_in_child(elf: bytes, kernel: bool = True, validate: bool = True) -> int
 
     ``validate=False`` (with ``kernel=False``) skips our checks and only opens the object with
     libbpf, to find what libbpf itself crashes on.
-    Without ``kernel`` the child stops after libbpf's open (about 10x faster; most crash
-    sites are in the parse).  0: loaded or cleanly refused; 3: another exception; 4: not loaded (maps too big);
-    128 + N: killed by signal N.
+    Without ``kernel`` the child stops after libbpf's open (no verifier, no feature probes;
+    the crash sites found so far are all in the parse).  0: loaded or cleanly refused;
+    3: another exception; 4: not loaded (maps too big); 128 + N: killed by signal N.
     """
     pid = os.fork()
     if pid == 0:                                   # the child: never returns
