@@ -19,7 +19,7 @@ MAXW = 4096                 # widest board
 MAXH = 4096                 # tallest board
 MASK = MAXW - 1             # MAXW is a power of two: `& MASK` keeps indices provably in range
 BAND_CELLS = 250_000        # cells per callback, about 1 ms of work
-CHUNK = 1024                # cells per inner loop
+CHUNK = 512                 # cells per inner loop: about 20k instructions for the verifier
 MAXBAND = 1 << 20           # cap on rows per callback (tiny boards: many generations per callback)
 
 board = Array(u8[MAXW], 2 * MAXH, mmapable=True)   # 2 x 4096 rows of 4096 cells (32 MiB)
@@ -61,7 +61,9 @@ def step_row(y: u32, cur: u32) -> int:
         c[w & MASK] = c[0]
     # Sliding window of column sums: three loads per cell instead of eight.  The row goes in
     # chunks of CHUNK cells: a loop of 4,096 would be costly for the verifier to walk, so
-    # the compiler would move its body into a bpf_loop callback, one call per cell.
+    # the compiler would move its body into a bpf_loop callback, one call per cell.  The
+    # chunk loop itself becomes a bpf_loop callback (one call per chunk): the inner loop
+    # may stop at any cell, and each of those exits would walk the next chunk again.
     for k in range(MAXW // CHUNK):
         base = u32(k * CHUNK)
         if base >= w:

@@ -2,6 +2,7 @@
 """Differential fuzzing campaign: random programs run in the kernel and in ebpfpy.testing.
 
     sudo .venv/bin/python scripts/fuzz.py --count 2000 [--seed 1] [--batch 10] [--runs 4] [--out DIR]
+    sudo .venv/bin/python scripts/fuzz.py --seed 1 --first 55 --count 1    # program 55 alone
 
 Every mismatch (and every compile or load failure of a well-typed program) is printed with a
 self-contained reproducer, and written to DIR/mismatch-<seed>-<n>.py when --out is given.
@@ -26,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=300, help="programs to generate")
     ap.add_argument("--seed", type=int, default=None, help="campaign seed (default: time)")
+    ap.add_argument("--first", type=int, default=0,
+                    help="index of the first program (programs depend only on seed and index)")
     ap.add_argument("--batch", type=int, default=10, help="programs per compiled module")
     ap.add_argument("--runs", type=int, default=4, help="ctx values per program")
     ap.add_argument("--out", help="directory for reproducers")
@@ -36,9 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"seed {seed}: {a.count} programs, {a.batch} per module, {a.runs} runs each", flush=True)
     found = 0
     t0 = time.monotonic()
-    for start in range(0, a.count, a.batch):
+    end = a.first + a.count
+    for start in range(a.first, end, a.batch):
         specs, inputs = [], []
-        for j in range(start, min(start + a.batch, a.count)):
+        for j in range(start, min(start + a.batch, end)):
             r = random.Random(f"{seed}:{j}")
             spec = generate(r, f"p{j}_", a.known_issues)
             specs.append(spec)
@@ -51,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                 note = "".join(f"# {line}\n" for line in f"[{m.kind}] {m.detail}".splitlines())
                 write_atomic(os.path.join(a.out, f"mismatch-{seed}-{found}.py"),
                              (note + m.reproducer()).encode())
-        done = min(start + a.batch, a.count)
+        done = min(start + a.batch, end) - a.first
         print(f"{done}/{a.count} programs, {found} mismatches, {time.monotonic() - t0:.1f}s", flush=True)
     return 1 if found else 0
 

@@ -1,12 +1,15 @@
 """Choosing how each loop is emitted so that every program passes the verifier.
 
 A bounded loop costs the verifier ``trips × body``; a loop outlined into a ``bpf_loop``
-callback costs ``body`` once, whatever the trip count — but each iteration then pays for a
-call, so a loop is outlined only when it must be, and the outermost loop that fixes the cost
-is the one outlined (row-granular, not per cell).  When the program fits half the budget
-(the estimate is within a factor of 2 of the kernel's count), nothing is split; otherwise the
-per-loop limit shrinks until it fits.  A program that still does not fit (straight-line code)
-is a compile error that explains the limit and the way out.
+callback costs its body a small number of times whatever the trip count (the verifier walks
+a callback until its state converges) — but each iteration then pays for a call, so a loop
+is outlined only when it must be, and the outermost loop that fixes the cost is the one
+outlined (row-granular, not per cell).  The estimate is within a factor of
+``ESTIMATE_ERROR`` of the kernel's count, and a generated program should verify in at most
+``1 / MARGIN`` of the budget, so nothing is split when the estimate fits
+``budget / (ESTIMATE_ERROR * MARGIN)``; otherwise the per-loop limit shrinks until it fits.
+A program that still does not fit (straight-line code) is a compile error that explains the
+limit and the way out.
 """
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ from .typed import CheckedModule, FuncInfo, LoopStrategy
 
 BPF_LOOP_MAX = 1 << 23              # the kernel's cap on bpf_loop iterations
 DEFAULT_BUDGET = 1_000_000
-SAFETY = 2                          # how far the estimate may be from the kernel's count
+ESTIMATE_ERROR = 2                  # how far the estimate may be from the kernel's count
+MARGIN = 2                          # a generated program verifies in at most budget / MARGIN
 LIMITS = (200_000, 50_000, 8_000, 1_000, 0)
 MAX_WALKED_TRIPS = 65_536           # longer bounded loops are slow for the verifier to walk
 
@@ -29,7 +33,7 @@ def plan_splits(checked: CheckedModule, budget: int = DEFAULT_BUDGET, split: boo
     ``split=False`` keeps every loop a bounded loop and leaves the verdict to the kernel.
     """
     if split:
-        target = max(budget // SAFETY, 1)
+        target = max(budget // (ESTIMATE_ERROR * MARGIN), 1)
         for limit in (target,) + tuple(t for t in LIMITS if t < target):
             for name in checked.order:          # callees first: callers count their cost
                 fi = checked.funcs[name]
@@ -105,7 +109,8 @@ def _report(checked: CheckedModule, costs: dict[str, int]) -> Report:
             if info.strategy is LoopStrategy.BPF_LOOP:
                 cb = f"{name}__loop_l{s.lineno}c{s.col_offset}"
                 splits.append(f"line {s.lineno}: loop of {info.trip_bound:,} iterations -> "
-                              f"bpf_loop callback {cb} (verified once, not per iteration)")
+                              f"bpf_loop callback {cb} (walked until its state converges, "
+                              "not once per iteration)")
                 callbacks.append(ReportRow(name=cb, section="(bpf_loop callback)",
                                            est_cost=model.block(fi, s.body) + 3, stack=None,
                                            split=f"body of the loop at line {s.lineno}"))
