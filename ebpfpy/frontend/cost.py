@@ -13,7 +13,10 @@ walk, as measured:
   exit with a state of its own; inside an enclosing walked loop each exit walks the rest of
   the enclosing loop again, so the cost grows as a power of the inner trip count;
 * ``x & -b`` (a sign mask, also what LLVM makes of ``b ? K : 0``) forks the state in two
-  (0 and -1); the paths merge only at the next loop head.
+  (0 and -1); the paths merge only at the next loop head;
+* a short walked loop (at most ``BRANCHY_TRIPS`` iterations) whose body branches carries the
+  states of its paths into the next iteration, where they seldom merge: iteration ``j`` is
+  walked once per path of the iterations before it (``paths ** j``).
 """
 from __future__ import annotations
 
@@ -28,6 +31,9 @@ BPF_LOOP_CALL = 30         # bpf_loop set-up and its return
 CALLBACK_WALKS = 2         # a callback is walked again with the state it leaves (Linux 6.7+)
 CALL_OVERHEAD = 4
 MAP_OP = 6                 # key spill, map pointer (ld_imm64), call, null check
+MAP_AUG_WALKS = 5          # m[k] op= v in a walked loop: its paths (hit; miss, create, look up
+                           # again) reach the loop head in states that do not merge (measured)
+BRANCHY_TRIPS = 16         # short loops: each iteration's paths reach the next one
 UNROLLED_TRIPS = 16        # LLVM unrolls shorter constant loops: no loop head to merge paths
 CAP = 10 ** 12             # beyond any budget; keeps the powers finite
 
@@ -93,6 +99,38 @@ class CostModel:
             bits += sum(1 for n in _shallow_walk(s) if _is_sign_mask(fi, n))
         return bits
 
+    def paths(self, fi: FuncInfo, stmts: list[ast.stmt]) -> int:
+        """Control paths through one walk of ``stmts`` that reach its end (branches of
+        ``if``, conditional expressions, ``and``/``or``, chained comparisons,
+        ``min``/``max``/``abs``); 0 when every path leaves by ``return`` or ``break``."""
+        total = 1
+        for s in stmts:
+            if isinstance(s, (ast.Return, ast.Break)):
+                return 0            # leaves the loop: reaches no next iteration
+            if isinstance(s, ast.For):
+                continue            # counted by ``exits`` and the loop's own estimate
+            n = 1
+            if isinstance(s, ast.If) and s.test not in fi.consts:
+                n = self.paths(fi, s.body) + self.paths(fi, s.orelse)
+            elif isinstance(s, ast.If):
+                n = self.paths(fi, s.body if fi.consts[s.test] else s.orelse)
+            for e in _shallow_walk(s):
+                n *= self._expr_paths(fi, e)
+            total = min(total * n, CAP)
+        return total
+
+    def _expr_paths(self, fi: FuncInfo, e: ast.AST) -> int:
+        if e in fi.consts:
+            return 1
+        if isinstance(e, (ast.IfExp, ast.BoolOp)):
+            return 2 if isinstance(e, ast.IfExp) else len(e.values)
+        if isinstance(e, ast.Compare) and len(e.ops) > 1:
+            return len(e.ops)
+        c = fi.calls.get(e) if isinstance(e, ast.Call) else None
+        if c is not None and c.kind == "builtin" and c.name in ("min", "max", "abs"):
+            return max(len(e.args), 2)
+        return 1
+
     def exits(self, fi: FuncInfo, s: ast.For) -> int:
         """Distinct states a walked loop leaves with: one per iteration when it may stop
         early (a runtime trip count, a ``break`` or a ``return``)."""
@@ -135,13 +173,16 @@ class CostModel:
         fan = 1
         for inner in _loops_in(s.body):
             fan = min(fan * self.exits(fi, inner), CAP)
-        if fan > 1:
-            walked = step * _geometric(fan, info.trip_bound)
+        paths = max(self.paths(fi, s.body), 1) if info.trip_bound <= BRANCHY_TRIPS else 1
+        if fan > 1 or paths > 1:
+            walked = step * _geometric(min(fan * paths, CAP), info.trip_bound)
         elif bits and info.trip_bound <= UNROLLED_TRIPS:
             # unrolled: iteration j starts with 2**(bits * j) paths and forks further
             walked = step * _geometric(1 << min(bits, 40), info.trip_bound) << min(bits, 40)
         else:
             walked = info.trip_bound * step
+        if any(_is_map_aug(fi, n) for n in _loop_body_walk(s)):
+            walked *= MAP_AUG_WALKS
         walked = min(walked, CAP)
         if isinstance(info.stop, ast.AST) and info.stop not in fi.consts:
             # a capped runtime bound, min(n, CAP), reaches the loop on two paths (n >= CAP
@@ -269,3 +310,8 @@ def _is_sign_mask(fi: FuncInfo, n: ast.AST) -> bool:
                 fi.consts.get(side.left, None) == 0:
             return True
     return False
+
+
+def _is_map_aug(fi: FuncInfo, n: ast.AST) -> bool:
+    return isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Subscript) and \
+        isinstance(fi.types.get(n.target.value), MapType)

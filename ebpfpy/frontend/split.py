@@ -71,10 +71,24 @@ def _decide(checked: CheckedModule, fi: FuncInfo, s: ast.For, limit: int) -> Non
     walked = CostModel(checked.funcs).loop(fi, s)
     if info.trip_bound <= 1 or (walked <= limit and info.trip_bound <= MAX_WALKED_TRIPS):
         return
+    if not _outlinable(fi, s):
+        return                  # walked; _over_budget says so if it does not fit
     info.strategy = LoopStrategy.BPF_LOOP
     if CostModel(checked.funcs).block(fi, s.body) > limit:
         for inner in _outer_loops(s.body):
             _decide(checked, fi, inner, limit)
+
+
+def _outlinable(fi: FuncInfo, s: ast.For) -> bool:
+    """Whether the body can move into a callback: a packet pointer cannot cross into it (the
+    verifier forgets the checked packet range of a pointer read back from the frame)."""
+    packet = {name for name, loc in fi.locals.items() if loc.space == "packet"}
+    if not packet:
+        return True
+    inside = {id(n) for n in ast.walk(s)}
+    used_in = {n.id for n in ast.walk(s) if isinstance(n, ast.Name)}
+    used_out = {n.id for n in ast.walk(fi.node) if isinstance(n, ast.Name) and id(n) not in inside}
+    return not (packet & used_in & used_out)
 
 
 def _program_costs(checked: CheckedModule) -> dict[str, int]:
