@@ -138,6 +138,105 @@ def test_evaluation_order_value_before_target() -> None:
     """, "run", [{}, {}], ["h"])
 
 
+def test_branchy_short_loop_is_outlined() -> None:
+    """fuzz.py --seed 20261203 --first 55 --count 1: a 5-iteration loop whose body branches on
+    calls, max, floor division and struct fields.  Walked, its paths do not merge from one
+    iteration to the next (the kernel refused it: ``processed 1000001 insns``,
+    max_states_per_insn 25); the cost model counts them and the loop becomes a bpf_loop
+    callback."""
+    agree("""
+        @struct
+        class p55_Inner:
+            p: i32
+            q: u16
+        @struct
+        class p55_Ctx:
+            a0: i64
+            a1: u32
+            a2: u16
+            a3: u64
+            o0: u8
+            o1: i32
+            o2: i64
+            arr: i8[4]
+            s: p55_Inner
+        @struct
+        class p55_Work:
+            arr: i8[4]
+            s: p55_Inner
+            grid: i16[2][3]
+        p55_hm = HashMap(u32, u64, max_entries=4)
+        p55_am = Array(u16, 4)
+        p55_g: u32 = 0
+        @bpf_function
+        def p55_g_set(v: u32) -> None:
+            global p55_g
+            p55_g = p55_g + v
+        @bpf_function
+        def p55_f0(x0: i16, x1: u8, x2: i8) -> i64:
+            v0: u64 = (u64(x1) ^ u64(18446744073709551615))
+            del p55_hm[(u32(min(v0, u64(x1))) % 7)]
+            return ((~i64(x1)) | 7)
+        @bpf_function
+        def p55_f1(x0: u32, x1: i8, x2: i8) -> i64:
+            x2 = i8((-128))
+            v1: i32 = (~abs(i32(x1)))
+            x0 = ((u32(x0) if u8(x1) >= u8(v1) else x0) % 1182669382)
+            return ((i64(1970914100726494539) ^ 6739425904755389874) if (u64(x0) > u64(x1) and bool(u64(v1))) else max(i64(x1), i64(x1), i64(8)))
+        @bpf_function
+        def p55_mut(s: p55_Inner, v: i32) -> None:
+            s.p = s.p // v
+            s.q = u16(v)
+        @bpf_function
+        def p55_cb(i: u32, s: p55_Inner) -> int:
+            s.p = s.p ^ i32(i)
+            if i >= u32(1):
+                return 1
+            return 0
+        @bpf_program("syscall")
+        def p55_prog(ctx: p55_Ctx) -> int:
+            w = p55_Work()
+            w.arr = ctx.arr
+            w.s = ctx.s
+            tl = p55_Inner(p=i32(ctx.a0), q=u16(p55_g))
+            al = tl
+            fl: bool = (u32(i16(ctx.a1)) % 7) not in p55_hm
+            for i0 in range(1, 6):
+                al.p = i32(p55_hm.get(u32(4), u64(9223372036854775808)))
+                if u8(128) <= u8(tl.q) <= u8(ctx.a2):
+                    break
+                if i32(p55_f0(i16(i0), u8(0), i8(i0))) <= (-tl.p) <= (4 | tl.p):
+                    del p55_hm[(u32(ctx.o0) % 7)]
+                    ctx.o1 = ((-2147483648) // (i32(ctx.arr[-1]) % abs(i32(ctx.a2))))
+                    tl.p |= (i32(p55_g) << 25)
+                elif u32(4294967295) >= (u32(3) // ctx.a1):
+                    if not fl:
+                        continue
+                    al.p = ((~i32(i0)) ^ (tl.p | al.p))
+                elif (i16(i0) | 8) < i16(p55_f0(i16(i0), u8(tl.p), i8(i0))):
+                    ctx.s.p = max(i32(0), i32(p55_hm.get((u32(u64(ctx.a3)) % 7), u64(5))), (i32((-2079111611)) | i32(ctx.o1)))
+                if (u32(4) in p55_am or u32(0) not in p55_am):
+                    ctx.o1 = (max(i32(p55_f0(i16(i0), u8(i0), i8(i0))), (tl.p if u64(10682602159419075988) != u64(i0) else i32((-5))), (-al.p)) if (u16(i0) < tl.q and not (ctx.a1 < u32(i0) != ctx.a1)) else (i32(p55_f1(u32(ctx.a3), i8(i0), i8(i0))) // (tl.p // tl.p)))
+                    p55_am[(u32(tl.p) % 7)] = u16(ctx.s.p)
+                else:
+                    p55_hm[(u32((u64(18446744073709551615) % 18446744073709551615)) % 7)] = u64(p55_f0(i16(5), ctx.o0, i8(i0)))
+                    del p55_hm[(u32((~u8(i0))) % 7)]
+            p55_mut(w.s, i32(w.grid[(u32((ctx.a3 // u64(ctx.a3))) % 2)][(u32((32767 + i16(16527))) % 3)]))
+            ctx.o1 *= (abs(ctx.o1) ^ (tl.p if not (i8(ctx.o1) < i8(4) <= i8(ctx.o0)) else ctx.o1))
+            r2 = p55_am.lookup((u32((-u32(tl.p))) % 7))
+            if r2 is not None:
+                r2.value -= u16(p55_g)
+            pass
+            ctx.s = w.s
+            return (7 + (ctx.a2 * al.q))
+    """, "p55_prog", [
+        {'a0': -7801535174682778063, 'a1': 4294967295, 'a2': 57676, 'a3': 0, 'o0': 2, 'o1': 0, 'o2': 9223372036854775807, 'arr': [1, -1, 1, -128], 's': {'p': 1, 'q': 35150}},
+        {'a0': 8265923747099170174, 'a1': 4268040267, 'a2': 0, 'a3': 1863297899993752861, 'o0': 255, 'o1': 0, 'o2': 3, 'arr': [17, -128, 0, 1], 's': {'p': 2147483647, 'q': 2}},
+        {'a0': 9223372036854775807, 'a1': 4294967295, 'a2': 34183, 'a3': 17331992216305591216, 'o0': 224, 'o1': 0, 'o2': -2, 'arr': [127, 0, -84, 127], 's': {'p': 2147483647, 'q': 1}},
+        {'a0': 1, 'a1': 35743280, 'a2': 21759, 'a3': 0, 'o0': 0, 'o1': -1999714813, 'o2': -2349016803754122068, 'arr': [127, 1, 68, 127], 's': {'p': -3, 'q': 51809}},
+    ], ["p55_hm", "p55_am"])
+
+
 # ---------------------------------------------------------------- open issues (verifier)
 # Found by the fuzzer; the generator avoids them unless scripts/fuzz.py --known-issues.
 def test_zero_iteration_bpf_loop() -> None:
