@@ -203,7 +203,18 @@ def test_check_prints_a_row_per_program(good: Path) -> None:
 def test_check_fails_over_the_instruction_budget(good: Path) -> None:
     res = ebpfpy("check", str(good), "--insn-budget", "1")
     assert_clean_failure(res)
-    assert "budget" in res.stderr
+    assert "budget" in res.stderr and "size limit" not in res.stderr
+
+
+def test_check_size_limit_is_separate_from_the_verifier_budget(good: Path) -> None:
+    """Program size (BPF_MAXINSNS, 4,096 unprivileged) and verifier work (1,000,000 processed
+    instructions, every program) are two limits: each has its own option and message."""
+    res = ebpfpy("check", str(good), "--max-insns", "1")
+    assert_clean_failure(res)
+    assert "instructions exceed the program size limit of 1" in res.stderr
+    assert "verifier work" not in res.stderr
+    ok = ebpfpy("check", str(good), "--max-insns", "4096", "--insn-budget", "1000000")
+    assert ok.returncode == 0, ok.stderr
 
 
 def test_disasm_names_a_loop_callback_and_lists_it_with_its_program(tmp_path: Path) -> None:

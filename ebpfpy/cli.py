@@ -18,6 +18,7 @@ from .atomic_write import write_atomic
 EXIT_USER_ERROR = 1        # bad input, refused by the kernel, missing file
 EXIT_INTERNAL_ERROR = 2    # a bug in ebpfpy (argparse also uses 2 for usage errors)
 DEFAULT_INSN_BUDGET = 1_000_000   # the verifier's processed-instruction limit per load
+DEFAULT_MAX_INSNS = 1_000_000     # program size limit when privileged (BPF_MAXINSNS: 4,096)
 
 
 class UserError(Exception):
@@ -88,10 +89,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     mod = compile_full(args.file, insn_budget=args.insn_budget)
     rows = check_rows(mod.elf, mod.report)
     sys.stdout.write(render_table(rows))
-    over = [r for r in rows if r.over_budget(args.insn_budget)]
-    for r in over:
-        print(f"ebpfpy: {r.name}: {r.budget_problem(args.insn_budget)}", file=sys.stderr)
-    return EXIT_USER_ERROR if over else 0
+    problems = [f"ebpfpy: {r.name}: {r.size_problem(args.max_insns)}"
+                for r in rows if r.over_size(args.max_insns)]
+    problems += [f"ebpfpy: {r.name}: {r.budget_problem(args.insn_budget)}"
+                 for r in rows if r.over_budget(args.insn_budget)]
+    for line in problems:
+        print(line, file=sys.stderr)
+    return EXIT_USER_ERROR if problems else 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -118,7 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="where to write the object (a directory: NAME.bpf.o inside it)")
     sp = add("check", cmd_check, "run every compile-time check; print a table per program")
     sp.add_argument("--insn-budget", type=int, default=DEFAULT_INSN_BUDGET, metavar="N",
-                    help=f"fail when a program may cost the verifier more (default {DEFAULT_INSN_BUDGET})")
+                    help="verifier work: split loops so that each program's estimated processed "
+                         "instructions fit N, fail when one does not (the kernel's limit, for "
+                         f"every program: {DEFAULT_INSN_BUDGET:,})")
+    sp.add_argument("--max-insns", type=int, default=DEFAULT_MAX_INSNS, metavar="N",
+                    help="program size: fail when a program with its subprograms has more than N "
+                         "instructions (4096 for unprivileged loads; default "
+                         f"{DEFAULT_MAX_INSNS:,})")
     sp = add("run", cmd_run, "load, attach, stream printk and ring-buffer output, print the maps")
     sp.add_argument("--duration", type=float, metavar="S", help="stop S seconds after attaching")
     sp.add_argument("--iface", metavar="IF", help="interface for xdp and tc programs")

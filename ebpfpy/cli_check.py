@@ -1,8 +1,12 @@
 """The table printed by ``ebpfpy check``: one row per program, then its subprograms.
 
-Instruction counts come from the ELF (the program plus every subprogram it calls: what the
-kernel loads); estimated verifier cost, stack bytes and what was split come from the
-compiler's report when it provides them, and print as ``-`` otherwise.
+Two limits, two columns.  ``instructions`` is the program's size, from the ELF (the program
+plus every subprogram it calls: what the kernel loads), checked against the size limit
+(4,096 instructions, BPF_MAXINSNS, for an unprivileged load; 1,000,000 otherwise).
+``est. verifier cost`` is the verifier's work, the instructions it processes walking every
+path (bounded loops iteration by iteration, callbacks until their state converges), checked
+against the 1,000,000 that applies to every program.  Stack bytes and what was split come
+from the compiler's report; columns print as ``-`` where nothing is known.
 """
 from __future__ import annotations
 
@@ -29,17 +33,23 @@ class Row:
     part_of: str | None = None      # the program a subprogram row belongs to
 
     def over_budget(self, budget: int) -> bool:
-        """Whether the program's estimated cost (or, lacking one, its size) exceeds ``budget``;
-        subprogram rows are part of their program's total."""
-        if self.part_of is not None:
-            return False
-        return (self.est_cost if self.est_cost is not None else self.insns) > budget
+        """Whether the program's estimated verifier work (processed instructions) exceeds
+        ``budget``; subprogram rows are part of their program's total."""
+        return self.part_of is None and self.est_cost is not None and self.est_cost > budget
 
     def budget_problem(self, budget: int) -> str:
         """The sentence explaining ``over_budget``."""
-        if self.est_cost is not None:
-            return f"estimated verifier cost {self.est_cost:,} exceeds the budget of {budget:,}"
-        return f"{self.insns:,} instructions exceed the budget of {budget:,}"
+        return (f"estimated verifier work {self.est_cost:,} processed instructions exceeds "
+                f"the budget of {budget:,}")
+
+    def over_size(self, max_insns: int) -> bool:
+        """Whether the program with its subprograms has more than ``max_insns`` instructions
+        (what the kernel counts against BPF_MAXINSNS for unprivileged loads)."""
+        return self.part_of is None and self.insns > max_insns
+
+    def size_problem(self, max_insns: int) -> str:
+        """The sentence explaining ``over_size``."""
+        return f"{self.insns:,} instructions exceed the program size limit of {max_insns:,}"
 
 
 def check_rows(elf_bytes: bytes, report: Report | None = None) -> list[Row]:

@@ -1,7 +1,8 @@
 """Lowering ``for i in range(...)``: as a loop the verifier walks, or outlined.
 
 An outlined loop (frontend/split.py chooses) becomes a ``bpf_loop`` call whose callback is
-the body, verified once however many iterations.  Locals that live across the loop boundary
+the body: the verifier walks it until its state converges (a few walks since Linux 6.7),
+however many iterations.  Locals that live across the loop boundary
 are in the function's frame (abi.py).  The body is lowered in a second ``LowerContext``
 whose exit is a ``LoopBodyExit`` (exits.py): ``break`` returns 1 from the callback,
 ``continue`` 0, ``return v`` leaves ``v`` in the frame.

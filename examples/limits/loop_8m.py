@@ -1,4 +1,5 @@
-"""Eight million iterations with a branch inside: one bpf_loop callback, verified once."""
+"""Eight million iterations with a branch inside: one bpf_loop callback, whose body the
+verifier walks until its state converges, not once per iteration."""
 from ebpfpy import bpf_program, struct, u64
 
 

@@ -1,6 +1,7 @@
 """A sum over two million iterations: the verifier would walk every one of them.
 
-ebpfpy outlines the loop body into a bpf_loop callback, verified once:
+ebpfpy outlines the loop body into a bpf_loop callback, which the verifier walks until its
+state converges (not two million times):
 `ebpfpy check examples/limits/sum_2m.py` shows the split.
 """
 from ebpfpy import bpf_program, struct, u64
