@@ -1,7 +1,7 @@
 """Programs far past the verifier's limits load anyway and compute what CPython computes.
 
 The programs are examples/limits/*.py.  Each loop program is compiled with the default
-budget and with ``insn_budget=4096`` (the unprivileged limit); the compiler's estimate must
+budget and with ``insn_budget=4096`` (a small verifier budget: more is split); the estimate must
 be within a factor of 2 of the kernel's own ``processed N insns``.
 """
 from __future__ import annotations

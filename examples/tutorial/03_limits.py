@@ -5,11 +5,10 @@
     python examples/tutorial/03_limits.py
 
 The verifier walks every path of a program, every iteration of a bounded loop included, and
-gives up after 1,000,000 processed instructions, for every program (a different limit caps the
-program's size: 4,096 instructions for unprivileged users).  A loop of two million iterations
-would be refused.  ebpfpy estimates each loop's cost and moves a loop that is too expensive
-into a ``bpf_loop`` callback: the verifier walks the body until its state converges (a few
-times since Linux 6.7), whatever the number of iterations.
+gives up after 1,000,000 processed instructions (any program; unprivileged programs may also
+hold no more than 4,096 instructions).  Two million iterations would be refused.  ebpfpy moves
+a loop too expensive to walk into a ``bpf_loop`` callback: the verifier walks the body until
+its state converges (a few times since Linux 6.7), whatever the number of iterations.
 """
 from ebpfpy import bpf_program, struct, u64
 
