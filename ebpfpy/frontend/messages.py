@@ -162,6 +162,6 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E265": ("{what} takes {want}", ["e.g. {example}"]),
     "E266": ("the kernel has no {what} {name!r} to attach {kind} to", ["{hint}"]),
     "E267": ("{type} made from an address cannot be passed as parameter {param!r}", ["a function reads its kernel struct parameter directly, which the verifier allows only for BTF pointers (helpers.get_current_task_btf(), tp_btf/fentry arguments): read the fields here, or pass a BTF reference"]),
-    "E250": ("{name!r} needs an estimated {cost} verifier steps; the budget is {budget}", ["the verifier walks straight-line code instruction by instruction: split the work into several programs chained with ProgArray.tail_call (each gets its own budget), or move repeated code into a loop"]),
+    "E250": ("{name!r} needs an estimated {cost} verifier steps; the budget of {budget} allows {limit} (the estimate may be off by 2x)", ["the verifier walks straight-line code instruction by instruction: split the work into several programs chained with ProgArray.tail_call (each gets its own budget), or move repeated code into a loop"]),
     "E240": ("{name!r} needs {n} bytes of stack; BPF allows {limit}", ["move big locals into a map (e.g. a PerCpuArray used as scratch space). Largest:\n{listing}"]),
 }
