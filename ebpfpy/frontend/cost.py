@@ -9,9 +9,9 @@ walk, as measured:
 * a ``bpf_loop`` callback is walked again until its state converges (Linux 6.7+ verifies a
   callback as if it were called an unknown number of times): counted twice, but a callback
   inside another one once (the outer re-walk prunes at the inner call);
-* a bounded loop with a runtime trip count (or a ``break``) leaves on every iteration, each
-  exit with a state of its own; inside an enclosing walked loop each exit walks the rest of
-  the enclosing loop again, so the cost grows as a power of the inner trip count;
+* a bounded loop whose trip count comes from a local (or that may ``break``) leaves on every
+  iteration, each exit with a state of its own; inside an enclosing walked loop each exit
+  walks the enclosing loop's next iteration again (``trips × exits`` walks of its body);
 * ``x & -b`` (a sign mask, also what LLVM makes of ``b ? K : 0``) forks the state in two
   (0 and -1); the paths merge only at the next loop head;
 * a short walked loop (at most ``BRANCHY_TRIPS`` iterations) whose body branches carries the
@@ -137,7 +137,11 @@ class CostModel:
         info = fi.loops[s]
         if info.strategy is not LoopStrategy.LOOP or info.trip_bound <= 1:
             return 1
-        runtime = isinstance(info.stop, ast.AST) and info.stop not in fi.consts
+        # a bound computed from a local (held in a register across the enclosing loop) leaves
+        # its exits with that local narrowed differently; a bound read from a global does not
+        runtime = isinstance(info.stop, ast.AST) and info.stop not in fi.consts and any(
+            isinstance(n, ast.Name) and fi.names.get(n) is not None and fi.names[n].kind == "local"
+            for n in ast.walk(info.stop))
         early = any(isinstance(n, (ast.Break, ast.Return)) for n in _loop_body_walk(s))
         return info.trip_bound if runtime or early else 1
 
@@ -174,8 +178,11 @@ class CostModel:
         for inner in _loops_in(s.body):
             fan = min(fan * self.exits(fi, inner), CAP)
         paths = max(self.paths(fi, s.body), 1) if info.trip_bound <= BRANCHY_TRIPS else 1
-        if fan > 1 or paths > 1:
+        if paths > 1:
             walked = step * _geometric(min(fan * paths, CAP), info.trip_bound)
+        elif fan > 1:
+            # measured: each later iteration is walked about once per exit of the inner loop
+            walked = step * (1 + (info.trip_bound - 1) * fan)
         elif bits and info.trip_bound <= UNROLLED_TRIPS:
             # unrolled: iteration j starts with 2**(bits * j) paths and forks further
             walked = step * _geometric(1 << min(bits, 40), info.trip_bound) << min(bits, 40)
