@@ -7,15 +7,16 @@ from pathlib import Path
 import pytest
 
 from ebpfpy.api import compile_full
+from ebpfpy.frontend.report import ReportRow
 from ebpfpy.frontend.split import DEFAULT_BUDGET, ESTIMATE_ERROR, MARGIN
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAD = "from ebpfpy import bpf_program, struct, Array, u8, u32, u64\n"
 
 
-def _rows(path: Path | None = None, source: str | None = None) -> dict[str, dict]:
+def _rows(path: Path | None = None, source: str | None = None) -> dict[str, ReportRow]:
     mod = compile_full(path, source=source, filename="split.py" if source else None)
-    return {r["name"]: r for r in mod.report}
+    return {r.name: r for r in mod.report.rows}
 
 
 def test_gol_outlines_the_chunk_loop_not_the_cells() -> None:
@@ -25,13 +26,13 @@ def test_gol_outlines_the_chunk_loop_not_the_cells() -> None:
     rows = _rows(ROOT / "examples" / "gol.py")
     assert "step_row__loop_l67c4" in rows, rows.keys()
     assert not any(n.startswith("step_row__loop_l75") for n in rows), rows.keys()
-    assert rows["start"]["est_cost"] <= DEFAULT_BUDGET // (ESTIMATE_ERROR * MARGIN)
+    assert rows["start"].est_cost <= DEFAULT_BUDGET // (ESTIMATE_ERROR * MARGIN)
 
 
 def test_sign_mask_loop_is_estimated_by_its_forks() -> None:
     """crc32's ``x & (0 - (crc & 1))`` forks the verifier's state at each of 8 unrolled steps:
     the kernel processes 295,324 instructions; the estimate counts the forks."""
-    est = _rows(ROOT / "benchmarks" / "py" / "crc32.py")["crc32"]["est_cost"]
+    est = _rows(ROOT / "benchmarks" / "py" / "crc32.py")["crc32"].est_cost
     assert 295_324 / 2 <= est <= 295_324 * 2
 
 
@@ -67,7 +68,7 @@ def test_runtime_bounded_inner_loop_never_underestimated(brk: str, bound: str, k
     high (safe: the loop is outlined sooner) but never under half the kernel's count."""
     src = NESTED.replace("BREAK\n", brk).replace("BOUND", bound)
     mod = compile_full(source=src, filename="split.py", split=False)
-    est = {r["name"]: r["est_cost"] for r in mod.report}["run"]
+    est = {r.name: r.est_cost for r in mod.report.rows}["run"]
     assert est >= kernel / 2, (bound, est, kernel)
     if "n," in bound:
         assert est <= kernel * 2, (bound, est, kernel)
@@ -85,4 +86,4 @@ def run(ctx) -> int:
     return 0
 """
     rows = _rows(source=src)
-    assert rows["run"]["split"] == "-", rows["run"]
+    assert rows["run"].split == "-", rows["run"]
