@@ -2,7 +2,7 @@
 
     python examples/http_stats.py IFACE [SECONDS]
 
-opens a packet socket on IFACE (``AF_PACKET``, ``SOCK_DGRAM``, IPv4 only), attaches the
+opens a packet socket on IFACE (``AF_PACKET``, ``SOCK_DGRAM``; IPv4 is parsed), attaches the
 ``http_stats`` filter to it, waits SECONDS (default 5) and prints requests per method, path and
 ``Host``, and response status codes per path.  The filter sees both directions of every TCP
 segment crossing IFACE; it keeps nothing for the socket (it returns 0) and cannot change or drop
@@ -482,12 +482,13 @@ def report(obj) -> dict:
 
 
 def open_tap(iface: str):
-    """A packet socket seeing every IPv4 packet on ``iface``, both directions, from the IP
-    header on (``SOCK_DGRAM``: the link-layer header is removed for both directions)."""
+    """A packet socket on ``iface`` that sees every packet in both directions, from the
+    network header on (``SOCK_DGRAM`` removes the link-layer header in both directions).
+    ``ETH_P_ALL``, because a socket bound to one protocol is not shown outgoing packets."""
     import socket
-    ETH_P_IP = 0x0800
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_IP))
-    s.bind((iface, ETH_P_IP))
+    ETH_P_ALL = 0x0003
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_ALL))
+    s.bind((iface, ETH_P_ALL))
     return s
 
 

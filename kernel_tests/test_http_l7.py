@@ -1,0 +1,210 @@
+"""examples/http_stats.py on real traffic: ``http.server`` in a network namespace behind a veth
+pair, ``urllib``/``http.client`` and raw sockets on the host side, the socket filter on the
+host end of the pair.  Every count is asserted exactly, hostile requests included, and the
+client must receive the server's bytes intact (the filter observes; it keeps nothing for its
+socket and cannot change a packet).  The cost per packet against C is benchmarks/http.py."""
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+import ebpfpy
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "examples"))
+import http_stats  # noqa: E402
+
+INDEX = b"<p>hello from the namespace</p>\n" * 4
+STATUS_LINE = re.compile(rb"HTTP/1\.\d (\d{3})[ \r]")
+
+
+@dataclass
+class Net:
+    netns: str
+    host: str
+    peer: str
+    host_addr: str
+    peer_addr: str
+
+
+def _ip(*args: str, check: bool = True) -> None:
+    subprocess.run(["ip", *args], capture_output=True, text=True, check=check)
+
+
+@pytest.fixture
+def net() -> Iterator[Net]:
+    """A namespace of its own joined by a veth pair; names and subnet unique to this process
+    (other test runs on the machine use 10.231.x.x)."""
+    pid = os.getpid()
+    n = Net(f"ebpfpy-http{pid}", f"ebh{pid}h", f"ebh{pid}p",
+            f"10.234.{pid % 250}.1", f"10.234.{pid % 250}.2")
+    try:
+        _ip("netns", "add", n.netns)
+        _ip("link", "add", n.host, "type", "veth", "peer", "name", n.peer)
+        _ip("link", "set", n.peer, "netns", n.netns)
+        _ip("addr", "add", f"{n.host_addr}/24", "dev", n.host)
+        _ip("link", "set", n.host, "up")
+        _ip("-n", n.netns, "addr", "add", f"{n.peer_addr}/24", "dev", n.peer)
+        _ip("-n", n.netns, "link", "set", n.peer, "up")
+        _ip("-n", n.netns, "link", "set", "lo", "up")
+        yield n
+    except (subprocess.CalledProcessError, FileNotFoundError) as e:
+        pytest.skip(f"cannot create a veth pair in a network namespace: {e}")
+    finally:
+        _ip("link", "del", n.host, check=False)
+        _ip("netns", "del", n.netns, check=False)
+
+
+@pytest.fixture
+def server(net: Net, tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """``python -m http.server`` (HTTP/1.0: one request per connection) in the namespace,
+    serving ``index.html``; returns its address once it accepts connections."""
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "index.html").write_bytes(INDEX)
+    port = 8000 + os.getpid() % 1000
+    proc = subprocess.Popen(["ip", "netns", "exec", net.netns, sys.executable, "-m", "http.server",
+                             str(port), "--bind", net.peer_addr, "--directory", str(root)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection((net.peer_addr, port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.fail("http.server did not start in the namespace")
+                time.sleep(0.05)
+        yield net.peer_addr, port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def raw_exchange(addr: tuple[str, int], data: bytes) -> bytes:
+    """Send ``data`` on a fresh connection, close our side, read until the server closes."""
+    with socket.create_connection(addr, timeout=5) as s:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        out = b""
+        while chunk := s.recv(65536):
+            out += chunk
+    return out
+
+
+def status_of(reply: bytes) -> int | None:
+    m = STATUS_LINE.match(reply)
+    return int(m.group(1)) if m else None
+
+
+# (bytes sent, what the filter makes of it: ("count", method, path, host) or a stats name)
+LONG_PATH = b"/" + b"a" * 3000
+HOSTILE = [
+    (b"GET /", "short"),                                            # 5 bytes
+    (b"GET /truncated-request-line", "incomplete"),                 # no line end, then EOF
+    (b"GET /cut-headers HTTP/1.1\r\nHost: cut.example\r\nX-Par",    # headers cut off
+     ("count", "GET", "/cut-headers", "cut.example")),
+    (b"GET /half-host HTTP/1.1\r\nHost: half.exa", ("count", "GET", "/half-host", "")),
+    (b"GET " + LONG_PATH + b" HTTP/1.1\r\nHost: long.example\r\n\r\n",    # over-long line
+     ("count", "GET", "/" + "a" * 63 + "...", "")),
+    (b"GET /long-header HTTP/1.1\r\nX-Junk: " + b"b" * 3000 + b"\r\nHost: after.example\r\n\r\n",
+     ("count", "GET", "/long-header", "")),                         # Host beyond SCAN bytes
+    (bytes(range(255, -1, -1)) * 4, "other"),                       # binary garbage
+    (b"GET \x00\x01\x02\x03 binary after a method\r\n\r\n", "malformed"),
+    (b"GET /v HTTP/2.0\r\nHost: v.example\r\n\r\n", "malformed"),   # not HTTP/1.x
+    (b"GET  /two-spaces HTTP/1.1\r\n\r\n", "malformed"),
+    (b"GET /p1 HTTP/1.1\r\nHost: pipe.example\r\n\r\nGET /p2 HTTP/1.1\r\nHost: pipe.example\r\n\r\n",
+     ("count", "GET", "/p1", "pipe.example")),                      # pipelined: the first only
+    (b"GET /case HTTP/1.1\r\nhOST: \t Case.Example \t\r\n\r\n", ("count", "GET", "/case", "Case.Example")),
+    (b"GET /lf HTTP/1.0\nHost: lf.example\n\n", ("count", "GET", "/lf", "lf.example")),
+    (b"PATCH /patch HTTP/1.1\r\nHost: " + b"h" * 40 + b"\r\n\r\n",
+     ("count", "PATCH", "/patch", "h" * 32)),                       # Host cut to HOST_LEN
+]
+
+
+def test_http_counts_on_real_traffic(server: tuple[str, int], net: Net) -> None:
+    addr, port = server
+    hostport = f"{addr}:{port}"
+    want_requests: dict[tuple[str, str, str], int] = {}
+    want_statuses: dict[tuple[str, int], int] = {}
+    want_stats = {"requests": 0, "long_lines": 0, "malformed": 0, "incomplete": 0, "short": 0,
+                  "unmatched": 0, "retransmits": 0}
+
+    def expect(method: str, path: str, host: str, status: int | None) -> None:
+        want_requests[(method, path, host)] = want_requests.get((method, path, host), 0) + 1
+        want_stats["requests"] += 1
+        if status is not None:
+            want_statuses[(path, status)] = want_statuses.get((path, status), 0) + 1
+
+    def expect_unmatched(status: int | None) -> None:
+        if status is not None:
+            want_statuses[("", status)] = want_statuses.get(("", status), 0) + 1
+            want_stats["unmatched"] += 1
+
+    with ebpfpy.load(ROOT / "examples" / "http_stats.py") as obj, \
+            http_stats.open_tap(net.host) as tap:
+        tap.setblocking(False)
+        with obj.programs.http_stats.attach(sock=tap):
+            for _ in range(3):                                      # urllib: 200, body intact
+                with urllib.request.urlopen(f"http://{hostport}/index.html", timeout=5) as r:
+                    assert r.status == 200 and r.read() == INDEX
+                expect("GET", "/index.html", hostport, 200)
+            for _ in range(2):
+                with pytest.raises(urllib.error.HTTPError) as e:
+                    urllib.request.urlopen(f"http://{hostport}/missing", timeout=5)
+                assert e.value.code == 404
+                expect("GET", "/missing", hostport, 404)
+            for method, path, code in (("HEAD", "/index.html", 200), ("DELETE", "/index.html", 501),
+                                       ("OPTIONS", "*", 501)):
+                c = http.client.HTTPConnection(addr, port, timeout=5)
+                c.request(method, path)
+                r = c.getresponse()
+                r.read()
+                c.close()
+                assert r.status == code
+                expect(method, path, hostport, code)
+            for data, verdict in HOSTILE:
+                status = status_of(raw_exchange((addr, port), data))
+                if isinstance(verdict, tuple):
+                    _, method, path, host = verdict
+                    expect(method, path, host, status)
+                    if path.endswith("..."):
+                        want_stats["long_lines"] += 1
+                else:
+                    if verdict in want_stats:
+                        want_stats[verdict] += 1
+                    expect_unmatched(status)
+            time.sleep(0.2)                 # the last FIN/ACKs
+        with pytest.raises(BlockingIOError):
+            tap.recv(65536)                 # the filter kept nothing for its socket
+        got = http_stats.report(obj)
+
+    assert got["requests"] == want_requests
+    assert got["statuses"] == want_statuses
+    for name, n in want_stats.items():
+        assert got["stats"][name] == n, name
+    assert got["stats"]["responses"] == sum(want_statuses.values())
+    assert got["stats"]["other"] >= 1       # the garbage, and segments after a first one
+
+
+def test_method_constants_match_their_tokens() -> None:
+    """The little-endian words in method_of are the tokens they name."""
+    src = (ROOT / "examples" / "http_stats.py").read_text()
+    for token in ("GET ", "PUT ", "POST ", "HEAD ", "TRACE ", "PATCH ", "DELETE ", "CONNECT ",
+                  "OPTIONS "):
+        word = int.from_bytes(token.encode(), "little")
+        assert re.search(rf"== 0x{word:X}:\n\s+return M_{token.strip()} << 8 \| {len(token)}\n",
+                         src), token
+    assert http_stats.HTTP_1 == int.from_bytes(b"HTTP/1.", "little")
