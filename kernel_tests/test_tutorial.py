@@ -125,3 +125,12 @@ def test_every_good_step_passes_check(name):
     r = ebpfpy_cli("check", str(STEPS / name))
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("program ")
+
+
+def test_09_http():
+    """(proposed with docs/l7.md; the output docs/l7.md shows for the step)"""
+    out = run_step("09_http.py")
+    assert out.splitlines()[-4:] == ["the kernel counted:", "  HEAD  /            1",
+                                     "  GET   /index.html  2", "  GET   /missing     1"], out
+    r = ebpfpy_cli("check", str(STEPS / "09_http.py"))
+    assert r.returncode == 0 and r.stdout.startswith("program "), r.stderr
