@@ -208,3 +208,47 @@ def test_method_constants_match_their_tokens() -> None:
         assert re.search(rf"== 0x{word:X}:\n\s+return M_{token.strip()} << 8 \| {len(token)}\n",
                          src), token
     assert http_stats.HTTP_1 == int.from_bytes(b"HTTP/1.", "little")
+
+
+TC_LINEAR = '''
+from ebpfpy import bpf_program, Array, u64, SkbContext, TC_ACT_OK
+
+seen = Array(u64, 3)        # segments over 100 bytes: count, skb len, directly readable bytes
+
+@bpf_program("tc/egress")
+def tc_out(ctx: SkbContext) -> int:
+    if ctx.protocol == 0x0008 and ctx.len > 100:
+        seen[0] += 1
+        seen[1] += ctx.len
+        seen[2] += ctx.data_end - ctx.data
+    return TC_ACT_OK
+'''
+
+
+def test_tc_sees_no_payload_of_a_local_send(net: Net, tmp_path: Path) -> None:
+    """Why http_stats is a socket filter (docs/l7.md): tc reads only the linear part of a
+    socket buffer directly, and a local TCP send puts its payload in page fragments."""
+    path = tmp_path / "tc_linear.py"
+    path.write_text(TC_LINEAR)
+    payload = b"GET /x HTTP/1.1\r\nHost: a\r\n" + b"X: y\r\n" * 20 + b"\r\n"
+    listener = ("import socket, time; s = socket.socket(); s.bind(('%s', 9999)); s.listen(); "
+                "c, _ = s.accept(); c.recv(4096); time.sleep(0.2)" % net.peer_addr)
+    proc = subprocess.Popen(["ip", "netns", "exec", net.netns, sys.executable, "-c", listener])
+    try:
+        with ebpfpy.load(str(path)) as obj, obj.programs.tc_out.attach(iface=net.host):
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    c = socket.create_connection((net.peer_addr, 9999), timeout=1)
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.05)
+            with c:
+                c.sendall(payload)
+                time.sleep(0.1)
+            n, total, linear = (obj.maps.seen[i] for i in range(3))
+    finally:
+        proc.wait(timeout=10)
+    print(f"skb len {total}, linear bytes {linear}")
+    assert n == 1 and total - linear == len(payload), (n, total, linear)
