@@ -130,6 +130,7 @@ def test_every_good_step_passes_check(name):
 def test_09_http():
     """(proposed with docs/l7.md; the output docs/l7.md shows for the step)"""
     out = run_step("09_http.py")
+    assert out.startswith("the verifier accepted http_requests: processed "), out
     assert out.splitlines()[-4:] == ["the kernel counted:", "  HEAD  /            1",
                                      "  GET   /index.html  2", "  GET   /missing     1"], out
     r = ebpfpy_cli("check", str(STEPS / "09_http.py"))

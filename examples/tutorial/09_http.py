@@ -141,10 +141,12 @@ if __name__ == "__main__":
                     except OSError:
                         time.sleep(0.05)
                 ETH_P_ALL = 0x0003                          # both directions of the interface
-                with ebpfpy.load(__file__) as obj, \
+                with ebpfpy.load(__file__, log_level=4) as obj, \
                         socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM,
                                       socket.htons(ETH_P_ALL)) as tap:
                     tap.bind((host, ETH_P_ALL))
+                    stats = obj.programs.http_requests.log.splitlines()[-1]
+                    print(f"the verifier accepted http_requests: {stats}")
                     with obj.programs.http_requests.attach(sock=tap):
                         for path in ("/index.html", "/index.html", "/missing"):
                             try:
