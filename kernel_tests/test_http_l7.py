@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import http.client
 import os
+import random
 import re
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -20,6 +22,7 @@ from typing import Iterator
 import pytest
 
 import ebpfpy
+from ebpfpy.testing import Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples"))
@@ -252,3 +255,59 @@ def test_tc_sees_no_payload_of_a_local_send(net: Net, tmp_path: Path) -> None:
         proc.wait(timeout=10)
     print(f"skb len {total}, linear bytes {linear}")
     assert n == 1 and total - linear == len(payload), (n, total, linear)
+
+
+def _segment(payload: bytes, client: bool, cport: int, seq: int) -> bytes:
+    """IPv4 + TCP (12 bytes of options, as Linux sends) + payload, between 10.0.0.1:cport
+    (the client) and 10.0.0.2:80, in the direction ``client`` says."""
+    src, dst, sport, dport = (1, 2, cport, 80) if client else (2, 1, 80, cport)
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 8 << 4, 0x18, 1000, 0, 0)
+    tcp += bytes([1, 1, 8, 10]) + bytes(8)
+    return struct.pack("!BBHHHBB2xII", 0x45, 0, 20 + len(tcp) + len(payload), 1, 0x4000, 64, 6,
+                       0x0A000000 | src, 0x0A000000 | dst) + tcp + payload
+
+
+def _mutants(rng: random.Random, n: int) -> list[bytes]:
+    """Requests and status lines with bytes replaced, inserted or cut off."""
+    seeds = [d for d, _ in HOSTILE if len(d) < 200] + [
+        b"GET /index.html HTTP/1.1\r\nAccept: */*\r\nHost: a.example\r\n\r\n",
+        b"OPTIONS * HTTP/1.0\r\nhost:b\r\n\r\n", b"HTTP/1.1 204 No Content\r\n\r\n",
+        b"HTTP/1.0 100 Continue\r\n\r\n", b"HTTP/1.0 404 File not found\r\nServer: x\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]
+    alphabet = b" \t\r\n:/HTTPGEThost01\x00\x7f\xff"
+    out = []
+    for _ in range(n):
+        b = bytearray(rng.choice(seeds))
+        for _ in range(rng.randint(1, 3)):
+            op, at = rng.randrange(3), rng.randrange(len(b) + 1)
+            if op == 0 and at < len(b):
+                b[at] = rng.choice(alphabet)
+            elif op == 1:
+                b[at:at] = bytes([rng.choice(alphabet)])
+            else:
+                del b[max(at, 12):]
+        out.append(bytes(b))
+    return out
+
+
+def test_kernel_and_simulator_agree_on_hostile_and_mutated_segments() -> None:
+    """The parser's rules, run by the kernel and by ebpfpy.testing's simulator on the same
+    segments (both directions, requests then responses on shared connections), give the same
+    maps.  test_run gives a socket filter the packet from the IP header on; the simulator is
+    given the IP packet and ``ctx.len`` directly."""
+    rng = random.Random(13)
+    payloads = [d for d, _ in HOSTILE] + _mutants(rng, 120)
+    # seven connections; every tenth segment repeats its predecessor's sequence number
+    segments = [_segment(p, client=not p.startswith(b"HTTP/"), cport=40000 + i % 7,
+                         seq=i - 7 * (i % 10 == 9)) for i, p in enumerate(payloads)]
+    sim = Simulator(ROOT / "examples" / "http_stats.py")
+    with ebpfpy.load(ROOT / "examples" / "http_stats.py") as obj:
+        for seg in segments:
+            k = obj.programs.http_stats.test_run(data=bytes(12) + b"\x08\x00" + seg)
+            s = sim.run("http_stats", data=seg, ctx=struct.pack("<I", len(seg)))
+            assert k.retval == s.retval == 0
+        kernel = http_stats.report(obj)
+    assert kernel == http_stats.report(sim)
+    st = kernel["stats"]
+    assert st["requests"] >= 20 and st["malformed"] >= 10 and st["incomplete"] >= 3, st
+    assert st["responses"] >= 5 and st["retransmits"] >= 1 and st["long_lines"] >= 1, st
