@@ -405,33 +405,35 @@ def http_stats(ctx: SkbContext) -> int:
         stats[S_RETRANSMITS] += 1
         return 0
 
-    # copy the first min(n, SCAN) bytes: 64-byte chunks, then 8-byte words, then the last
-    # word again ending at the last byte (n >= 16, so it starts inside the payload)
+    # copy the first min(n, SCAN) bytes: 64-byte chunks (8-byte words when fewer than 64),
+    # the last one moved back to end at the last byte (n >= 16: it starts in the payload).
+    # `at > SCAN - 64` never holds: it bounds `at` once for the index proof, so the byte
+    # loop has no test per byte (a test per byte forks the verifier's walk at every byte)
     want = min(n, SCAN)
-    got = u32(0)
-    for k in range(SCAN // 64):
-        if got + 64 > want:
-            break
-        chunk = ctx.load(Chunk, start + got)
-        if chunk is None:
-            return 0
-        for j in range(64):
-            d = got + j
-            if d < SCAN:
-                s.b[d] = chunk.b[j]
-        got += 64
-    for k in range(8):
-        at = got if got + 8 <= want else want - 8
-        if got >= want:
-            break
-        word = ctx.load(Word, start + at)
-        if word is None:
-            return 0
-        for j in range(8):
-            d = at + j
-            if d < SCAN:
-                s.b[d] = word.b[j]
-        got = at + 8
+    if want >= 64:
+        for k in range(SCAN // 64):
+            at = u32(k * 64)
+            if at >= want:
+                break
+            if at + 64 > want:
+                at = want - 64
+            chunk = ctx.load(Chunk, start + at)
+            if chunk is None or at > SCAN - 64:
+                return 0
+            for j in range(64):
+                s.b[at + j] = chunk.b[j]
+    else:
+        for k in range(8):
+            at = u32(k * 8)
+            if at >= want:
+                break
+            if at + 8 > want:
+                at = want - 8
+            word = ctx.load(Word, start + at)
+            if word is None or at > SCAN - 8:
+                return 0
+            for j in range(8):
+                s.b[at + j] = word.b[j]
 
     s.req.method = u8(m >> 8)
     s.req.cut = 0
