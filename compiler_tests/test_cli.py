@@ -297,3 +297,13 @@ def test_compile_onto_a_full_disk_is_a_clean_error(good: Path, tmp_path: Path) -
         assert sorted(p.name for p in mnt.iterdir()) == ["filler"]
     finally:
         subprocess.run(["umount", str(mnt)], check=True)
+
+
+def test_internal_functions_are_listed_only_when_asked_for() -> None:
+    step = str(ROOT / "examples" / "tutorial" / "03_limits.py")   # has a BTF type carrier
+    for cmd in ("disasm", "check"):
+        plain, full = ebpfpy(cmd, step), ebpfpy(cmd, step, "--internal")
+        assert plain.returncode == 0 and full.returncode == 0, plain.stderr + full.stderr
+        assert "__ebpfpy_" not in plain.stdout, cmd
+        assert "__ebpfpy_types_0" in full.stdout, cmd
+        assert "sums" in plain.stdout and "sums" in full.stdout

@@ -76,7 +76,7 @@ def cmd_disasm(args: argparse.Namespace) -> int:
     except ValueError as e:        # an object file that is not a BPF ELF
         raise UserError(f"{args.file}: not a valid BPF object: {e}") from None
     try:
-        sys.stdout.write(disasm(elf, program=args.program))
+        sys.stdout.write(disasm(elf, program=args.program, internal=args.internal))
     except KeyError as e:
         raise UserError(e.args[0]) from None
     return 0
@@ -87,7 +87,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .cli_check import check_rows, render_table
     from .api import compile_full
     mod = compile_full(args.file, insn_budget=args.insn_budget)
-    rows = check_rows(mod.elf, mod.report)
+    rows = check_rows(mod.elf, mod.report, internal=args.internal)
     sys.stdout.write(render_table(rows))
     problems = [f"ebpfpy: {r.name}: {r.size_problem(args.max_insns)}"
                 for r in rows if r.over_size(args.max_insns)]
@@ -129,12 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
                     help="program size: fail when a program with its subprograms has more than N "
                          "instructions (4096 for unprivileged loads; default "
                          f"{DEFAULT_MAX_INSNS:,})")
+    sp.add_argument("--internal", action="store_true",
+                    help="also list the functions ebpfpy emits for itself (__ebpfpy_*)")
     sp = add("run", cmd_run, "load, attach, stream printk and ring-buffer output, print the maps")
     sp.add_argument("--duration", type=float, metavar="S", help="stop S seconds after attaching")
     sp.add_argument("--iface", metavar="IF", help="interface for xdp and tc programs")
     sp.add_argument("--json", action="store_true", help="one JSON object per record")
     sp = add("disasm", cmd_disasm, "BPF instructions, each group under its Python line")
     sp.add_argument("--program", metavar="NAME", help="only this program (and what it calls)")
+    sp.add_argument("--internal", action="store_true",
+                    help="also list the functions ebpfpy emits for itself (__ebpfpy_*)")
     add("ir", cmd_ir, "print the LLVM IR")
     cli_package.register(add)
     cli_doctor.register(sub)

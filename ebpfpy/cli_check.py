@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .frontend.report import Report, ReportRow
-from .objfile import BpfElf, functions, reachable
+from .objfile import BpfElf, functions, is_internal, reachable
 from .objfile.elf import INSN_SIZE
 
 HEADERS = ("program", "section", "instructions", "est. verifier cost", "stack bytes", "split")
@@ -52,8 +52,9 @@ class Row:
         return f"{self.insns:,} instructions exceed the program size limit of {max_insns:,}"
 
 
-def check_rows(elf_bytes: bytes, report: Report | None = None) -> list[Row]:
-    """Rows for every program of the object, merged with the compiler's report by name."""
+def check_rows(elf_bytes: bytes, report: Report | None = None, internal: bool = False) -> list[Row]:
+    """Rows for every program of the object, merged with the compiler's report by name;
+    with ``internal``, then a row for each function ebpfpy emits for itself."""
     elf = BpfElf(elf_bytes)
     funcs = functions(elf)
     known = report or Report()
@@ -69,6 +70,10 @@ def check_rows(elf_bytes: bytes, report: Report | None = None) -> list[Row]:
             sub = known.get(f.name)
             rows.append(_row("  " + f.name, sub.section if sub else "(subprogram)",
                              (f.end - f.start) // INSN_SIZE, sub, part_of=prog.name))
+    if internal:
+        # part of no program (never loaded): part_of="" keeps them out of the budget check
+        rows += [Row(f.name, "(internal)", (f.end - f.start) // INSN_SIZE, part_of="")
+                 for f in funcs if is_internal(f.name)]
     return rows
 
 

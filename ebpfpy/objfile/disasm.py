@@ -20,6 +20,14 @@ from .fmt import Names, format_insn
 from .insn import PSEUDO_CALL, Insn, decode
 
 
+INTERNAL_PREFIX = "__ebpfpy_"   # functions ebpfpy emits for itself (e.g. BTF type carriers)
+
+
+def is_internal(name: str) -> bool:
+    """Whether a function is one ebpfpy emits for its own use, never called by a program."""
+    return name.startswith(INTERNAL_PREFIX)
+
+
 @dataclass(frozen=True)
 class Function:
     """A function's place: its section and byte range."""
@@ -157,15 +165,17 @@ def load_ext(elf: BpfElf) -> BtfExt | None:
     return parse_btf_ext(raw_ext, Btf(raw_btf))
 
 
-def disasm(elf: BpfElf | bytes, program: str | None = None) -> str:
+def disasm(elf: BpfElf | bytes, program: str | None = None, internal: bool = False) -> str:
     """The object's instructions as text, grouped under their source lines.
 
     ``program`` limits the listing to one program (by function name, or section name) and the
     functions it calls; ``KeyError`` names the programs when there is no such program.
+    ebpfpy's internal functions (:func:`is_internal`) are listed only with ``internal=True``.
     """
     if not isinstance(elf, BpfElf):
         elf = BpfElf(elf)
     funcs = functions(elf)
     ext = load_ext(elf)
-    blocks = ["\n".join(_render_function(elf, f, funcs, ext)) for f in reachable(elf, funcs, program)]
+    shown = [f for f in reachable(elf, funcs, program) if internal or not is_internal(f.name)]
+    blocks = ["\n".join(_render_function(elf, f, funcs, ext)) for f in shown]
     return "\n\n".join(blocks) + "\n"
