@@ -3,6 +3,7 @@ tutorial says; the deliberate mistakes fail to compile with the error the tutori
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = ROOT / "examples" / "tutorial"
+BROKEN = sorted((STEPS / "broken").glob("*.py"))
+EXPECT = re.compile(r"#\s*expect:\s*(E\d{3})\s+(\d+):(\d+)")
 
 
 def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -52,6 +55,42 @@ def test_02_unchecked_is_E070():
     assert r.returncode == 1
     assert "02_unchecked.py:14:5: error: 'r' may be None here [E070]" in r.stderr
     assert "if r is None:" in r.stderr
+
+
+def test_02_unchecked_c(tmp_path):
+    """The C twin of 02_unchecked.py compiles with clang and the kernel refuses it."""
+    if shutil.which("clang-19") is None:
+        pytest.skip("clang-19 is not installed (apt-get install clang-19)")
+    obj = tmp_path / "unchecked.bpf.o"
+    cc = subprocess.run(["clang-19", "-O2", "-g", "-target", "bpf", "-c",
+                         str(STEPS / "c" / "unchecked.bpf.c"), "-o", str(obj)],
+                        capture_output=True, text=True, timeout=120)
+    assert cc.returncode == 0, cc.stderr
+    r = run(str(STEPS / "02_unchecked_c.py"), str(obj))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+    assert re.search(r"unchecked\.bpf\.c:\d+:1: error: verifier rejected program 'count': "
+                     r"R0 invalid mem access 'map_value_or_null'", r.stderr), r.stderr
+    assert "*r += 1;" in r.stderr and "processed 8 insns" in r.stderr
+
+
+def test_every_broken_variant_states_its_error():
+    assert len(BROKEN) >= 6
+    for path in BROKEN:
+        assert len(EXPECT.findall(path.read_text())) == 1, path
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=[p.stem for p in BROKEN])
+def test_broken_variant_fails_with_its_error(path):
+    """Each mistake under examples/tutorial/broken/ fails with the code and place it states."""
+    code, line, col = EXPECT.search(path.read_text()).groups()
+    r = ebpfpy_cli("check", str(path.relative_to(ROOT)))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+    first = r.stderr.splitlines()[0]
+    assert first.startswith(f"examples/tutorial/broken/{path.name}:{line}:{col}: error: "), first
+    assert first.endswith(f"[{code}]"), first
+    assert "# expect: " + code in r.stderr.splitlines()[1]     # the quoted source line
 
 
 def test_03_limits():
