@@ -2,6 +2,9 @@
 
     python examples/gol.py [--size WxH] [--pattern random|glider|gosper|FILE.rle]
                            [--period MS] [--seed N] [--duration S] [--check N]
+    python examples/gol.py --detach [...]    # start it and exit: it keeps running
+    python examples/gol.py --attach          # watch the detached game (Ctrl-C: stop watching)
+    python examples/gol.py --stop            # end it
 
 BPF programs must end, so "forever" is a timer callback that computes a band of rows of the
 next generation and re-arms its own timer: each callback stays under about a millisecond,
@@ -12,6 +15,13 @@ buffer ``k`` is element ``k * MAXH + r``), which userspace reads zero-copy throu
 One compiled object serves every size: ``width`` and ``height`` are globals set from userspace
 before the timer starts.  The board is a torus.  ``--check N`` stops the timer after ``N``
 generations and compares the kernel's board cell for cell with a NumPy reference.
+
+``--detach`` pins the maps in bpffs (``--pin-dir``, default ``/sys/fs/bpf/ebpfpy_gol``) and
+exits: the pinned ``state`` map keeps its timer armed, the timer keeps the callback's program,
+the program keeps the board, so the game goes on with no process left.  ``--attach`` loads the
+object again with the same pin directory, which reuses the pinned maps instead of creating new
+ones, and draws the running board.  ``--stop`` removes the pins: with the last reference to
+``state`` gone, the kernel cancels the timer and frees the programs and maps.
 """
 from ebpfpy import bpf_program, bpf_function, struct, Array, Timer, u8, u32, u64
 
@@ -214,6 +224,15 @@ class Life:
         obj.maps.state[0] = obj.structs.State(band=min(max(1, BAND_CELLS // self.w), MAXBAND),
                                               limit=limit, period_ns=int(period_ms * 1e6))
 
+    @classmethod
+    def attached(cls, obj) -> "Life":
+        """A view of the game already running in ``obj``'s (reused, pinned) maps."""
+        life = cls.__new__(cls)
+        life.obj = obj
+        life.w, life.h = int(obj.globals.width), int(obj.globals.height)
+        life.view = obj.maps.board.view()
+        return life
+
     def run(self) -> None:
         r = self.obj.programs.start.test_run()
         if r.retval != 0:
@@ -257,9 +276,10 @@ def _stop(signum: int, frame) -> None:
     raise Stopped(signum)
 
 
-def live(life: Life, duration: float | None, out) -> int:
+def live(life: Life, duration: float | None, out, detached: bool = False) -> int:
     """Draw the board until Ctrl-C, SIGTERM or SIGHUP (or ``duration`` seconds); then print
-    generations and cells per second.  Exit status 0, or 128 + the signal's number."""
+    generations and cells per second.  Exit status 0, or 128 + the signal's number.
+    ``detached``: the game was running before and goes on after (``--attach``)."""
     import shutil
     import signal
     import time
@@ -268,10 +288,11 @@ def live(life: Life, duration: float | None, out) -> int:
     # `kill` and `timeout` send SIGTERM, a closed terminal SIGHUP: without a handler either
     # ends the process at once, leaving the terminal in the alternate screen, cursor hidden.
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    g0, _ = life.status()
     if tty:
         out.write("\x1b[?1049h\x1b[?25l")      # alternate screen, hide the cursor
     start = time.monotonic()
-    last_t, last_g = start, 0
+    last_t, last_g = start, g0
     rate = 0.0
     try:
         while duration is None or time.monotonic() - start < duration:
@@ -304,8 +325,13 @@ def live(life: Life, duration: float | None, out) -> int:
             signal.signal(sig, handler)
     g, _ = life.status()
     elapsed = time.monotonic() - start
-    print(f"stopped at generation {g} after {elapsed:.1f} s "
-          f"({g / elapsed:,.0f} gen/s, {g * life.w * life.h / elapsed / 1e6:,.1f} Mcells/s)")
+    rate = (f"{(g - g0) / elapsed:,.0f} gen/s, "
+            f"{(g - g0) * life.w * life.h / elapsed / 1e6:,.1f} Mcells/s")
+    if detached:
+        print(f"watched generations {g0} to {g} in {elapsed:.1f} s ({rate}); "
+              "the game goes on in the kernel")
+    else:
+        print(f"stopped at generation {g} after {elapsed:.1f} s ({rate})")
     return status
 
 
@@ -345,6 +371,56 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
+PIN_DIR = "/sys/fs/bpf/ebpfpy_gol"
+
+
+def detach(cells, pin_dir: str, period_ms: float) -> int:
+    """Start a game whose maps are pinned in ``pin_dir``, then let the process end."""
+    import ebpfpy
+    from ebpfpy.loader.pinning import pinned, remove_pins
+    if pinned(pin_dir):
+        raise SystemExit(f"gol.py: a game is already pinned in {pin_dir}: "
+                         "--attach to watch it, --stop to end it")
+    try:
+        with ebpfpy.load(__file__, pin_dir=pin_dir) as obj:
+            life = Life(obj, cells, period_ms=period_ms)
+            life.run()
+            life.close()
+    except BaseException:
+        remove_pins(pin_dir)            # nothing half-started stays behind
+        raise
+    h, w = cells.shape
+    print(f"detached: a {w}x{h} game runs in the kernel; its maps are pinned in {pin_dir}:")
+    print("  " + " ".join(pinned(pin_dir)))
+    print("watch it with --attach, end it with --stop")
+    return 0
+
+
+def attach(pin_dir: str, duration: float | None) -> int:
+    """Draw the detached game until Ctrl-C (or ``duration``); it keeps running afterwards."""
+    import sys
+    import ebpfpy
+    from ebpfpy.loader.pinning import pinned
+    if not pinned(pin_dir):
+        raise SystemExit(f"gol.py: no game is pinned in {pin_dir}: start one with --detach")
+    with ebpfpy.load(__file__, pin_dir=pin_dir) as obj:
+        life = Life.attached(obj)
+        try:
+            return live(life, duration, sys.stdout, detached=True)
+        finally:
+            life.close()
+
+
+def stop(pin_dir: str) -> int:
+    """Unpin the detached game: the kernel cancels its timer and frees it."""
+    from ebpfpy.loader.pinning import remove_pins
+    names = remove_pins(pin_dir)
+    if not names:
+        raise SystemExit(f"gol.py: no game is pinned in {pin_dir}")
+    print(f"stopped: unpinned {' '.join(names)} from {pin_dir}")
+    return 0
+
+
 def main(argv=None) -> int:
     import argparse
     import sys
@@ -358,11 +434,24 @@ def main(argv=None) -> int:
     p.add_argument("--duration", type=float, metavar="S", help="quit after S seconds")
     p.add_argument("--check", type=int, metavar="N",
                    help="run N generations, compare with NumPy, exit 0 when equal")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--detach", action="store_true",
+                      help="start the game, pin its maps and exit: it keeps running in the kernel")
+    mode.add_argument("--attach", action="store_true", help="watch the detached game")
+    mode.add_argument("--stop", action="store_true", help="end the detached game")
+    p.add_argument("--pin-dir", default=PIN_DIR, metavar="DIR",
+                   help=f"bpffs directory of the detached game (default {PIN_DIR})")
     args = p.parse_args(argv)
+    if args.stop:
+        return stop(args.pin_dir)
+    if args.attach:
+        return attach(args.pin_dir, args.duration)
     w, h = parse_size(args.size)
     cells = initial_board(args.pattern, w, h, args.seed)
     if args.check is not None and args.check < 1:
         raise SystemExit("gol.py: --check needs N >= 1")
+    if args.detach:
+        return detach(cells, args.pin_dir, args.period)
     with ebpfpy.load(__file__) as obj:
         life = Life(obj, cells, limit=args.check or 0, period_ms=args.period)
         try:

@@ -27,6 +27,7 @@ from .datasec import Globals, Section
 from ..libbpf import ffi, lib
 from .maps import map_class
 from .namespace import Namespace
+from .pinning import set_pin_paths
 from .programs import Program
 from .ringbuf import RingBuf
 from .verifier import load_error, permission_error, verifier_error
@@ -78,6 +79,8 @@ class BpfObject:
     ``@struct`` classes, which values then decode into.  ``log_level=1`` or ``2`` also keeps the
     verifier log of programs that load (``program.log``).  ``messages`` keeps what libbpf
     printed while opening and loading it.  Threading rules: see the module docstring.
+    ``pin_dir`` pins every map in that bpffs directory, reusing the maps already pinned there
+    (:mod:`.pinning`).
 
     Bytes that are not a valid BPF object raise ``InvalidObjectError`` (a ``LoadError`` and a
     ``ValueError``, "not a valid BPF object: ...") before libbpf sees them.
@@ -85,8 +88,9 @@ class BpfObject:
 
     def __init__(self, elf: bytes, *, compiled: CompiledModule | None = None,
                  user_classes: dict[str, type] | None = None, name: str = "ebpfpy",
-                 log_level: int = 0) -> None:
+                 log_level: int = 0, pin_dir: str | None = None) -> None:
         self._res = _Resources()
+        self.pin_dir = pin_dir
         self._finalizer = weakref.finalize(self, self._res.close)
         self.compiled = compiled
         self.name = name
@@ -133,6 +137,12 @@ class BpfObject:
         err = L.err_of(obj)
         if err:
             raise load_error(err, "open the BPF object", L.messages_since(mark, 1))
+        if self.pin_dir is not None:
+            try:
+                self._pin_paths = set_pin_paths(obj, self.pin_dir)
+            except OSError:
+                lib.bpf_object__close(obj)
+                raise
         logs: dict[str, Any] = {}
         prog = lib.bpf_object__next_program(obj, ffi.NULL)
         while prog != ffi.NULL:
