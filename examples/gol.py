@@ -335,7 +335,7 @@ def live(life: Life, duration: float | None, out, detached: bool = False) -> int
     return status
 
 
-def check(life: Life, cells, generations: int) -> int:
+def check(life: Life, cells, generations: int, show: bool = False) -> int:
     """Wait for the kernel to stop at ``generations``, then compare with NumPy; exit status."""
     import time
     import numpy as np
@@ -355,6 +355,8 @@ def check(life: Life, cells, generations: int) -> int:
     if g == generations and len(bad) == 0:
         print(f"check: {generations} generations of {life.w}x{life.h} match the NumPy "
               f"reference ({int(want.sum())} alive; kernel {rate})")
+        if show:
+            print("\n".join(line.rstrip() for line in render(got, life.w, (life.h + 1) // 2)))
         return 0
     where = f", first at (y, x) = {tuple(int(v) for v in bad[0])}" if len(bad) else ""
     print(f"check: FAILED at generation {g} of {generations}: {len(bad)} cells differ{where}")
@@ -434,6 +436,7 @@ def main(argv=None) -> int:
     p.add_argument("--duration", type=float, metavar="S", help="quit after S seconds")
     p.add_argument("--check", type=int, metavar="N",
                    help="run N generations, compare with NumPy, exit 0 when equal")
+    p.add_argument("--show", action="store_true", help="with --check: print the final board")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--detach", action="store_true",
                       help="start the game, pin its maps and exit: it keeps running in the kernel")
@@ -456,7 +459,7 @@ def main(argv=None) -> int:
         life = Life(obj, cells, limit=args.check or 0, period_ms=args.period)
         try:
             if args.check is not None:
-                return check(life, cells, args.check)
+                return check(life, cells, args.check, show=args.show)
             life.run()
             return live(life, args.duration, sys.stdout)
         finally:

@@ -2,6 +2,7 @@
 tutorial says; the deliberate mistakes fail to compile with the error the tutorial shows."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -9,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from ebpfpy.loader.pinning import remove_pins
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = ROOT / "examples" / "tutorial"
@@ -96,8 +99,11 @@ def test_broken_variant_fails_with_its_error(path):
 def test_03_limits():
     out = run_step("03_limits.py")
     assert out.count("small = 332833500, big = 1999999000000") == 3, out   # 2 budgets + Python
-    processed = [int(n) for n in re.findall(r"processed (\d+) insns", out)]
-    assert len(processed) == 2 and processed[1] < 4096 < processed[0], out
+    runs = [(int(n), int(p.replace(",", ""))) for n, p in
+            re.findall(r"(\d+) instructions loaded, ([\d,]+) processed by the verifier", out)]
+    assert len(runs) == 2, out
+    (size_1m, done_1m), (size_4k, done_4k) = runs
+    assert size_1m < size_4k < 4096 and done_4k < 4096 < done_1m, out
 
 
 def test_03_limits_check_splits_more_under_a_small_budget():
@@ -113,6 +119,17 @@ def test_03_limits_disasm_calls_bpf_loop():
     assert r.returncode == 0, r.stderr
     assert "call bpf_loop" in r.stdout
     assert "; for i in range(2_000_000):  # 03_limits.py:29" in r.stdout
+
+
+def test_03_tail_calls():
+    out = run_step("03_tail_calls.py")
+    once = int(re.search(r"called once: +the verifier processed +([\d,]+)", out).group(1).replace(",", ""))
+    four = int(re.search(r"four calls: +the verifier processed +([\d,]+)", out).group(1).replace(",", ""))
+    assert 3 * once < four <= 5 * once, out       # verified again at every call site
+    m = re.search(r"one packet ran (\d+) programs \((\d+) tail calls\): [\d,]+ loop iterations, "
+                  r"total = (\d+)", out)
+    assert m and m.group(1) == "34" and m.group(2) == "33", out   # MAX_TAIL_CALL_CNT = 33
+    assert f"Python: total = {m.group(3)}" in out
 
 
 def test_04_loops():
@@ -152,6 +169,35 @@ def test_07_maps():
     assert "after view[:] = 0 the map holds 0 lit cells; draw ran 1 time(s)" in out
 
 
+def test_08_policy():
+    out = run_step("08_policy.py")
+    assert out.count("send to port 53: sent") == 2, out
+    assert "send to port 9: Operation not permitted" in out       # before port 9 is allowed
+    assert "send to port 9: sent" in out                          # after
+    assert "send to port 123: Operation not permitted" in out
+    assert "the policy refused 2 packets" in out
+
+
+def test_09_game_of_life_detached(bpffs):
+    """--detach leaves the game running with no process; --attach watches it; --stop ends it."""
+    pin_dir = str(bpffs / f"ebpfpy_test_gol_{os.getpid()}")
+    gol = str(ROOT / "examples" / "gol.py")
+    try:
+        r = run(gol, "--size", "64x48", "--pattern", "glider", "--period", "2", "--detach",
+                "--pin-dir", pin_dir)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "state" in os.listdir(pin_dir) and "board" in os.listdir(pin_dir)
+        r = run(gol, "--attach", "--pin-dir", pin_dir, "--duration", "1")
+        assert r.returncode == 0, r.stdout + r.stderr
+        m = re.search(r"watched generations (\d+) to (\d+)", r.stdout)
+        assert m and 0 < int(m.group(1)) < int(m.group(2)), r.stdout
+        r = run(gol, "--stop", "--pin-dir", pin_dir)
+        assert r.returncode == 0 and "stopped: unpinned" in r.stdout, r.stdout + r.stderr
+        assert not os.path.exists(pin_dir)
+    finally:
+        remove_pins(pin_dir)
+
+
 def test_08_game_of_life():
     r = run(str(ROOT / "examples" / "gol.py"), "--size", "128x64", "--check", "50")
     assert r.returncode == 0, r.stdout + r.stderr
@@ -159,7 +205,8 @@ def test_08_game_of_life():
 
 
 @pytest.mark.parametrize("name", ["01_hello.py", "02_verifier.py", "03_limits.py",
-                                  "04_loops.py", "05_timer.py", "06_iterator.py", "07_maps.py"])
+                                  "03_tail_calls.py", "04_loops.py", "05_timer.py",
+                                  "06_iterator.py", "07_maps.py", "08_policy.py"])
 def test_every_good_step_passes_check(name):
     r = ebpfpy_cli("check", str(STEPS / name))
     assert r.returncode == 0, r.stderr

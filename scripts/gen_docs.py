@@ -154,7 +154,12 @@ def main(argv: list[str] | None = None) -> int:
             if block.missing():
                 print(f"{block.where}: skipped, needs {', '.join(block.missing())}")
                 continue
-            fresh = generate(block)
+            try:
+                fresh = generate(block)
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                print(f"{block.where}: not generated: {e}")
+                status = 1
+                continue
             if not differs(block, fresh):
                 continue
             if args.check:
