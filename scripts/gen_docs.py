@@ -124,13 +124,15 @@ def generate(block: Block) -> list[str]:
 
 
 def normalise(lines: list[str], vary: list[str]) -> list[str]:
-    """``lines`` with every varying part replaced by ``…``, trailing spaces dropped."""
+    """``lines`` with every varying part replaced by ``…``; runs of spaces after the
+    indentation count as one (a varying number changes the padding of what follows it)."""
     pats = [re.compile(p) for p in (*ALWAYS_VARY, *vary)]
     out = []
     for line in lines:
         for p in pats:
             line = p.sub("…", line)
-        out.append(line.rstrip())
+        indent = line[:len(line) - len(line.lstrip())]
+        out.append(indent + re.sub(r"\s+", " ", line.strip()))
     return out
 
 
