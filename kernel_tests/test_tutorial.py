@@ -198,6 +198,22 @@ def test_09_game_of_life_detached(bpffs):
         remove_pins(pin_dir)
 
 
+def test_pictures_are_drawn_from_real_runs(tmp_path):
+    """scripts/gen_pictures.py loads the programs and writes well-formed SVG from their data."""
+    from xml.dom import minidom
+    r = run(str(ROOT / "scripts" / "gen_pictures.py"), "--out", str(tmp_path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    walk = minidom.parse(str(tmp_path / "verifier_walk.svg"))
+    assert len(walk.getElementsByTagName("line")) > 100        # one segment per processed insn
+    assert "processed" in walk.toxml()
+    ticks = minidom.parse(str(tmp_path / "timer_ticks.svg"))
+    assert len(ticks.getElementsByTagName("path")) == 63        # 64 callbacks, 63 re-arms
+    canvas = minidom.parse(str(tmp_path / "canvas.svg"))
+    cells = [e for e in canvas.getElementsByTagName("rect") if e.getAttribute("width") == "9"]
+    lit = sum(e.getAttribute("fill") == "#1f77b4" for e in cells)
+    assert len(cells) == 64 * 16 and f"the kernel lit {lit} cells" in canvas.toxml()
+
+
 def test_08_game_of_life():
     r = run(str(ROOT / "examples" / "gol.py"), "--size", "128x64", "--check", "50")
     assert r.returncode == 0, r.stdout + r.stderr
