@@ -76,6 +76,11 @@ if __name__ == "__main__":
             return next(ln.split()[1] for ln in f if ln.split()[2] == "cgroup2")
 
     cg = os.path.join(cgroup2_root(), f"ebpfpy-tutorial-policy-{os.getpid()}")
+
+    def join() -> None:
+        """In the child, before it runs: move it into the cgroup."""
+        with open(os.path.join(cg, "cgroup.procs"), "w") as f:
+            f.write("0")
     os.mkdir(cg)
     try:
         with ebpfpy.load(__file__) as obj, obj.programs.udp_policy.attach(cgroup=cg):
@@ -83,8 +88,7 @@ if __name__ == "__main__":
             for ports in (["53", "9"], ["53", "9", "123"]):
                 print(f"allowed ports {sorted(obj.maps.allowed.keys())}; a process in the cgroup:")
                 sys.stdout.flush()
-                subprocess.run([sys.executable, "-c", SEND, *ports], check=True,
-                               preexec_fn=lambda: open(os.path.join(cg, "cgroup.procs"), "w").write("0"))
+                subprocess.run([sys.executable, "-c", SEND, *ports], check=True, preexec_fn=join)
                 obj.maps.allowed[9] = 1                   # change the policy while it runs
             print(f"the policy refused {obj.maps.refused[0]} packets")
     finally:
