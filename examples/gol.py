@@ -23,6 +23,8 @@ object again with the same pin directory, which reuses the pinned maps instead o
 ones, and draws the running board.  ``--stop`` removes the pins: with the last reference to
 ``state`` gone, the kernel cancels the timer and frees the programs and maps.
 """
+import os
+
 from ebpfpy import bpf_program, bpf_function, struct, Array, Timer, u8, u32, u64
 
 MAXW = 4096                 # widest board
@@ -373,7 +375,8 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-PIN_DIR = "/sys/fs/bpf/ebpfpy_gol"
+# EBPFPY_PIN_ROOT: where examples pin (scripts/gen_docs.py gives each run its own).
+PIN_DIR = os.path.join(os.environ.get("EBPFPY_PIN_ROOT", "/sys/fs/bpf"), "ebpfpy_gol")
 
 
 def detach(cells, pin_dir: str, period_ms: float) -> int:

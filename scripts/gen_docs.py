@@ -95,9 +95,14 @@ def find_blocks(path: Path) -> list[Block]:
     return out
 
 
+PIN_ROOT = f"/sys/fs/bpf/ebpfpy_docs_{os.getpid()}"   # what the examples pin, this run only
+
+
 def _env() -> dict[str, str]:
-    """``python`` and ``ebpfpy`` resolve to this interpreter's virtualenv."""
+    """``python`` and ``ebpfpy`` resolve to this interpreter's virtualenv; examples that pin
+    in bpffs do it under this run's own ``EBPFPY_PIN_ROOT`` (created by :func:`generate`)."""
     env = dict(os.environ)
+    env["EBPFPY_PIN_ROOT"] = PIN_ROOT
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env.pop("EBPFPY_DEBUG", None)
     env["PYTHONUNBUFFERED"] = "1"
@@ -117,10 +122,21 @@ def run_command(cmd: str) -> list[str]:
 def generate(block: Block) -> list[str]:
     """The block's body as the commands print it now."""
     body = []
-    for cmd in block.commands:
-        body.append("$ " + cmd)
-        body += run_command(cmd)
+    os.makedirs(PIN_ROOT, exist_ok=True)
+    try:
+        for cmd in block.commands:
+            body.append("$ " + cmd)
+            body += run_command(cmd)
+    finally:
+        _remove_tree(PIN_ROOT)      # whatever a failed command left pinned
     return body
+
+
+def _remove_tree(path: str) -> None:
+    for dirpath, dirnames, filenames in os.walk(path, topdown=False):
+        for name in filenames:
+            os.unlink(os.path.join(dirpath, name))
+        os.rmdir(dirpath)
 
 
 def normalise(lines: list[str], vary: list[str]) -> list[str]:
