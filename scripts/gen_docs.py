@@ -55,7 +55,7 @@ class Block:
 
     @property
     def where(self) -> str:
-        return f"{self.path.relative_to(ROOT)}:{self.first}"
+        return f"{self.path.relative_to(ROOT)}:{self.first + 1}"   # its first line, from 1
 
     def missing(self) -> list[str]:
         """The tools this block needs that are not installed."""
