@@ -165,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     for path in [f.resolve() for f in args.files] or doc_files():
         lines = path.read_text().splitlines()
+        changed = False
         # from the last block up, so earlier line numbers stay valid while rewriting
         for block in reversed(find_blocks(path)):
             if args.only and not any(args.only in c for c in block.commands):
@@ -188,8 +189,9 @@ def main(argv: list[str] | None = None) -> int:
                 status = 1
             else:
                 lines[block.first:block.last] = fresh
+                changed = True
                 print(f"{block.where}: rewritten")
-        if not args.check:
+        if changed:
             path.write_text("\n".join(lines) + "\n")
     return status
 
