@@ -19,10 +19,15 @@ TIMER = ROOT / "examples" / "tutorial" / "05_timer.py"     # a self re-arming ti
 
 
 @pytest.fixture
-def pin_dir(bpffs: Path):
-    d = bpffs / f"ebpfpy_test_pins_{os.getpid()}"
-    yield str(d)
-    remove_pins(str(d))
+def pin_dir(tmp_path: Path):
+    """A directory in a bpffs of this test's own: other sessions' pin checks never see (or
+    remove) its pins, and unmounting frees whatever a failed test left."""
+    root = tmp_path / "bpffs"
+    root.mkdir()
+    subprocess.run(["mount", "-t", "bpf", "bpf", str(root)], check=True)
+    yield str(root / "pins")
+    remove_pins(str(root / "pins"))
+    subprocess.run(["umount", str(root)], check=True)
 
 
 def _map_id(path: str) -> int:

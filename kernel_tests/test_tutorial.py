@@ -178,9 +178,20 @@ def test_08_policy():
     assert "the policy refused 2 packets" in out
 
 
-def test_09_game_of_life_detached(bpffs):
+@pytest.fixture
+def private_bpffs(tmp_path):
+    """A bpffs of this test's own: other sessions' pin checks never see (or remove) its pins,
+    and unmounting frees whatever a failed test left."""
+    root = tmp_path / "bpffs"
+    root.mkdir()
+    subprocess.run(["mount", "-t", "bpf", "bpf", str(root)], check=True)
+    yield root
+    subprocess.run(["umount", str(root)], check=True)
+
+
+def test_09_game_of_life_detached(private_bpffs):
     """--detach leaves the game running with no process; --attach watches it; --stop ends it."""
-    pin_dir = str(bpffs / f"ebpfpy_test_gol_{os.getpid()}")
+    pin_dir = str(private_bpffs / "gol")
     gol = str(ROOT / "examples" / "gol.py")
     try:
         r = run(gol, "--size", "64x48", "--pattern", "glider", "--period", "2", "--detach",

@@ -29,6 +29,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,24 +96,21 @@ def find_blocks(path: Path) -> list[Block]:
     return out
 
 
-PIN_ROOT = f"/sys/fs/bpf/ebpfpy_docs_{os.getpid()}"   # what the examples pin, this run only
-
-
-def _env() -> dict[str, str]:
+def _env(pin_root: str) -> dict[str, str]:
     """``python`` and ``ebpfpy`` resolve to this interpreter's virtualenv; examples that pin
-    in bpffs do it under this run's own ``EBPFPY_PIN_ROOT`` (created by :func:`generate`)."""
+    in bpffs do it under ``EBPFPY_PIN_ROOT``, a bpffs of the block's own (:func:`generate`)."""
     env = dict(os.environ)
-    env["EBPFPY_PIN_ROOT"] = PIN_ROOT
+    env["EBPFPY_PIN_ROOT"] = pin_root
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env.pop("EBPFPY_DEBUG", None)
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
-def run_command(cmd: str) -> list[str]:
+def run_command(cmd: str, pin_root: str) -> list[str]:
     """What ``cmd`` prints, as lines (stdout, then stderr); a traceback is an error."""
-    r = subprocess.run(cmd, shell=True, cwd=ROOT, env=_env(), capture_output=True, text=True,
-                       timeout=COMMAND_TIMEOUT)
+    r = subprocess.run(cmd, shell=True, cwd=ROOT, env=_env(pin_root), capture_output=True,
+                       text=True, timeout=COMMAND_TIMEOUT)
     text = r.stdout + r.stderr
     if "Traceback (most recent call last)" in text:
         raise RuntimeError(f"`{cmd}` printed a traceback:\n{text}")
@@ -120,23 +118,24 @@ def run_command(cmd: str) -> list[str]:
 
 
 def generate(block: Block) -> list[str]:
-    """The block's body as the commands print it now."""
+    """The block's body as the commands print it now.
+
+    The commands pin (if they do) in a bpffs mounted for this block alone: pins in the shared
+    ``/sys/fs/bpf`` would collide with other runs, and unmounting frees whatever is left.
+    """
     body = []
-    os.makedirs(PIN_ROOT, exist_ok=True)
+    pin_root = tempfile.mkdtemp(prefix="ebpfpy_docs_pins_")
+    mounted = subprocess.run(["mount", "-t", "bpf", "bpf", pin_root],
+                             capture_output=True).returncode == 0
     try:
         for cmd in block.commands:
             body.append("$ " + cmd)
-            body += run_command(cmd)
+            body += run_command(cmd, pin_root)
     finally:
-        _remove_tree(PIN_ROOT)      # whatever a failed command left pinned
+        if mounted:
+            subprocess.run(["umount", pin_root], check=True)
+        os.rmdir(pin_root)
     return body
-
-
-def _remove_tree(path: str) -> None:
-    for dirpath, dirnames, filenames in os.walk(path, topdown=False):
-        for name in filenames:
-            os.unlink(os.path.join(dirpath, name))
-        os.rmdir(dirpath)
 
 
 def normalise(lines: list[str], vary: list[str]) -> list[str]:
