@@ -240,11 +240,11 @@ def test_every_good_step_passes_check(name):
     assert r.stdout.startswith("program ")
 
 
-def test_09_http():
+def test_10_http():
     """(proposed with docs/l7.md; the output docs/l7.md shows for the step)"""
-    out = run_step("09_http.py")
+    out = run_step("10_http.py")
     assert out.startswith("the verifier accepted http_requests: processed "), out
     assert out.splitlines()[-4:] == ["the kernel counted:", "  HEAD  /            1",
                                      "  GET   /index.html  2", "  GET   /missing     1"], out
-    r = ebpfpy_cli("check", str(STEPS / "09_http.py"))
+    r = ebpfpy_cli("check", str(STEPS / "10_http.py"))
     assert r.returncode == 0 and r.stdout.startswith("program "), r.stderr

@@ -1,6 +1,6 @@
 """Step 9: L7 — reading HTTP requests out of packets, in the kernel.
 
-    python examples/tutorial/09_http.py
+    python examples/tutorial/10_http.py
 
 A socket filter on a packet socket sees every packet crossing an interface, in both
 directions, and cannot change one: a safe place to look inside TCP payloads.  This step counts
