@@ -1,5 +1,6 @@
 """Flow facts for the verifier-friendliness rules: which references are known non-None,
-and which integer variables are known to lie in a range (for array index proofs)."""
+which integer variables are known to lie in a range (for array index proofs), and which
+ring-buffer records are reserved and not yet released (acquire/release, ``check/refs.py``)."""
 from __future__ import annotations
 
 import ast
@@ -11,9 +12,12 @@ class Flow:
     nonnull: set[str] = field(default_factory=set)
     ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
     dead: bool = False          # control never reaches here (after return/break/continue)
+    held: dict[str, ast.Call] = field(default_factory=dict)       # name -> its reserve()
+    released: dict[str, ast.Call] = field(default_factory=dict)   # name -> its submit/discard
 
     def copy(self) -> "Flow":
-        return Flow(set(self.nonnull), dict(self.ranges), self.dead)
+        return Flow(set(self.nonnull), dict(self.ranges), self.dead, dict(self.held),
+                    dict(self.released))
 
     def forget(self, name: str) -> None:
         self.nonnull.discard(name)
@@ -36,6 +40,8 @@ class Flow:
             out.nonnull &= f.nonnull
             out.ranges = {k: (min(v[0], f.ranges[k][0]), max(v[1], f.ranges[k][1]))
                           for k, v in out.ranges.items() if k in f.ranges}
+            out.held.update(f.held)              # held or released on any path: the
+            out.released.update(f.released)      # checker reports the mismatch (refs.py)
         out.dead = False
         return out
 

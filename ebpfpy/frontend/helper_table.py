@@ -57,5 +57,5 @@ HELPERS: dict[str, Helper] = {h.name: h for h in _TABLE}
 
 # ids used by the lowering for calls that are not user-visible helpers
 MAP_LOOKUP, MAP_UPDATE, MAP_DELETE, TAIL_CALL = 1, 2, 3, 12
-RINGBUF_OUTPUT = 130
+RINGBUF_OUTPUT, RINGBUF_RESERVE, RINGBUF_SUBMIT, RINGBUF_DISCARD = 130, 131, 132, 133
 TIMER_INIT, TIMER_SET_CALLBACK, TIMER_START, TIMER_CANCEL = 169, 170, 171, 172

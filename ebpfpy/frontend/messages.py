@@ -54,9 +54,18 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E060": ("{name!r} (line {line}) is not available to BPF code", ["BPF code may use only @bpf_function functions, @struct classes, maps, constants and annotated globals; userspace code and imports run only in Python"]),
     "E061": ("name {name!r} is not defined", ["define it before use (locals are created by assignment), or declare it at module level"]),
     # null checks and indices
-    "E070": ("{name!r} may be None here", ["a lookup may find nothing: check it first, e.g.\nif {name} is None:\n    return 0"]),
+    "E070": ("{name!r} may be None here", ["a lookup may find nothing (and a reserve a full ring buffer): check it first, e.g.\nif {name} is None:\n    return 0"]),
     "E071": ("index {index!r} is not provably within the array's {n} elements (all that is known: {range})", ["guard it so the verifier can see the bound, e.g.\nif {index} < {n}:\n    ... a[{index}] ..."]),
     "E072": ("constant index {index} is out of range for an array of {n}", ["valid indices are 0 up to but not including {n}, and -{n} to -1 counting from the end"]),
+    # reserved ring-buffer records (acquire/release)
+    "E073": ("{name!r} holds a record reserved from {map!r} that is not submitted or discarded on every path", ["{where}: call {map}.submit({name}) or {map}.discard({name}) before that (the verifier refuses a program that can exit holding a reservation: 'Unreleased reference')"]),
+    "E074": ("{name!r} is reserved inside a loop but not submitted or discarded in the same iteration", ["{where} while it is still reserved: call {map}.submit({name}) or {map}.discard({name}) before every break, continue and the end of the loop body"]),
+    "E075": ("{map}.reserve() needs the record type of the ring buffer", ["declare it with the event type, e.g. {map} = RingBuf(1 << 16, event=Event)"]),
+    "E076": ("the result of {map}.reserve() must be bound to a name of its own", ["write rec = {map}.reserve(), check it (if rec is not None:), fill rec.field = ... and end with {map}.submit(rec)"]),
+    "E077": ("{map}.{meth}(...) {why}", ["write it as a statement: rec = {map}.reserve() ... {map}.{meth}(rec)"]),
+    "E078": ("{name!r} is used after it was {how} (line {line})", ["after submit or discard the record belongs to the ring buffer (userspace may be reading it already): fill every field before, or reserve a new record"]),
+    "E079": ("{name!r} was reserved before this loop (line {line}) but is released inside it", ["a loop body may run again after the release: release it after the loop, or reserve it inside the loop"]),
+    "E080": ("the reserved record {name!r} cannot be {what}", ["the compiler follows a reservation by its name: fill its fields in place (rec.x = ...) until {name!r} is submitted or discarded; to keep a copy, copy it into a struct (p = P(); p.x = rec.x)"]),
     # loops
     "E090": ("'while' loops are not supported: the verifier needs a bound on every loop", ["rewrite as a bounded loop and stop early:\nfor _ in range(MAX_ITERATIONS):\n    if not condition:\n        break\n    ..."]),
     "E091": ("the step of range() must be a non-zero constant", ["e.g. range(0, n, 2)"]),
@@ -91,7 +100,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E130": ("the context of {kind} has no field {name!r}", ["for tracepoints the fields come from tracefs (events/CATEGORY/NAME/format): mount tracefs, or annotate ctx with a @struct that describes the record; tp_btf, fentry and fexit arguments and iter/uprobe/perf_event contexts are named as in the kernel's BTF (docs/kernel.md)"]),
     "E131": ("struct {struct} has no field {name!r}", ["its fields are: {fields}"]),
     "E132": ("{type} has no attribute {name!r}", ["attributes are struct fields (p.x) or .value of an integer lookup result"]),
-    "E133": ("a {kind} cannot be indexed", ["RingBuf: events.output(record); ProgArray: progs.tail_call(ctx, index)"]),
+    "E133": ("a {kind} cannot be indexed", ["RingBuf: events.output(record) or rec = events.reserve() ... events.submit(rec); ProgArray: progs.tail_call(ctx, index)"]),
     "E134": ("{type} cannot be indexed", ["only arrays and maps are indexed"]),
     # calls
     "E140": ("{name!r} is a variable, not a function", ["only @bpf_function functions, helpers and builtins can be called"]),

@@ -1,4 +1,5 @@
-"""Lowering map operations: subscripts, atomic updates, lookup, get, output, tail calls."""
+"""Lowering map operations: subscripts, atomic updates, lookup, get, output, ring-buffer
+reservations, tail calls."""
 from __future__ import annotations
 
 import ast
@@ -7,7 +8,7 @@ from typing import Any
 import llvmlite.ir as ir
 
 from ..frontend import helper_table as H
-from ..types import ArrayType, IntType, StructType, u32
+from ..types import ArrayType, IntType, StructType, u32, u64
 from .context import LowerContext
 from .ints import convert
 from .ltypes import I64, PTR
@@ -175,6 +176,8 @@ def map_method(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
         return lookup(cx, mapnode, node.args[0])
     if call.name == "get":
         return map_get(cx, node, mapnode, node.args[0], node.args[1] if len(node.args) > 1 else None)
+    if call.name in _RINGBUF:
+        return _RINGBUF[call.name](cx, node, m, mt)
     if call.name == "output":
         arg = node.args[0]
         t = cx.fi.types[arg]
@@ -184,3 +187,28 @@ def map_method(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
     # tail_call: on success it does not return
     idx = convert(cx.b, cx.expr(node.args[1]), cx.fi.types[node.args[1]], u32)
     return cx.helper(H.TAIL_CALL, I64, [cx.ctx_pointer(), m, idx])
+
+
+def _reserve(cx: LowerContext, node: ast.Call, m: ir.Value, mt: Any) -> ir.Value:
+    """``events.reserve()``: ``bpf_ringbuf_reserve(map, sizeof(event), 0)``, null when full.
+    The kernel hands out the ring's memory as it is (old records, padding); the record is
+    zeroed here so that it starts as ``Event()`` does and never carries stale bytes."""
+    et = cx.fi.types[node].target
+    p = cx.helper(H.RINGBUF_RESERVE, PTR, [m, ir.Constant(I64, et.size), ir.Constant(I64, 0)])
+    with cx.b.if_then(cx.b.icmp_unsigned("!=", p, ir.Constant(PTR, None), name="reserved")):
+        cx.b.store(ir.Constant(cx.types.mem(et), None), p)
+    return p
+
+
+def _release(cx: LowerContext, node: ast.Call, m: ir.Value, mt: Any) -> ir.Value:
+    """``events.submit(rec[, flags])`` / ``events.discard(rec[, flags])``: the record's own
+    pointer (the verifier wants exactly the one reserve returned) and the wakeup flags."""
+    hid = H.RINGBUF_SUBMIT if node.func.attr == "submit" else H.RINGBUF_DISCARD  # type: ignore[attr-defined]
+    flags: ir.Value = ir.Constant(I64, 0)
+    if len(node.args) == 2:
+        flags = convert(cx.b, cx.expr(node.args[1]), cx.fi.types[node.args[1]], u64)
+    cx.helper(hid, ir.VoidType(), [cx.expr(node.args[0]), flags])
+    return ir.Constant(I64, 0)
+
+
+_RINGBUF = {"reserve": _reserve, "submit": _release, "discard": _release}

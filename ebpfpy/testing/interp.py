@@ -521,6 +521,11 @@ class Frame:
             if v is None:
                 return copy(m.value_type, d) if d is not None else zero(m.value_type)
             return copy(m.value_type, v)
+        if call.name == "reserve":
+            return m.reserve()
+        if call.name in ("submit", "discard"):
+            m.release(self.eval(node.args[0]), call.name == "submit")
+            return 0
         if call.name == "output":
             arg = node.args[0]
             t = self.fi.types[arg]

@@ -218,6 +218,15 @@ class SimRingBuf:
         self.records.append(unpack(self.event, raw) if self.event is not None else raw)
         return 0
 
+    def reserve(self) -> Any:
+        """``events.reserve()``: a zeroed record (the simulated ring never fills)."""
+        return zero(self.event)
+
+    def release(self, rec: Any, submit: bool) -> None:
+        """``events.submit(rec)`` records it; ``events.discard(rec)`` drops it."""
+        if submit:
+            self.output(self.event, rec)
+
     def __len__(self) -> int:
         return len(self.records)
 

@@ -12,7 +12,7 @@ from ..module import Collector
 from ..rules import check_stack
 from ..sections import kind_of
 from ..typed import CheckedModule, FuncInfo, Local
-from . import access, assign, calls, operators, statements
+from . import access, assign, calls, operators, refs, statements
 from .context import EXPR_RULES, STMT_RULES, CheckContext, Role, Signature, block
 from .expressions import literal, name
 from .signatures import function_signature, program_info, scan_roles
@@ -71,6 +71,8 @@ def check_function(col: Collector, fi: FuncInfo, sigs: dict[str, Signature],
         if p.mode == "ref" or p.mode == "ctx":
             c.flow.nonnull.add(p.name)
     block(c, fi.node.body)
+    if not c.flow.dead and fi.node.body:
+        refs.at_exit(c, fi.node.body[-1], "ends the function")
     return c
 
 

@@ -7,6 +7,7 @@ from ...types import BOOL, ArrayType, BoolType, IntType, RefType, StructType, co
 from ..items import MapDef
 from ..typed import ERR, Local, Sym, is_int
 from ..typeexpr import type_expr
+from . import refs
 from .context import CheckContext, stmt_name
 from .expressions import expr, flexible, key_expr, value_into
 from .ranges import value_range
@@ -112,6 +113,7 @@ def _rebind(c: CheckContext, target: ast.Name, value: ast.expr, loc: Local) -> N
         value_into(c, value, loc.type, f"variable {target.id!r}")
         return
     vt = expr(c, value)
+    refs.no_alias(c, value, f"bound to a second name ({target.id!r})")
     vt_target = vt.target if isinstance(vt, RefType) else vt
     if vt is not ERR and vt_target != loc.type:
         c.src.error("E210", target, name=target.id, type=loc.type)
@@ -125,6 +127,7 @@ def _learn(c: CheckContext, target: ast.Name, value: ast.expr, loc: Local) -> No
     c.fi.names[target] = Sym("local", loc)
     c.fi.types[target] = loc.type
     c.flow.forget(name)
+    refs.bound(c, name, value)
     if name in c.loop_vars:
         c.reassigned_loop_vars.add(name)
     vt = c.fi.types.get(value)
@@ -143,6 +146,7 @@ def _new_local(c: CheckContext, name: str, value: ast.expr, node: ast.stmt) -> L
     if t is ERR:
         c.fi.locals[name] = Local(name, ERR, "value", node)
         return None
+    refs.no_alias(c, value, f"bound to a second name ({name!r})")
     if isinstance(t, RefType):
         return Local(name, t.target, "ref", node, nullable=t.nullable, space=t.space)
     if isinstance(t, (StructType, ArrayType)):

@@ -203,6 +203,7 @@ def call_func(c: CheckContext, node: ast.Call, name: str) -> BpfType:
     for (pname, ptype, byref), arg in zip(params, node.args):
         if byref:
             at = expr(c, arg)
+            refs.no_alias(c, arg, f"passed to {name}()")
             at_t = at.target if isinstance(at, RefType) else at
             if at is not ERR and at_t != ptype:
                 c.src.error("E152", arg, param=pname, type=ptype, got=at_t)

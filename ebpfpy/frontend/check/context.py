@@ -36,6 +36,7 @@ class CheckContext:
     flow: Flow = field(default_factory=Flow)
     loop_depth: int = 0
     loop_vars: dict[str, tuple[int, int]] = field(default_factory=dict)  # range vars: bounds
+    loop_held: list[set[str]] = field(default_factory=list)   # reservations live at loop entry
     reassigned_loop_vars: set[str] = field(default_factory=set)
     declared_globals: set[str] = field(default_factory=set)
     call_sites: dict[str, ast.AST] = field(default_factory=dict)          # callee -> first call

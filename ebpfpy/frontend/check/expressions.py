@@ -10,7 +10,7 @@ from ..items import MapDef
 from ..typed import ERR, Local, Sym, is_int
 from .context import EXPR_RULES, CheckContext
 from .ranges import assume
-from .symbols import nullable_name, resolve
+from .symbols import not_released, nullable_name, resolve
 
 
 def expr(c: CheckContext, node: ast.expr, expect: BpfType | None = None) -> BpfType:
@@ -38,6 +38,7 @@ def cond(c: CheckContext, node: ast.expr) -> None:
         c.fi.types[node] = BOOL
         return
     if isinstance(node, ast.Name) and nullable_name(c, node):
+        not_released(c, node)
         c.fi.types[node] = c.fi.locals[node.id].type
         c.fi.names[node] = Sym("local", c.fi.locals[node.id])
         return
@@ -156,6 +157,8 @@ def name(c: CheckContext, node: ast.Name, expect: BpfType | None) -> BpfType:
     c.fi.names[node] = sym
     if sym.kind == "local":
         loc: Local = sym.target
+        if not not_released(c, node):
+            return ERR
         if loc.nullable and node.id not in c.flow.nonnull:
             c.src.error("E070", node, name=node.id)
             return ERR

@@ -6,6 +6,7 @@ import ast
 from ...types import IntType, i64
 from ..flow import Flow, assigned_names
 from ..typed import ERR, Local, LoopInfo, Sym, is_int
+from . import refs
 from .context import CheckContext, block
 from .expressions import common, expr
 from .ranges import range_of
@@ -97,7 +98,11 @@ def _body(c: CheckContext, node: ast.For, var: tuple[int, int], constant: bool) 
     if constant and var_lo >= 0 and var_lo <= var_hi:
         c.loop_vars[name] = var         # a flexible operand, like a constant
     c.loop_depth += 1
+    c.loop_held.append(set(entry.held))
     block(c, node.body)
+    if not c.flow.dead:
+        refs.at_iteration_end(c, node.body[-1], "ends the loop body")
+    c.loop_held.pop()
     c.loop_depth -= 1
     if saved_lv is None:
         c.loop_vars.pop(name, None)

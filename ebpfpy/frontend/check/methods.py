@@ -9,6 +9,7 @@ from ..contexts import packet_load_overrun
 from ..items import MapDef
 from ..typed import ERR, Call
 from ..typeexpr import eval_type
+from . import refs
 from .context import CheckContext, is_ctx, nargs
 from .expressions import expr, key_expr, value_into
 from .ranges import value_range
@@ -18,6 +19,9 @@ MAP_METHODS = {
     "get": ("HashMap", "PerCpuHashMap", "LruHashMap", "Array", "PerCpuArray"),
     "lookup": ("HashMap", "PerCpuHashMap", "LruHashMap", "Array", "PerCpuArray"),
     "output": ("RingBuf",),
+    "reserve": ("RingBuf",),
+    "submit": ("RingBuf",),
+    "discard": ("RingBuf",),
     "tail_call": ("ProgArray",),
 }
 
@@ -96,7 +100,8 @@ def _tail_call(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
     return i64
 
 
-_MAP_RULES = {"lookup": _lookup, "get": _get, "output": _output, "tail_call": _tail_call}
+_MAP_RULES = {"lookup": _lookup, "get": _get, "output": _output, "tail_call": _tail_call,
+              "reserve": refs.reserve, "submit": refs.release, "discard": refs.release}
 
 
 def _ctx_load(c: CheckContext, node: ast.Call, func: ast.Attribute) -> BpfType:

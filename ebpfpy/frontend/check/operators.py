@@ -8,7 +8,7 @@ from ..typed import ERR, Sym, is_int
 from .context import CheckContext
 from .expressions import common, cond, expr, flexible, key_expr, unify
 from .ranges import assume
-from .symbols import map_of, nullable_name
+from .symbols import map_of, not_released, nullable_name
 
 COMPARE_OPS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 ARITH_OPS = (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.BitAnd, ast.BitOr, ast.BitXor)
@@ -95,6 +95,7 @@ def _is_none(c: CheckContext, left: ast.expr, right: ast.expr, node: ast.AST) ->
         c.src.error("E112", node)
         return
     if isinstance(left, ast.Name) and nullable_name(c, left):
+        not_released(c, left)
         loc = c.fi.locals[left.id]
         c.fi.types[left] = loc.type
         c.fi.names[left] = Sym("local", loc)

@@ -107,6 +107,8 @@ def assume(c: CheckContext, cond: ast.expr, truth: bool) -> None:
         loc = c.fi.locals.get(cond.id)
         if loc is not None and loc.nullable and truth:
             c.flow.nonnull.add(cond.id)
+        elif loc is not None and loc.nullable:
+            c.flow.held.pop(cond.id, None)          # a failed reserve holds nothing
     elif isinstance(cond, ast.Compare):
         left = cond.left
         for op, right in zip(cond.ops, cond.comparators):
@@ -120,6 +122,8 @@ def assume_cmp(c: CheckContext, left: ast.expr, op: ast.cmpop, right: ast.expr, 
         if isinstance(left, ast.Name) and isinstance(right, ast.Constant) and right.value is None:
             if isinstance(op, ast.IsNot) == truth:
                 c.flow.nonnull.add(left.id)
+            else:
+                c.flow.held.pop(left.id, None)      # a failed reserve holds nothing
         return
     k: type | None = type(op)
     if not truth:

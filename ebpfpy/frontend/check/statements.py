@@ -7,6 +7,7 @@ import ast
 from ...types import BOOL, i64
 from ..flow import Flow
 from ..typed import ERR, is_int
+from . import refs
 from .context import EXPR_RULES, CheckContext, block
 from .expressions import cond, expr, flexible, key_expr, value_into
 from .loops import check_for
@@ -43,12 +44,14 @@ def s_global(c: CheckContext, node: ast.Global) -> None:
 def s_break(c: CheckContext, node: ast.Break) -> None:
     """``break`` inside a loop."""
     _in_loop(c, node)
+    refs.at_iteration_end(c, node, "breaks out of the loop")
     c.flow.dead = True
 
 
 def s_continue(c: CheckContext, node: ast.Continue) -> None:
     """``continue`` inside a loop."""
     _in_loop(c, node)
+    refs.at_iteration_end(c, node, "continues with the next iteration")
     c.flow.dead = True
 
 
@@ -71,6 +74,7 @@ def s_return(c: CheckContext, node: ast.Return) -> None:
         c.src.error("E206", node.value, name=c.fi.name)
     else:
         value_into(c, node.value, ret, "return value")
+    refs.at_exit(c, node, "returns")
     c.flow.dead = True
 
 
@@ -96,6 +100,7 @@ def s_if(c: CheckContext, node: ast.If) -> None:
     c.flow = before.copy()
     assume(c, node.test, False)
     block(c, node.orelse)
+    refs.join(c, node, [after_body, c.flow])
     c.flow = Flow.join([after_body, c.flow])
 
 

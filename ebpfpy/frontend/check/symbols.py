@@ -14,6 +14,17 @@ def nullable_name(c: CheckContext, node: ast.Name) -> bool:
     return loc is not None and loc.nullable
 
 
+def not_released(c: CheckContext, node: ast.Name) -> bool:
+    """E078 (and False) when ``node`` names a ring-buffer record already submitted or
+    discarded on this path (the verifier invalidates the register: see ``refs.py``)."""
+    done = c.flow.released.get(node.id)
+    if done is None:
+        return True
+    how = "submitted" if done.func.attr == "submit" else "discarded"    # type: ignore[attr-defined]
+    c.src.error("E078", node, name=node.id, how=how, line=done.lineno)
+    return False
+
+
 def resolve(c: CheckContext, node: ast.Name) -> Sym | None:
     """What a Name means inside BPF code, or None after an error."""
     name = node.id
