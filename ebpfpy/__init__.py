@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import helpers
-from .dsl import (TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, TC_ACT_UNSPEC, XDP_ABORTED, XDP_DROP,
+from .dsl import (RB_FORCE_WAKEUP, RB_NO_WAKEUP, TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, TC_ACT_UNSPEC, XDP_ABORTED, XDP_DROP,
                   XDP_PASS, XDP_REDIRECT, XDP_TX, Array, HashMap, LruHashMap, PerCpuArray,
                   PerCpuHashMap, ProgArray, RingBuf, SkbContext, SpinLock, Timer, XdpContext,
                   bpf_function, bpf_program, struct)
@@ -24,6 +24,7 @@ __all__ = [
     "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64",
     "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
     "TC_ACT_OK", "TC_ACT_SHOT", "TC_ACT_UNSPEC", "TC_ACT_REDIRECT",
+    "RB_NO_WAKEUP", "RB_FORCE_WAKEUP",
     "CompileError", "LoadError", "VerifierError",
 ]
 

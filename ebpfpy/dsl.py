@@ -17,6 +17,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Program return codes (uapi values).
 XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT = 0, 1, 2, 3, 4
+RB_NO_WAKEUP, RB_FORCE_WAKEUP = 1, 2          # events.submit(rec, flags): BPF_RB_* wakeup control
 TC_ACT_UNSPEC, TC_ACT_OK, TC_ACT_SHOT, TC_ACT_REDIRECT = -1, 0, 2, 7
 
 Timer = TIMER

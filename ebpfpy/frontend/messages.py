@@ -62,7 +62,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E074": ("{name!r} is reserved inside a loop but not submitted or discarded in the same iteration", ["{where} while it is still reserved: call {map}.submit({name}) or {map}.discard({name}) before every break, continue and the end of the loop body"]),
     "E075": ("{map}.reserve() needs the record type of the ring buffer", ["declare it with the event type, e.g. {map} = RingBuf(1 << 16, event=Event)"]),
     "E076": ("the result of {map}.reserve() must be bound to a name of its own", ["write rec = {map}.reserve(), check it (if rec is not None:), fill rec.field = ... and end with {map}.submit(rec)"]),
-    "E077": ("{map}.{meth}(...) {why}", ["write it as a statement: rec = {map}.reserve() ... {map}.{meth}(rec)"]),
+    "E077": ("{map}.{meth}(...) {why}", ["reserve with rec = {map}.reserve(), then give that name back in a statement of its own: {map}.{meth}(rec)"]),
     "E078": ("{name!r} is used after it was {how} (line {line})", ["after submit or discard the record belongs to the ring buffer (userspace may be reading it already): fill every field before, or reserve a new record"]),
     "E079": ("{name!r} was reserved before this loop (line {line}) but is released inside it", ["a loop body may run again after the release: release it after the loop, or reserve it inside the loop"]),
     "E080": ("the reserved record {name!r} cannot be {what}", ["the compiler follows a reservation by its name: fill its fields in place (rec.x = ...) until {name!r} is submitted or discarded; to keep a copy, copy it into a struct (p = P(); p.x = rec.x)"]),

@@ -11,6 +11,7 @@ PUBLIC = {
     "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "helpers",
     "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
     "TC_ACT_OK", "TC_ACT_SHOT", "TC_ACT_UNSPEC", "TC_ACT_REDIRECT",
+    "RB_NO_WAKEUP", "RB_FORCE_WAKEUP",
 }
 BUILTINS = {"int", "bool", "range", "len", "min", "max", "abs", "None", "True", "False"}
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 
+from .check.refs import RINGBUF
 from .cost import CostModel
 from .report import Report, ReportRow
 from .typed import CheckedModule, FuncInfo, LoopStrategy
@@ -81,8 +82,10 @@ def _decide(checked: CheckedModule, fi: FuncInfo, s: ast.For, limit: int) -> Non
 
 def _outlinable(fi: FuncInfo, s: ast.For) -> bool:
     """Whether the body can move into a callback: a packet pointer cannot cross into it (the
-    verifier forgets the checked packet range of a pointer read back from the frame)."""
-    packet = {name for name, loc in fi.locals.items() if loc.space == "packet"}
+    verifier forgets the checked packet range of a pointer read back from the frame), nor a
+    reserved ring-buffer record (its reference belongs to the caller; a record reserved and
+    released within one iteration moves into the callback with the body)."""
+    packet = {name for name, loc in fi.locals.items() if loc.space in ("packet", RINGBUF)}
     if not packet:
         return True
     inside = {id(n) for n in ast.walk(s)}

@@ -7,6 +7,7 @@ from ...types import (BOOL, INT_TYPES, ArrayType, BpfType, IntType, RefType, Str
                       i64)
 from ..typed import ERR, is_int
 from ..typeexpr import eval_type
+from . import refs
 from .context import CheckContext, nargs, record
 from .expressions import common, cond, expr, flexible, unify, value_into
 from .helpers import check_helper

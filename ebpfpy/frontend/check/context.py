@@ -37,6 +37,7 @@ class CheckContext:
     loop_depth: int = 0
     loop_vars: dict[str, tuple[int, int]] = field(default_factory=dict)  # range vars: bounds
     loop_held: list[set[str]] = field(default_factory=list)   # reservations live at loop entry
+    loop_released: set[str] = field(default_factory=set)      # ... released inside (E079)
     reassigned_loop_vars: set[str] = field(default_factory=set)
     declared_globals: set[str] = field(default_factory=set)
     call_sites: dict[str, ast.AST] = field(default_factory=dict)          # callee -> first call

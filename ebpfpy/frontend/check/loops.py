@@ -110,6 +110,8 @@ def _body(c: CheckContext, node: ast.For, var: tuple[int, int], constant: bool) 
         c.loop_vars[name] = saved_lv
     c.flow = Flow.join([entry])
     c.flow.forget(name)
+    for n in c.loop_released:
+        c.flow.held.pop(n, None)
 
 
 def _bounds(c: CheckContext, exprs: list[ast.expr]) -> tuple[IntType, list[tuple[int, int]]] | None:

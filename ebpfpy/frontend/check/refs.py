@@ -59,21 +59,25 @@ def release(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
     if len(node.args) == 2:
         value_into(c, node.args[1], u64, "flags")
     arg = node.args[0]
+    name = arg.id if isinstance(arg, ast.Name) else ""
     s = c.node
-    if not (isinstance(s, ast.Expr) and s.value is node):
+    ok = isinstance(s, ast.Expr) and s.value is node
+    if not ok:
         c.src.error("E077", node, map=m.name, meth=meth, why="is a statement of its own")
+    elif expr(c, arg) is ERR:                          # E070 / E078 name it already
+        ok = False
+    held = c.flow.held.pop(name, None)
+    if held is not None:               # released from here on, even after an error
+        c.flow.released[name] = node
+    if not ok:
         return ERR
-    if expr(c, arg) is ERR:                            # E070 / E078 name it already
-        return ERR
-    held = c.flow.held.get(arg.id) if isinstance(arg, ast.Name) else None
     if held is None or _map_name(held) != m.name:
         c.src.error("E077", arg, map=m.name, meth=meth,
                     why=f"takes a record reserved from {m.name!r} by its name")
         return ERR
-    if c.loop_held and arg.id in c.loop_held[-1]:      # type: ignore[union-attr]
-        c.src.error("E079", node, name=arg.id, line=held.lineno, map=m.name)
-    c.flow.held.pop(arg.id)                           # type: ignore[union-attr]
-    c.flow.released[arg.id] = node                    # type: ignore[union-attr]
+    if c.loop_held and name in c.loop_held[-1]:
+        c.src.error("E079", node, name=name, line=held.lineno, map=m.name)
+        c.loop_released.add(name)      # reported: not a leak after the loop as well
     return u64
 
 

@@ -1,0 +1,18 @@
+# expect: E078 17:20
+from ebpfpy import bpf_program, bpf_function, struct, RingBuf, u32, u64, helpers
+
+@struct
+class Event:
+    pid: u32
+    n: u32
+
+events = RingBuf(4096, event=Event)
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    rec = events.reserve()
+    if rec is None:
+        return 0
+    events.submit(rec)
+    events.discard(rec)
+    return 0

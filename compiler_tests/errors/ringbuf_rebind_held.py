@@ -1,0 +1,17 @@
+# expect: E073 13:11
+from ebpfpy import bpf_program, bpf_function, struct, RingBuf, u32, u64, helpers
+
+@struct
+class Event:
+    pid: u32
+    n: u32
+
+events = RingBuf(4096, event=Event)
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    rec = events.reserve()
+    rec = events.reserve()
+    if rec is not None:
+        events.submit(rec)
+    return 0

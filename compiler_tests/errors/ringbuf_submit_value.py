@@ -1,0 +1,17 @@
+# expect: E077 16:9
+from ebpfpy import bpf_program, bpf_function, struct, RingBuf, u32, u64, helpers
+
+@struct
+class Event:
+    pid: u32
+    n: u32
+
+events = RingBuf(4096, event=Event)
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    rec = events.reserve()
+    if rec is None:
+        return 0
+    x = events.submit(rec)
+    return 0
