@@ -248,3 +248,17 @@ def test_10_http():
                                      "  GET   /index.html  2", "  GET   /missing     1"], out
     r = ebpfpy_cli("check", str(STEPS / "10_http.py"))
     assert r.returncode == 0 and r.stdout.startswith("program "), r.stderr
+
+
+def test_08_reserve_submit(tracefs):
+    out = run_step("08_reserve_submit.py")
+    assert "opened /etc/hostname" in out and "opened /etc/os-release" in out, out
+
+
+def test_broken_missing_submit_is_E073():
+    path = STEPS / "broken" / "missing_submit.py"
+    expect = path.read_text().splitlines()[0].split()         # "# expect: E073 23:11"
+    r = ebpfpy_cli("check", str(path))
+    assert r.returncode == 1
+    assert f"missing_submit.py:{expect[3]}: error:" in r.stderr and f"[{expect[2]}]" in r.stderr
+    assert "line 28 returns while 'rec' is still reserved" in r.stderr
