@@ -233,7 +233,8 @@ def test_08_game_of_life():
 
 @pytest.mark.parametrize("name", ["01_hello.py", "02_verifier.py", "03_limits.py",
                                   "03_tail_calls.py", "04_loops.py", "05_timer.py",
-                                  "06_iterator.py", "07_maps.py", "08_policy.py"])
+                                  "06_iterator.py", "07_maps.py", "08_policy.py",
+                                  "08_reserve_submit.py"])
 def test_every_good_step_passes_check(name):
     r = ebpfpy_cli("check", str(STEPS / name))
     assert r.returncode == 0, r.stderr

@@ -123,7 +123,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E157": ("the callback must be the name of a @bpf_function", ["e.g. helpers.loop(n, step, state) with @bpf_function def step(i: u32, s: State) -> int"]),
     "E158": ("{name!r} must take (i: u32, ref: {type}) to be a loop callback", ["@bpf_function\ndef {name}(i: u32, ref: {type}) -> int:\n    return 0  # 1 stops the loop"]),
     "E159": ("printk format: {detail}", ["the kernel (bpf_bprintf_prepare) accepts %d %i %u %x %X (optionally with l or ll), %c, %%, %s, %p, %pK %px %ps %pS %pB %pks %pus %pi4 %pI4 %pi6 %pI6, the flags 0 + - space and a width, in printable ASCII; anything else makes the call print nothing (-EINVAL at run time)"]),
-    "E160": ("{type} has no method {name!r}", ["map methods are get, lookup, output and tail_call; timers have init, set_callback, start, cancel"]),
+    "E160": ("{type} has no method {name!r}", ["map methods are get, lookup, output, reserve, submit, discard and tail_call; timers have init, set_callback, start, cancel"]),
     "E161": ("{kind} has no method {name!r}", ["{kind} supports: {ok}"]),
     "E162": ("a ring buffer record must be a struct, array or integer, not {type}", ["e.g. events.output(Event(pid=pid))"]),
     "E163": ("ring buffer {name!r} carries {event} records, not {type}", ["the ring buffer was declared with event={event}: output {event} records"]),
