@@ -85,13 +85,13 @@ def _outlinable(fi: FuncInfo, s: ast.For) -> bool:
     verifier forgets the checked packet range of a pointer read back from the frame), nor a
     reserved ring-buffer record (its reference belongs to the caller; a record reserved and
     released within one iteration moves into the callback with the body)."""
-    packet = {name for name, loc in fi.locals.items() if loc.space in ("packet", RINGBUF)}
-    if not packet:
+    shared = {name for name, loc in fi.locals.items() if loc.space in ("packet", RINGBUF)}
+    if not shared:
         return True
     inside = {id(n) for n in ast.walk(s)}
     used_in = {n.id for n in ast.walk(s) if isinstance(n, ast.Name)}
     used_out = {n.id for n in ast.walk(fi.node) if isinstance(n, ast.Name) and id(n) not in inside}
-    return not (packet & used_in & used_out)
+    return not (shared & used_in & used_out)
 
 
 def _program_costs(checked: CheckedModule) -> dict[str, int]:
