@@ -58,7 +58,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E071": ("index {index!r} is not provably within the array's {n} elements (all that is known: {range})", ["guard it so the verifier can see the bound, e.g.\nif {index} < {n}:\n    ... a[{index}] ..."]),
     "E072": ("constant index {index} is out of range for an array of {n}", ["valid indices are 0 up to but not including {n}, and -{n} to -1 counting from the end"]),
     # reserved ring-buffer records (acquire/release)
-    "E073": ("{name!r} holds a record reserved from {map!r} that is not submitted or discarded on every path", ["{where}: call {map}.submit({name}) or {map}.discard({name}) before that (the verifier refuses a program that can exit holding a reservation: 'Unreleased reference')"]),
+    "E073": ("{name!r} holds a record reserved from {map!r} that is not submitted or discarded on every path", ["{where}: call {map}.submit({name}) or {map}.discard({name}) before that (the verifier refuses a program that can exit holding a reservation: 'Unreleased reference ... would lead to reference leak')"]),
     "E074": ("{name!r} is reserved inside a loop but not submitted or discarded in the same iteration", ["{where} while it is still reserved: call {map}.submit({name}) or {map}.discard({name}) before every break, continue and the end of the loop body"]),
     "E075": ("{map}.reserve() needs the record type of the ring buffer", ["declare it with the event type, e.g. {map} = RingBuf(1 << 16, event=Event)"]),
     "E076": ("the result of {map}.reserve() must be bound to a name of its own", ["write rec = {map}.reserve(), check it (if rec is not None:), fill rec.field = ... and end with {map}.submit(rec)"]),
