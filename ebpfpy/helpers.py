@@ -95,6 +95,12 @@ def loop(n: int, fn: Callable[[int, Any], int], ref: Any) -> int:
     return calls
 
 
+def iter_num(start: int, end: int) -> range:
+    """``for i in iter_num(a, b)``: an open-coded iterator (``bpf_iter_num_*`` kfuncs, Linux
+    6.4+) over the ``i32`` values a..b-1; empty when ``b < a`` or ``b - a > 2**23``."""
+    return range(start, end) if 0 <= end - start <= 1 << 23 else range(0)
+
+
 def ntohs(x: int) -> int:
     """Network (big-endian) to host order for a ``u16``: a byte swap on little-endian hosts."""
     return int.from_bytes((x & 0xFFFF).to_bytes(2, "big"), sys.byteorder)

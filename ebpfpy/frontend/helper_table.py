@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..types import BOOL, ArrayType, BpfType, i64, u8, u16, u32, u64
+from ..types import BOOL, ArrayType, BpfType, i32, i64, u8, u16, u32, u64
 
 TASK_COMM_LEN = 16
 
@@ -40,6 +40,7 @@ _TABLE = [
     Helper("probe_read_kernel_str", 115, "probe_read", i64),
     Helper("probe_read_user_str", 114, "probe_read", i64),
     Helper("loop", 181, "loop", i64),
+    Helper("iter_num", -1, "iter_num", i32),
     Helper("get_current_task", 35, "noargs", u64),
     Helper("get_current_task_btf", 158, "task_btf", u64),
     Helper("seq_printf", 126, "seq_printf", i64),

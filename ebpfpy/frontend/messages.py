@@ -72,8 +72,9 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E092": ("the loop variable must be a single name", ["e.g. for i in range(n):"]),
     "E093": ("'for ... else' is not supported", ["set a flag before 'break' and test it after the loop"]),
     "E094": ("runtime loop bound {expr!r} has no known maximum", ["cap it so the verifier sees a bound, e.g. range(min({expr}, 1000))"]),
-    "E095": ("range() may only appear as the iterable of a for loop", ["for i in range(n): ..."]),
+    "E095": ("{what} may only appear as the iterable of a for loop", ["{example}"]),
     "E096": ("only 'for NAME in range(...)' loops are supported", ["iterate over indices: for i in range(len(a)): ... a[i] ..."]),
+    "E098": ("return inside the helpers.iter_num loop of line {line}", ["the iterator must be destroyed before the program exits (the verifier refuses an unreleased iterator): set a result, break, and return after the loop"]),
     "E097": ("range() takes 1 to 3 positional arguments", ["range(stop), range(start, stop) or range(start, stop, step)"]),
     # expressions
     "E100": ("{what} is not supported in BPF code", ["BPF code is a restricted Python: integers, structs, arrays, maps, helpers and calls to @bpf_function"]),

@@ -65,9 +65,15 @@ def _decide(checked: CheckedModule, fi: FuncInfo, s: ast.For, limit: int) -> Non
     if s not in fi.loops:
         return
     info = fi.loops[s]
+    if info.strategy is LoopStrategy.ITER_NUM:
+        # an open-coded iterator is verified by convergence, never outlined (its inner loops may be)
+        for inner in _outer_loops(s.body):
+            _decide(checked, fi, inner, limit)
+        return
     info.strategy = LoopStrategy.LOOP
     for inner in ast.walk(s):
-        if isinstance(inner, ast.For) and inner is not s and inner in fi.loops:
+        if isinstance(inner, ast.For) and inner is not s and inner in fi.loops and \
+                fi.loops[inner].strategy is not LoopStrategy.ITER_NUM:
             fi.loops[inner].strategy = LoopStrategy.LOOP
     walked = CostModel(checked.funcs).loop(fi, s)
     if info.trip_bound <= 1 or (walked <= limit and info.trip_bound <= MAX_WALKED_TRIPS):

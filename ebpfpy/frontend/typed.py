@@ -71,6 +71,7 @@ class LoopStrategy(str, Enum):
 
     LOOP = "loop"                    # a bounded loop the verifier walks
     BPF_LOOP = "bpf_loop"            # the body outlined into a bpf_loop() callback
+    ITER_NUM = "iter_num"            # for i in helpers.iter_num(a, b): bpf_iter_num_* kfuncs
 
 
 @dataclass

@@ -143,6 +143,16 @@ class DebugInfo:
         self._pending.append((sp, [(i + 1, pname, ptype) for i, (pname, ptype) in enumerate(params)]))
         return sp
 
+    def declaration(self, name: str, ret: Any, params: list[tuple[str, Any]]) -> Any:
+        """An extern function's prototype (a kfunc): LLVM turns a called declaration with
+        this into a BTF FUNC of extern linkage, which libbpf resolves by name.  ``ret``
+        None is void."""
+        sty = self.m.add_debug_info("DISubroutineType", {
+            "types": self.m.add_metadata([ret] + [p[1] for p in params])})
+        return self.m.add_debug_info("DISubprogram", {
+            "name": name, "scope": self.file, "file": self.file, "type": sty,
+            "flags": ir.DIToken("DIFlagPrototyped"), "spFlags": ir.DIToken("DISPFlagOptimized")})
+
     def location(self, line: int, col: int, scope: Any) -> Any:
         """A DILocation (1-based column) in ``scope``."""
         # Interned here by identity, not by add_debug_info: llvmlite interns metadata by

@@ -1,6 +1,8 @@
 """Lower a checked module to LLVM IR: maps, globals, license, then every function."""
 from __future__ import annotations
 
+import re
+
 from ..frontend.typed import CheckedModule
 from .function import lower_function
 from .module_state import ModuleState, shorten_local_names
@@ -14,4 +16,13 @@ def lower_module(checked: CheckedModule) -> str:
         lower_function(ml, checked.funcs[name])
     ml.di.finalize()
     shorten_local_names(ml.module)
-    return str(ml.module)
+    return declarations_with_debug(str(ml.module))
+
+
+_DECLARE_DBG = re.compile(r"^declare (.*) (!dbg ![0-9]+)$", re.M)
+
+
+def declarations_with_debug(text: str) -> str:
+    """``declare !dbg !N <prototype>``: llvmlite prints a declaration's metadata after the
+    prototype, where LLVM's parser refuses it (kfunc declarations carry a DISubprogram)."""
+    return _DECLARE_DBG.sub(r"declare \2 \1", text)

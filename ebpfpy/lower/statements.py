@@ -13,6 +13,7 @@ from .abi import PROGRAM_RET, returns_object
 from .context import LowerContext
 from .expressions import binop_values
 from .ints import convert
+from .iters import lower_iter_num
 from .loops import lower_for, outline_loop
 from .ltypes import I32
 from .maps import map_aug, map_delete, map_store
@@ -153,6 +154,8 @@ def _delete(cx: LowerContext, node: ast.Delete) -> None:
 def _for(cx: LowerContext, node: ast.For) -> None:
     if cx.fi.loops[node].strategy is LoopStrategy.BPF_LOOP:
         outline_loop(cx, node)
+    elif cx.fi.loops[node].strategy is LoopStrategy.ITER_NUM:
+        lower_iter_num(cx, node)
     else:
         lower_for(cx, node)
 

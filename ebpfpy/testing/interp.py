@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..frontend.typed import FuncInfo, Local
+from ..frontend.typed import FuncInfo, Local, LoopStrategy
 from ..types import (BOOL, ArrayType, BoolType, IntType, MapType, RefType, StructType, common_int,
                      i32, i64, u16, u32, u64)
 from .fakes import bswap, format_printk
@@ -137,6 +137,8 @@ class Frame:
                 return ct.wrap(self.fi.consts[b])
             return convert(self.eval(b), self.fi.types[b], ct)
         start, stop = bound(info.start), bound(info.stop)
+        if info.strategy is LoopStrategy.ITER_NUM and not 0 <= stop - start <= BPF_LOOP_MAX:
+            return          # bpf_iter_num_new refuses (-EINVAL, -E2BIG): no iterations
         target: Local = self.fi.names[node.target].target
         for i in range(start, stop, info.step):
             self.vars[target] = convert(i, ct, target.type)

@@ -68,7 +68,7 @@ def _named_call(c: CheckContext, node: ast.Call, func: ast.Name,
     if name in BUILTINS:
         return BUILTINS[name](c, node, expect)
     if name == "range":
-        c.src.error("E095", node)
+        c.src.error("E095", node, what="range()", example="for i in range(n): ...")
         return ERR
     if name == "print":
         c.src.error("E141", node)

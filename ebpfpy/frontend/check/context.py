@@ -38,6 +38,7 @@ class CheckContext:
     loop_vars: dict[str, tuple[int, int]] = field(default_factory=dict)  # range vars: bounds
     loop_held: list[set[str]] = field(default_factory=list)   # reservations live at loop entry
     loop_released: set[str] = field(default_factory=set)      # ... released inside (E079)
+    iter_loops: list[ast.For] = field(default_factory=list)   # enclosing iter_num loops
     reassigned_loop_vars: set[str] = field(default_factory=set)
     declared_globals: set[str] = field(default_factory=set)
     call_sites: dict[str, ast.AST] = field(default_factory=dict)          # callee -> first call

@@ -181,7 +181,13 @@ def _core_type(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     return _record(c, h, node, ks)
 
 
+def _iter_num(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    c.src.error("E095", node, what="helpers.iter_num()", example="for i in helpers.iter_num(0, n): ...")
+    return ERR
+
+
 RULES: dict[str, Callable[[CheckContext, Helper, ast.Call], BpfType]] = {
+    "iter_num": _iter_num,
     "noargs": _noargs, "comm": _comm, "bswap": _bswap, "printk": _printk,
     "probe_read": _probe_read, "loop": _loop, "task_btf": _task_btf,
     "seq_printf": _seq_printf, "seq_write": _seq_write, "core_field": _core_field,

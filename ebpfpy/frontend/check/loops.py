@@ -1,14 +1,15 @@
-"""``for i in range(...)``: bounds, the loop variable's type and range, the trip bound."""
+"""``for i in range(...)``: bounds, the loop variable's type and range, the trip bound;
+``for i in helpers.iter_num(a, b)``: an open-coded iterator (``lower/iters.py``)."""
 from __future__ import annotations
 
 import ast
 
-from ...types import IntType, i64
+from ...types import IntType, i32, i64
 from ..flow import Flow, assigned_names
-from ..typed import ERR, Local, LoopInfo, Sym, is_int
+from ..typed import ERR, Local, LoopInfo, LoopStrategy, Sym, is_int
 from . import refs
-from .context import CheckContext, block
-from .expressions import common, expr
+from .context import CheckContext, block, nargs
+from .expressions import common, expr, value_into
 from .ranges import range_of
 
 
@@ -18,6 +19,9 @@ def check_for(c: CheckContext, node: ast.For) -> None:
         c.src.error("E093", node.orelse[0])
     if not isinstance(node.target, ast.Name):
         c.src.error("E092", node.target)
+        return
+    if isinstance(node.iter, ast.Call) and c.info.names.dsl(node.iter.func) == "helpers.iter_num":
+        _iter_num(c, node, node.iter)
         return
     parsed = _range_call(c, node.iter)
     if parsed is None:
@@ -41,6 +45,24 @@ def check_for(c: CheckContext, node: ast.For) -> None:
     c.fi.loops[node] = LoopInfo(start if start is not None else 0, stop, step, loc.type, trip)
     constant = all(c.fold.is_constant_expr(b) for b in (start, stop) if b is not None)
     _body(c, node, (var_lo, var_hi), constant)
+
+
+def _iter_num(c: CheckContext, node: ast.For, it: ast.Call) -> None:
+    """``for i in helpers.iter_num(a, b)``: ``i`` is an i32 from a to b - 1 (nothing when
+    ``b - a`` is negative or over 2**23).  The verifier does not learn the value's range
+    from the kfunc, so neither does the checker: an index needs a guard."""
+    if not nargs(c, it, 2, "helpers.iter_num"):
+        return
+    for a in it.args:
+        value_into(c, a, i32, "iter_num bound")
+    loc = _loop_var(c, node, i32, i32.min, i32.max)
+    if loc is None:
+        return
+    # verified by convergence: the body is walked a few times, whatever the count
+    c.fi.loops[node] = LoopInfo(it.args[0], it.args[1], 1, i32, 1, LoopStrategy.ITER_NUM)
+    c.iter_loops.append(node)
+    _body(c, node, (i32.min, i32.max), False)
+    c.iter_loops.pop()
 
 
 def _range_call(c: CheckContext, it: ast.expr) -> tuple[ast.expr | None, ast.expr, int] | None:

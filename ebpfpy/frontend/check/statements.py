@@ -62,6 +62,8 @@ def _in_loop(c: CheckContext, node: ast.stmt) -> None:
 
 def s_return(c: CheckContext, node: ast.Return) -> None:
     """``return [value]``: a program returns an integer, a function its declared type."""
+    if c.iter_loops:           # the iterator would never be destroyed: the verifier refuses
+        c.src.error("E098", node, line=c.iter_loops[-1].lineno)
     ret = c.fi.ret
     if node.value is None:
         if ret is not None and c.fi.fdef.section is None:
