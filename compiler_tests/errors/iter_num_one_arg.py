@@ -1,0 +1,10 @@
+# expect: E143 8:14
+from ebpfpy import bpf_program, struct, Array, helpers, u32, u64, i32
+
+table = Array(u64, 64)
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    for i in helpers.iter_num(10):
+        pass
+    return 0
