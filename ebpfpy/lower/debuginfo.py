@@ -115,6 +115,12 @@ class DebugInfo:
         self._types[key] = d
         return d
 
+    def cached(self, key: Any, make: Any) -> Any:
+        """The debug type stored under ``key``, made by ``make()`` the first time."""
+        if key not in self._types:
+            self._types[key] = make()
+        return self._types[key]
+
     def type_of_int(self, bits: int) -> Any:
         """The unsigned integer debug type of ``bits`` (64, else 32)."""
         return self.type_of(u64 if bits == 64 else u32)

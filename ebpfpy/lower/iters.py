@@ -60,8 +60,8 @@ def lower_iter_num(cx: LowerContext, node: ast.For) -> None:
 # name -> (return type, parameter types, debug: (return, [(param name, debug type)]))
 def _signatures(cx: LowerContext) -> dict[str, tuple[ir.Type, list[ir.Type], Any]]:
     di = cx.ml.di
-    it = di.pointer(di.struct("bpf_iter_num", [("__opaque", di.array(di.type_of_int(64), [1], 64),
-                                                64, 0)], 64))
+    it = di.cached(("kfunc", "bpf_iter_num *"), lambda: di.pointer(di.struct(
+        "bpf_iter_num", [("__opaque", di.array(di.type_of_int(64), [1], 64), 64, 0)], 64)))
     cint = di.c_int()
     return {
         "bpf_iter_num_new": (I32, [PTR, I32, I32], (cint, [("it", it), ("start", cint),
