@@ -1,12 +1,4 @@
-# expect: E073 23:11
-"""Try breaking it: a record reserved but never submitted on one path (E073).
-
-    ebpfpy check examples/tutorial/broken/missing_submit.py
-
-The early ``return`` for pid 0 leaves the reservation held; the verifier would refuse the
-program ("Unreleased reference"), and ebpfpy says so at the reserve, naming the return.
-Fix: ``events.discard(rec)`` before that return.
-"""
+"""Broken on purpose (proposed step 10): a reserved record that one path never submits."""
 from ebpfpy import bpf_program, struct, RingBuf, helpers, u32
 
 
@@ -20,11 +12,11 @@ events = RingBuf(1 << 12, event=Event)
 
 @bpf_program("tracepoint/syscalls/sys_enter_getppid")
 def on_getppid(ctx) -> int:
-    rec = events.reserve()
+    rec = events.reserve()        # expect: E073 15:11
     if rec is None:
         return 0
     rec.pid = u32(helpers.get_current_pid_tgid() >> 32)
     if rec.pid == 0:
-        return 0                      # leaks the reservation
+        return 0                  # leaks the reservation: events.discard(rec) first
     events.submit(rec)
     return 0
