@@ -234,7 +234,7 @@ def test_08_game_of_life():
 @pytest.mark.parametrize("name", ["01_hello.py", "02_verifier.py", "03_limits.py",
                                   "03_tail_calls.py", "04_loops.py", "05_timer.py",
                                   "06_iterator.py", "07_maps.py", "08_policy.py",
-                                  "10_reserve_submit.py"])
+                                  "02_reserve_submit.py"])
 def test_every_good_step_passes_check(name):
     r = ebpfpy_cli("check", str(STEPS / name))
     assert r.returncode == 0, r.stderr
@@ -251,6 +251,6 @@ def test_10_http():
     assert r.returncode == 0 and r.stdout.startswith("program "), r.stderr
 
 
-def test_10_reserve_submit(tracefs):
-    out = run_step("10_reserve_submit.py")
+def test_02_reserve_submit(tracefs):
+    out = run_step("02_reserve_submit.py")
     assert "opened /etc/hostname" in out and "opened /etc/os-release" in out, out

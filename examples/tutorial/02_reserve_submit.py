@@ -1,6 +1,6 @@
-"""Step 10 (proposed): ring-buffer records written in place — reserve, fill, submit (or discard).
+"""Step 2 (acquire and release): ring-buffer records written in place — reserve, fill, submit (or discard).
 
-    python examples/tutorial/10_reserve_submit.py
+    python examples/tutorial/02_reserve_submit.py
 
 ``events.output(Event(...))`` builds a record on the 512-byte stack and copies it into the
 ring.  ``rec = events.reserve()`` instead hands out the record's own memory in the ring: the
