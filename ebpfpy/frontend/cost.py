@@ -16,7 +16,11 @@ walk, as measured:
   (0 and -1); the paths merge only at the next loop head;
 * a short walked loop (at most ``BRANCHY_TRIPS`` iterations) whose body branches carries the
   states of its paths into the next iteration, where they seldom merge: iteration ``j`` is
-  walked once per path of the iterations before it (``paths ** j``).
+  walked once per path of the iterations before it (``paths ** j``);
+* a ``helpers.loop`` callback that carries a cursor in its context (a field it stores from
+  that field or from the index, and whose value it compares or indexes with) never converges:
+  the verifier widens only imprecise scalars, so it walks the callback once per possible
+  iteration, up to the count's upper bound (``bpf_loop iteration limit reached``).
 """
 from __future__ import annotations
 
@@ -35,6 +39,8 @@ MAP_AUG_WALKS = 5          # m[k] op= v in a walked loop: its paths (hit; miss, 
                            # again) reach the loop head in states that do not merge (measured)
 BRANCHY_TRIPS = 16         # short loops: each iteration's paths reach the next one
 UNROLLED_TRIPS = 16        # LLVM unrolls shorter constant loops: no loop head to merge paths
+CURSOR_WALKS = 1_000        # a cursor callback under a count with no constant bound: measured
+                           # ~1,000 walks each for http_stats' parsers (counts below 512)
 CAP = 10 ** 12             # beyond any budget; keeps the powers finite
 
 
@@ -250,7 +256,11 @@ class CostModel:
             # the kernel verifies the callback as part of the program that installs it
             return CALL_OVERHEAD + args + self.function(self.funcs[c.extra])
         if c.kind == "helper" and c.name == "loop" and c.extra in self.funcs:
-            return BPF_LOOP_CALL + args + self.callback(lambda: self.function(self.funcs[c.extra]))
+            cb = self.funcs[c.extra]
+            once = self.callback(lambda: self.function(cb))
+            if _carries_cursor(cb):
+                once = min(once * _count_bound(fi, e.args[0]) // CALLBACK_WALKS, CAP)
+            return BPF_LOOP_CALL + args + once
         if c.kind == "map_method":
             return 2 * MAP_OP + args
         if c.kind == "helper" and c.name == "seq_printf":
@@ -322,3 +332,58 @@ def _is_sign_mask(fi: FuncInfo, n: ast.AST) -> bool:
 def _is_map_aug(fi: FuncInfo, n: ast.AST) -> bool:
     return isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Subscript) and \
         isinstance(fi.types.get(n.target.value), MapType)
+
+
+def _count_bound(fi: FuncInfo, count: ast.expr) -> int:
+    """An upper bound of a ``helpers.loop`` count: the constant, the constant of
+    ``min(x, C)``, else CURSOR_WALKS."""
+    while isinstance(count, ast.Call) and len(count.args) == 1 and not count.keywords:
+        count = count.args[0]           # casts
+    if count in fi.consts:
+        return max(fi.consts[count], 1)
+    if isinstance(count, ast.Call) and isinstance(count.func, ast.Name) and count.func.id == "min":
+        bounds = [fi.consts[a] for a in count.args if a in fi.consts]
+        if bounds:
+            return max(min(bounds), 1)
+    return CURSOR_WALKS
+
+
+def _carries_cursor(cb: FuncInfo) -> bool:
+    """Whether a ``helpers.loop`` callback keeps a cursor in its context: it stores into a
+    context field a value computed from a context field or from the index, and the field's
+    value is compared or used as an index (which makes it precise: never widened)."""
+    if len(cb.params) != 2:
+        return False
+    index, ctx = cb.params[0].name, cb.params[1].name
+    # locals computed from the context or the index (k = ps.base + i; t = ps.t)
+    derived = {index}
+    for n in ast.walk(cb.node):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) \
+                and _reads(n.value, ctx, derived):
+            derived.add(n.targets[0].id)
+    stored = {t.attr for n in ast.walk(cb.node) if isinstance(n, (ast.Assign, ast.AugAssign))
+              for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+              if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == ctx
+              and _reads(n.value, ctx, derived)}
+    if not stored:
+        return False
+    held = {n.targets[0].id for n in ast.walk(cb.node) if isinstance(n, ast.Assign)
+            and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+            and isinstance(n.value, ast.Attribute) and isinstance(n.value.value, ast.Name)
+            and n.value.value.id == ctx and n.value.attr in stored}
+    for n in ast.walk(cb.node):
+        parts = [n.left, *n.comparators] if isinstance(n, ast.Compare) else \
+            [n.slice] if isinstance(n, ast.Subscript) else []
+        for part in parts:
+            for m in ast.walk(part):
+                if isinstance(m, ast.Name) and m.id in held:
+                    return True
+                if isinstance(m, ast.Attribute) and isinstance(m.value, ast.Name) and \
+                        m.value.id == ctx and m.attr in stored:
+                    return True
+    return False
+
+
+def _reads(e: ast.expr, ctx: str, derived: set[str]) -> bool:
+    """Whether ``e`` is computed (not a constant) from the context or a derived local."""
+    return any(isinstance(m, ast.Name) and (m.id == ctx or m.id in derived) for m in ast.walk(e))

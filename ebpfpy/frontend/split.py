@@ -35,13 +35,23 @@ def plan_splits(checked: CheckedModule, budget: int = DEFAULT_BUDGET, split: boo
     """
     if split:
         target = max(budget // (ESTIMATE_ERROR * MARGIN), 1)
+        # the first limit that fits; when none does, the one that costs least (splitting
+        # further does not help a cost that is not in a loop ebpfpy can outline)
+        best: tuple[int, dict] | None = None
         for limit in (target,) + tuple(t for t in LIMITS if t < target):
             for name in checked.order:          # callees first: callers count their cost
                 fi = checked.funcs[name]
                 for s in _outer_loops(fi.node.body):
                     _decide(checked, fi, s, limit)
-            if all(c <= target for c in _program_costs(checked).values()):
+            worst = max(_program_costs(checked).values(), default=0)
+            if best is None or worst < best[0]:
+                best = (worst, _strategies(checked))
+            if worst <= target:
                 break
+        if best is not None:
+            for fi in checked.funcs.values():
+                for s, info in fi.loops.items():
+                    info.strategy = best[1][id(s)]
     for fi in checked.funcs.values():
         _capture(fi)
     checked.report = _report(checked, _program_costs(checked))
@@ -81,9 +91,17 @@ def _decide(checked: CheckedModule, fi: FuncInfo, s: ast.For, limit: int) -> Non
     if not _outlinable(fi, s):
         return                  # walked; _over_budget says so if it does not fit
     info.strategy = LoopStrategy.BPF_LOOP
+    if CostModel(checked.funcs).loop(fi, s) >= walked:
+        info.strategy = LoopStrategy.LOOP     # outlining would cost the verifier more
+        return
     if CostModel(checked.funcs).block(fi, s.body) > limit:
         for inner in _outer_loops(s.body):
             _decide(checked, fi, inner, limit)
+
+
+def _strategies(checked: CheckedModule) -> dict[int, LoopStrategy]:
+    """Every loop's strategy, by the loop node's id."""
+    return {id(s): info.strategy for fi in checked.funcs.values() for s, info in fi.loops.items()}
 
 
 def _outlinable(fi: FuncInfo, s: ast.For) -> bool:
