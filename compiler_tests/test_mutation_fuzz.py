@@ -104,7 +104,9 @@ def step(ctx) -> int:
     g = grids.lookup(0)
     if not g:
         return 0
-    helpers.loop(H, row, g)
+    work = Grid()                   # bpf_loop's state lives on the stack
+    helpers.loop(H, row, work)
+    g.n = work.n
     buf = scratch.lookup(0)
     if buf is not None:
         acc = u64(0)

@@ -85,6 +85,9 @@ def _loop(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
         return ERR
     rt = expr(c, node.args[2])
     target = rt.target if isinstance(rt, RefType) else rt
+    if isinstance(rt, RefType) and rt.space == "map":
+        # the kernel refuses it at load time ("R3 type=map_value expected=fp")
+        c.src.error("E167", node.args[2], what="a map value", type=getattr(target, "name", target))
     sig = c.signatures.get(fn.id)
     if sig is not None:
         params, _ret = sig
