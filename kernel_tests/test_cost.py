@@ -54,3 +54,48 @@ def test_estimate_within_2x_of_kernel_and_kernel_under_half_budget(path: Path) -
                 f"{name}: estimate {est[name]:,} is not within 2x of the kernel's {real:,}"
             assert real <= DEFAULT_BUDGET // 2, \
                 f"{name}: the kernel processed {real:,} instructions, over half the budget"
+
+
+CURSOR = """
+from ebpfpy import bpf_program, bpf_function, struct, helpers, Array, SkbContext, u32, u64
+
+@struct
+class St:
+    t: u32
+    x: u32
+
+out = Array(u64, 4)
+
+@bpf_function
+def cb(i: u32, ps: St) -> int:
+{body}
+    return 0
+
+@bpf_program("socket")
+def prog(ctx: SkbContext) -> int:
+    ps = St()
+    helpers.loop({count}, cb, ps)
+    out[0] = ps.t
+    return 0
+"""
+
+
+@pytest.mark.parametrize("body, count", [
+    ("    ps.x = 1", "1000"),                                  # a constant: converges
+    ("    ps.t = ps.t + 1", "1000"),                           # imprecise: widened, converges
+    ("    ps.x = i + 1", "1000"),
+    ("    if ps.t < 64:\n        ps.t = ps.t + 1", "1000"),    # a cursor capped at 64 walks
+    ("    ps.t = ps.t + 1\n    if ps.t > 5:\n        return 1", "100"),     # a cursor: a walk
+    ("    ps.t = ps.t + 1\n    if ps.t > 5:\n        return 1", "1000"),    # per iteration
+    ("    ps.t = ps.t + 1\n    if ps.t > 5:\n        return 1", "min(ctx.len, u32(300))"),
+])
+def test_loop_callback_with_a_cursor_in_its_context(tmp_path: Path, body: str, count: str) -> None:
+    """A ``helpers.loop`` callback is walked until its state at the call converges (Linux
+    6.7+); a precise field that changes each walk converges only at the count's bound."""
+    path = tmp_path / "cursor.py"
+    path.write_text(CURSOR.format(body=body, count=count))
+    mod = compile_full(path)
+    est = {r.name: r.est_cost for r in mod.report.rows}["prog"]
+    with BpfObject(mod.elf, compiled=mod, log_level=4) as obj:
+        real = int(re.search(r"processed (\d+) insns", obj.programs["prog"].log).group(1))
+    assert real / 2 <= est <= real * 2, f"estimate {est:,} is not within 2x of the kernel's {real:,}"

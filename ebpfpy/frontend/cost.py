@@ -20,7 +20,8 @@ walk, as measured:
 * a ``helpers.loop`` callback that carries a cursor in its context (a field it stores from
   that field or from the index, and whose value it compares or indexes with) never converges:
   the verifier widens only imprecise scalars, so it walks the callback once per possible
-  iteration, up to the count's upper bound (``bpf_loop iteration limit reached``).
+  iteration, up to the count's upper bound (``bpf_loop iteration limit reached``), and the
+  caller's code after the call again with each new state.
 """
 from __future__ import annotations
 
@@ -39,8 +40,7 @@ MAP_AUG_WALKS = 5          # m[k] op= v in a walked loop: its paths (hit; miss, 
                            # again) reach the loop head in states that do not merge (measured)
 BRANCHY_TRIPS = 16         # short loops: each iteration's paths reach the next one
 UNROLLED_TRIPS = 16        # LLVM unrolls shorter constant loops: no loop head to merge paths
-CURSOR_WALKS = 1_000        # a cursor callback under a count with no constant bound: measured
-                           # ~1,000 walks each for http_stats' parsers (counts below 512)
+BPF_LOOP_MAX = 1 << 23     # the kernel's cap on a bpf_loop count
 CAP = 10 ** 12             # beyond any budget; keeps the powers finite
 
 
@@ -258,8 +258,12 @@ class CostModel:
         if c.kind == "helper" and c.name == "loop" and c.extra in self.funcs:
             cb = self.funcs[c.extra]
             once = self.callback(lambda: self.function(cb))
-            if _carries_cursor(cb):
-                once = min(once * _count_bound(fi, e.args[0]) // CALLBACK_WALKS, CAP)
+            walks = _cursor_walks(cb)
+            if walks:
+                # walked once per possible iteration, and each walk comes back to the call
+                # with a new state: the caller goes on from there again (measured: ~2 walks'
+                # worth per iteration, as the re-walk of a converging callback)
+                once = min(once * min(walks, _count_bound(fi, e.args[0])), CAP)
             return BPF_LOOP_CALL + args + once
         if c.kind == "map_method":
             return 2 * MAP_OP + args
@@ -334,54 +338,90 @@ def _is_map_aug(fi: FuncInfo, n: ast.AST) -> bool:
         isinstance(fi.types.get(n.target.value), MapType)
 
 
-def _count_bound(fi: FuncInfo, count: ast.expr) -> int:
-    """An upper bound of a ``helpers.loop`` count: the constant, the constant of
-    ``min(x, C)``, else CURSOR_WALKS."""
+def _count_bound(fi: FuncInfo, count: ast.expr, depth: int = 0) -> int:
+    """An upper bound of a ``helpers.loop`` count, as the verifier may know it: a constant,
+    the least constant of a ``min``, a difference's left side, a local assigned once (the
+    kernel caps the count at ``BPF_LOOP_MAX``)."""
     while isinstance(count, ast.Call) and len(count.args) == 1 and not count.keywords:
         count = count.args[0]           # casts
     if count in fi.consts:
         return max(fi.consts[count], 1)
+    if depth > 8:
+        return BPF_LOOP_MAX
     if isinstance(count, ast.Call) and isinstance(count.func, ast.Name) and count.func.id == "min":
-        bounds = [fi.consts[a] for a in count.args if a in fi.consts]
-        if bounds:
-            return max(min(bounds), 1)
-    return CURSOR_WALKS
+        return min(_count_bound(fi, a, depth + 1) for a in count.args)
+    if isinstance(count, ast.BinOp) and isinstance(count.op, (ast.Sub, ast.FloorDiv, ast.RShift)):
+        return _count_bound(fi, count.left, depth + 1)
+    if isinstance(count, ast.Name):
+        values = [n.value for n in ast.walk(fi.node) if isinstance(n, (ast.Assign, ast.AnnAssign))
+                  and any(isinstance(t, ast.Name) and t.id == count.id
+                          for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))]
+        if len(values) == 1 and values[0] is not None:
+            return _count_bound(fi, values[0], depth + 1)
+    return BPF_LOOP_MAX
 
 
-def _carries_cursor(cb: FuncInfo) -> bool:
-    """Whether a ``helpers.loop`` callback keeps a cursor in its context: it stores into a
-    context field a value computed from a context field or from the index, and the field's
-    value is compared or used as an index (which makes it precise: never widened)."""
+def _cursor_walks(cb: FuncInfo) -> int:
+    """How many walks a ``helpers.loop`` callback's cursor allows: 0 when it keeps none.
+
+    A cursor is a context field the callback stores from a context field or from the index,
+    and whose value it compares or indexes with (which makes it precise: never widened).  A
+    store guarded by ``if field < C`` stops changing the state after ``C`` walks; otherwise
+    the count's bound is the only limit (``BPF_LOOP_MAX``)."""
     if len(cb.params) != 2:
-        return False
+        return 0
     index, ctx = cb.params[0].name, cb.params[1].name
-    # locals computed from the context or the index (k = ps.base + i; t = ps.t)
-    derived = {index}
+    parent = {id(child): n for n in ast.walk(cb.node) for child in ast.iter_child_nodes(n)}
+    derived = {index}                   # locals computed from the context or the index
     for n in ast.walk(cb.node):
         if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) \
                 and _reads(n.value, ctx, derived):
             derived.add(n.targets[0].id)
-    stored = {t.attr for n in ast.walk(cb.node) if isinstance(n, (ast.Assign, ast.AugAssign))
-              for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
-              if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == ctx
-              and _reads(n.value, ctx, derived)}
-    if not stored:
-        return False
-    held = {n.targets[0].id for n in ast.walk(cb.node) if isinstance(n, ast.Assign)
-            and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
-            and isinstance(n.value, ast.Attribute) and isinstance(n.value.value, ast.Name)
-            and n.value.value.id == ctx and n.value.attr in stored}
+    stores: dict[str, list[ast.stmt]] = {}
     for n in ast.walk(cb.node):
-        parts = [n.left, *n.comparators] if isinstance(n, ast.Compare) else \
-            [n.slice] if isinstance(n, ast.Subscript) else []
-        for part in parts:
-            for m in ast.walk(part):
-                if isinstance(m, ast.Name) and m.id in held:
-                    return True
-                if isinstance(m, ast.Attribute) and isinstance(m.value, ast.Name) and \
-                        m.value.id == ctx and m.attr in stored:
-                    return True
-    return False
+        if isinstance(n, (ast.Assign, ast.AugAssign)) and _reads(n.value, ctx, derived):
+            for t in n.targets if isinstance(n, ast.Assign) else [n.target]:
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == ctx:
+                    stores.setdefault(t.attr, []).append(n)
+    walks = 0
+    for field, nodes in stores.items():
+        held = {n.targets[0].id for n in ast.walk(cb.node) if isinstance(n, ast.Assign)
+                and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+                and _is_field(n.value, ctx, field)}
+        if not any(_mentions(part, ctx, field, held) for n in ast.walk(cb.node)
+                   for part in ([n.left, *n.comparators] if isinstance(n, ast.Compare) else
+                                [n.slice] if isinstance(n, ast.Subscript) else [])):
+            continue                    # imprecise: widened, converges
+        walks = max(walks, max(_guard(cb, n, parent, ctx, field, held) for n in nodes))
+    return walks
+
+
+def _guard(cb: FuncInfo, store: ast.stmt, parent: dict[int, ast.AST], ctx: str, field: str,
+           held: set[str]) -> int:
+    """``C`` when ``store`` runs only under ``if field < C`` (``C + 1`` for ``<=``)."""
+    n: ast.AST | None = parent.get(id(store))
+    while n is not None:
+        t = n.test if isinstance(n, ast.If) else None
+        if isinstance(t, ast.Compare) and len(t.ops) == 1 and t.comparators[0] in cb.consts \
+                and isinstance(t.ops[0], (ast.Lt, ast.LtE)) and _mentions(t.left, ctx, field, held) \
+                and _in(store, n.body):
+            return cb.consts[t.comparators[0]] + isinstance(t.ops[0], ast.LtE)
+        n = parent.get(id(n))
+    return BPF_LOOP_MAX
+
+
+def _in(node: ast.AST, stmts: list[ast.stmt]) -> bool:
+    return any(node is m for s in stmts for m in ast.walk(s))
+
+
+def _is_field(e: ast.AST, ctx: str, field: str) -> bool:
+    return isinstance(e, ast.Attribute) and e.attr == field and \
+        isinstance(e.value, ast.Name) and e.value.id == ctx
+
+
+def _mentions(e: ast.AST, ctx: str, field: str, held: set[str]) -> bool:
+    return any(_is_field(m, ctx, field) or (isinstance(m, ast.Name) and m.id in held)
+               for m in ast.walk(e))
 
 
 def _reads(e: ast.expr, ctx: str, derived: set[str]) -> bool:
