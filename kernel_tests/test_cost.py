@@ -24,11 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 BENCHMARKS = ROOT / "benchmarks" / "py"
 # Examples that are BPF modules; a few are not: generators of modules, and tutorial steps
-# that show a compile error on purpose (their docstring says so).
+# that show a compile error on purpose (their docstring says so, as does "Broken on purpose"
+# in examples/tutorial/broken/).
 def _is_bpf_module(p: Path) -> bool:
     tree = ast.parse(p.read_text())
     doc = ast.get_docstring(tree) or ""
-    return "a compile error" not in doc and any(
+    return "a compile error" not in doc and "broken on purpose" not in doc.lower() and any(
         isinstance(n, ast.FunctionDef) and any("bpf_program" in ast.unparse(d) for d in n.decorator_list)
         for n in tree.body)
 

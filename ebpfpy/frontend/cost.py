@@ -38,6 +38,7 @@ CALL_OVERHEAD = 4
 MAP_OP = 6                 # key spill, map pointer (ld_imm64), call, null check
 MAP_AUG_WALKS = 5          # m[k] op= v in a walked loop: its paths (hit; miss, create, look up
                            # again) reach the loop head in states that do not merge (measured)
+ARRAY_KINDS = ("Array", "PerCpuArray")   # maps whose lookups of a valid index never miss
 BRANCHY_TRIPS = 16         # short loops: each iteration's paths reach the next one
 UNROLLED_TRIPS = 16        # LLVM unrolls shorter constant loops: no loop head to merge paths
 BPF_LOOP_MAX = 1 << 23     # the kernel's cap on a bpf_loop count
@@ -116,7 +117,9 @@ class CostModel:
             if isinstance(s, ast.For):
                 continue            # counted by ``exits`` and the loop's own estimate
             n = 1
-            if isinstance(s, ast.If) and s.test not in fi.consts:
+            if isinstance(s, ast.If) and s.test not in fi.consts and not _sets_locals(s):
+                n = 1       # both sides leave the same locals: the states merge at the head
+            elif isinstance(s, ast.If) and s.test not in fi.consts:
                 n = self.paths(fi, s.body) + self.paths(fi, s.orelse)
             elif isinstance(s, ast.If):
                 n = self.paths(fi, s.body if fi.consts[s.test] else s.orelse)
@@ -337,8 +340,11 @@ def _is_sign_mask(fi: FuncInfo, n: ast.AST) -> bool:
 
 
 def _is_map_aug(fi: FuncInfo, n: ast.AST) -> bool:
-    return isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Subscript) and \
-        isinstance(fi.types.get(n.target.value), MapType)
+    """``m[k] op= v`` on a map that may miss and create (not an array: its slots exist)."""
+    if not (isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Subscript)):
+        return False
+    t = fi.types.get(n.target.value)
+    return isinstance(t, MapType) and t.kind not in ARRAY_KINDS
 
 
 def _count_bound(fi: FuncInfo, count: ast.expr, depth: int = 0) -> int:
@@ -431,3 +437,13 @@ def _guard(fi: FuncInfo, store: ast.stmt, parent: dict[int, ast.AST], mentions: 
             return fi.consts[t.comparators[0]] + isinstance(t.ops[0], ast.LtE)
         n = parent.get(id(n))
     return BPF_LOOP_MAX
+
+
+def _sets_locals(s: ast.If) -> bool:
+    """Whether a side of ``s`` assigns a local, leaves the loop or nests a loop (its paths
+    then reach the next iteration in states of their own)."""
+    return any(isinstance(n, (ast.Return, ast.Break, ast.Continue, ast.For, ast.While)) or
+               (isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and
+                any(isinstance(t, ast.Name) for t in (n.targets if isinstance(n, ast.Assign)
+                                                      else [n.target])))
+               for side in (s.body, s.orelse) for st in side for n in ast.walk(st))
