@@ -185,6 +185,18 @@ class RingBuf(MapDecl):
         self.event = event
 
 
+class PerfEventArray(MapDecl):
+    """``BPF_MAP_TYPE_PERF_EVENT_ARRAY``: one perf buffer per CPU; ``events.output(ctx, rec)``.
+
+    ``max_entries`` defaults to 0, which libbpf turns into the number of possible CPUs;
+    ``event`` is the record type userspace decodes."""
+    kind = "PerfEventArray"
+
+    def __init__(self, *, max_entries: int = 0, event: Any = None) -> None:
+        super().__init__(u32, u32, max_entries)
+        self.event = event
+
+
 class ProgArray(MapDecl):
     """``BPF_MAP_TYPE_PROG_ARRAY`` for ``tail_call``."""
     kind = "ProgArray"
@@ -194,4 +206,4 @@ class ProgArray(MapDecl):
 
 
 MAP_KINDS = {c.kind: c for c in (HashMap, PerCpuHashMap, LruHashMap, Array, PerCpuArray,
-                                 RingBuf, ProgArray)}
+                                 RingBuf, PerfEventArray, ProgArray)}

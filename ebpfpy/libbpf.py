@@ -21,7 +21,7 @@ typedef unsigned char __u8; typedef unsigned short __u16; typedef unsigned int _
 typedef unsigned long long __u64; typedef int __s32;
 
 struct bpf_object; struct bpf_program; struct bpf_map; struct bpf_link; struct btf;
-struct ring_buffer;
+struct ring_buffer; struct perf_buffer; struct perf_buffer_opts;
 
 struct bpf_object_open_opts {
     size_t sz; const char *object_name; bool relaxed_maps; const char *pin_root_path;
@@ -121,6 +121,15 @@ void ring_buffer__free(struct ring_buffer *rb);
 int ring_buffer__poll(struct ring_buffer *rb, int timeout_ms);
 int ring_buffer__consume(struct ring_buffer *rb);
 
+typedef void (*perf_buffer_sample_fn)(void *ctx, int cpu, void *data, __u32 size);
+typedef void (*perf_buffer_lost_fn)(void *ctx, int cpu, __u64 cnt);
+struct perf_buffer *perf_buffer__new(int map_fd, size_t page_cnt, perf_buffer_sample_fn sample_cb,
+                                     perf_buffer_lost_fn lost_cb, void *ctx,
+                                     const struct perf_buffer_opts *opts);
+void perf_buffer__free(struct perf_buffer *pb);
+int perf_buffer__poll(struct perf_buffer *pb, int timeout_ms);
+int perf_buffer__consume(struct perf_buffer *pb);
+
 const struct btf_type *btf__type_by_id(const struct btf *btf, __u32 id);
 const char *btf__name_by_offset(const struct btf *btf, __u32 offset);
 __u32 btf__type_cnt(const struct btf *btf);
@@ -132,6 +141,7 @@ int vsnprintf(char *str, size_t size, const char *format, void *ap);
 
 # uapi enum values used by the loader (include/uapi/linux/bpf.h).
 MAP_HASH, MAP_ARRAY, MAP_PROG_ARRAY, MAP_PERCPU_HASH, MAP_PERCPU_ARRAY = 1, 2, 3, 5, 6
+MAP_PERF_EVENT_ARRAY = 4
 MAP_LRU_HASH, MAP_LRU_PERCPU_HASH, MAP_RINGBUF = 9, 10, 27
 BPF_F_MMAPABLE = 1 << 10
 BPF_ANY, BPF_NOEXIST, BPF_EXIST = 0, 1, 2

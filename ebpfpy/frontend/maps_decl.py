@@ -7,7 +7,7 @@ from typing import Any
 from ..types import TIMER, SPINLOCK, ArrayType, BpfType, IntType, MapType, StructType, \
     iter_scalars, u32
 from .consts import ConstFolder
-from .items import MapDef, ModuleInfo
+from .items import FD_ARRAY_KINDS, MapDef, ModuleInfo
 from .typeexpr import type_expr
 
 # kind -> (positional parameter names, keyword-only names with defaults)
@@ -18,6 +18,7 @@ SIGNATURES: dict[str, tuple[list[str], dict[str, Any]]] = {
     "Array": (["value", "max_entries"], {"mmapable": False}),
     "PerCpuArray": (["value", "max_entries"], {}),
     "RingBuf": (["size_bytes"], {"event": None}),
+    "PerfEventArray": ([], {"max_entries": None, "event": None}),
     "ProgArray": (["max_entries"], {}),
 }
 MAX_ENTRIES_LIMIT = 1 << 28
@@ -49,16 +50,18 @@ def parse_map_decl(info: ModuleInfo, fold: ConstFolder, name: str, call: ast.Cal
     before = len(src.errors)
     key = type_expr(info, fold, args["key"]) if "key" in args else (u32 if kind != "RingBuf" else None)
     value = type_expr(info, fold, args["value"], allow_opaque=True) if "value" in args else \
-        (u32 if kind == "ProgArray" else None)
+        (u32 if kind in FD_ARRAY_KINDS else None)
     size_node = args.get("max_entries", args.get("size_bytes"))
     n = fold.fold(size_node) if size_node is not None else None
+    if kind == "PerfEventArray" and size_node is None:
+        n = 0                   # libbpf sizes it to the number of possible CPUs
     if len(src.errors) > before or n is None:
         return None
     if kind == "RingBuf":
         if n < 4096 or n & (n - 1) or n > (1 << 30):
             src.error("E052", size_node, n=n)
             return None
-    elif not 0 < n <= MAX_ENTRIES_LIMIT:
+    elif size_node is not None and not 0 < n <= MAX_ENTRIES_LIMIT:
         src.error("E053", size_node, n=n)
         return None
     for what, t, node in (("key", key, args.get("key")), ("value", value, args.get("value"))):

@@ -29,6 +29,7 @@ from .maps import map_class
 from .namespace import Namespace
 from .pinning import set_pin_paths
 from .programs import Program
+from .perfbuf import PerfEventArray
 from .ringbuf import RingBuf
 from .verifier import load_error, permission_error, verifier_error
 
@@ -238,12 +239,13 @@ class BpfObject:
     def _make_map(self, m: Any, mname: str, compiled: CompiledModule | None) -> Any:
         fd, mtype = lib.bpf_map__fd(m), lib.bpf_map__type(m)
         ksz, vsz = lib.bpf_map__key_size(m), lib.bpf_map__value_size(m)
-        if mtype == L.MAP_RINGBUF:
+        if mtype in (L.MAP_RINGBUF, L.MAP_PERF_EVENT_ARRAY):
             event = compiled.events.get(mname) if compiled else None
             if event is None and compiled is None and self._btf is not None:
                 event = self._btf.carried_types().get(f"event__{mname}")   # load(elf_bytes)
             event = rebind(event, self._btf.structs if self._btf else {})
-            return RingBuf(mname, fd, lib.bpf_map__max_entries(m), event)
+            cls = RingBuf if mtype == L.MAP_RINGBUF else PerfEventArray
+            return cls(mname, fd, lib.bpf_map__max_entries(m), event)
         ktype = self._type(lib.bpf_map__btf_key_type_id(m), ksz)
         vtype = self._type(lib.bpf_map__btf_value_type_id(m), vsz)
         decl = compiled.maps.get(mname) if compiled else None

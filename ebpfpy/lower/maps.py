@@ -15,6 +15,7 @@ from .ltypes import I64, PTR
 from .memory import copy, load_place, store_value
 
 BPF_ANY, BPF_NOEXIST = 0, 1
+BPF_F_CURRENT_CPU = 0xFFFFFFFF      # perf_event_output: the buffer of the CPU running now
 _ATOMIC = {ast.Add: "add", ast.Sub: "add", ast.BitOr: "or", ast.BitAnd: "and", ast.BitXor: "xor"}
 
 
@@ -179,11 +180,7 @@ def map_method(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
     if call.name in _RINGBUF:
         return _RINGBUF[call.name](cx, node, m, mt)
     if call.name == "output":
-        arg = node.args[0]
-        t = cx.fi.types[arg]
-        t = getattr(t, "target", t)
-        data = value_ptr(cx, arg, t)
-        return cx.helper(H.RINGBUF_OUTPUT, I64, [m, data, ir.Constant(I64, t.size), ir.Constant(I64, 0)])
+        return _output(cx, node, m, mt)
     # tail_call: on success it does not return
     idx = convert(cx.b, cx.expr(node.args[1]), cx.fi.types[node.args[1]], u32)
     return cx.helper(H.TAIL_CALL, I64, [cx.ctx_pointer(), m, idx])
@@ -212,3 +209,17 @@ def _release(cx: LowerContext, node: ast.Call, m: ir.Value, mt: Any) -> ir.Value
 
 
 _RINGBUF = {"reserve": _reserve, "submit": _release, "discard": _release}
+
+
+def _output(cx: LowerContext, node: ast.Call, m: ir.Value, mt: Any) -> ir.Value:
+    """``rb.output(v)``: bpf_ringbuf_output; ``events.output(ctx, v)``: bpf_perf_event_output
+    into the current CPU's buffer."""
+    arg = node.args[-1]
+    t = cx.fi.types[arg]
+    t = getattr(t, "target", t)
+    data = value_ptr(cx, arg, t)
+    size = ir.Constant(I64, t.size)
+    if mt.kind == "PerfEventArray":
+        return cx.helper(H.PERF_EVENT_OUTPUT, I64,
+                         [cx.ctx_pointer(), m, ir.Constant(I64, BPF_F_CURRENT_CPU), data, size])
+    return cx.helper(H.RINGBUF_OUTPUT, I64, [m, data, size, ir.Constant(I64, 0)])

@@ -9,6 +9,7 @@ from typing import Any
 
 import llvmlite.ir as ir
 
+from ..frontend.items import FD_ARRAY_KINDS, RECORD_KINDS
 from ..frontend.sections import kind_of
 from ..frontend.typed import CheckedModule, FuncInfo
 from ..types import BOOL, IntType
@@ -16,8 +17,8 @@ from .abi import RESULT_PARAM, returns_object
 from .debuginfo import DebugInfo
 from .ltypes import DATA_LAYOUT, I8, I32, PTR, TypeMap
 
-MAP_TYPE_IDS = {"HashMap": 1, "Array": 2, "ProgArray": 3, "PerCpuHashMap": 5, "PerCpuArray": 6,
-                "LruHashMap": 9, "RingBuf": 27}
+MAP_TYPE_IDS = {"HashMap": 1, "Array": 2, "ProgArray": 3, "PerfEventArray": 4,
+                "PerCpuHashMap": 5, "PerCpuArray": 6, "LruHashMap": 9, "RingBuf": 27}
 BPF_F_MMAPABLE = 1 << 10
 
 
@@ -74,12 +75,13 @@ class ModuleState:
         def num(n: int) -> Any:      # int (*name)[n]: how BTF-defined maps spell numbers
             return di.pointer(di.array(cint, [n], 32))
         members: list[tuple[str, Any]] = [("type", num(MAP_TYPE_IDS[mt.kind]))]
-        if mt.kind == "ProgArray":
+        if mt.kind in FD_ARRAY_KINDS:
             members += [("key_size", num(4)), ("value_size", num(4))]
         elif mt.kind != "RingBuf":
             members += [("key", di.pointer(di.type_of(mt.key))),
                         ("value", di.pointer(di.type_of(mt.value)))]
-        members.append(("max_entries", num(mt.max_entries)))
+        if mt.max_entries:        # a PerfEventArray without one gets a slot per CPU (libbpf)
+            members.append(("max_entries", num(mt.max_entries)))
         if mmapable:
             members.append(("map_flags", num(BPF_F_MMAPABLE)))
         sty = ir.LiteralStructType([PTR] * len(members))
@@ -118,7 +120,7 @@ class ModuleState:
         """
         params: list[tuple[str, Any]] = []
         for m in self.info.maps.values():
-            if m.type.kind == "RingBuf" and m.event is not None:
+            if m.type.kind in RECORD_KINDS and m.event is not None:
                 params.append((f"event__{m.name}", m.event))
         params += [(f"struct__{n}", st) for n, st in self.info.structs.items()]
         for k in range(0, len(params), MAX_ARGS):

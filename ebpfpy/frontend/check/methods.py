@@ -18,13 +18,16 @@ from .symbols import map_of
 MAP_METHODS = {
     "get": ("HashMap", "PerCpuHashMap", "LruHashMap", "Array", "PerCpuArray"),
     "lookup": ("HashMap", "PerCpuHashMap", "LruHashMap", "Array", "PerCpuArray"),
-    "output": ("RingBuf",),
+    "output": ("RingBuf", "PerfEventArray"),
     "reserve": ("RingBuf",),
     "submit": ("RingBuf",),
     "discard": ("RingBuf",),
     "tail_call": ("ProgArray",),
 }
 
+
+# program kinds whose helper set lacks bpf_perf_event_output (measured on Linux 6.18)
+NO_PERF_OUTPUT = {"syscall"}
 
 TIMER_METHODS = {"init": 1, "set_callback": 1, "start": 1, "cancel": 0}
 
@@ -75,27 +78,41 @@ def _get(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
 
 
 def _output(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
-    if not nargs(c, node, 1, f"{m.name}.output"):
+    """``rb.output(rec)`` (RingBuf) or ``events.output(ctx, rec)`` (PerfEventArray)."""
+    perf = m.type.kind == "PerfEventArray"
+    if not nargs(c, node, 2 if perf else 1, f"{m.name}.output"):
         return ERR
-    t = expr(c, node.args[0])
+    if perf and not _ctx_arg(c, node.args[0], "E180"):
+        return ERR
+    if perf and c.fi.ctx_kind in NO_PERF_OUTPUT:
+        c.src.error("E181", node.func, name=m.name, kind=c.fi.ctx_kind)
+        return ERR
+    rec = node.args[-1]
+    t = expr(c, rec)
     target = t.target if isinstance(t, RefType) else t
     if t is not ERR and not isinstance(target, (StructType, ArrayType, IntType)):
-        c.src.error("E162", node.args[0], type=target)
+        c.src.error("E162", rec, type=target)
         return ERR
     if m.event is not None and target is not ERR and target != m.event:
-        c.src.error("E163", node.args[0], type=target, event=m.event, name=m.name)
+        c.src.error("E163", rec, type=target, event=m.event, name=m.name)
     return i64
+
+
+def _ctx_arg(c: CheckContext, arg: ast.expr, code: str) -> bool:
+    """The program's ctx (or a function's first parameter) passed on to a helper."""
+    if not is_ctx(c, arg) and not (isinstance(arg, ast.Name) and c.fi.params
+                                   and arg.id == c.fi.params[0].name):
+        c.src.error(code, arg)
+        return False
+    c.fi.types[arg] = c.fi.ctx_type or u64
+    return True
 
 
 def _tail_call(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
     if not nargs(c, node, 2, f"{m.name}.tail_call"):
         return ERR
-    arg = node.args[0]
-    if not is_ctx(c, arg) and not (isinstance(arg, ast.Name) and c.fi.params
-                                   and arg.id == c.fi.params[0].name):
-        c.src.error("E164", arg)
+    if not _ctx_arg(c, node.args[0], "E164"):
         return ERR
-    c.fi.types[arg] = c.fi.ctx_type or u64
     value_into(c, node.args[1], u32, "index")
     return i64
 
