@@ -86,8 +86,9 @@ def _trace_lines(fd: int, pending: bytearray, wait: float) -> Iterator[str]:
 
 
 def _ring_buffers(obj: Any) -> list[tuple[str, Any]]:
-    from .loader.ringbuf import RingBuf
-    return [(n, m) for n, m in obj.maps.items() if isinstance(m, RingBuf)]
+    """The ring buffers and perf event arrays, whose records are streamed."""
+    from .loader.records import RecordConsumer
+    return [(n, m) for n, m in obj.maps.items() if isinstance(m, RecordConsumer)]
 
 
 def stream(obj: Any, elf: bytes, duration: float | None, as_json: bool,
@@ -115,12 +116,12 @@ def stream(obj: Any, elf: bytes, duration: float | None, as_json: bool,
 
 
 def print_maps(obj: Any, as_json: bool) -> None:
-    """Every map (ring buffers and program arrays aside) and the globals, bpftrace-style."""
+    """Every map (record streams and program arrays aside) and the globals, bpftrace-style."""
     from .loader.maps import ProgArray
-    from .loader.ringbuf import RingBuf
+    from .loader.records import RecordConsumer
     dump: dict[str, Any] = {}
     for name, m in obj.maps.items():
-        if isinstance(m, (RingBuf, ProgArray)):
+        if isinstance(m, (RecordConsumer, ProgArray)):
             continue
         items = sorted(m.items(), key=lambda kv: _sort_key(kv[0]))
         if as_json:

@@ -114,3 +114,15 @@ def test_pkt_per_process_counts_what_this_process_sends() -> None:
     assert me["packets"] >= n
     assert me["bytes"] >= n * (len(payload) + 28)         # + IPv4 and UDP headers
     assert text(me["comm"]) == Path(sys.executable).name[:15] or me["comm"][0] != 0
+
+
+def test_killsnoop_reports_signals_through_the_perf_buffer() -> None:
+    run = Run("killsnoop.py", 2.5)
+    child = subprocess.Popen(["sleep", "30"])
+    os.kill(child.pid, 0)
+    os.kill(child.pid, 15)
+    child.wait()
+    events, _ = run.finish()
+    mine = [(e["sig"], e["ret"]) for e in events
+            if e["pid"] == os.getpid() and e["tpid"] == child.pid]
+    assert mine == [(0, 0), (15, 0)], events[:5]

@@ -133,7 +133,6 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E166": ("ctx.load reads {size} bytes up to offset {end}, past the {limit} bytes the verifier checks in a packet", ["the verifier proves packet bounds only within MAX_PACKET_OFF (0xffff) bytes of the packet start: load a smaller type, or several smaller pieces"]),
     "E167": ("helpers.loop passes its state to the callback on the stack; {what} is not", ["the kernel's bpf_loop takes a pointer to the program's stack only: copy into a stack local, loop, and copy back, e.g.\n    work = {type}()\n    helpers.loop(n, step, work)"]),
     "E180": ("a PerfEventArray's output needs the program's ctx first", ["events.output(ctx, record): the kernel's bpf_perf_event_output takes the context of the program"]),
-    "E181": ("{name}.output() is not available in {kind} programs", ["perf event output works in tracing (tracepoint, raw_tp, perf_event, kprobe/uprobe, fentry), xdp, tc, socket and cgroup_skb programs"]),
     "E168": ("{spec} prints the {what} at an address, but {type} is passed by value", ["helpers.printk passes integers: print them with %d / %u / %x; in an iter program helpers.seq_printf(seq, \"%s\", arr) prints a u8 array"]),
     "E169": ("{spec} prints an integer, but {type} is passed by address", ["pass an integer, or print a u8 array with %s"]),
     "E170": ("timers are not allowed in {kind} programs", ["the kernel forbids bpf_timer in tracing programs; arm the timer from a \"syscall\" program (test_run) or a networking program"]),

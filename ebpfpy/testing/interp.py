@@ -528,8 +528,8 @@ class Frame:
         if call.name in ("submit", "discard"):
             m.release(self.eval(node.args[0]), call.name == "submit")
             return 0
-        if call.name == "output":
-            arg = node.args[0]
+        if call.name == "output":             # rb.output(v) or perf.output(ctx, v)
+            arg = node.args[-1]
             t = self.fi.types[arg]
             t = getattr(t, "target", t)
             v = self.eval(arg)

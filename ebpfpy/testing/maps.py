@@ -234,6 +234,16 @@ class SimRingBuf:
         return f"<sim RingBuf {self.name}: {len(self.records)} records>"
 
 
+class SimPerfEventArray(SimRingBuf):
+    """``PerfEventArray``: every ``output(ctx, v)`` is recorded, as on one CPU whose buffer
+    never fills (``lost`` stays 0)."""
+
+    lost = 0
+
+    def __repr__(self) -> str:
+        return f"<sim PerfEventArray {self.name}: {len(self.records)} records>"
+
+
 class SimProgArray(SimMap):
     """``ProgArray``: index → program name (``sim.maps.progs[0] = "handler"``)."""
 
@@ -271,5 +281,7 @@ def make_map(name: str, mt: MapType, event: BpfType | None = None) -> Any:
     """The simulator's map for a declaration."""
     if mt.kind == "RingBuf":
         return SimRingBuf(name, mt, event)
+    if mt.kind == "PerfEventArray":
+        return SimPerfEventArray(name, mt, event)
     return _KINDS[mt.kind](name, mt)
 

@@ -144,7 +144,8 @@ class Simulator:
     - ``sim.call("fn", *args)`` calls a ``@bpf_function`` (struct/array arguments by reference);
     - ``sim.maps.NAME`` (dict-like, as the loader's maps), ``sim.globals.NAME``,
       ``sim.structs.NAME(...)``;
-    - ``sim.printk_lines`` (every ``printk``), ``sim.events("rb")`` (every ring-buffer record);
+    - ``sim.printk_lines`` (every ``printk``), ``sim.events("rb")`` (every ring-buffer or
+      perf-buffer record);
     - ``sim.env`` (:class:`~ebpfpy.testing.fakes.FakeKernel`): pid, comm, clock, random seed.
     """
 
@@ -256,10 +257,11 @@ class Simulator:
         return res
 
     def events(self, name: str) -> list[Any]:
-        """Every record ``output`` to ring buffer ``name`` so far (decoded to its event type)."""
+        """Every record ``output`` to ring buffer or perf event array ``name`` so far
+        (decoded to its event type)."""
         m = self.map_objects[name]
         if not isinstance(m, SimRingBuf):
-            raise TypeError(f"{name} is a {m.type.kind}, not a RingBuf")
+            raise TypeError(f"{name} is a {m.type.kind}, not a RingBuf or PerfEventArray")
         return list(m.records)
 
     def run_timers(self, limit: int = 1000) -> int:

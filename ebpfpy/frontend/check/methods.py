@@ -26,9 +26,6 @@ MAP_METHODS = {
 }
 
 
-# program kinds whose helper set lacks bpf_perf_event_output (measured on Linux 6.18)
-NO_PERF_OUTPUT = {"syscall"}
-
 TIMER_METHODS = {"init": 1, "set_callback": 1, "start": 1, "cancel": 0}
 
 
@@ -83,9 +80,6 @@ def _output(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
     if not nargs(c, node, 2 if perf else 1, f"{m.name}.output"):
         return ERR
     if perf and not _ctx_arg(c, node.args[0], "E180"):
-        return ERR
-    if perf and c.fi.ctx_kind in NO_PERF_OUTPUT:
-        c.src.error("E181", node.func, name=m.name, kind=c.fi.ctx_kind)
         return ERR
     rec = node.args[-1]
     t = expr(c, rec)
