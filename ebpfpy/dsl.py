@@ -11,7 +11,7 @@ import sys
 from typing import Any, Callable, TypeVar
 
 from .codec import check, encode
-from .types import BOOL, SPINLOCK, TIMER, ArrayType, BpfType, MapType, StructType, u32
+from .types import BOOL, SPINLOCK, TIMER, ArrayType, BpfType, MapType, StructType, u32, u64
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -19,6 +19,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT = 0, 1, 2, 3, 4
 RB_NO_WAKEUP, RB_FORCE_WAKEUP = 1, 2          # events.submit(rec, flags): BPF_RB_* wakeup control
 TC_ACT_UNSPEC, TC_ACT_OK, TC_ACT_SHOT, TC_ACT_REDIRECT = -1, 0, 2, 7
+# get_stackid / get_stack flags (include/uapi/linux/bpf.h)
+BPF_F_USER_STACK, BPF_F_FAST_STACK_CMP, BPF_F_REUSE_STACKID = 1 << 8, 1 << 9, 1 << 10
 
 Timer = TIMER
 SpinLock = SPINLOCK
@@ -197,6 +199,15 @@ class PerfEventArray(MapDecl):
         self.event = event
 
 
+class StackTraceMap(MapDecl):
+    """``BPF_MAP_TYPE_STACK_TRACE``: stack id -> up to ``depth`` (1..127) instruction addresses,
+    filled by ``stacks.get_stackid(ctx, flags)`` in BPF code; ``stacks[id]`` in userspace."""
+    kind = "StackTraceMap"
+
+    def __init__(self, max_entries: int, depth: int = 127) -> None:
+        super().__init__(u32, u64[depth], max_entries)
+
+
 class ProgArray(MapDecl):
     """``BPF_MAP_TYPE_PROG_ARRAY`` for ``tail_call``."""
     kind = "ProgArray"
@@ -206,4 +217,5 @@ class ProgArray(MapDecl):
 
 
 MAP_KINDS = {c.kind: c for c in (HashMap, PerCpuHashMap, LruHashMap, Array, PerCpuArray,
-                                 RingBuf, PerfEventArray, ProgArray)}
+                                 RingBuf, PerfEventArray, StackTraceMap,
+                                 ProgArray)}

@@ -141,7 +141,7 @@ int vsnprintf(char *str, size_t size, const char *format, void *ap);
 
 # uapi enum values used by the loader (include/uapi/linux/bpf.h).
 MAP_HASH, MAP_ARRAY, MAP_PROG_ARRAY, MAP_PERCPU_HASH, MAP_PERCPU_ARRAY = 1, 2, 3, 5, 6
-MAP_PERF_EVENT_ARRAY = 4
+MAP_PERF_EVENT_ARRAY, MAP_STACK_TRACE, MAP_CGROUP_ARRAY = 4, 7, 8
 MAP_LRU_HASH, MAP_LRU_PERCPU_HASH, MAP_RINGBUF = 9, 10, 27
 BPF_F_MMAPABLE = 1 << 10
 BPF_ANY, BPF_NOEXIST, BPF_EXIST = 0, 1, 2

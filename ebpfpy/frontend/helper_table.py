@@ -44,6 +44,8 @@ _TABLE = [
     Helper("get_current_task", 35, "noargs", u64),
     Helper("get_current_task_btf", 158, "task_btf", u64),
     Helper("seq_printf", 126, "seq_printf", i64),
+    Helper("get_stack", 67, "get_stack", i64),
+    Helper("get_task_stack", 141, "get_stack", i64),
     Helper("seq_write", 127, "seq_write", i64),
     Helper("field_exists", -1, "core_field", BOOL),
     Helper("field_size", -1, "core_field", u32),
@@ -60,4 +62,5 @@ HELPERS: dict[str, Helper] = {h.name: h for h in _TABLE}
 MAP_LOOKUP, MAP_UPDATE, MAP_DELETE, TAIL_CALL = 1, 2, 3, 12
 RINGBUF_OUTPUT, RINGBUF_RESERVE, RINGBUF_SUBMIT, RINGBUF_DISCARD = 130, 131, 132, 133
 PERF_EVENT_OUTPUT = 25
+GET_STACKID = 27
 TIMER_INIT, TIMER_SET_CALLBACK, TIMER_START, TIMER_CANCEL = 169, 170, 171, 172

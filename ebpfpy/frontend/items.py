@@ -9,9 +9,9 @@ from .names import DslNames
 from .source import Source
 
 MAP_KINDS = {"Array", "HashMap", "PerCpuArray", "PerCpuHashMap", "LruHashMap", "RingBuf",
-             "PerfEventArray", "ProgArray"}
+             "PerfEventArray", "StackTraceMap", "ProgArray"}
 RECORD_KINDS = {"RingBuf", "PerfEventArray"}            # maps of records: events.output(...)
-UNINDEXED_KINDS = RECORD_KINDS | {"ProgArray"}          # BPF code cannot index these
+UNINDEXED_KINDS = RECORD_KINDS | {"ProgArray", "StackTraceMap"}          # BPF code cannot index these
 FD_ARRAY_KINDS = {"ProgArray", "PerfEventArray"}        # u32 slots holding fds (key_size/value_size)
 
 

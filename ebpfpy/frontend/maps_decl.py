@@ -5,7 +5,7 @@ import ast
 from typing import Any
 
 from ..types import TIMER, SPINLOCK, ArrayType, BpfType, IntType, MapType, StructType, \
-    iter_scalars, u32
+    iter_scalars, u32, u64
 from .consts import ConstFolder
 from .items import FD_ARRAY_KINDS, MapDef, ModuleInfo
 from .typeexpr import type_expr
@@ -19,8 +19,10 @@ SIGNATURES: dict[str, tuple[list[str], dict[str, Any]]] = {
     "PerCpuArray": (["value", "max_entries"], {}),
     "RingBuf": (["size_bytes"], {"event": None}),
     "PerfEventArray": ([], {"max_entries": None, "event": None}),
+    "StackTraceMap": (["max_entries"], {"depth": None}),
     "ProgArray": (["max_entries"], {}),
 }
+MAX_STACK_DEPTH = 127           # kernel.perf_event_max_stack's default (PERF_MAX_STACK_DEPTH)
 MAX_ENTRIES_LIMIT = 1 << 28
 TIMER_KINDS = {"Array", "HashMap", "LruHashMap"}
 
@@ -72,6 +74,10 @@ def parse_map_decl(info: ModuleInfo, fold: ConstFolder, name: str, call: ast.Cal
             any(s in (TIMER, SPINLOCK) for s in iter_scalars(value)):
         src.error("E055", args["value"], kind=kind)
         return None
+    if kind == "StackTraceMap":
+        value = _stack_value(src, fold, args.get("depth"))
+        if value is None:
+            return None
     mmapable = False
     if "mmapable" in args:
         m = args["mmapable"]
@@ -85,3 +91,14 @@ def parse_map_decl(info: ModuleInfo, fold: ConstFolder, name: str, call: ast.Cal
         if event is None:
             return None
     return MapDef(name, MapType(kind, key, value, n), call, event, mmapable)
+
+
+def _stack_value(src: Any, fold: ConstFolder, node: ast.expr | None) -> ArrayType | None:
+    """A stack trace map's value: ``depth`` instruction addresses (127 by default)."""
+    depth = MAX_STACK_DEPTH if node is None else fold.fold(node)
+    if depth is None:
+        return None
+    if not 1 <= depth <= MAX_STACK_DEPTH:
+        src.error("E182", node, n=depth, limit=MAX_STACK_DEPTH)
+        return None
+    return ArrayType(u64, depth)

@@ -20,7 +20,7 @@ import errno
 import mmap
 from typing import Any, Iterator
 
-from ..types import ArrayType, BpfType, IntType
+from ..types import ArrayType, BpfType, IntType, u64
 from .. import libbpf as L
 from ..codec import check, encode
 from ..libbpf import ffi, lib
@@ -324,11 +324,36 @@ class ProgArray(Array):
         return self.max_entries
 
 
+class StackTraceMap(Map):
+    """``BPF_MAP_TYPE_STACK_TRACE``: ``m[stack_id]`` is the list of instruction addresses of
+    that stack, innermost first (the kernel zero-fills past the last frame).
+
+    BPF code fills it (``stacks.get_stackid``); userspace reads, iterates and deletes ids.
+    :mod:`ebpfpy.symbols` turns the addresses into function names.
+    """
+
+    def __init__(self, name: str, fd: int, map_type: int, key_type: BpfType, value_type: BpfType,
+                 key_size: int, value_size: int, max_entries: int, flags: int) -> None:
+        super().__init__(name, fd, map_type, key_type, ArrayType(u64, value_size // 8),
+                         key_size, value_size, max_entries, flags)
+
+    def _unpack_value(self, buf: Any) -> Any:
+        addrs = super()._unpack_value(buf)
+        while addrs and addrs[-1] == 0:
+            addrs.pop()
+        return addrs
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise TypeError(f"map {self.name!r}: stack trace maps are filled by BPF code "
+                        f"(stacks.get_stackid), not from userspace")
+
+
 _ARRAYS = {L.MAP_ARRAY, L.MAP_PERCPU_ARRAY, L.MAP_PROG_ARRAY}
 _CLASSES: dict[int, type[Map]] = {
     L.MAP_HASH: HashMap, L.MAP_LRU_HASH: HashMap, L.MAP_ARRAY: Array,
     L.MAP_PERCPU_ARRAY: PerCpuArray, L.MAP_PERCPU_HASH: PerCpuMap,
     L.MAP_LRU_PERCPU_HASH: PerCpuMap, L.MAP_PROG_ARRAY: ProgArray,
+    L.MAP_STACK_TRACE: StackTraceMap,
 }
 
 

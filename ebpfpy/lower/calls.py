@@ -117,6 +117,14 @@ def _probe_read(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value
     return cx.helper(h.id, I64, [dst, ir.Constant(I32, size), src])
 
 
+def _get_stack(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
+    """bpf_get_stack(ctx, buf, size, flags) / bpf_get_task_stack(task, buf, size, flags)."""
+    first = cx.ctx_pointer() if h.name == "get_stack" else cx.expr(node.args[0])
+    buf = cx.expr(node.args[1])
+    flags = as_i64(cx, node.args[2])
+    return cx.helper(h.id, I64, [first, buf, ir.Constant(I32, size_of(cx, node.args[1])), flags])
+
+
 def _loop(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
     n = convert(cx.b, cx.expr(node.args[0]), cx.fi.types[node.args[0]],
                 IntType("u32", 32, False))
@@ -133,7 +141,7 @@ def _loop(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
 
 _HELPER_SHAPES: dict[str, Callable[[LowerContext, ast.Call, Any, Any], ir.Value]] = {
     "noargs": _noargs, "comm": _comm, "bswap": _bswap, "printk": _printk,
-    "probe_read": _probe_read, "loop": _loop}
+    "probe_read": _probe_read, "loop": _loop, "get_stack": _get_stack}
 
 
 def _printk_arg(cx: LowerContext, node: ast.expr) -> ir.Value:

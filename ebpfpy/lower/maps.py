@@ -181,6 +181,9 @@ def map_method(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
         return _RINGBUF[call.name](cx, node, m, mt)
     if call.name == "output":
         return _output(cx, node, m, mt)
+    if call.name == "get_stackid":
+        flags = convert(cx.b, cx.expr(node.args[1]), cx.fi.types[node.args[1]], u64)
+        return cx.helper(H.GET_STACKID, I64, [cx.ctx_pointer(), m, flags])
     # tail_call: on success it does not return
     idx = convert(cx.b, cx.expr(node.args[1]), cx.fi.types[node.args[1]], u32)
     return cx.helper(H.TAIL_CALL, I64, [cx.ctx_pointer(), m, idx])

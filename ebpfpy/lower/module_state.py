@@ -18,7 +18,8 @@ from .debuginfo import DebugInfo
 from .ltypes import DATA_LAYOUT, I8, I32, PTR, TypeMap
 
 MAP_TYPE_IDS = {"HashMap": 1, "Array": 2, "ProgArray": 3, "PerfEventArray": 4,
-                "PerCpuHashMap": 5, "PerCpuArray": 6, "LruHashMap": 9, "RingBuf": 27}
+                "PerCpuHashMap": 5, "PerCpuArray": 6, "StackTraceMap": 7, "LruHashMap": 9,
+                "RingBuf": 27}
 BPF_F_MMAPABLE = 1 << 10
 
 
@@ -75,8 +76,10 @@ class ModuleState:
         def num(n: int) -> Any:      # int (*name)[n]: how BTF-defined maps spell numbers
             return di.pointer(di.array(cint, [n], 32))
         members: list[tuple[str, Any]] = [("type", num(MAP_TYPE_IDS[mt.kind]))]
-        if mt.kind in FD_ARRAY_KINDS:
-            members += [("key_size", num(4)), ("value_size", num(4))]
+        if mt.kind in FD_ARRAY_KINDS or mt.kind == "StackTraceMap":
+            # sizes, not types: the kernel keeps no BTF for these maps' keys and values
+            members += [("key_size", num(mt.key.size if mt.key else 4)),
+                        ("value_size", num(mt.value.size if mt.value else 4))]
         elif mt.kind != "RingBuf":
             members += [("key", di.pointer(di.type_of(mt.key))),
                         ("value", di.pointer(di.type_of(mt.value)))]

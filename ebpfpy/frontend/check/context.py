@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ...errors import CompileError
-from ...types import ArrayType, BpfType, RefType, StructType, TIMER
+from ...types import ArrayType, BpfType, RefType, StructType, TIMER, u64
 from ..consts import ConstFolder
 from ..flow import Flow
 from ..items import ModuleInfo
@@ -110,6 +110,16 @@ def is_ctx(c: CheckContext, node: ast.expr) -> bool:
         return False
     ctx = fi.params[0]
     return node.id == ctx.name and fi.locals.get(node.id) is ctx and ctx.mode == "ctx"
+
+
+def ctx_arg(c: CheckContext, arg: ast.expr, code: str, **fmt: str) -> bool:
+    """The program's ctx (or a function's first parameter) passed on to a helper."""
+    if not is_ctx(c, arg) and not (isinstance(arg, ast.Name) and c.fi.params
+                                   and arg.id == c.fi.params[0].name):
+        c.src.error(code, arg, **fmt)
+        return False
+    c.fi.types[arg] = c.fi.ctx_type or u64
+    return True
 
 
 def place_ok(c: CheckContext, node: ast.expr) -> bool:

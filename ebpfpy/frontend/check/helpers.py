@@ -5,11 +5,11 @@ import ast
 import re
 from typing import Any, Callable
 
-from ...types import BOOL, BpfType, RefType, u32, u64
+from ...types import BOOL, ArrayType, BpfType, RefType, u32, u64
 from ..helper_table import HELPERS, Helper, widen_printk_format
 from ..printk_format import checked_conversions, value_problem
 from ..typed import ERR, Call, is_int
-from .context import CheckContext, nargs, place_ok
+from .context import CheckContext, ctx_arg, nargs, place_ok
 from .expressions import expr, value_into
 from .kernel import resolve_kernel_name
 
@@ -110,6 +110,30 @@ def _task_btf(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     c.fi.calls[node] = Call("helper", h.name, t)
     return t
 
+def _get_stack(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    """``helpers.get_stack(ctx, buf, flags)`` / ``helpers.get_task_stack(task, buf, flags)``:
+    addresses into a u64 array; the number of bytes written, or a negative error."""
+    if not nargs(c, node, 3, f"helpers.{h.name}"):
+        return ERR
+    if h.name == "get_stack":
+        if not ctx_arg(c, node.args[0], "E183", what="helpers.get_stack"):
+            return ERR
+    else:
+        t = expr(c, node.args[0])
+        if t is not ERR and not (isinstance(t, RefType) and t.space == "kernel"
+                                 and getattr(t.target, "name", None) == "task_struct"):
+            c.src.error("E185", node.args[0], type=t)
+            return ERR
+    bt = expr(c, node.args[1])
+    target = bt.target if isinstance(bt, RefType) else bt
+    if bt is not ERR and not (isinstance(target, ArrayType) and target.elem == u64
+                              and place_ok(c, node.args[1])):
+        c.src.error("E184", node.args[1], type=target)
+        return ERR
+    value_into(c, node.args[2], u64, "flags")
+    return _record(c, h, node)
+
+
 def _seq_file(c: CheckContext, node: ast.expr, what: str) -> None:
     t = expr(c, node)
     name = getattr(getattr(t, "target", None), "name", None)
@@ -194,5 +218,5 @@ RULES: dict[str, Callable[[CheckContext, Helper, ast.Call], BpfType]] = {
     "noargs": _noargs, "comm": _comm, "bswap": _bswap, "printk": _printk,
     "probe_read": _probe_read, "loop": _loop, "task_btf": _task_btf,
     "seq_printf": _seq_printf, "seq_write": _seq_write, "core_field": _core_field,
-    "core_type": _core_type,
+    "core_type": _core_type, "get_stack": _get_stack,
 }

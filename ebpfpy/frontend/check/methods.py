@@ -10,7 +10,7 @@ from ..items import MapDef
 from ..typed import ERR, Call
 from ..typeexpr import eval_type
 from . import refs
-from .context import CheckContext, is_ctx, nargs
+from .context import CheckContext, ctx_arg, is_ctx, nargs
 from .expressions import expr, key_expr, value_into
 from .ranges import value_range
 from .symbols import map_of
@@ -23,6 +23,7 @@ MAP_METHODS = {
     "submit": ("RingBuf",),
     "discard": ("RingBuf",),
     "tail_call": ("ProgArray",),
+    "get_stackid": ("StackTraceMap",),
 }
 
 
@@ -79,7 +80,7 @@ def _output(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
     perf = m.type.kind == "PerfEventArray"
     if not nargs(c, node, 2 if perf else 1, f"{m.name}.output"):
         return ERR
-    if perf and not _ctx_arg(c, node.args[0], "E180"):
+    if perf and not ctx_arg(c, node.args[0], "E180"):
         return ERR
     rec = node.args[-1]
     t = expr(c, rec)
@@ -92,27 +93,29 @@ def _output(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
     return i64
 
 
-def _ctx_arg(c: CheckContext, arg: ast.expr, code: str) -> bool:
-    """The program's ctx (or a function's first parameter) passed on to a helper."""
-    if not is_ctx(c, arg) and not (isinstance(arg, ast.Name) and c.fi.params
-                                   and arg.id == c.fi.params[0].name):
-        c.src.error(code, arg)
-        return False
-    c.fi.types[arg] = c.fi.ctx_type or u64
-    return True
-
-
 def _tail_call(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
     if not nargs(c, node, 2, f"{m.name}.tail_call"):
         return ERR
-    if not _ctx_arg(c, node.args[0], "E164"):
+    if not ctx_arg(c, node.args[0], "E164"):
         return ERR
     value_into(c, node.args[1], u32, "index")
     return i64
 
 
+def _get_stackid(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
+    """``stacks.get_stackid(ctx, flags)``: the id of the current stack in ``stacks``, or a
+    negative error."""
+    if not nargs(c, node, 2, f"{m.name}.get_stackid"):
+        return ERR
+    if not ctx_arg(c, node.args[0], "E183", what=f"{m.name}.get_stackid"):
+        return ERR
+    value_into(c, node.args[1], u64, "flags")
+    return i64
+
+
 _MAP_RULES = {"lookup": _lookup, "get": _get, "output": _output, "tail_call": _tail_call,
-              "reserve": refs.reserve, "submit": refs.release, "discard": refs.release}
+              "reserve": refs.reserve, "submit": refs.release, "discard": refs.release,
+              "get_stackid": _get_stackid}
 
 
 def _ctx_load(c: CheckContext, node: ast.Call, func: ast.Attribute) -> BpfType:
