@@ -21,7 +21,10 @@ class FakeKernel:
       ``gid << 32 | uid``; ``get_current_comm()`` is ``comm`` padded to 16 bytes;
     - ``get_prandom_u32()`` is a xorshift32 sequence from ``prandom_seed``;
     - ``get_smp_processor_id()`` is ``cpu``;
-    - ``probe_read_*`` copies from ``memory`` (``{address: bytes}``) or fails with -EFAULT.
+    - ``probe_read_*`` copies from ``memory`` (``{address: bytes}``) or fails with -EFAULT;
+    - ``get_stackid``/``get_stack`` see ``kernel_stack`` (and ``user_stack`` with
+      ``BPF_F_USER_STACK``), lists of addresses innermost first; an empty one is -EFAULT for
+      ``get_stackid`` and 0 bytes for ``get_stack``.
     """
 
     pid: int = 1000
@@ -35,6 +38,8 @@ class FakeKernel:
     boot_offset_ns: int = 0
     prandom_seed: int = 0x12345678
     memory: dict[int, bytes] = field(default_factory=dict)
+    kernel_stack: list[int] = field(default_factory=list)
+    user_stack: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._rand = self.prandom_seed or 1
@@ -66,6 +71,10 @@ class FakeKernel:
         x ^= (x << 5) & 0xFFFFFFFF
         self._rand = x
         return x
+
+    def stack(self, flags: int) -> list[int]:
+        """The stack a stack helper sees for ``flags`` (BPF_F_USER_STACK = 1 << 8)."""
+        return list(self.user_stack if flags & (1 << 8) else self.kernel_stack)
 
     def read_memory(self, addr: int, size: int) -> bytes | None:
         """``size`` bytes at ``addr`` from ``memory``, or None (the kernel's -EFAULT)."""

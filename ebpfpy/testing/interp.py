@@ -479,6 +479,8 @@ class Frame:
             return self._bpf_loop(node, call)
         if name.startswith("probe_read"):
             return self._probe_read(node, name)
+        if name in ("get_stack", "get_task_stack"):
+            return self._get_stack(node)
         fn = getattr(k, name)
         return convert(fn(), None, call.type)
 
@@ -493,6 +495,16 @@ class Frame:
             if self.sim.invoke(call.extra, [i, ref]) == 1:
                 break
         return calls
+
+    def _get_stack(self, node: ast.Call) -> int:
+        """bpf_get_stack: the frames that fit, the rest of the buffer zeroed; bytes copied."""
+        buf = self.eval(node.args[1])
+        bt = self.fi.types[node.args[1]]
+        bt = bt.target if isinstance(bt, RefType) else bt
+        flags = convert(self.eval(node.args[2]), self.fi.types[node.args[2]], u64)
+        frames = self.sim.env.stack(flags)[:bt.length]
+        copy_into(bt, buf, frames + [0] * (bt.length - len(frames)))
+        return 8 * len(frames)
 
     def _probe_read(self, node: ast.Call, name: str) -> int:
         dst = self.eval(node.args[0])
@@ -535,6 +547,9 @@ class Frame:
             v = self.eval(arg)
             return m.output(t, v.value if isinstance(v, Cell) else convert(v, self.fi.types[arg], t)
                             if isinstance(t, IntType) else v)
+        if call.name == "get_stackid":
+            flags = convert(self.eval(node.args[1]), self.fi.types[node.args[1]], u64)
+            return m.get_stackid(self.sim.env.stack(flags))
         # tail_call(ctx, index): on success the current program is replaced
         idx = convert(self.eval(node.args[1]), self.fi.types[node.args[1]], u32)
         name = m.progs.get(idx)

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 from ..types import ArrayType, BpfType, MapType, StructType
 from .values import convert, copy, copy_into, from_user, pack, unpack, zero
 
-E2BIG, ENOENT, EEXIST = 7, 2, 17
+E2BIG, ENOENT, EEXIST, EFAULT = 7, 2, 17, 14
 BPF_ANY, BPF_NOEXIST, BPF_EXIST = 0, 1, 2
 
 
@@ -244,6 +244,45 @@ class SimPerfEventArray(SimRingBuf):
         return f"<sim PerfEventArray {self.name}: {len(self.records)} records>"
 
 
+class SimStackTraceMap:
+    """``StackTraceMap``: ``get_stackid`` gives one id per distinct stack (numbered from 0 in
+    order of appearance; the kernel's ids are hash buckets, so compare stacks, not ids).
+    The test reads ``sim.maps.stacks[id]`` as a list of addresses, as from the loader."""
+
+    def __init__(self, name: str, mt: MapType) -> None:
+        self.name, self.type, self.max_entries = name, mt, mt.max_entries
+        self.depth = mt.value.length if isinstance(mt.value, ArrayType) else 127
+        self.stacks: dict[int, list[int]] = {}
+        self._ids: dict[tuple[int, ...], int] = {}
+
+    def get_stackid(self, frames: list[int]) -> int:
+        if not frames:
+            return -EFAULT
+        key = tuple(frames[:self.depth])
+        if key not in self._ids:
+            if len(self._ids) >= self.max_entries:
+                return -EEXIST                 # every bucket taken by another stack
+            self._ids[key] = len(self._ids)
+        sid = self._ids[key]
+        self.stacks[sid] = list(key)
+        return sid
+
+    def __getitem__(self, k: int) -> list[int]:
+        return list(self.stacks[int(k)])
+
+    def __delitem__(self, k: int) -> None:
+        del self.stacks[int(k)]
+
+    def __contains__(self, k: Any) -> bool:
+        return isinstance(k, int) and k in self.stacks
+
+    def keys(self) -> list[int]:
+        return list(self.stacks)
+
+    def __len__(self) -> int:
+        return len(self.stacks)
+
+
 class SimProgArray(SimMap):
     """``ProgArray``: index → program name (``sim.maps.progs[0] = "handler"``)."""
 
@@ -283,5 +322,7 @@ def make_map(name: str, mt: MapType, event: BpfType | None = None) -> Any:
         return SimRingBuf(name, mt, event)
     if mt.kind == "PerfEventArray":
         return SimPerfEventArray(name, mt, event)
+    if mt.kind == "StackTraceMap":
+        return SimStackTraceMap(name, mt)
     return _KINDS[mt.kind](name, mt)
 
