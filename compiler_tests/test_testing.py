@@ -288,3 +288,35 @@ def test_compile_errors_surface_and_names_are_checked() -> None:
         sim.run("nope")
     with pytest.raises(AttributeError, match="no map"):
         sim.maps.counts
+
+
+def test_perf_output_and_stacks() -> None:
+    """PerfEventArray records are kept like ring-buffer ones; get_stackid gives one id per
+    distinct stack of ``env.kernel_stack`` / ``env.user_stack``; get_stack copies frames."""
+    env = FakeKernel(kernel_stack=[0xFFFFFFFF81000010, 0xFFFFFFFF81000020], user_stack=[0x401000])
+    sim = sim_of("""
+        from ebpfpy import PerfEventArray, StackTraceMap, BPF_F_USER_STACK
+        @struct
+        class Ev:
+            k: i64
+            u: i64
+            n: i64
+            frames: u64[4]
+        events = PerfEventArray(event=Ev)
+        stacks = StackTraceMap(2, depth=8)
+        @bpf_program("perf_event")
+        def run(ctx) -> int:
+            e = Ev(k=stacks.get_stackid(ctx, 0), u=stacks.get_stackid(ctx, BPF_F_USER_STACK))
+            e.n = helpers.get_stack(ctx, e.frames, 0)
+            events.output(ctx, e)
+            return 0
+    """, env=env)
+    sim.run("run")
+    sim.run("run")
+    e = sim.structs.Ev(k=0, u=1, n=16, frames=[0xFFFFFFFF81000010, 0xFFFFFFFF81000020, 0, 0])
+    assert sim.events("events") == [e, e]
+    assert sim.maps.stacks[0] == env.kernel_stack and sim.maps.stacks[1] == [0x401000]
+    env.user_stack = [0x402000]                  # a third stack: the map (2 entries) is full
+    env.kernel_stack = []                        # no kernel stack: -EFAULT, 0 bytes
+    r = sim.run("run")
+    assert (r.events["events"][0].k, r.events["events"][0].u, r.events["events"][0].n) == (-14, -17, 0)

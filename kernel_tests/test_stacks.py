@@ -1,7 +1,8 @@
 """Stack traces on a real kernel: ``stacks.get_stackid``, ``helpers.get_stack`` and
 ``get_task_stack`` from a tracepoint and from a ``perf_event`` (software clock) program, and
 :mod:`ebpfpy.symbols` naming the functions of the kernel's syscall path and of a gcc-built
-test binary (a PIE built with -O0 and frame pointers, so every frame links to its caller), as ``profile`` and ``offcputime`` print them."""
+test binary (a PIE built with -O0 and frame pointers, so every frame links to its caller),
+as ``profile`` and ``offcputime`` print them."""
 from __future__ import annotations
 
 import ctypes

@@ -101,7 +101,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E130": ("the context of {kind} has no field {name!r}", ["for tracepoints the fields come from tracefs (events/CATEGORY/NAME/format): mount tracefs, or annotate ctx with a @struct that describes the record; tp_btf, fentry and fexit arguments and iter/uprobe/perf_event contexts are named as in the kernel's BTF (docs/kernel.md)"]),
     "E131": ("struct {struct} has no field {name!r}", ["its fields are: {fields}"]),
     "E132": ("{type} has no attribute {name!r}", ["attributes are struct fields (p.x) or .value of an integer lookup result"]),
-    "E133": ("a {kind} cannot be indexed", ["RingBuf: events.output(record) or rec = events.reserve() ... events.submit(rec); PerfEventArray: events.output(ctx, record); ProgArray: progs.tail_call(ctx, index)"]),
+    "E133": ("a {kind} cannot be indexed", ["RingBuf: events.output(record) or rec = events.reserve() ... events.submit(rec); PerfEventArray: events.output(ctx, record); ProgArray: progs.tail_call(ctx, index); StackTraceMap: stacks.get_stackid(ctx, flags), read the stacks in userspace"]),
     "E134": ("{type} cannot be indexed", ["only arrays and maps are indexed"]),
     # calls
     "E140": ("{name!r} is a variable, not a function", ["only @bpf_function functions, helpers and builtins can be called"]),
