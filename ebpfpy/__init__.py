@@ -11,7 +11,7 @@ from . import helpers
 from .dsl import (BPF_F_FAST_STACK_CMP, BPF_F_REUSE_STACKID, BPF_F_USER_STACK, RB_FORCE_WAKEUP, RB_NO_WAKEUP, TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, TC_ACT_UNSPEC, XDP_ABORTED, XDP_DROP,
                   XDP_PASS, XDP_REDIRECT, XDP_TX, Array, HashMap, LruHashMap, PerCpuArray,
                   PerCpuHashMap, PerfEventArray, ProgArray, RingBuf, SkbContext, SpinLock,
-                  StackTraceMap,                  Timer, XdpContext, bpf_function, bpf_program, struct)
+                  StackTraceMap, CgroupArray,                  Timer, XdpContext, bpf_function, bpf_program, struct)
 from .errors import CompileError, LoadError, VerifierError
 from .types import i8, i16, i32, i64, u8, u16, u32, u64
 
@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 __all__ = [
     "compile", "load", "helpers", "bpf_program", "bpf_function", "struct",
     "Array", "HashMap", "LruHashMap", "PerCpuArray", "PerCpuHashMap", "ProgArray", "RingBuf",
-    "PerfEventArray", "StackTraceMap",
+    "PerfEventArray", "StackTraceMap", "CgroupArray",
     "BPF_F_USER_STACK", "BPF_F_FAST_STACK_CMP", "BPF_F_REUSE_STACKID",
     "Timer", "SpinLock", "XdpContext", "SkbContext",
     "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64",

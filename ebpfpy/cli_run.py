@@ -117,11 +117,11 @@ def stream(obj: Any, elf: bytes, duration: float | None, as_json: bool,
 
 def print_maps(obj: Any, as_json: bool) -> None:
     """Every map (record streams and program arrays aside) and the globals, bpftrace-style."""
-    from .loader.maps import ProgArray
+    from .loader.maps import CgroupArray, ProgArray, StackTraceMap
     from .loader.records import RecordConsumer
     dump: dict[str, Any] = {}
     for name, m in obj.maps.items():
-        if isinstance(m, (RecordConsumer, ProgArray)):
+        if isinstance(m, (RecordConsumer, ProgArray, CgroupArray, StackTraceMap)):
             continue
         items = sorted(m.items(), key=lambda kv: _sort_key(kv[0]))
         if as_json:

@@ -208,6 +208,16 @@ class StackTraceMap(MapDecl):
         super().__init__(u32, u64[depth], max_entries)
 
 
+class CgroupArray(MapDecl):
+    """``BPF_MAP_TYPE_CGROUP_ARRAY``: slots holding cgroups, set from userspace by path
+    (``obj.maps.cg[0] = "/sys/fs/cgroup/unified/app"``), tested in BPF code with
+    ``helpers.current_task_under_cgroup(cg, index)``."""
+    kind = "CgroupArray"
+
+    def __init__(self, max_entries: int) -> None:
+        super().__init__(u32, u32, max_entries)
+
+
 class ProgArray(MapDecl):
     """``BPF_MAP_TYPE_PROG_ARRAY`` for ``tail_call``."""
     kind = "ProgArray"
@@ -218,4 +228,4 @@ class ProgArray(MapDecl):
 
 MAP_KINDS = {c.kind: c for c in (HashMap, PerCpuHashMap, LruHashMap, Array, PerCpuArray,
                                  RingBuf, PerfEventArray, StackTraceMap,
-                                 ProgArray)}
+                                 CgroupArray, ProgArray)}

@@ -46,6 +46,7 @@ _TABLE = [
     Helper("seq_printf", 126, "seq_printf", i64),
     Helper("get_stack", 67, "get_stack", i64),
     Helper("get_task_stack", 141, "get_stack", i64),
+    Helper("current_task_under_cgroup", 37, "cgroup", i64),
     Helper("seq_write", 127, "seq_write", i64),
     Helper("field_exists", -1, "core_field", BOOL),
     Helper("field_size", -1, "core_field", u32),

@@ -9,10 +9,10 @@ from .names import DslNames
 from .source import Source
 
 MAP_KINDS = {"Array", "HashMap", "PerCpuArray", "PerCpuHashMap", "LruHashMap", "RingBuf",
-             "PerfEventArray", "StackTraceMap", "ProgArray"}
+             "PerfEventArray", "StackTraceMap", "CgroupArray", "ProgArray"}
 RECORD_KINDS = {"RingBuf", "PerfEventArray"}            # maps of records: events.output(...)
-UNINDEXED_KINDS = RECORD_KINDS | {"ProgArray", "StackTraceMap"}          # BPF code cannot index these
-FD_ARRAY_KINDS = {"ProgArray", "PerfEventArray"}        # u32 slots holding fds (key_size/value_size)
+UNINDEXED_KINDS = RECORD_KINDS | {"ProgArray", "StackTraceMap", "CgroupArray"}          # BPF code cannot index these
+FD_ARRAY_KINDS = {"ProgArray", "PerfEventArray", "CgroupArray"}        # u32 slots holding fds (key_size/value_size)
 
 
 @dataclass

@@ -20,6 +20,7 @@ SIGNATURES: dict[str, tuple[list[str], dict[str, Any]]] = {
     "RingBuf": (["size_bytes"], {"event": None}),
     "PerfEventArray": ([], {"max_entries": None, "event": None}),
     "StackTraceMap": (["max_entries"], {"depth": None}),
+    "CgroupArray": (["max_entries"], {}),
     "ProgArray": (["max_entries"], {}),
 }
 MAX_STACK_DEPTH = 127           # kernel.perf_event_max_stack's default (PERF_MAX_STACK_DEPTH)

@@ -101,7 +101,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E130": ("the context of {kind} has no field {name!r}", ["for tracepoints the fields come from tracefs (events/CATEGORY/NAME/format): mount tracefs, or annotate ctx with a @struct that describes the record; tp_btf, fentry and fexit arguments and iter/uprobe/perf_event contexts are named as in the kernel's BTF (docs/kernel.md)"]),
     "E131": ("struct {struct} has no field {name!r}", ["its fields are: {fields}"]),
     "E132": ("{type} has no attribute {name!r}", ["attributes are struct fields (p.x) or .value of an integer lookup result"]),
-    "E133": ("a {kind} cannot be indexed", ["RingBuf: events.output(record) or rec = events.reserve() ... events.submit(rec); PerfEventArray: events.output(ctx, record); ProgArray: progs.tail_call(ctx, index); StackTraceMap: stacks.get_stackid(ctx, flags), read the stacks in userspace"]),
+    "E133": ("a {kind} cannot be indexed", ["RingBuf: events.output(record) or rec = events.reserve() ... events.submit(rec); PerfEventArray: events.output(ctx, record); ProgArray: progs.tail_call(ctx, index); StackTraceMap: stacks.get_stackid(ctx, flags), read the stacks in userspace; CgroupArray: helpers.current_task_under_cgroup(cg, index), fill it in userspace"]),
     "E134": ("{type} cannot be indexed", ["only arrays and maps are indexed"]),
     # calls
     "E140": ("{name!r} is a variable, not a function", ["only @bpf_function functions, helpers and builtins can be called"]),
@@ -137,6 +137,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E183": ("{what} needs the program's ctx first", ["e.g. stacks.get_stackid(ctx, 0) or helpers.get_stack(ctx, buf, 0)"]),
     "E184": ("the stack buffer must be a u64 array, not {type}", ["e.g. buf = u64[32](); n = helpers.get_stack(ctx, buf, 0)"]),
     "E185": ("helpers.get_task_stack needs a task_struct from the kernel, not {type}", ["e.g. helpers.get_task_stack(helpers.get_current_task_btf(), buf, 0)"]),
+    "E186": ("helpers.current_task_under_cgroup needs a CgroupArray first ({what} given)", ["declare cg = CgroupArray(1), fill it from userspace (obj.maps.cg[0] = \"/sys/fs/cgroup/...\"), then helpers.current_task_under_cgroup(cg, 0)"]),
     "E168": ("{spec} prints the {what} at an address, but {type} is passed by value", ["helpers.printk passes integers: print them with %d / %u / %x; in an iter program helpers.seq_printf(seq, \"%s\", arr) prints a u8 array"]),
     "E169": ("{spec} prints an integer, but {type} is passed by address", ["pass an integer, or print a u8 array with %s"]),
     "E170": ("timers are not allowed in {kind} programs", ["the kernel forbids bpf_timer in tracing programs; arm the timer from a \"syscall\" program (test_run) or a networking program"]),

@@ -10,7 +10,8 @@ a ``CompiledModule`` with the source for error messages.
 from __future__ import annotations
 
 from .links import BpfLink, IterLink, Link, SocketLink, TcLink
-from .maps import Array, HashMap, Map, PerCpuArray, PerCpuMap, ProgArray, StackTraceMap
+from .maps import (Array, CgroupArray, HashMap, Map, PerCpuArray, PerCpuMap, ProgArray,
+                   StackTraceMap)
 from .object import BpfObject
 from .perfbuf import PerfEventArray
 from .programs import Program, TestRunResult
@@ -18,4 +19,4 @@ from .ringbuf import RingBuf
 
 __all__ = ["BpfObject", "Program", "TestRunResult", "Link", "BpfLink", "IterLink", "TcLink",
            "SocketLink", "Map", "HashMap", "Array", "PerCpuArray", "PerCpuMap", "ProgArray",
-           "RingBuf", "PerfEventArray", "StackTraceMap"]
+           "RingBuf", "PerfEventArray", "StackTraceMap", "CgroupArray"]

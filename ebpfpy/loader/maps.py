@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import mmap
+import os
 from typing import Any, Iterator
 
 from ..types import ArrayType, BpfType, IntType, u64
@@ -348,12 +349,58 @@ class StackTraceMap(Map):
                         f"(stacks.get_stackid), not from userspace")
 
 
-_ARRAYS = {L.MAP_ARRAY, L.MAP_PERCPU_ARRAY, L.MAP_PROG_ARRAY}
+class CgroupArray(Array):
+    """``BPF_MAP_TYPE_CGROUP_ARRAY``: ``m[i] = "/sys/fs/cgroup/..."`` (a cgroup v2 directory,
+    or an open fd of one) puts that cgroup in slot ``i``; ``del m[i]`` empties it.
+
+    The kernel keeps a reference to the cgroup, not the fd, so the directory is opened just
+    for the update.  Slots cannot be read back (the kernel refuses lookups from userspace):
+    ``m[i]`` is ``TypeError``, ``i in m`` is False and iteration is empty.
+    """
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._check_index(key)
+        if isinstance(value, (str, bytes, os.PathLike)):
+            try:
+                fd = os.open(value, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            except OSError as e:
+                raise OSError(e.errno, f"map {self.name!r}: cannot open cgroup {value!r}: "
+                                       f"{os.strerror(e.errno)}") from None
+            try:
+                self._update(key, fd.to_bytes(4, "little"))
+            finally:
+                os.close(fd)
+            return
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"map {self.name!r} value: expected a cgroup directory path or fd, "
+                            f"got {type(value).__name__}")
+        if not 0 <= value <= 0x7FFFFFFF:
+            raise OverflowError(f"map {self.name!r} value: fd {value} is out of range")
+        self._update(key, value.to_bytes(4, "little"))
+
+    def __getitem__(self, key: Any) -> Any:
+        raise TypeError(f"map {self.name!r}: cgroup array slots cannot be read from userspace")
+
+    def __contains__(self, key: Any) -> bool:
+        return False
+
+    def __delitem__(self, key: Any) -> None:
+        self._check_index(key)
+        Map.__delitem__(self, key)
+
+    def keys(self) -> list[Any]:
+        return []
+
+    def items(self) -> list[Any]:
+        return []
+
+
+_ARRAYS = {L.MAP_ARRAY, L.MAP_PERCPU_ARRAY, L.MAP_PROG_ARRAY, L.MAP_CGROUP_ARRAY}
 _CLASSES: dict[int, type[Map]] = {
     L.MAP_HASH: HashMap, L.MAP_LRU_HASH: HashMap, L.MAP_ARRAY: Array,
     L.MAP_PERCPU_ARRAY: PerCpuArray, L.MAP_PERCPU_HASH: PerCpuMap,
     L.MAP_LRU_PERCPU_HASH: PerCpuMap, L.MAP_PROG_ARRAY: ProgArray,
-    L.MAP_STACK_TRACE: StackTraceMap,
+    L.MAP_STACK_TRACE: StackTraceMap, L.MAP_CGROUP_ARRAY: CgroupArray,
 }
 
 

@@ -7,7 +7,7 @@ from typing import Any, Callable
 import llvmlite.ir as ir
 
 from ..frontend import helper_table as H
-from ..types import BOOL, IntType, StructType, i64, u64
+from ..types import BOOL, IntType, StructType, i64, u32, u64
 from . import ints
 from .abi import returns_object
 from .branchless import compare01
@@ -125,6 +125,13 @@ def _get_stack(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
     return cx.helper(h.id, I64, [first, buf, ir.Constant(I32, size_of(cx, node.args[1])), flags])
 
 
+def _cgroup(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
+    """bpf_current_task_under_cgroup(map, index)."""
+    m = cx.ml.maps[node.args[0].id]              # type: ignore[attr-defined]
+    idx = convert(cx.b, cx.expr(node.args[1]), cx.fi.types[node.args[1]], u32)
+    return cx.helper(h.id, I64, [m, idx])
+
+
 def _loop(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
     n = convert(cx.b, cx.expr(node.args[0]), cx.fi.types[node.args[0]],
                 IntType("u32", 32, False))
@@ -141,7 +148,8 @@ def _loop(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
 
 _HELPER_SHAPES: dict[str, Callable[[LowerContext, ast.Call, Any, Any], ir.Value]] = {
     "noargs": _noargs, "comm": _comm, "bswap": _bswap, "printk": _printk,
-    "probe_read": _probe_read, "loop": _loop, "get_stack": _get_stack}
+    "probe_read": _probe_read, "loop": _loop, "get_stack": _get_stack,
+    "cgroup": _cgroup}
 
 
 def _printk_arg(cx: LowerContext, node: ast.expr) -> ir.Value:

@@ -18,7 +18,7 @@ from .debuginfo import DebugInfo
 from .ltypes import DATA_LAYOUT, I8, I32, PTR, TypeMap
 
 MAP_TYPE_IDS = {"HashMap": 1, "Array": 2, "ProgArray": 3, "PerfEventArray": 4,
-                "PerCpuHashMap": 5, "PerCpuArray": 6, "StackTraceMap": 7, "LruHashMap": 9,
+                "PerCpuHashMap": 5, "PerCpuArray": 6, "StackTraceMap": 7, "CgroupArray": 8, "LruHashMap": 9,
                 "RingBuf": 27}
 BPF_F_MMAPABLE = 1 << 10
 

@@ -24,7 +24,9 @@ class FakeKernel:
     - ``probe_read_*`` copies from ``memory`` (``{address: bytes}``) or fails with -EFAULT;
     - ``get_stackid``/``get_stack`` see ``kernel_stack`` (and ``user_stack`` with
       ``BPF_F_USER_STACK``), lists of addresses innermost first; an empty one is -EFAULT for
-      ``get_stackid`` and 0 bytes for ``get_stack``.
+      ``get_stackid`` and 0 bytes for ``get_stack``;
+    - ``current_task_under_cgroup`` compares ``cgroup`` (the current task's cgroup path) with
+      the path stored in the CgroupArray slot: 1 when equal or below it.
     """
 
     pid: int = 1000
@@ -40,6 +42,7 @@ class FakeKernel:
     memory: dict[int, bytes] = field(default_factory=dict)
     kernel_stack: list[int] = field(default_factory=list)
     user_stack: list[int] = field(default_factory=list)
+    cgroup: str = "/sys/fs/cgroup"
 
     def __post_init__(self) -> None:
         self._rand = self.prandom_seed or 1

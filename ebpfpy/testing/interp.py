@@ -481,6 +481,9 @@ class Frame:
             return self._probe_read(node, name)
         if name in ("get_stack", "get_task_stack"):
             return self._get_stack(node)
+        if name == "current_task_under_cgroup":
+            idx = convert(self.eval(node.args[1]), self.fi.types[node.args[1]], u32)
+            return self.map_of(node.args[0]).under(idx, k.cgroup)
         fn = getattr(k, name)
         return convert(fn(), None, call.type)
 

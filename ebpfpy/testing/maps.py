@@ -8,13 +8,14 @@ simulator has one CPU).
 """
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from typing import Any, Iterator
 
 from ..types import ArrayType, BpfType, MapType, StructType
 from .values import convert, copy, copy_into, from_user, pack, unpack, zero
 
-E2BIG, ENOENT, EEXIST, EFAULT = 7, 2, 17, 14
+E2BIG, ENOENT, EEXIST, EFAULT, EAGAIN = 7, 2, 17, 14, 11
 BPF_ANY, BPF_NOEXIST, BPF_EXIST = 0, 1, 2
 
 
@@ -283,6 +284,35 @@ class SimStackTraceMap:
         return len(self.stacks)
 
 
+class SimCgroupArray:
+    """``CgroupArray``: slots hold cgroup paths (``sim.maps.cg[0] = "/sys/fs/cgroup/app"``);
+    the task is under a slot's cgroup when ``env.cgroup`` is that path or below it."""
+
+    def __init__(self, name: str, mt: MapType) -> None:
+        self.name, self.type, self.max_entries = name, mt, mt.max_entries
+        self.paths: dict[int, str] = {}
+
+    def __setitem__(self, k: int, path: Any) -> None:
+        if not 0 <= int(k) < self.max_entries:
+            raise KeyError(k)
+        self.paths[int(k)] = os.fspath(path).rstrip("/") or "/"
+
+    def __delitem__(self, k: int) -> None:
+        del self.paths[int(k)]
+
+    def __len__(self) -> int:
+        return self.max_entries
+
+    def under(self, idx: int, current: str) -> int:
+        if idx >= self.max_entries:
+            return -E2BIG
+        path = self.paths.get(idx)
+        if path is None:
+            return -EAGAIN                     # an empty slot
+        current = current.rstrip("/") or "/"
+        return int(current == path or current.startswith(path.rstrip("/") + "/"))
+
+
 class SimProgArray(SimMap):
     """``ProgArray``: index → program name (``sim.maps.progs[0] = "handler"``)."""
 
@@ -324,5 +354,7 @@ def make_map(name: str, mt: MapType, event: BpfType | None = None) -> Any:
         return SimPerfEventArray(name, mt, event)
     if mt.kind == "StackTraceMap":
         return SimStackTraceMap(name, mt)
+    if mt.kind == "CgroupArray":
+        return SimCgroupArray(name, mt)
     return _KINDS[mt.kind](name, mt)
 

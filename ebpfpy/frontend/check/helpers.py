@@ -12,6 +12,7 @@ from ..typed import ERR, Call, is_int
 from .context import CheckContext, ctx_arg, nargs, place_ok
 from .expressions import expr, value_into
 from .kernel import resolve_kernel_name
+from .symbols import map_of
 
 
 def check_helper(c: CheckContext, node: ast.Call, name: str) -> BpfType:
@@ -134,6 +135,19 @@ def _get_stack(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     return _record(c, h, node)
 
 
+def _cgroup(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    """``helpers.current_task_under_cgroup(cg, index)``: 1 when the current task is in the
+    cgroup at ``cg[index]`` or below it, 0 when not, negative on error."""
+    if not nargs(c, node, 2, f"helpers.{h.name}"):
+        return ERR
+    m = map_of(c, node.args[0])
+    if m is None or m.type.kind != "CgroupArray":
+        c.src.error("E186", node.args[0], what=m.type.kind if m else "not a map")
+        return ERR
+    value_into(c, node.args[1], u32, "index")
+    return _record(c, h, node)
+
+
 def _seq_file(c: CheckContext, node: ast.expr, what: str) -> None:
     t = expr(c, node)
     name = getattr(getattr(t, "target", None), "name", None)
@@ -219,4 +233,5 @@ RULES: dict[str, Callable[[CheckContext, Helper, ast.Call], BpfType]] = {
     "probe_read": _probe_read, "loop": _loop, "task_btf": _task_btf,
     "seq_printf": _seq_printf, "seq_write": _seq_write, "core_field": _core_field,
     "core_type": _core_type, "get_stack": _get_stack,
+    "cgroup": _cgroup,
 }
