@@ -10,6 +10,7 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 import ebpfpy
 from ebpfpy.symbols import KERNEL_START, KernelSymbols, UserSymbols, symbolize
 
+TOOLS = Path(__file__).resolve().parent.parent / "examples" / "tools"
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc for the test binary")
 
 PROGRAM_C = r"""
@@ -178,3 +180,30 @@ def test_profile_samples_land_in_the_spinning_function(obj, binary: Path) -> Non
     assert max(top, key=top.get) == "spin_here", top
     spin = [symbolize(obj.maps.stacks[k.ustack], user=user) for k, _ in mine if k.ustack >= 0]
     assert any([s.split("+")[0] for s in f[:2]] == ["spin_here", "main"] for f in spin), spin
+
+
+def test_the_profile_tool_folds_the_spinning_stack(binary: Path) -> None:
+    """examples/tools/profile.py, sampling every CPU at 99 Hz while the binary spins."""
+    sys.path.insert(0, str(TOOLS))
+    try:
+        import profile as tool                   # the example, not the stdlib module
+    finally:
+        sys.path.remove(str(TOOLS))
+    assert tool.__file__.startswith(str(TOOLS))
+    child = subprocess.Popen([str(binary)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        child.stdin.write(b"x")
+        child.stdin.flush()
+        child.stdout.readline()
+        with ebpfpy.load(tool.__file__) as obj:
+            obj.globals.target_pid = child.pid
+            with tool.sampling(obj, hz=999):
+                child.stdin.write(b"x")
+                child.stdin.flush()
+                assert child.stdout.readline() == b"spun\n"
+            lines = tool.folded(obj, {child.pid: UserSymbols(child.pid)})
+    finally:
+        child.communicate(b"x", timeout=30)
+    line, n = lines[0]
+    assert line.startswith("stk;") and line.endswith(";main;spin_here"), lines[:3]
+    assert n >= 20
