@@ -8,10 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from . import helpers
-from .dsl import (BPF_F_FAST_STACK_CMP, BPF_F_REUSE_STACKID, BPF_F_USER_STACK, RB_FORCE_WAKEUP, RB_NO_WAKEUP, TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT, TC_ACT_UNSPEC, XDP_ABORTED, XDP_DROP,
-                  XDP_PASS, XDP_REDIRECT, XDP_TX, Array, HashMap, LruHashMap, PerCpuArray,
-                  PerCpuHashMap, PerfEventArray, ProgArray, RingBuf, SkbContext, SpinLock,
-                  StackTraceMap, CgroupArray,                  Timer, XdpContext, bpf_function, bpf_program, struct)
+from .dsl import (BPF_F_CURRENT_CPU, BPF_F_FAST_STACK_CMP, BPF_F_REUSE_STACKID, BPF_F_USER_STACK,
+                  RB_FORCE_WAKEUP, RB_NO_WAKEUP, TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT,
+                  TC_ACT_UNSPEC, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX, Array,
+                  CgroupArray, HashMap, LruHashMap, PerCpuArray, PerCpuHashMap, PerfEventArray,
+                  ProgArray, RingBuf, SkbContext, SpinLock, StackTraceMap, Timer, XdpContext,
+                  bpf_function, bpf_program, struct)
 from .errors import CompileError, LoadError, VerifierError
 from .types import i8, i16, i32, i64, u8, u16, u32, u64
 
@@ -21,7 +23,7 @@ __all__ = [
     "compile", "load", "helpers", "bpf_program", "bpf_function", "struct",
     "Array", "HashMap", "LruHashMap", "PerCpuArray", "PerCpuHashMap", "ProgArray", "RingBuf",
     "PerfEventArray", "StackTraceMap", "CgroupArray",
-    "BPF_F_USER_STACK", "BPF_F_FAST_STACK_CMP", "BPF_F_REUSE_STACKID",
+    "BPF_F_USER_STACK", "BPF_F_FAST_STACK_CMP", "BPF_F_REUSE_STACKID", "BPF_F_CURRENT_CPU",
     "Timer", "SpinLock", "XdpContext", "SkbContext",
     "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64",
     "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",

@@ -21,6 +21,7 @@ RB_NO_WAKEUP, RB_FORCE_WAKEUP = 1, 2          # events.submit(rec, flags): BPF_R
 TC_ACT_UNSPEC, TC_ACT_OK, TC_ACT_SHOT, TC_ACT_REDIRECT = -1, 0, 2, 7
 # get_stackid / get_stack flags (include/uapi/linux/bpf.h)
 BPF_F_USER_STACK, BPF_F_FAST_STACK_CMP, BPF_F_REUSE_STACKID = 1 << 8, 1 << 9, 1 << 10
+BPF_F_CURRENT_CPU = 0xFFFFFFFF          # perf_event_output: this CPU's slot
 
 Timer = TIMER
 SpinLock = SPINLOCK

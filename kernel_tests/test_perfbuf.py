@@ -144,3 +144,50 @@ def test_poll_after_close_is_an_error(module: Path) -> None:
     obj.close()
     with pytest.raises(ValueError, match="closed"):
         list(events.poll(timeout=0))
+
+
+EXPLICIT = textwrap.dedent('''
+    from ebpfpy import bpf_program, struct, PerfEventArray, u32, u64, i64, helpers, BPF_F_CURRENT_CPU
+
+    @struct
+    class Ev:
+        cpu: u32
+        r_here: i64
+        r_other: i64
+        r_far: i64
+
+    events = PerfEventArray(event=Ev)
+
+    @bpf_program("xdp")
+    def on_xdp(ctx) -> int:
+        e = Ev(cpu=helpers.get_smp_processor_id())
+        e.r_here = helpers.perf_event_output(ctx, events, u64(e.cpu), e)
+        e.r_other = helpers.perf_event_output(ctx, events, u64(e.cpu ^ 1), e)
+        e.r_far = helpers.perf_event_output(ctx, events, 1 << 20, e)
+        helpers.perf_event_output(ctx, events, BPF_F_CURRENT_CPU, e)
+        return 2
+''')
+
+
+def test_perf_event_output_with_explicit_flags(tmp_path: Path) -> None:
+    """The helper spelling: this CPU's index works, another CPU's is -EOPNOTSUPP (the kernel
+    writes only to the running CPU's event), an index past the slots -E2BIG."""
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two CPUs")
+    p = tmp_path / "perf_explicit.py"
+    p.write_text(EXPLICIT)
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {0})
+    try:
+        with ebpfpy.load(str(p)) as obj:
+            obj.programs.on_xdp.test_run(data=bytes(16))
+            got = obj.maps.events.consume()
+    finally:
+        os.sched_setaffinity(0, before)
+    assert len(got) == 2                          # the index-0 write and the BPF_F_CURRENT_CPU one
+    assert [e.cpu for e in got] == [0, 0]
+    assert (got[1].r_here, got[1].r_other, got[1].r_far) == (0, -95, -7)   # as the last write saw
+    sim = Simulator(str(p))
+    (_s1, s2) = sim.run("on_xdp", data=bytes(16)).events["events"]
+    # the simulator has one CPU: index 1 is past its slots too
+    assert (s2.r_here, s2.r_other, s2.r_far) == (0, -7, -7)

@@ -47,6 +47,7 @@ _TABLE = [
     Helper("get_stack", 67, "get_stack", i64),
     Helper("get_task_stack", 141, "get_stack", i64),
     Helper("current_task_under_cgroup", 37, "cgroup", i64),
+    Helper("perf_event_output", 25, "perf_output", i64),
     Helper("seq_write", 127, "seq_write", i64),
     Helper("field_exists", -1, "core_field", BOOL),
     Helper("field_size", -1, "core_field", u32),

@@ -138,6 +138,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E184": ("the stack buffer must be a u64 array, not {type}", ["e.g. buf = u64[32](); n = helpers.get_stack(ctx, buf, 0)"]),
     "E185": ("helpers.get_task_stack needs a task_struct from the kernel, not {type}", ["e.g. helpers.get_task_stack(helpers.get_current_task_btf(), buf, 0)"]),
     "E186": ("helpers.current_task_under_cgroup needs a CgroupArray first ({what} given)", ["declare cg = CgroupArray(1), fill it from userspace (obj.maps.cg[0] = \"/sys/fs/cgroup/...\"), then helpers.current_task_under_cgroup(cg, 0)"]),
+    "E187": ("helpers.perf_event_output needs a PerfEventArray second ({what} given)", ["e.g. helpers.perf_event_output(ctx, events, BPF_F_CURRENT_CPU, rec) with events = PerfEventArray(event=T)"]),
     "E168": ("{spec} prints the {what} at an address, but {type} is passed by value", ["helpers.printk passes integers: print them with %d / %u / %x; in an iter program helpers.seq_printf(seq, \"%s\", arr) prints a u8 array"]),
     "E169": ("{spec} prints an integer, but {type} is passed by address", ["pass an integer, or print a u8 array with %s"]),
     "E170": ("timers are not allowed in {kind} programs", ["the kernel forbids bpf_timer in tracing programs; arm the timer from a \"syscall\" program (test_run) or a networking program"]),

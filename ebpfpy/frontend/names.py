@@ -13,7 +13,7 @@ PUBLIC = {
     "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
     "TC_ACT_OK", "TC_ACT_SHOT", "TC_ACT_UNSPEC", "TC_ACT_REDIRECT",
     "RB_NO_WAKEUP", "RB_FORCE_WAKEUP",
-    "BPF_F_USER_STACK", "BPF_F_FAST_STACK_CMP", "BPF_F_REUSE_STACKID",
+    "BPF_F_USER_STACK", "BPF_F_FAST_STACK_CMP", "BPF_F_REUSE_STACKID", "BPF_F_CURRENT_CPU",
 }
 BUILTINS = {"int", "bool", "range", "len", "min", "max", "abs", "None", "True", "False"}
 

@@ -15,7 +15,7 @@ from .context import LowerContext
 from .core import CORE_SHAPES, kernel_ptr, lower_helper
 from .ints import convert
 from .ltypes import I1, I8, I16, I32, I64, PTR, gep
-from .maps import map_method
+from .maps import map_method, perf_output
 from .memory import as_i64, size_of, store_value
 
 CLOCK_MONOTONIC = 1
@@ -132,6 +132,10 @@ def _cgroup(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
     return cx.helper(h.id, I64, [m, idx])
 
 
+def _perf_output(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
+    return perf_output(cx, node.args[1], as_i64(cx, node.args[2]), node.args[3])
+
+
 def _loop(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
     n = convert(cx.b, cx.expr(node.args[0]), cx.fi.types[node.args[0]],
                 IntType("u32", 32, False))
@@ -149,7 +153,7 @@ def _loop(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
 _HELPER_SHAPES: dict[str, Callable[[LowerContext, ast.Call, Any, Any], ir.Value]] = {
     "noargs": _noargs, "comm": _comm, "bswap": _bswap, "printk": _printk,
     "probe_read": _probe_read, "loop": _loop, "get_stack": _get_stack,
-    "cgroup": _cgroup}
+    "cgroup": _cgroup, "perf_output": _perf_output}
 
 
 def _printk_arg(cx: LowerContext, node: ast.expr) -> ir.Value:

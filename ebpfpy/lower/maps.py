@@ -217,12 +217,21 @@ _RINGBUF = {"reserve": _reserve, "submit": _release, "discard": _release}
 def _output(cx: LowerContext, node: ast.Call, m: ir.Value, mt: Any) -> ir.Value:
     """``rb.output(v)``: bpf_ringbuf_output; ``events.output(ctx, v)``: bpf_perf_event_output
     into the current CPU's buffer."""
+    if mt.kind == "PerfEventArray":
+        cur = ir.Constant(I64, BPF_F_CURRENT_CPU)
+        return perf_output(cx, node.func.value, cur, node.args[-1])  # type: ignore[attr-defined]
     arg = node.args[-1]
     t = cx.fi.types[arg]
     t = getattr(t, "target", t)
     data = value_ptr(cx, arg, t)
-    size = ir.Constant(I64, t.size)
-    if mt.kind == "PerfEventArray":
-        return cx.helper(H.PERF_EVENT_OUTPUT, I64,
-                         [cx.ctx_pointer(), m, ir.Constant(I64, BPF_F_CURRENT_CPU), data, size])
-    return cx.helper(H.RINGBUF_OUTPUT, I64, [m, data, size, ir.Constant(I64, 0)])
+    return cx.helper(H.RINGBUF_OUTPUT, I64, [m, data, ir.Constant(I64, t.size), ir.Constant(I64, 0)])
+
+
+def perf_output(cx: LowerContext, mapnode: ast.expr, flags: ir.Value, rec: ast.expr) -> ir.Value:
+    """bpf_perf_event_output(ctx, map, flags, &rec, sizeof(rec))."""
+    m, _mt = _map(cx, mapnode)
+    t = cx.fi.types[rec]
+    t = getattr(t, "target", t)
+    data = value_ptr(cx, rec, t)
+    return cx.helper(H.PERF_EVENT_OUTPUT, I64,
+                     [cx.ctx_pointer(), m, flags, data, ir.Constant(I64, t.size)])

@@ -481,6 +481,10 @@ class Frame:
             return self._probe_read(node, name)
         if name in ("get_stack", "get_task_stack"):
             return self._get_stack(node)
+        if name == "perf_event_output":
+            flags = convert(self.eval(node.args[2]), self.fi.types[node.args[2]], u64)
+            t, v = self._record(node.args[3])
+            return self.map_of(node.args[1]).output_at(flags, k.cpu, t, v)
         if name == "current_task_under_cgroup":
             idx = convert(self.eval(node.args[1]), self.fi.types[node.args[1]], u32)
             return self.map_of(node.args[0]).under(idx, k.cgroup)
@@ -498,6 +502,14 @@ class Frame:
             if self.sim.invoke(call.extra, [i, ref]) == 1:
                 break
         return calls
+
+    def _record(self, arg: ast.expr) -> tuple[Any, Any]:
+        """The type and value of a record to output."""
+        t = self.fi.types[arg]
+        t = getattr(t, "target", t)
+        v = self.eval(arg)
+        return t, (v.value if isinstance(v, Cell) else convert(v, self.fi.types[arg], t)
+                   if isinstance(t, IntType) else v)
 
     def _get_stack(self, node: ast.Call) -> int:
         """bpf_get_stack: the frames that fit, the rest of the buffer zeroed; bytes copied."""
@@ -544,12 +556,7 @@ class Frame:
             m.release(self.eval(node.args[0]), call.name == "submit")
             return 0
         if call.name == "output":             # rb.output(v) or perf.output(ctx, v)
-            arg = node.args[-1]
-            t = self.fi.types[arg]
-            t = getattr(t, "target", t)
-            v = self.eval(arg)
-            return m.output(t, v.value if isinstance(v, Cell) else convert(v, self.fi.types[arg], t)
-                            if isinstance(t, IntType) else v)
+            return m.output(*self._record(node.args[-1]))
         if call.name == "get_stackid":
             flags = convert(self.eval(node.args[1]), self.fi.types[node.args[1]], u64)
             return m.get_stackid(self.sim.env.stack(flags))

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 from ..types import ArrayType, BpfType, MapType, StructType
 from .values import convert, copy, copy_into, from_user, pack, unpack, zero
 
-E2BIG, ENOENT, EEXIST, EFAULT, EAGAIN = 7, 2, 17, 14, 11
+E2BIG, ENOENT, EEXIST, EFAULT, EAGAIN, EOPNOTSUPP = 7, 2, 17, 14, 11, 95
 BPF_ANY, BPF_NOEXIST, BPF_EXIST = 0, 1, 2
 
 
@@ -240,6 +240,18 @@ class SimPerfEventArray(SimRingBuf):
     never fills (``lost`` stays 0)."""
 
     lost = 0
+
+    def output_at(self, flags: int, cpu: int, t: BpfType, v: Any) -> int:
+        """``perf_event_output`` with ``flags``: the current CPU's slot, or an index that
+        must be the current CPU (the kernel's -EOPNOTSUPP otherwise)."""
+        index = flags & 0xFFFFFFFF
+        if index == 0xFFFFFFFF:
+            index = cpu
+        if index >= (self.max_entries or 1):     # 0 entries: one per CPU, and the sim has one
+            return -E2BIG
+        if index != cpu:
+            return -EOPNOTSUPP
+        return self.output(t, v)
 
     def __repr__(self) -> str:
         return f"<sim PerfEventArray {self.name}: {len(self.records)} records>"

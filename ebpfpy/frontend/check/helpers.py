@@ -12,6 +12,7 @@ from ..typed import ERR, Call, is_int
 from .context import CheckContext, ctx_arg, nargs, place_ok
 from .expressions import expr, value_into
 from .kernel import resolve_kernel_name
+from .methods import record_arg
 from .symbols import map_of
 
 
@@ -148,6 +149,23 @@ def _cgroup(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     return _record(c, h, node)
 
 
+def _perf_output(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    """``helpers.perf_event_output(ctx, events, flags, rec)``: ``events.output(ctx, rec)``
+    with explicit flags (``BPF_F_CURRENT_CPU``, or the index of this CPU's slot)."""
+    if not nargs(c, node, 4, f"helpers.{h.name}"):
+        return ERR
+    if not ctx_arg(c, node.args[0], "E180"):
+        return ERR
+    m = map_of(c, node.args[1])
+    if m is None or m.type.kind != "PerfEventArray":
+        c.src.error("E187", node.args[1], what=m.type.kind if m else "not a map")
+        return ERR
+    value_into(c, node.args[2], u64, "flags")
+    if not record_arg(c, node.args[3], m):
+        return ERR
+    return _record(c, h, node)
+
+
 def _seq_file(c: CheckContext, node: ast.expr, what: str) -> None:
     t = expr(c, node)
     name = getattr(getattr(t, "target", None), "name", None)
@@ -233,5 +251,5 @@ RULES: dict[str, Callable[[CheckContext, Helper, ast.Call], BpfType]] = {
     "probe_read": _probe_read, "loop": _loop, "task_btf": _task_btf,
     "seq_printf": _seq_printf, "seq_write": _seq_write, "core_field": _core_field,
     "core_type": _core_type, "get_stack": _get_stack,
-    "cgroup": _cgroup,
+    "cgroup": _cgroup, "perf_output": _perf_output,
 }

@@ -82,15 +82,19 @@ def _output(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
         return ERR
     if perf and not ctx_arg(c, node.args[0], "E180"):
         return ERR
-    rec = node.args[-1]
+    return i64 if record_arg(c, node.args[-1], m) else ERR
+
+
+def record_arg(c: CheckContext, rec: ast.expr, m: MapDef) -> bool:
+    """A record for ``m``: a struct, array or integer, of its ``event`` type when declared."""
     t = expr(c, rec)
     target = t.target if isinstance(t, RefType) else t
     if t is not ERR and not isinstance(target, (StructType, ArrayType, IntType)):
         c.src.error("E162", rec, type=target)
-        return ERR
+        return False
     if m.event is not None and target is not ERR and target != m.event:
         c.src.error("E163", rec, type=target, event=m.event, name=m.name)
-    return i64
+    return True
 
 
 def _tail_call(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
