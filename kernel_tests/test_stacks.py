@@ -11,6 +11,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,35 @@ def test_the_profile_tool_folds_the_spinning_stack(binary: Path) -> None:
     line, n = lines[0]
     assert line.startswith("stk;") and line.endswith(";main;spin_here"), lines[:3]
     assert n >= 20
+
+
+def test_the_offcputime_tool_times_the_blocked_read(binary: Path) -> None:
+    """examples/tools/offcputime.py: the binary blocks in read() from main for 0.3 s."""
+    sys.path.insert(0, str(TOOLS))
+    try:
+        import offcputime as tool
+    finally:
+        sys.path.remove(str(TOOLS))
+    with ebpfpy.load(tool.__file__) as obj, obj.programs.on_switch.attach():
+        # started once attached, so its first switch out (blocking in read) is seen
+        child = subprocess.Popen([str(binary)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            obj.globals.target_pid = child.pid
+            time.sleep(0.3)
+            user = UserSymbols(child.pid)
+            child.stdin.write(b"x")
+            child.stdin.flush()
+            assert child.stdout.readline() == b"ready\n"
+        finally:
+            child.communicate(b"xx", timeout=30)
+        lines = tool.folded(obj, {child.pid: user})
+    # the child's own lines (others ran before the filter was set), the read()s among them
+    reads = [(ln.split(";"), us) for ln, us in lines if ln.startswith("stk;")
+             and any(f in ("read", "__read", "__libc_read") for f in ln.split(";"))]
+    assert reads, lines[:5]
+    frames, us = reads[0]
+    assert "schedule" in frames and "ksys_read" in frames, frames
+    # folded outermost first: the user read() frame, then the kernel's path down to schedule
+    user_read = next(i for i, f in enumerate(frames) if f in ("read", "__read", "__libc_read"))
+    assert user_read < frames.index("ksys_read") < frames.index("schedule"), frames
+    assert 250_000 <= us < 5_000_000, reads[:3]
