@@ -319,4 +319,5 @@ def test_perf_output_and_stacks() -> None:
     env.user_stack = [0x402000]                  # a third stack: the map (2 entries) is full
     env.kernel_stack = []                        # no kernel stack: -EFAULT, 0 bytes
     r = sim.run("run")
-    assert (r.events["events"][0].k, r.events["events"][0].u, r.events["events"][0].n) == (-14, -17, 0)
+    last = r.events["events"][0]
+    assert (last.k, last.u, last.n) == (-14, -17, 0)

@@ -12,12 +12,12 @@ _BIN: dict[type, Callable[[int, int], int]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
     ast.BitAnd: operator.and_, ast.BitOr: operator.or_, ast.BitXor: operator.xor,
 }
-LIMIT_BITS = 256
+LIMIT_BITS = 256        # folding may exceed 64 bits, but not without bound
 DSL_CONSTANTS = {"XDP_ABORTED": 0, "XDP_DROP": 1, "XDP_PASS": 2, "XDP_TX": 3, "XDP_REDIRECT": 4,
                  "TC_ACT_UNSPEC": -1, "TC_ACT_OK": 0, "TC_ACT_SHOT": 2, "TC_ACT_REDIRECT": 7,
                  "RB_NO_WAKEUP": 1, "RB_FORCE_WAKEUP": 2,
                  "BPF_F_USER_STACK": 1 << 8, "BPF_F_FAST_STACK_CMP": 1 << 9,
-                 "BPF_F_REUSE_STACKID": 1 << 10, "BPF_F_CURRENT_CPU": 0xFFFFFFFF}     # folding may exceed 64 bits, but not without bound
+                 "BPF_F_REUSE_STACKID": 1 << 10, "BPF_F_CURRENT_CPU": 0xFFFFFFFF}
 
 
 class ConstFolder:

@@ -11,8 +11,10 @@ from .source import Source
 MAP_KINDS = {"Array", "HashMap", "PerCpuArray", "PerCpuHashMap", "LruHashMap", "RingBuf",
              "PerfEventArray", "StackTraceMap", "CgroupArray", "ProgArray"}
 RECORD_KINDS = {"RingBuf", "PerfEventArray"}            # maps of records: events.output(...)
-UNINDEXED_KINDS = RECORD_KINDS | {"ProgArray", "StackTraceMap", "CgroupArray"}          # BPF code cannot index these
-FD_ARRAY_KINDS = {"ProgArray", "PerfEventArray", "CgroupArray"}        # u32 slots holding fds (key_size/value_size)
+# BPF code cannot index these
+UNINDEXED_KINDS = RECORD_KINDS | {"ProgArray", "StackTraceMap", "CgroupArray"}
+# u32 slots holding fds, declared by key_size/value_size in BTF
+FD_ARRAY_KINDS = {"ProgArray", "PerfEventArray", "CgroupArray"}
 
 
 @dataclass

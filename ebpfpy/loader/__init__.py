@@ -2,8 +2,8 @@
 
 ``BpfObject`` opens ELF bytes from memory and loads them; it exposes ``programs``
 (:class:`Program`: ``test_run``, ``attach`` → :class:`Link`), ``maps`` (dict-like
-:mod:`~ebpfpy.loader.maps` classes, :class:`RingBuf`, :class:`PerfEventArray`), ``globals`` and ``structs``.  Load
-failures become ``VerifierError``, ``PermissionError`` or ``LoadError``
+:mod:`~ebpfpy.loader.maps` classes, :class:`RingBuf`, :class:`PerfEventArray`), ``globals``
+and ``structs``.  Load failures become ``VerifierError``, ``PermissionError`` or ``LoadError``
 (:mod:`~ebpfpy.loader.verifier`).  This package knows nothing of ``ast``: the compiler hands it
 a ``CompiledModule`` with the source for error messages.
 """

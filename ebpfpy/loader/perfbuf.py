@@ -90,7 +90,8 @@ class PerfEventArray(RecordConsumer):
             self._fail(e)
 
     def _open(self) -> Any:
-        pb = lib.perf_buffer__new(self.fd, self.page_count, self._sample_cb, self._lost_cb, ffi.NULL, ffi.NULL)
+        pb = lib.perf_buffer__new(self.fd, self.page_count, self._sample_cb, self._lost_cb,
+                                  ffi.NULL, ffi.NULL)
         if pb == ffi.NULL:
             raise L.os_error(ffi.errno, f"perf_buffer__new for {self.name!r}")
         return pb
