@@ -7,7 +7,9 @@ benchmarks/c/, built with ``clang-19 -O2 -g -target bpf``) it reports:
 
 - compile time: the CLI as a process (``ebpfpy compile``, cache off, with .pyc files as an
   installed package has them, vs the clang process), and the in-process API
-  (``ebpfpy.compile``, cache off, warm process; median of N);
+  (``ebpfpy.compile``, cache off, warm process; median of N), each as wall-clock and as CPU
+  time (user + system, of this process and of every child it waited for: a code-generation
+  child's work counts);
 - xlated instructions and jited bytes (``bpf_prog_info``), verifier processed instructions
   (``verified_insns``, the log's "processed N insns");
 - run time per call: XDP programs through ``BPF_PROG_TEST_RUN`` with ``repeat`` (the kernel's
@@ -25,6 +27,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shutil
 import statistics
 import struct
@@ -47,7 +50,8 @@ CLANG_FLAGS = ["-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu"]
 HELLO = ROOT / "examples" / "count_opens.py"
 
 # targets from the issue
-T_COMPILE = 1.0      # in-process compile time / clang's
+T_COMPILE = 0.5      # in-process compile CPU time / clang process's
+T_CLI = 1.5          # ebpfpy compile process CPU time (start-up, imports) / clang process's
 T_RUN = 1.05         # run time / clang's
 T_PROCESSED = 1.1    # verifier processed instructions / clang's
 T_HELP_MS = 100.0
@@ -121,13 +125,21 @@ def median_ms(fn: Callable[[], Any], runs: int) -> float:
     return statistics.median(times)
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and of every child it has waited for (a
+    compiler that forks for code generation does its work in the child)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def median_cpu_ms(fn: Callable[[], Any], runs: int) -> float:
-    """Median CPU time of ``fn()`` in this process (steadier than wall-clock on a busy machine)."""
+    """Median CPU time of ``fn()``, children included (steadier than wall-clock on a busy
+    machine)."""
     times = []
     for _ in range(runs):
-        t = time.process_time()
+        t = cpu_seconds()
         fn()
-        times.append((time.process_time() - t) * 1e3)
+        times.append((cpu_seconds() - t) * 1e3)
     return statistics.median(times)
 
 
@@ -159,7 +171,7 @@ def compile_times(k: Kernel, tmp: Path, runs: int) -> dict[str, Any]:
     env = dict(list(startup_envs(tmp).values())[-1], EBPFPY_NO_CACHE="1")
     cli = [*ebpfpy_cmd(), "compile", str(k.py), "-o", str(py_out)]
     run_quiet(cli, env)
-    res["py_cli_ms"] = median_ms(lambda: run_quiet(cli, env), runs)
+    res["py_cli_ms"], res["py_cli_cpu_ms"] = child_times_ms(cli, runs, env)
     os.environ["EBPFPY_NO_CACHE"] = "1"
     try:
         ebpfpy.compile(k.py)                                  # warm: imports, target machine
@@ -288,7 +300,9 @@ def bpf_allowed() -> bool:
 
 # ---------------------------------------------------------------------------------- report
 COLS = [("py_cli_ms", "c_cli_ms", "cli ms", "{:.0f}"),
+        ("py_cli_cpu_ms", "c_cli_cpu_ms", "cli cpu ms", "{:.0f}"),
         ("py_api_ms", "c_cli_ms", "api ms", "{:.1f}"),
+        ("py_api_cpu_ms", "c_cli_cpu_ms", "api cpu ms", "{:.1f}"),
         ("xlated", "xlated", "xlated", "{}"),
         ("jited_bytes", "jited_bytes", "jit B", "{}"),
         ("processed", "processed", "processed", "{}"),
@@ -343,26 +357,28 @@ def targets(rows: list[dict[str, Any]], startup: dict[str, float]) -> list[dict[
                         "pass": value <= limit})
     for r in rows:
         py, c = r["ebpfpy"], r.get("clang", {})
-        check(f"{r['name']}: in-process compile / clang", ratio(py.get("py_api_ms"), c.get("c_cli_ms")),
-              T_COMPILE, "x")
-        check(f"{r['name']}: in-process compile / clang, CPU time",
+        check(f"{r['name']}: in-process compile / clang process, CPU time",
               ratio(py.get("py_api_cpu_ms"), c.get("c_cli_cpu_ms")), T_COMPILE, "x")
+        check(f"{r['name']}: ebpfpy compile process / clang process, CPU time",
+              ratio(py.get("py_cli_cpu_ms"), c.get("c_cli_cpu_ms")), T_CLI, "x")
         check(f"{r['name']}: run time / clang", ratio(py.get("run_ns"), c.get("run_ns")), T_RUN, "x")
         check(f"{r['name']}: processed insns / clang", ratio(py.get("processed"), c.get("processed")),
               T_PROCESSED, "x")
+    # CPU time, not wall-clock: on a machine shared with other work the wall-clock of a
+    # short process measures the queue for a CPU more than the process
     for prefix, how in (("", ""), ("pyc_", ", with .pyc files")):
-        check(f"ebpfpy --help (median, ms{how})", startup.get(f"{prefix}help_ms"), T_HELP_MS, "ms")
-        check(f"ebpfpy compile count_opens.py, cache warm (median, ms{how})",
-              startup.get(f"{prefix}hello_cached_ms"), T_HELLO_MS, "ms")
-        check(f"ebpfpy compile count_opens.py, EBPFPY_NO_CACHE=1 (median, ms{how})",
-              startup.get(f"{prefix}hello_nocache_ms"), T_HELLO_MS, "ms")
+        check(f"ebpfpy --help (median CPU ms{how})", startup.get(f"{prefix}help_cpu_ms"),
+              T_HELP_MS, "ms")
+        check(f"ebpfpy compile count_opens.py, cache warm (median CPU ms{how})",
+              startup.get(f"{prefix}hello_cached_cpu_ms"), T_HELLO_MS, "ms")
+        check(f"ebpfpy compile count_opens.py, EBPFPY_NO_CACHE=1 (median CPU ms{how})",
+              startup.get(f"{prefix}hello_nocache_cpu_ms"), T_HELLO_MS, "ms")
     return out
 
 
 def child_times_ms(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> tuple[float, float]:
     """Median wall-clock and median CPU (user + sys) time of running ``cmd``, in ms.  The CPU
     time says what the process costs when other work shares the machine's CPUs."""
-    import resource
     walls, cpus = [], []
     for _ in range(runs):
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -417,7 +433,7 @@ def outlining_note(k: Kernel, elf: bytes) -> list[str]:
 def measure(k: Kernel, tmp: Path, runs: int, repeat: int, loads: int,
             kernel_ok: bool) -> dict[str, Any]:
     ct = compile_times(k, tmp, runs)
-    py = {key: ct[key] for key in ("py_cli_ms", "py_api_ms", "py_api_cpu_ms")}
+    py = {key: ct[key] for key in ("py_cli_ms", "py_cli_cpu_ms", "py_api_ms", "py_api_cpu_ms")}
     c = {key: ct[key] for key in ("c_cli_ms", "c_cli_cpu_ms") if key in ct}
     note = [k.note] if k.note else []
     note += outlining_note(k, ct["py_elf"])
