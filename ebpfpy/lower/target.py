@@ -7,7 +7,9 @@ import os
 import re
 import select
 import time
-from typing import Any
+from typing import Any, Callable
+
+from .hazards import ir_hazard, stack_depth
 
 TRIPLE = "bpfel-unknown-none"
 # v3: 32-bit jumps and ALU32 (kernel 5.1+).  Signed division is lowered by hand, so v4
@@ -17,8 +19,8 @@ CPU = "v3"
 
 @functools.lru_cache(maxsize=None)
 def _llvm() -> Any:
-    # lazy: only a process that emits code (the forked child of emit_object_isolated)
-    # pays for loading LLVM's shared library and initialising its targets
+    # lazy: only a process that emits code pays for loading LLVM's shared library and
+    # initialising its targets (``ebpfpy check`` and a cache hit never do)
     import llvmlite.binding as llvm
     llvm.initialize_all_targets()
     llvm.initialize_all_asmprinters()
@@ -26,6 +28,9 @@ def _llvm() -> Any:
     # ``range(min(n, 8))`` becomes n*(n-1)/2 computed in 128 bits, a call to __multi3 that
     # the BPF backend cannot emit; it reports a fatal error and exits the whole process.
     llvm.set_option("ebpfpy", "-replexitval=never")
+    # A frame past 512 bytes is an error diagnostic, which ends the process; with the limit
+    # lifted, stack_depth() reads the frame from the object and the caller gets an exception.
+    llvm.set_option("ebpfpy", f"-bpf-stack-size={1 << 30}")
     return llvm
 
 
@@ -54,10 +59,19 @@ def optimise(ir_text: str, level: int = 2) -> Any:
 def emit_object(ir_text: str, level: int = 2) -> bytes:
     """Optimise and emit a BPF ELF object; ``.BTF``/``.BTF.ext`` come from the debug info."""
     mod = optimise(ir_text, level)
-    text = str(mod)
+    return _codegen(mod, str(mod))
+
+
+def _codegen(mod: Any, text: str) -> bytes:
+    """The object for the optimised module ``mod`` (``text`` is its IR)."""
     if _CTX_LOAD.search(text):
         mod = _llvm().parse_assembly(_CTX_LOAD.sub(r"\1i1 true", text))
-    return target_machine().emit_object(mod)
+    elf = target_machine().emit_object(mod)
+    depth = stack_depth(elf)
+    if depth > STACK_LIMIT:
+        raise BackendError(f"the BPF stack limit is exceeded: a frame of {depth} bytes, over "
+                           f"{STACK_LIMIT} (move large stack variables into a map)")
+    return elf
 
 
 # ctx loads (llvm.bpf.getelementptr.and.load, from llvm.preserve.static.offset) become
@@ -69,22 +83,36 @@ _CTX_LOAD = re.compile(r"(@llvm\.bpf\.getelementptr\.and\.load\.\w+\(ptr [^,]*, 
 
 
 class BackendError(Exception):
-    """LLVM stopped with a fatal error while generating code (in the isolated child)."""
+    """LLVM could not generate code: a fatal error (in the isolated child), or a frame too big."""
 
 
 CHILD_TIMEOUT = 600.0
+STACK_LIMIT = 512
 
 
 def emit_object_isolated(ir_text: str, level: int = 2) -> bytes:
-    """:func:`emit_object` in a forked child process.
+    """:func:`emit_object`, with LLVM's fatal errors kept from ending this process.
 
-    LLVM reports some backend failures (a stack frame past BPF's limit, an operation the
-    target cannot lower) with ``report_fatal_error``, which ends the whole process: run in
-    a child, it ends only the child, and the caller gets :class:`BackendError` with LLVM's
-    message.  ``EBPFPY_NO_FORK=1`` compiles in process.
+    LLVM reports some backend failures (an operation the target cannot lower, a call to a
+    library function) with ``report_fatal_error`` or an error diagnostic, which end the whole
+    process.  When the IR holds a construct known to do that (:func:`ir_hazard`, before and
+    after optimisation), the work runs in a forked child: a failure ends only the child, and
+    the caller gets :class:`BackendError` with LLVM's message.  Otherwise it runs in process,
+    which saves the fork (several ms in a large process).  ``EBPFPY_NO_FORK=1`` never forks.
     """
     if os.environ.get("EBPFPY_NO_FORK") or not hasattr(os, "fork"):
         return emit_object(ir_text, level)
+    if ir_hazard(ir_text):
+        return _in_child(lambda: emit_object(ir_text, level))
+    mod = optimise(ir_text, level)
+    text = str(mod)
+    if ir_hazard(text):                 # made by an optimisation (a loop idiom, a wide product)
+        return _in_child(lambda: _codegen(mod, text))
+    return _codegen(mod, text)
+
+
+def _in_child(work: Callable[[], bytes]) -> bytes:
+    """``work()`` in a forked child: its bytes, or :class:`BackendError` when it fails."""
     data_r, data_w = os.pipe()
     err_r, err_w = os.pipe()
     pid = os.fork()
@@ -99,12 +127,13 @@ def emit_object_isolated(ir_text: str, level: int = 2) -> bytes:
             # there although the caller handles it.  Into the pipe, it joins LLVM's message.
             if faulthandler.is_enabled():
                 faulthandler.enable(file=err_w)
-            out = emit_object(ir_text, level)
+            out = work()
             view = memoryview(out)
             while view:
                 view = view[os.write(data_w, view):]
         except BaseException as e:                      # noqa: BLE001 - reported by status
-            os.write(err_w, f"{type(e).__name__}: {e}".encode(errors="replace"))
+            text = str(e) if isinstance(e, BackendError) else f"{type(e).__name__}: {e}"
+            os.write(err_w, text.encode(errors="replace"))
             code = 3
         finally:
             os._exit(code)
