@@ -30,7 +30,7 @@ def count(ctx) -> int:
 #   %"helper" = inttoptr i64 1 to ptr ({ptr, ptr, ptr, ptr}*, ptr)* , !dbg !N
 #   %".1" = call ptr %"helper"({ptr, ptr, ptr, ptr}* @"counts", ptr %"obj"), !dbg !N
 #   %".2" = icmp ne ptr %".1", null , !dbg !N
-#   br i1 %".2", label %"body.if", label %"body.else", !dbg !N
+#   br i1 %".2", label %"body.if", label %"body.else", !dbg !N, !prof !N
 # body.if:
 #   %".3" = atomicrmw add ptr %".1", i64 2 monotonic , !dbg !N
 #   br label %"body.endif", !dbg !N
@@ -103,6 +103,7 @@ def count(ctx) -> int:
 # !N = distinct !DISubprogram(file: !N, flags: DIFlagPrototyped | DIFlagAllCallsDescribed, isDefinition: true, isLocal: false, isOptimized: true, line: 7, linkageName: "count", name: "count", retainedNodes: !N, scope: !N, scopeLine: 7, spFlags: DISPFlagDefinition | DISPFlagOptimized, type: !N, unit: !N)
 # !N = !DILocation(column: 1, line: 7, scope: !N)
 # !N = !DILocation(column: 5, line: 8, scope: !N)
+# !N = !{ !"branch_weights", i32 99, i32 1 }
 # !N = !DILocation(column: 5, line: 9, scope: !N)
 # !N = !DILocalVariable(arg: 1, file: !N, name: "ctx", scope: !N, type: !N)
 # !N = !{ !N }

@@ -78,6 +78,8 @@ class LowerContext:
     # a program's ctx, marked for static offsets (see function.py), and its staged copy
     ctx_value: ir.Value | None = None
     ctx_real: ir.Value | None = None
+    # locals only ever assigned ``e & C`` (places.mask_bounds), made on first use
+    index_masks: dict[int, int] | None = None
 
     def __post_init__(self) -> None:
         self.types = self.ml.types
