@@ -42,8 +42,10 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks"
 sys.path.insert(0, str(ROOT))
+sys.path.append(str(BENCH))         # last: benchmarks/http.py must not hide the stdlib's http
 
 from ebpfpy.atomic_write import write_atomic  # noqa: E402
+from proginfo import prog_info, processed_from_log  # noqa: E402
 
 CLANG = shutil.which("clang-19")
 CLANG_FLAGS = ["-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu"]
@@ -190,41 +192,12 @@ def compile_times(k: Kernel, tmp: Path, runs: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------- kernel side
-_INFO: Any = None
-
-
-def prog_info(fd: int) -> dict[str, int]:
-    """xlated/jited sizes and verified instructions from ``BPF_OBJ_GET_INFO_BY_FD``."""
-    global _INFO
-    if _INFO is None:
-        import cffi
-        ffi = cffi.FFI()
-        ffi.cdef("int bpf_obj_get_info_by_fd(int bpf_fd, void *info, unsigned int *info_len);")
-        _INFO = (ffi, ffi.dlopen("libbpf.so.1"))
-    ffi, lib = _INFO
-    buf = ffi.new("char[]", 232)            # sizeof(struct bpf_prog_info) on 6.x
-    n = ffi.new("unsigned int *", 232)
-    if lib.bpf_obj_get_info_by_fd(fd, buf, n) != 0:
-        raise OSError("bpf_obj_get_info_by_fd failed")
-    raw = ffi.buffer(buf, 232)[:]
-    jited, xlated = struct.unpack_from("<II", raw, 16)
-    (verified,) = struct.unpack_from("<I", raw, 216)
-    return {"xlated": xlated // 8, "jited_bytes": jited, "processed": verified}
-
-
-def _processed_from_log(log: str) -> int | None:
-    for line in log.splitlines():
-        if line.startswith("processed ") and " insns" in line:
-            return int(line.split()[1])
-    return None
-
-
 def loaded_facts(obj: Any, k: Kernel) -> dict[str, Any]:
     """The program's sizes and verifier work (and the functions in the object)."""
     p = obj.programs[k.prog]
     res: dict[str, Any] = prog_info(p.fd)
     res["insn_cnt"] = p.insn_cnt
-    logged = _processed_from_log(p.log)
+    logged = processed_from_log(p.log)
     if logged is not None:
         res["processed"] = logged
     if k.setup:
