@@ -95,18 +95,19 @@ def emit_object_isolated(ir_text: str, level: int = 2) -> bytes:
 
     LLVM reports some backend failures (an operation the target cannot lower, a call to a
     library function) with ``report_fatal_error`` or an error diagnostic, which end the whole
-    process.  When the IR holds a construct known to do that (:func:`ir_hazard`, before and
-    after optimisation), the work runs in a forked child: a failure ends only the child, and
+    process.  When the optimised IR holds a construct known to do that (:func:`ir_hazard`),
+    code generation runs in a forked child: a failure ends only the child, and
     the caller gets :class:`BackendError` with LLVM's message.  Otherwise it runs in process,
     which saves the fork (several ms in a large process).  ``EBPFPY_NO_FORK=1`` never forks.
     """
     if os.environ.get("EBPFPY_NO_FORK") or not hasattr(os, "fork"):
         return emit_object(ir_text, level)
-    if ir_hazard(ir_text):
-        return _in_child(lambda: emit_object(ir_text, level))
+    # The optimisation passes run in process: they do not stop the process on verified IR
+    # (the failures are the backend's).  The screen reads their output, which is also where
+    # an optimisation may have made a hazard (a loop idiom, a wide product), and is smaller.
     mod = optimise(ir_text, level)
     text = str(mod)
-    if ir_hazard(text):                 # made by an optimisation (a loop idiom, a wide product)
+    if ir_hazard(text):
         return _in_child(lambda: _codegen(mod, text))
     return _codegen(mod, text)
 
