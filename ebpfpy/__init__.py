@@ -11,7 +11,7 @@ from . import helpers
 from .dsl import (BPF_F_CURRENT_CPU, BPF_F_FAST_STACK_CMP, BPF_F_REUSE_STACKID, BPF_F_USER_STACK,
                   RB_FORCE_WAKEUP, RB_NO_WAKEUP, TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT,
                   TC_ACT_UNSPEC, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX, Array,
-                  CgroupArray, HashMap, LruHashMap, PerCpuArray, PerCpuHashMap, PerfEventArray,
+                  CgroupArray, Const, HashMap, LruHashMap, PerCpuArray, PerCpuHashMap, PerfEventArray,
                   ProgArray, RingBuf, SkbContext, SpinLock, StackTraceMap, Timer, XdpContext,
                   bpf_function, bpf_program, struct)
 from .errors import CompileError, LoadError, VerifierError
@@ -20,11 +20,11 @@ from .types import i8, i16, i32, i64, u8, u16, u32, u64
 __version__ = "0.1.0"
 
 __all__ = [
-    "compile", "load", "helpers", "bpf_program", "bpf_function", "struct",
+    "compile", "load", "open", "helpers", "bpf_program", "bpf_function", "struct",
     "Array", "HashMap", "LruHashMap", "PerCpuArray", "PerCpuHashMap", "ProgArray", "RingBuf",
     "PerfEventArray", "StackTraceMap", "CgroupArray",
     "BPF_F_USER_STACK", "BPF_F_FAST_STACK_CMP", "BPF_F_REUSE_STACKID", "BPF_F_CURRENT_CPU",
-    "Timer", "SpinLock", "XdpContext", "SkbContext",
+    "Const", "Timer", "SpinLock", "XdpContext", "SkbContext",
     "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64",
     "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
     "TC_ACT_OK", "TC_ACT_SHOT", "TC_ACT_UNSPEC", "TC_ACT_REDIRECT",
@@ -51,7 +51,18 @@ def compile(path: Any = None, *, source: str | None = None, filename: str | None
 def load(target: Any, **kw: Any) -> Any:
     """Compile (if needed) and load a module: a path, an imported module, or ELF bytes.
 
-    Keywords: ``insn_budget`` and ``split`` (compilation), ``log_level`` (keep verifier logs).
+    Keywords: ``insn_budget`` and ``split`` (compilation), ``log_level`` (keep verifier logs),
+    ``config`` (a dict of ``Const`` globals' values, set before load; see :func:`open`).
     """
     from .api import load_object
     return load_object(target, **kw)
+
+
+def open(target: Any, **kw: Any) -> Any:  # noqa: A001 -- libbpf's open/load split
+    """Compile (if needed) and open a module without loading it, as a libbpf skeleton's
+    ``__open``: set ``obj.config.NAME`` for each ``Const`` global, then ``obj.load()``.
+
+    Takes the same arguments as :func:`load`; the object is a context manager from the start.
+    """
+    from .api import load_object
+    return load_object(target, open_only=True, **kw)

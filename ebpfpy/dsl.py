@@ -27,6 +27,24 @@ Timer = TIMER
 SpinLock = SPINLOCK
 
 
+class _ConstMarker:
+    """``Const[u32]``: a read-only configuration global (libbpf's ``const volatile``).
+
+    Userspace sets it between opening and loading (``ebpfpy.load(path, config={...})`` or
+    ``ebpfpy.open(path)``); the kernel freezes it at load, so the verifier knows its value.
+    Under CPython ``Const[T]`` is just ``T``.
+    """
+
+    def __getitem__(self, t: Any) -> Any:
+        return t
+
+    def __repr__(self) -> str:
+        return "Const"
+
+
+Const = _ConstMarker()
+
+
 class XdpContext:
     """Type of ``ctx`` in ``"xdp"`` programs (``struct xdp_md``)."""
 

@@ -86,6 +86,7 @@ __u32 bpf_map__btf_key_type_id(const struct bpf_map *map);
 __u32 bpf_map__btf_value_type_id(const struct bpf_map *map);
 void *bpf_map__initial_value(struct bpf_map *map, size_t *psize);
 int bpf_map__set_pin_path(struct bpf_map *map, const char *path);
+int bpf_map__set_initial_value(struct bpf_map *map, const void *data, size_t size);
 
 int bpf_map_lookup_elem(int fd, const void *key, void *value);
 int bpf_map_update_elem(int fd, const void *key, const void *value, __u64 flags);

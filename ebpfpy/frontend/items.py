@@ -32,6 +32,7 @@ class GlobalDef:
     type: BpfType
     init: int
     node: ast.AST
+    const: bool = False       # Const[T]: read-only config in .rodata, frozen at load
 
 
 @dataclass

@@ -41,6 +41,8 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E043": ("shift count {count} is outside 0..{bits} for {type}", ["a constant shift count must be at least 0 and less than the width of the shifted type"]),
     "E044": ("constant {value} does not fit i64, the type of a constant used alone", ["give it a type that holds it: u64({value})"]),
     "E045": ("'**' with the negative exponent {exp} gives a float in Python", ["BPF constants are integers: use an exponent of 0 or more, or write the value you mean"]),
+    "E047": ("a Const global must be an integer or bool, not {type}", ["read-only configuration is scalar, as libbpf's 'const volatile' globals: e.g. targ_pid: Const[u32] = 0 (keep tables in a map)"]),
+    "E048": ("Const takes one type, e.g. Const[u32]", ["targ_pid: Const[u32] = 0 declares read-only configuration set from userspace before load"]),
     "E046": ("this module constant divides by zero: Python raises ZeroDivisionError when it imports the file", ["fix the divisor (only inside BPF code is x // 0 defined, as 0; module constants are evaluated by Python itself)"]),
     # maps
     "E050": ("wrong arguments for {kind}", ["{kind} takes ({sig})"]),
@@ -164,6 +166,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E214": ("{name!r} is a module-level name and cannot be reassigned", ["use a new local name"]),
     "E215": ("a local cannot hold {type}", ["locals hold integers, bools, structs, arrays and lookup results"]),
     "E216": ("augmented assignment needs an integer target, not {type}", ["e.g. counts[k] += 1 on a map of integers"]),
+    "E218": ("global {name!r} is Const: BPF code cannot change it", ["Const globals are read-only configuration, set from userspace before load (ebpfpy.load(path, config={{'{name}': ...}})) and frozen by the kernel; use a plain global ({name}: u32 = 0) for state the program changes"]),
     "E217": ("map entries support atomic += -= |= &= ^=, not {op}", ["read, compute and store: v = m[k]; m[k] = v * 2"]),
     # functions
     "E220": ("{name!r}: only plain positional parameters are supported", ["no defaults, *args, **kwargs or keyword-only parameters"]),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ..types import ArrayType, BpfType, StructType
+from ..types import BOOL, ArrayType, BpfType, IntType, StructType
 from .consts import ConstFolder
 from .contexts import missing_trace_target
 from .idents import check_btf_name, nested_definitions
@@ -200,15 +200,21 @@ class Collector:
         name = stmt.target.id  # type: ignore[union-attr]
         if not check_btf_name(self.src.error, stmt.target, name, "global"):
             return
-        t = self.type_expr(stmt.annotation)
+        ann, const = self._const_annotation(stmt.annotation)
+        if ann is None:
+            return
+        t = self.type_expr(ann)
         if t is None:
+            return
+        if const and not (isinstance(t, IntType) or t is BOOL):
+            self.src.error("E047", ann, type=t)
             return
         init = 0
         if stmt.value is not None:
             v = self.fold.fold(stmt.value, python=True)
             if v is None:
                 return
-            if not hasattr(t, "wrap"):
+            if not hasattr(t, "wrap") and t is not BOOL:
                 self.src.error("E032", stmt.value, type=t)
                 return
             if not getattr(t, "fits", lambda _v: v in (0, 1))(v):
@@ -216,7 +222,19 @@ class Collector:
                 return
             init = v
         self._unique(name, stmt)
-        self.info.globals[name] = GlobalDef(name, t, init, stmt)
+        self.info.globals[name] = GlobalDef(name, t, init, stmt, const)
+
+    def _const_annotation(self, ann: ast.expr) -> tuple[ast.expr | None, bool]:
+        """``Const[T]`` → (T, True); any other annotation → (itself, False)."""
+        if isinstance(ann, ast.Subscript) and self.names.dsl(ann.value) == "Const":
+            if isinstance(ann.slice, ast.Tuple):
+                self.src.error("E048", ann)
+                return None, True
+            return ann.slice, True
+        if self.names.dsl(ann) == "Const":
+            self.src.error("E048", ann)
+            return None, True
+        return ann, False
 
     def _unique(self, name: str, node: ast.AST) -> None:
         info = self.info

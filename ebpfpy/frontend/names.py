@@ -8,7 +8,7 @@ import ast
 PUBLIC = {
     "bpf_program", "bpf_function", "struct", "Array", "HashMap", "PerCpuArray", "PerCpuHashMap",
     "LruHashMap", "RingBuf", "PerfEventArray", "StackTraceMap", "CgroupArray",
-    "ProgArray", "Timer", "SpinLock", "XdpContext", "SkbContext",
+    "ProgArray", "Const", "Timer", "SpinLock", "XdpContext", "SkbContext",
     "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "helpers",
     "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
     "TC_ACT_OK", "TC_ACT_SHOT", "TC_ACT_UNSPEC", "TC_ACT_REDIRECT",

@@ -53,7 +53,8 @@ class Section:
         if self.fd < 0:
             raise ValueError(f"section {self.name} is closed")
         if not self.writable:
-            raise AttributeError(f"globals in {self.name} are read-only after load")
+            raise AttributeError(f"globals in {self.name} (Const) are frozen at load: set them "
+                                 f"with ebpfpy.load(..., config=...) or ebpfpy.open()")
         if self._mem is not None:
             self._mem[off:off + len(data)] = data
             return

@@ -23,6 +23,7 @@ from ..objfile.validate import validate_object
 from ..types import BpfType, StructType
 from .. import libbpf as L
 from .btf import BtfTypes, GlobalVar, bind_classes, int_of, rebind
+from .config import Config, read_config
 from .datasec import Globals, Section
 from ..libbpf import ffi, lib
 from .maps import map_class
@@ -89,7 +90,8 @@ class BpfObject:
 
     def __init__(self, elf: bytes, *, compiled: CompiledModule | None = None,
                  user_classes: dict[str, type] | None = None, name: str = "ebpfpy",
-                 log_level: int = 0, pin_dir: str | None = None) -> None:
+                 log_level: int = 0, pin_dir: str | None = None,
+                 config: dict[str, Any] | None = None, open_only: bool = False) -> None:
         self._res = _Resources()
         self.pin_dir = pin_dir
         self._finalizer = weakref.finalize(self, self._res.close)
@@ -97,36 +99,71 @@ class BpfObject:
         self.name = name
         self._source = compiled.source if compiled else None
         self._filename = compiled.filename if compiled else None
-        elf = bytes(elf)
-        validate_object(elf)      # libbpf 1.1 would crash on some corrupt objects
-        self._open_and_load(elf, log_level)
+        self._user_classes = user_classes
+        self._elf = bytes(elf)
+        self._log_level = log_level
+        self.loaded = False
+        validate_object(self._elf)      # libbpf 1.1 would crash on some corrupt objects
+        self._res.obj, self._logs = self._open(self._elf, _LOG_SIZE, log_level)
         try:
-            self._build(compiled, user_classes)
+            self.config = self._read_config()
+            self.config.update(config or {})
         except BaseException:
             self.close()
             raise
+        if not open_only:
+            self.load()
+
+    def _read_config(self) -> Config:
+        btf = lib.bpf_object__btf(self._res.obj)
+        if btf == ffi.NULL:
+            return Config({}, set())
+        return Config(*read_config(self._res.obj, BtfTypes(btf, {})))
+
+    def load(self) -> "BpfObject":
+        """Load an object made by ``ebpfpy.open``: freeze ``config``, create the maps, verify
+        and load the programs (libbpf's ``bpf_object__load``).  Returns the object itself."""
+        self._check_open()
+        if self.loaded:
+            raise ValueError(f"BPF object {self.name!r} is already loaded")
+        self.config.freeze()
+        try:
+            self._load(self._elf, self._log_level)
+            self.loaded = True
+            self._build(self.compiled, self._user_classes)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        # programs, maps, globals and structs exist once loaded
+        if name in ("programs", "maps", "globals", "structs") and not self.__dict__.get("loaded"):
+            raise AttributeError(f"BPF object {self.name!r} is opened but not loaded: call "
+                                 f".load() first (after setting obj.config)")
+        raise AttributeError(name)
 
     # ----------------------------------------------------------- open and load
-    def _open_and_load(self, elf: bytes, log_level: int) -> None:
+    def _load(self, elf: bytes, log_level: int) -> None:
         size = _LOG_SIZE
         while True:
             mark = L.message_mark()
-            self._res.obj, logs = self._open(elf, size, log_level)
+            for sec in self.config.sections():
+                sec.apply(self._res.obj)
             rc = lib.bpf_object__load(self._res.obj)
             if rc == 0:
-                self._logs = logs
                 self.messages = L.messages_since(mark)
                 return
-            failed = self._failed_program(logs)
+            failed = self._failed_program(self._logs)
             # ENOSPC: the kernel's log was cut; the rotating log may keep only its last line
             full = failed is not None and (len(failed[1]) >= size - 256 or -rc == errno.ENOSPC)
             if full and size < _LOG_SIZE_RETRY:
                 lib.bpf_object__close(self._res.obj)
                 self._res.obj = ffi.NULL
                 size = _LOG_SIZE_RETRY           # reopen: a libbpf object loads only once
+                self._res.obj, self._logs = self._open(elf, size, log_level)
                 continue
             err = self._load_exception(-rc, failed, L.messages_since(mark, 1))
-            self.close()
             raise err
 
     def _open(self, elf: bytes, log_size: int, log_level: int) -> tuple[Any, dict[str, Any]]:
@@ -297,5 +334,6 @@ class BpfObject:
         self.close()
 
     def __repr__(self) -> str:
-        state = "closed" if self.closed else f"programs={list(self.programs)}"
+        state = ("closed" if self.closed else f"programs={list(self.programs)}" if self.loaded
+                 else "opened, not loaded")
         return f"<BpfObject {self.name!r} {state}>"

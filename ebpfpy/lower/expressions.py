@@ -14,7 +14,7 @@ from .context import LowerContext
 from .ints import const, convert
 from .ltypes import I1, PTR
 from .maps import map_contains, map_get
-from .memory import load_place
+from .memory import load_config, load_place
 
 _SIMPLE: dict[type, Callable[[ir.IRBuilder, ir.Value, ir.Value], ir.Value]] = {
     ast.Add: lambda b, x, y: b.add(x, y, name="add"),
@@ -59,6 +59,8 @@ def _name(cx: LowerContext, node: ast.Name) -> ir.Value:
         return cx.ctx_value
     if sym.kind == "global":
         g = sym.target
+        if g.const:
+            return load_config(cx, cx.ml.globals[node.id], g.type)
         return load_place(cx, cx.ml.globals[node.id], g.type)
     loc = sym.target
     if loc.mode == "ctx":

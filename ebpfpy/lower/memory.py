@@ -23,6 +23,28 @@ def load_place(cx: LowerContext, ptr: ir.Value, t: BpfType) -> ir.Value:
     return v
 
 
+class _VolatileLoad(ir.LoadInstr):
+    """``load volatile``, which llvmlite's builder does not offer."""
+
+    def descr(self, buf: list[str]) -> None:
+        inner: list[str] = []
+        super().descr(inner)
+        buf.append(inner[0].replace("load ", "load volatile ", 1))
+        buf.extend(inner[1:])
+
+
+def load_config(cx: LowerContext, gv: ir.GlobalVariable, t: BpfType) -> ir.Value:
+    """Read a ``Const`` global: a real load each time, never LLVM's fold of its initial value
+    (userspace sets the value after compilation; the verifier then sees the frozen one)."""
+    lt = cx.types.mem(t)
+    instr = _VolatileLoad(cx.b.block, gv, name=gv.name, typ=lt)
+    instr.align = max(t.align, 1)
+    cx.b._insert(instr)                  # llvmlite's builder has no volatile load
+    if lt == I8 and not isinstance(t, IntType):
+        return cx.b.icmp_unsigned("!=", instr, ir.Constant(I8, 0), name="bool")
+    return instr
+
+
 def store_value(cx: LowerContext, ptr: ir.Value, dst_t: BpfType, value: ast.expr,
                 v: ir.Value | None = None) -> None:
     """Store ``value`` (converted, or copied for structs/arrays) at ``ptr``; ``v`` is

@@ -100,7 +100,14 @@ class ModuleState:
             gv.initializer = ir.Constant(lt, g.init)
         else:
             gv.initializer = ir.Constant(lt, None)
-        gv.section = ".data" if g.init else ".bss"
+        if g.const:
+            # libbpf's `const volatile`: a constant in .rodata, which libbpf freezes at load so
+            # the verifier knows its value; reads are volatile loads (memory.load_config) so
+            # LLVM never folds the initial value that userspace replaces before load.
+            gv.global_constant = True
+            gv.section = ".rodata"
+        else:
+            gv.section = ".data" if g.init else ".bss"
         gv.align = max(g.type.align, 1)
         self.di.global_var(gv, g.name, self.di.type_of(g.type), g.node.lineno)
         self.globals[g.name] = gv

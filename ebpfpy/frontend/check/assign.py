@@ -88,6 +88,9 @@ def _assign_name(c: CheckContext, target: ast.Name, value: ast.expr, node: ast.s
         if name not in c.declared_globals:
             c.src.error("E213", target, name=name)
             return
+        if c.info.globals[name].const:
+            c.src.error("E218", target, name=name)
+            return
         c.fi.names[target] = Sym("global", c.info.globals[name])
         value_into(c, value, c.info.globals[name].type, "global")
         return
@@ -205,6 +208,9 @@ def _aug_name(c: CheckContext, target: ast.Name) -> bool:
         return False
     if name not in c.fi.locals and name not in c.info.globals:
         c.src.error("E061", target, name=name)
+        return False
+    if name not in c.fi.locals and c.info.globals[name].const:
+        c.src.error("E218", target, name=name)
         return False
     c.flow.forget(name)
     if name in c.loop_vars:
