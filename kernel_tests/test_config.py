@@ -1,0 +1,143 @@
+"""Read-only configuration (``Const[T]`` globals, libbpf's ``const volatile``): set between
+open and load, frozen by the kernel, so the verifier knows the value and skips dead branches.
+
+The proof of pruning uses the tracepoint attach check: the kernel refuses to attach a program
+whose explored paths read its context past the tracepoint's record (``max_ctx_offset``).  A
+branch reading ``args[1]`` of ``sys_enter_getpid`` (a 16-byte record) is fine when a ``Const``
+rules it out, and refused when the branch is live or the flag is a plain (writable) global.
+"""
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import re
+import textwrap
+
+import pytest
+
+import ebpfpy
+
+_libc = ctypes.CDLL(None, use_errno=True)
+SYS_getpid = 39
+
+FILTER = textwrap.dedent('''
+    from ebpfpy import struct, bpf_program, Const, Array, helpers, u32, u64, i64
+
+    targ_tgid: Const[u32] = 0
+    use_arg: FLAG_TYPE = False
+    hits = Array(u64, 2)
+
+    @struct
+    class SysEnter:          # wider than sys_enter_getpid's record (16 bytes, no arguments)
+        common: u64
+        nr: i64
+        args: u64[6]
+
+    @bpf_program("tracepoint/syscalls/sys_enter_getpid")
+    def on_getpid(ctx: SysEnter) -> int:
+        if u32(helpers.get_current_pid_tgid() >> 32) != targ_tgid:
+            return 0
+        v: u64 = 1
+        if use_arg:
+            v = ctx.args[1]
+        hits[0] += v
+        return 0
+''')
+
+SETTINGS = textwrap.dedent('''
+    from ebpfpy import bpf_program, Const, u8, u32, i16, u64
+
+    targ_pid: Const[u32] = 7
+    min_us: Const[u64] = 0
+    delta: Const[i16] = -3
+    verbose: Const[bool] = True
+    total: u64 = 0
+    seen: bool = True
+
+    @bpf_program("syscall")
+    def main(ctx) -> int:
+        global total
+        total += min_us
+        if verbose and seen:
+            return i32(targ_pid) + delta
+        return 0
+''').replace("u8, u32", "u8, u32, i32")
+
+
+def _elf(flag_type: str) -> bytes:
+    return ebpfpy.compile(source=FILTER.replace("FLAG_TYPE", flag_type),
+                          filename=f"config_{flag_type.replace('[', '_').strip(']')}.py")
+
+
+def _processed(log: str) -> int:
+    return int(re.search(r"processed (\d+) insns", log).group(1))
+
+
+def test_const_false_prunes_the_branch_and_filters_by_tgid():
+    with ebpfpy.load(_elf("Const[bool]"), config={"targ_tgid": os.getpid()}) as obj:
+        assert obj.config.use_arg is False and obj.globals.targ_tgid == os.getpid()
+        with obj.programs.on_getpid.attach():
+            for _ in range(7):
+                _libc.syscall(SYS_getpid)
+        assert obj.maps.hits[0] == 7
+
+
+def test_live_branch_reading_past_the_record_is_refused_at_attach():
+    with ebpfpy.load(_elf("Const[bool]"), config={"targ_tgid": os.getpid(), "use_arg": True}) \
+            as obj:
+        with pytest.raises(OSError) as e:
+            obj.programs.on_getpid.attach()
+        assert e.value.errno in (errno.EACCES, errno.EINVAL)
+
+
+def test_plain_global_keeps_the_branch_live():
+    """Without Const the verifier must assume any value: more instructions, attach refused."""
+    with ebpfpy.load(_elf("bool"), config={"targ_tgid": os.getpid()}, log_level=1) as plain, \
+            ebpfpy.load(_elf("Const[bool]"), config={"targ_tgid": os.getpid()},
+                        log_level=1) as const:
+        assert _processed(const.programs.on_getpid.log) < _processed(plain.programs.on_getpid.log)
+        with pytest.raises(OSError):
+            plain.programs.on_getpid.attach()
+
+
+def test_open_configure_load():
+    obj = ebpfpy.open(ebpfpy.compile(source=SETTINGS, filename="config_settings.py"))
+    with obj:
+        assert repr(obj).endswith("opened, not loaded>")
+        with pytest.raises(AttributeError, match=r"call \.load\(\) first"):
+            obj.programs
+        assert dict(obj.config.items()) == {"targ_pid": 7, "min_us": 0, "delta": -3,
+                                            "verbose": True}
+        obj.config.targ_pid = 40
+        obj.config["min_us"] = 5
+        assert obj.load() is obj
+        assert obj.programs.main.test_run().retval == 37
+        assert obj.globals.total == 5 and obj.globals.targ_pid == 40 and obj.globals.seen is True
+        with pytest.raises(AttributeError, match="frozen at load"):
+            obj.config.targ_pid = 1
+        with pytest.raises(AttributeError, match="frozen at load"):
+            obj.globals.targ_pid = 1
+        with pytest.raises(ValueError, match="already loaded"):
+            obj.load()
+        obj.globals.seen = False
+        assert obj.programs.main.test_run().retval == 0
+
+
+@pytest.mark.parametrize("name, value, exc, text", [
+    ("targ_pid", -1, OverflowError, r"Const global 'targ_pid': -1 is out of range for u32"),
+    ("delta", 1 << 15, OverflowError, r"out of range for i16"),
+    ("verbose", 2, OverflowError, r"2 is out of range for bool"),
+    ("min_us", 1.5, TypeError, r"expected an int"),
+    ("total", 1, AttributeError, r"'total' is not Const: set it after load as obj.globals.total"),
+    ("targ", 1, AttributeError, r"no Const global 'targ' \(Const globals: delta, min_us, targ_pid, verbose\)"),
+])
+def test_config_values_are_checked(name, value, exc, text):
+    elf = ebpfpy.compile(source=SETTINGS, filename="config_settings.py")
+    with pytest.raises(exc, match=text):
+        ebpfpy.load(elf, config={name: value})
+    with ebpfpy.open(elf) as obj:
+        with pytest.raises(exc, match=text):
+            obj.config[name] = value
+        obj.load()
+        assert obj.globals.targ_pid == 7 and obj.globals.delta == -3   # nothing stored
