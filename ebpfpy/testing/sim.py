@@ -6,6 +6,7 @@ import types as _pytypes
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..codec import check
 from ..frontend.typed import CheckedModule
 from ..types import ArrayType, BpfType, IntType, StructType, u32
 from .fakes import FakeKernel
@@ -85,6 +86,9 @@ class _Globals:
 
     def __setattr__(self, name: str, value: Any) -> None:
         t = self._type(name)
+        if self._sim.global_defs[name].const:     # as the loader: .rodata is frozen at load
+            raise AttributeError(f"Const global {name!r} was frozen at load: give it with "
+                                 f"Simulator(..., config={{{name!r}: ...}})")
         v = from_user(t, value)
         if isinstance(t, (StructType, ArrayType)):
             copy_into(t, self._sim.global_values[name], v)
@@ -143,6 +147,7 @@ class Simulator:
     - ``sim.run("prog", ctx=..., data=...)`` runs a program → :class:`RunResult`;
     - ``sim.call("fn", *args)`` calls a ``@bpf_function`` (struct/array arguments by reference);
     - ``sim.maps.NAME`` (dict-like, as the loader's maps), ``sim.globals.NAME``,
+      (``Const`` globals are given with ``config={...}`` and read-only afterwards),
       ``sim.structs.NAME(...)``;
     - ``sim.printk_lines`` (every ``printk``), ``sim.events("rb")`` (every ring-buffer or
       perf-buffer record);
@@ -150,7 +155,7 @@ class Simulator:
     """
 
     def __init__(self, path: Any = None, *, source: str | None = None, filename: str | None = None,
-                 env: FakeKernel | None = None) -> None:
+                 env: FakeKernel | None = None, config: dict[str, Any] | None = None) -> None:
         if isinstance(path, _pytypes.ModuleType):
             path = path.__file__
         if source is None:
@@ -168,6 +173,7 @@ class Simulator:
         for name, g in info.globals.items():
             self.global_values[name] = zero(g.type) if isinstance(g.type, (StructType, ArrayType)) \
                 else convert(g.init, None, g.type)
+        self._configure(config or {})
         self.map_objects = {name: make_map(name, m.type, m.event) for name, m in info.maps.items()}
         self.maps = _Namespace(self.map_objects, "map")
         self.globals = _Globals(self)
@@ -179,6 +185,17 @@ class Simulator:
         self._ctx_buf: bytearray | None = None
         self._packet: bytearray | None = None
         self._packet_refs: list[tuple[Any, BpfType, int]] = []
+
+    def _configure(self, config: dict[str, Any]) -> None:
+        """Set ``Const`` globals as ``ebpfpy.load(..., config=...)`` does (same checks)."""
+        for name, value in config.items():
+            g = self.global_defs.get(name)
+            if g is None or not g.const:
+                consts = ", ".join(sorted(n for n, d in self.global_defs.items() if d.const))
+                what = "is not Const" if g is not None else "does not exist"
+                raise AttributeError(f"global {name!r} {what} (Const globals: {consts or 'none'})")
+            check(g.type, value, f"Const global {name!r}")
+            self.global_values[name] = from_user(g.type, value)
 
     # ---------------------------------------------------------------- running
     def invoke(self, name: str, args: list[Any]) -> Any:
