@@ -145,10 +145,40 @@ class SocketLink(Link):
         self.sock = None  # type: ignore[assignment]
 
 
+# The likely cause of a refused attach, by section kind and errno (what the kernel checks).
+_ATTACH_HINTS = {
+    ("tracepoint", errno.EACCES): (
+        "the verified program reads its context past this tracepoint's record (the kernel "
+        "compares the furthest ctx offset any path reads with the record size): compare the "
+        "ctx fields with tracefs events/CATEGORY/NAME/format, or switch optional reads off "
+        "with a Const global so the verifier prunes them (docs/language.md)"),
+    ("tracepoint", errno.ENOENT): (
+        "no such tracepoint on this kernel: list them in tracefs available_events"),
+    ("xdp", errno.EBUSY): (
+        "another XDP program is attached to this interface: detach it first"),
+    ("uprobe", errno.ENOENT): ("no such file or symbol: check the path and the symbol name"),
+}
+_HINT_KINDS = {"tp": "tracepoint", "tracepoint": "tracepoint", "xdp": "xdp", "uprobe": "uprobe",
+               "uretprobe": "uprobe"}
+
+
+def attach_hint(err: int, target: str) -> str | None:
+    """What most likely made the kernel refuse attaching to ``target`` with ``err``."""
+    kind = _HINT_KINDS.get((target or "").split("/", 1)[0])
+    hint = _ATTACH_HINTS.get((kind or "", err))
+    if hint is None and kind == "tracepoint" and err == errno.EINVAL:
+        hint = _ATTACH_HINTS[("tracepoint", errno.EACCES)]      # older kernels say EINVAL
+    return hint
+
+
 def attach_error(err: int, program: str, target: str, messages: list[str] | None = None) -> OSError:
-    """The exception for a failed attach: ``PermissionError`` for EPERM/EACCES."""
+    """The exception for a failed attach: ``PermissionError`` for EPERM/EACCES; the message
+    ends with the likely cause where one is known (``hint: ...``)."""
     text = f"cannot attach program {program!r} to {target or 'its section target'}: " \
            f"{os.strerror(err)}"
+    hint = attach_hint(err, target)
+    if hint:
+        text += f"\nhint: {hint}"
     if messages:
         text += "\nlibbpf: " + "\nlibbpf: ".join(m.rstrip() for m in messages[-5:])
     if err in (errno.EPERM, errno.EACCES):

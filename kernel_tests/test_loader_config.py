@@ -89,6 +89,8 @@ def test_live_branch_reading_past_the_record_is_refused_at_attach():
         with pytest.raises(OSError) as e:
             obj.programs.on_getpid.attach()
         assert e.value.errno in (errno.EACCES, errno.EINVAL)
+        assert "hint: the verified program reads its context past this tracepoint's record" \
+            in str(e.value)
 
 
 def test_plain_global_keeps_the_branch_live():

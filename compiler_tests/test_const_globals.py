@@ -1,7 +1,7 @@
 """``Const[T]`` globals without a kernel: their lowering (a constant in ``.rodata`` read with
 volatile loads, so LLVM cannot fold the value userspace replaces) and the simulator's model
 (values given with ``config=``, read-only afterwards, checked as the loader checks them).
-The kernel side is kernel_tests/test_config.py."""
+The kernel side is kernel_tests/test_loader_config.py."""
 from __future__ import annotations
 
 import re
