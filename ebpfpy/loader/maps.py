@@ -85,8 +85,12 @@ class Map:
             raise L.os_error(-rc, f"lookup in map {self.name!r}")
         return buf
 
-    def _update(self, key: Any, data: bytes, flags: int = L.BPF_ANY) -> None:
+    def _update(self, key: Any, data: bytes, flags: int = L.BPF_ANY,
+                refused: int | None = None) -> bool:
+        """Write; False when the kernel answers ``refused`` (the flag's condition failed)."""
         rc = lib.bpf_map_update_elem(self.fd, self._key(key), ffi.from_buffer(data), flags)
+        if refused is not None and -rc == refused:
+            return False
         if rc < 0:
             if -rc == errno.E2BIG:
                 raise KeyError(f"map {self.name!r} is full ({self.max_entries} entries)")
@@ -94,6 +98,7 @@ class Map:
                     self.map_type in _ARRAYS and not 0 <= key < self.max_entries:
                 raise KeyError(key)
             raise L.os_error(-rc, f"update of map {self.name!r}")
+        return True
 
     def _raw_keys(self) -> Iterator[bytes]:
         if self.fd < 0:
@@ -113,6 +118,16 @@ class Map:
 
     def __setitem__(self, key: Any, value: Any) -> None:
         self._update(key, self._pack_value(value))
+
+    def insert(self, key: Any, value: Any) -> bool:
+        """Store ``value`` only if ``key`` is absent (``BPF_NOEXIST``): True when stored, False
+        when the key was present (nothing changed).  A full map raises ``KeyError``."""
+        return self._update(key, self._pack_value(value), L.BPF_NOEXIST, errno.EEXIST)
+
+    def replace(self, key: Any, value: Any) -> bool:
+        """Store ``value`` only if ``key`` is present (``BPF_EXIST``): True when stored, False
+        when the key was absent (nothing inserted)."""
+        return self._update(key, self._pack_value(value), L.BPF_EXIST, errno.ENOENT)
 
     def __delitem__(self, key: Any) -> None:
         rc = lib.bpf_map_delete_elem(self.fd, self._key(key))
@@ -189,6 +204,13 @@ class Array(Map):
     def __init__(self, *a: Any, **kw: Any) -> None:
         super().__init__(*a, **kw)
         self._mmaps: list[mmap.mmap] = []
+
+    def insert(self, key: Any, value: Any) -> bool:
+        """Arrays hold every index: there is nothing to insert (``TypeError``)."""
+        raise TypeError(f"map {self.name!r} is an array: every index exists, so insert() and "
+                        f"replace() do not apply; write m[i] = v")
+
+    replace = insert
 
     def _check_index(self, key: Any) -> None:
         check(self.key_type, key, f"map {self.name!r} key")

@@ -14,7 +14,7 @@ from .ints import convert
 from .ltypes import I64, PTR
 from .memory import copy, load_place, store_value
 
-BPF_ANY, BPF_NOEXIST = 0, 1
+BPF_ANY, BPF_NOEXIST, BPF_EXIST = 0, 1, 2
 BPF_F_CURRENT_CPU = 0xFFFFFFFF      # perf_event_output: the buffer of the CPU running now
 _ATOMIC = {ast.Add: "add", ast.Sub: "add", ast.BitOr: "or", ast.BitAnd: "and", ast.BitXor: "xor"}
 
@@ -171,8 +171,18 @@ def _rmw(cx: LowerContext, op: str, p: ir.Value, v: ir.Value, vt: IntType) -> No
     cx.b.store(fn(old, v), p)
 
 
+def _write_if(cx: LowerContext, node: ast.Call, m: ir.Value, mt: Any, flag: int) -> ir.Value:
+    """``m.insert(k, v)`` / ``m.replace(k, v)``: ``bpf_map_update_elem`` with BPF_NOEXIST or
+    BPF_EXIST; true when it returned 0 (the key's presence, or a full map, makes it fail)."""
+    k = key_ptr(cx, node.args[0], mt)          # arguments left to right, as Python
+    v = value_ptr(cx, node.args[1], mt.value)
+    r = cx.helper(H.MAP_UPDATE, I64, [m, k, v, ir.Constant(I64, flag)])
+    return cx.b.icmp_signed("==", r, ir.Constant(I64, 0), name="stored")
+
+
 def map_method(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
-    """``m.lookup(k)``, ``m.get(k, d)``, ``rb.output(v)`` and ``progs.tail_call(ctx, i)``."""
+    """``m.lookup(k)``, ``m.get(k, d)``, ``m.insert/replace(k, v)``, ``rb.output(v)`` and
+    ``progs.tail_call(ctx, i)``."""
     mapnode = node.func.value          # type: ignore[attr-defined]
     m, mt = _map(cx, mapnode)
     if call.name == "lookup":
@@ -181,6 +191,8 @@ def map_method(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
         return map_get(cx, node, mapnode, node.args[0], node.args[1] if len(node.args) > 1 else None)
     if call.name in _RINGBUF:
         return _RINGBUF[call.name](cx, node, m, mt)
+    if call.name in ("insert", "replace"):
+        return _write_if(cx, node, m, mt, BPF_NOEXIST if call.name == "insert" else BPF_EXIST)
     if call.name == "output":
         return _output(cx, node, m, mt)
     if call.name == "get_stackid":

@@ -15,7 +15,7 @@ from ..frontend.typed import FuncInfo, Local, LoopStrategy
 from ..types import (BOOL, ArrayType, BoolType, IntType, MapType, RefType, StructType, common_int,
                      i32, i64, u16, u32, u64)
 from .fakes import bswap, format_printk
-from .maps import BPF_NOEXIST, Cell
+from .maps import BPF_EXIST, BPF_NOEXIST, Cell
 from .values import SimTimer, convert, copy, copy_into, unpack, zero
 
 if TYPE_CHECKING:
@@ -555,6 +555,10 @@ class Frame:
         if call.name in ("submit", "discard"):
             m.release(self.eval(node.args[0]), call.name == "submit")
             return 0
+        if call.name in ("insert", "replace"):
+            k = self.key(node.args[0], m)              # arguments left to right
+            v = self._value_for(m.value_type, self.eval(node.args[1]), self.fi.types[node.args[1]])
+            return m.update(k, v, BPF_NOEXIST if call.name == "insert" else BPF_EXIST) == 0
         if call.name == "output":             # rb.output(v) or perf.output(ctx, v)
             return m.output(*self._record(node.args[-1]))
         if call.name == "get_stackid":

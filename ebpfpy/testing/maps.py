@@ -117,6 +117,21 @@ class SimMap:
         if r:
             raise KeyError(k)
 
+    def insert(self, k: Any, v: Any) -> bool:
+        """Store only if ``k`` is absent (``BPF_NOEXIST``), as the loader's maps: True when
+        stored, False when present."""
+        if k in self:
+            return False
+        self[k] = v
+        return True
+
+    def replace(self, k: Any, v: Any) -> bool:
+        """Store only if ``k`` is present (``BPF_EXIST``): True when stored, False when absent."""
+        if k not in self:
+            return False
+        self[k] = v
+        return True
+
     def __delitem__(self, k: Any) -> None:
         if self.delete(k):
             raise KeyError(k)
@@ -178,6 +193,13 @@ class SimArray(SimMap):
 
     def _insert(self, kb: bytes, v: Any) -> int:
         return -E2BIG            # keys >= max_entries do not exist and cannot be created
+
+    def insert(self, k: Any, v: Any) -> bool:
+        """Arrays hold every index: ``TypeError``, as the loader's arrays."""
+        raise TypeError(f"map {self.name!r} is an array: every index exists, so insert() and "
+                        f"replace() do not apply; write m[i] = v")
+
+    replace = insert
 
     def delete(self, k: Any) -> int:
         return -22               # EINVAL: array elements cannot be deleted

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from ...types import TIMER, ArrayType, BpfType, IntType, RefType, StructType, i64, u32, u64
+from ...types import BOOL, TIMER, ArrayType, BpfType, IntType, RefType, StructType, i64, u32, u64
 from ..contexts import packet_load_overrun
 from ..items import MapDef
 from ..typed import ERR, Call
@@ -18,6 +18,8 @@ from .symbols import map_of
 MAP_METHODS = {
     "get": ("HashMap", "PerCpuHashMap", "LruHashMap", "Array", "PerCpuArray"),
     "lookup": ("HashMap", "PerCpuHashMap", "LruHashMap", "Array", "PerCpuArray"),
+    "insert": ("HashMap", "PerCpuHashMap", "LruHashMap"),
+    "replace": ("HashMap", "PerCpuHashMap", "LruHashMap"),
     "output": ("RingBuf", "PerfEventArray"),
     "reserve": ("RingBuf",),
     "submit": ("RingBuf",),
@@ -46,7 +48,8 @@ def check_method(c: CheckContext, node: ast.Call, func: ast.Attribute) -> BpfTyp
 
 
 def _map_method(c: CheckContext, node: ast.Call, func: ast.Attribute, m: MapDef) -> BpfType:
-    """``m.lookup(k)``, ``m.get(k[, default])``, ``events.output(v)``, ``progs.tail_call(ctx, i)``."""
+    """``m.lookup(k)``, ``m.get(k[, default])``, ``m.insert(k, v)``, ``m.replace(k, v)``,
+    ``events.output(v)``, ``progs.tail_call(ctx, i)``."""
     kind = m.type.kind
     meth = func.attr
     if meth not in MAP_METHODS or kind not in MAP_METHODS[meth]:
@@ -73,6 +76,16 @@ def _get(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
     if len(node.args) == 2:
         value_into(c, node.args[1], m.type.value, "default")
     return m.type.value
+
+
+def _write_if(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
+    """``m.insert(k, v)`` / ``m.replace(k, v)``: True when the kernel stored the value."""
+    meth = node.func.attr                    # type: ignore[attr-defined]
+    if not nargs(c, node, 2, f"{m.name}.{meth}"):
+        return ERR
+    key_expr(c, node.args[0], m)
+    value_into(c, node.args[1], m.type.value, "value")
+    return BOOL
 
 
 def _output(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
@@ -117,7 +130,8 @@ def _get_stackid(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
     return i64
 
 
-_MAP_RULES = {"lookup": _lookup, "get": _get, "output": _output, "tail_call": _tail_call,
+_MAP_RULES = {"lookup": _lookup, "get": _get, "insert": _write_if, "replace": _write_if,
+              "output": _output, "tail_call": _tail_call,
               "reserve": refs.reserve, "submit": refs.release, "discard": refs.release,
               "get_stackid": _get_stackid}
 
