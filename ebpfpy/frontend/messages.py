@@ -147,6 +147,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E171": ("timer.init needs the map that holds the timer", ["t.timer.init(timers)"]),
     "E172": ("set_callback needs the name of a @bpf_function", ["@bpf_function\ndef tick(m, key: u32, value: State) -> int: ..."]),
     "E173": ("timer callback {name!r} must take (map, key, value)", ["@bpf_function\ndef {name}(m, key: u32, value: State) -> int:\n    return 0"]),
+    "E175": ("{kind} has no method {name!r}: every index of an array exists", ["insert() and replace() are for hash maps (BPF_NOEXIST/BPF_EXIST); on an array write {map}[i] = v, which always replaces"]),
     "E174": ("timer callback parameter {name!r} is {type}, but the map has {want}", ["annotate it as {want}"]),
     # statements
     "E200": ("{what} is not supported in BPF code", ["BPF code supports assignment, if/elif/else, for over range(), break, continue, return, pass and calls"]),

@@ -52,6 +52,9 @@ def _map_method(c: CheckContext, node: ast.Call, func: ast.Attribute, m: MapDef)
     ``events.output(v)``, ``progs.tail_call(ctx, i)``."""
     kind = m.type.kind
     meth = func.attr
+    if meth in ("insert", "replace") and kind in ("Array", "PerCpuArray"):
+        c.src.error("E175", func, kind=kind, name=meth, map=m.name)
+        return ERR
     if meth not in MAP_METHODS or kind not in MAP_METHODS[meth]:
         ok = [k for k, kinds in MAP_METHODS.items() if kind in kinds]
         c.src.error("E161", func, kind=kind, name=meth, ok=", ".join(ok) or "none")
