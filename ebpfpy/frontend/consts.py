@@ -37,7 +37,19 @@ class ConstFolder:
             return self.is_constant_expr(node.operand)
         if isinstance(node, ast.BinOp):
             return self.is_constant_expr(node.left) and self.is_constant_expr(node.right)
-        return False
+        return self.char_literal(node) is not None
+
+    def char_literal(self, node: ast.AST) -> int | None:
+        """``ord("b")``: the code of a one-character string literal (C's ``'b'``), or None."""
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "ord" and "ord" not in self.names.shadowed
+                and len(node.args) == 1 and not node.keywords):
+            return None
+        arg = node.args[0]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, (str, bytes)) \
+                and len(arg.value) == 1:
+            return ord(arg.value)
+        return None
 
     def named(self, node: ast.AST) -> int | None:
         """The value of a module constant or a DSL constant such as ``XDP_PASS``."""
@@ -88,6 +100,9 @@ class ConstFolder:
         if isinstance(node, ast.BinOp):
             a, b = self._fold(node.left), self._fold(node.right)
             return self._check(node, self._binop(node, a, b))
+        ch = self.char_literal(node)
+        if ch is not None:
+            return ch
         raise _NotConst("E040", node)
 
     def _binop(self, node: ast.BinOp, a: int, b: int) -> int:

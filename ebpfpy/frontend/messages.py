@@ -148,6 +148,8 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E172": ("set_callback needs the name of a @bpf_function", ["@bpf_function\ndef tick(m, key: u32, value: State) -> int: ..."]),
     "E173": ("timer callback {name!r} must take (map, key, value)", ["@bpf_function\ndef {name}(m, key: u32, value: State) -> int:\n    return 0"]),
     "E175": ("{kind} has no method {name!r}: every index of an array exists", ["insert() and replace() are for hash maps (BPF_NOEXIST/BPF_EXIST); on an array write {map}[i] = v, which always replaces"]),
+    "E176": ("cannot convert the program's context {name!r} to {to}", ["{name} is a pointer the verifier tracks, not a number: read its fields instead (e.g. {name}.args[0] for a syscall tracepoint; docs/kernel.md lists each program kind's context)"]),
+    "E177": ("ord() takes one one-character string literal", ["ord(\"b\") is the constant 98, as C's 'b'; BPF code has no strings at run time, so compare bytes with such constants"]),
     "E174": ("timer callback parameter {name!r} is {type}, but the map has {want}", ["annotate it as {want}"]),
     # statements
     "E200": ("{what} is not supported in BPF code", ["BPF code supports assignment, if/elif/else, for over range(), break, continue, return, pass and calls"]),

@@ -8,7 +8,7 @@ from ...types import (BOOL, INT_TYPES, ArrayType, BpfType, IntType, RefType, Str
 from ..typed import ERR, is_int
 from ..typeexpr import eval_type
 from . import refs
-from .context import CheckContext, nargs, record
+from .context import CheckContext, is_ctx, nargs, record
 from .expressions import common, cond, expr, flexible, unify, value_into
 from .helpers import check_helper
 from .kernel import check_kernel_cast
@@ -73,6 +73,9 @@ def _named_call(c: CheckContext, node: ast.Call, func: ast.Name,
     if name == "print":
         c.src.error("E141", node)
         return ERR
+    if name == "ord":             # ord("b") itself is a constant, folded before this
+        c.src.error("E177", node)
+        return ERR
     return None
 
 
@@ -96,6 +99,9 @@ def cast(c: CheckContext, node: ast.Call, t: BpfType) -> BpfType:
         c.fi.consts[arg] = v
         c.fi.consts[node] = t.wrap(v)
         return t
+    if is_ctx(c, arg):
+        c.src.error("E176", arg, name=arg.id, to=t)       # type: ignore[attr-defined]
+        return ERR
     at = expr(c, arg)
     if at is not ERR and not (is_int(at) or at is BOOL):
         c.src.error("E144", arg, type=at, to=t)
