@@ -28,7 +28,7 @@ SRC = textwrap.dedent('''
 
 
 def test_ord_in_kernel_and_simulator():
-    path = b"a/b\\c/d".ljust(8, b"\0")          # three separators: / \\ /
+    path = b"a/b\\c/d".ljust(8, b"\0")          # three separators: /, backslash, /
     with ebpfpy.load(ebpfpy.compile(source=SRC, filename="chars.py")) as obj:
         kernel = obj.programs.count_seps.test_run(ctx=path).retval
     sim = Simulator(source=SRC, filename="chars.py")

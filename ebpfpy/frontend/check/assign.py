@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import ast
 
-from ...types import BOOL, ArrayType, BoolType, IntType, RefType, StructType, common_int
+from ...types import (BOOL, SPINLOCK, TIMER, ArrayType, BoolType, IntType, RefType, StructType,
+                      common_int, iter_scalars)
 from ..items import UNINDEXED_KINDS, MapDef
 from ..typed import ERR, Local, Sym, is_int
 from ..typeexpr import type_expr
@@ -154,6 +155,10 @@ def _new_local(c: CheckContext, name: str, value: ast.expr, node: ast.stmt) -> L
         return Local(name, t.target, "ref", node, nullable=t.nullable, space=t.space)
     if isinstance(t, (StructType, ArrayType)):
         # a struct/array value: P(), u8[4](), a map copy, or another name (aliasing)
+        if any(s in (TIMER, SPINLOCK) for s in iter_scalars(t)):
+            c.src.error("E033", value)     # the kernel keeps these only in map values
+            c.fi.locals[name] = Local(name, ERR, "value", node)
+            return None
         return Local(name, t, "ref", node, space="stack")
     if isinstance(t, (IntType, BoolType)):
         return Local(name, t, "value", node)
