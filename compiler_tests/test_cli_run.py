@@ -64,16 +64,19 @@ def test_log2_histogram_layout() -> None:
     assert len(lines) == 1 + (10 - 3 + 1)          # zero buckets inside the range are kept
 
 
-@pytest.mark.parametrize("name,items,max_entries,expected", [
-    ("lat_hist", [(0, 1), (5, 3)], 1024, True),
-    ("sizes_log2", [(2, 1)], None, True),
-    ("buckets", [(k, 0) for k in range(65)], 65, True),       # a full u64 log2 array
-    ("counts", [(1, 1), (3, 2)], 1024, False),                # small keys, but a hash of pids
-    ("lat_hist", [(100, 1)], 1024, False),                    # key past bucket 64
-    ("lat_hist", [(1, b"xx")], 1024, False),                  # values are not counts
+@pytest.mark.parametrize("name,items,max_entries,array,expected", [
+    ("lat_hist", [(0, 1), (5, 3)], 1024, False, True),
+    ("sizes_log2", [(2, 1)], None, False, True),
+    ("buckets", [(k, 0) for k in range(65)], 65, True, True),     # a full u64 log2 array
+    ("counts", [(1, 1), (3, 2)], 1024, False, False),             # small keys, a hash of pids
+    ("lat_hist", [(100, 1)], 1024, False, False),                 # key past bucket 64
+    ("lat_hist", [(1, b"xx")], 1024, False, False),               # values are not counts
+    ("counts", [(0, 4)], 1, False, False),                        # a full one-entry hash map
+    ("counts", [(0, 1), (1, 2)], 2, False, False),                # a full small hash map
+    ("total", [(0, 4)], 1, True, False),                          # a one-element array: a counter
 ])
-def test_histogram_detection(name, items, max_entries, expected) -> None:
-    assert looks_like_log2_hist(name, items, max_entries) is expected
+def test_histogram_detection(name, items, max_entries, array, expected) -> None:
+    assert looks_like_log2_hist(name, items, max_entries, array) is expected
 
 
 def test_per_cpu_counts_are_summed_in_histograms() -> None:

@@ -2,7 +2,7 @@
 
 A map reads as a log2 histogram when its keys are small integers (bucket ``k`` counting values
 in ``[2^k, 2^(k+1))``) and its values are counts, and its name or shape says so: a name with
-``hist``/``log2``, or an array of at most 65 entries (one per power of two of a u64).
+``hist``/``log2``, or an array of 2 to 65 entries (one per power of two of a u64).
 """
 from __future__ import annotations
 
@@ -39,15 +39,19 @@ def _count(v: Any) -> int | None:
     return None
 
 
-def looks_like_log2_hist(name: str, items: list[tuple[Any, Any]], max_entries: int | None) -> bool:
-    """Whether to draw the map as a log2 histogram (see the module docstring)."""
+def looks_like_log2_hist(name: str, items: list[tuple[Any, Any]], max_entries: int | None,
+                         array: bool = False) -> bool:
+    """Whether to draw the map as a log2 histogram (see the module docstring); ``array``: the
+    map is an array, whose every index exists (a full hash map of a few entries is no
+    histogram, nor is a one-element array: a counter)."""
     if not items or not all(isinstance(k, int) and 0 <= k <= MAX_LOG2_BUCKET for k, _ in items):
         return False
     if not all(_count(v) is not None for _, v in items):
         return False
     lowered = name.lower()
     return "hist" in lowered or "log2" in lowered or (
-        max_entries is not None and max_entries <= MAX_LOG2_BUCKET + 1 and len(items) == max_entries)
+        array and max_entries is not None and 1 < max_entries <= MAX_LOG2_BUCKET + 1
+        and len(items) == max_entries)
 
 
 def _human(n: int) -> str:
@@ -74,9 +78,10 @@ def render_hist(name: str, items: list[tuple[int, Any]]) -> str:
     return "\n".join(out) + "\n\n"
 
 
-def render_map(name: str, items: list[tuple[Any, Any]], max_entries: int | None = None) -> str:
+def render_map(name: str, items: list[tuple[Any, Any]], max_entries: int | None = None,
+               array: bool = False) -> str:
     """One map: a histogram when it looks like one, else ``@name[key]: value`` lines."""
-    if looks_like_log2_hist(name, items, max_entries):
+    if looks_like_log2_hist(name, items, max_entries, array):
         return render_hist(name, items)
     if not items:
         return f"@{name}: (empty)\n\n"

@@ -117,7 +117,7 @@ def stream(obj: Any, elf: bytes, duration: float | None, as_json: bool,
 
 def print_maps(obj: Any, as_json: bool) -> None:
     """Every map (record streams and program arrays aside) and the globals, bpftrace-style."""
-    from .loader.maps import CgroupArray, ProgArray, StackTraceMap
+    from .loader.maps import Array, CgroupArray, ProgArray, StackTraceMap
     from .loader.records import RecordConsumer
     dump: dict[str, Any] = {}
     for name, m in obj.maps.items():
@@ -127,7 +127,8 @@ def print_maps(obj: Any, as_json: bool) -> None:
         if as_json:
             dump[name] = [[jsonable(k), jsonable(v)] for k, v in items]
         else:
-            print(render_map(name, items, getattr(m, "max_entries", None)), end="")
+            print(render_map(name, items, getattr(m, "max_entries", None),
+                             isinstance(m, Array)), end="")
     glob = getattr(obj, "globals", None)
     for name, value in (glob.items() if glob is not None and len(glob) else []):
         if as_json:
