@@ -132,8 +132,12 @@ def make_struct_class(stype: StructType, base: type | None = None) -> type:
             raise ValueError(f"{stype.name} needs {stype.size} bytes, got {len(data)}")
         return stype.unpack(bytes(data))
 
+    def __class_getitem__(cls: type, n: int) -> ArrayType:
+        return stype[n]          # ``Inner[2]``: an array of structs, as ``u8[2]``
+
     ns = {"__init__": __init__, "__eq__": __eq__, "__repr__": __repr__, "__bytes__": __bytes__,
-          "__hash__": None, "from_bytes": classmethod(from_bytes), "__bpf_type__": stype}
+          "__hash__": None, "from_bytes": classmethod(from_bytes), "__bpf_type__": stype,
+          "__class_getitem__": classmethod(__class_getitem__)}
     if base is None:
         cls = type(stype.name, (), ns)
     else:
