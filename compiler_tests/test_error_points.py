@@ -149,3 +149,16 @@ def test_misplaced_decorators_say_where(body: str, where: str) -> None:
         ebpfpy.compile(source=text, filename="t.py")
     (d,) = info.value.errors
     assert d.code == "E017" and d.message.endswith(f"not on {where}"), d.message
+
+
+def test_stack_note_names_the_big_locals() -> None:
+    """E240's note names each big local (two ``Big()`` would otherwise read alike)."""
+    src = ("from ebpfpy import bpf_program, struct, u64\n\n@struct\nclass Big:\n    a: u64[40]\n\n"
+           '@bpf_program("syscall")\ndef main(ctx) -> int:\n    first_buf = Big()\n'
+           "    second_buf: Big = Big()\n    first_buf.a[0] = second_buf.a[1]\n    return 0\n")
+    with pytest.raises(CompileError) as info:
+        ebpfpy.compile(source=src, filename="t.py")
+    assert info.value.code == "E240"
+    text = str(info.value)
+    assert "line 9: first_buf = Big() (320 bytes)" in text
+    assert "line 10: second_buf = Big() (320 bytes)" in text

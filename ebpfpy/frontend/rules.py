@@ -13,17 +13,37 @@ STACK_LIMIT = 512
 def stack_objects(fi: FuncInfo) -> list[tuple[str, int, ast.AST]]:
     """(description, bytes, node) of every stack object the function creates."""
     out: list[tuple[str, int, ast.AST]] = []
+    names = _assigned_names(fi.node)
     for node, call in fi.calls.items():
         t = call.type
         if call.kind in ("struct_new", "array_new") or \
                 (call.kind == "helper" and isinstance(t, ArrayType)) or \
                 (call.kind in ("map_method", "func") and isinstance(t, (StructType, ArrayType))):
-            out.append((ast.unparse(node), t.size, node))       # type: ignore[union-attr]
+            out.append((_describe(node, names), t.size, node))       # type: ignore[arg-type]
     for node, t in fi.types.items():
         if isinstance(node, ast.Subscript) and isinstance(t, (StructType, ArrayType)) and \
                 isinstance(node.ctx, ast.Load) and isinstance(fi.types.get(node.value), MapType):
-            out.append((ast.unparse(node), t.size, node))
+            out.append((_describe(node, names), t.size, node))
     return out
+
+
+def _assigned_names(fn: ast.FunctionDef) -> dict[ast.AST, str]:
+    """The local each value is first bound to (``first_buf = u8[256]()``), by value node."""
+    out: dict[ast.AST, str] = {}
+    for stmt in ast.walk(fn):
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
+                isinstance(stmt.targets[0], ast.Name):
+            out[stmt.value] = stmt.targets[0].id
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None and \
+                isinstance(stmt.target, ast.Name):
+            out[stmt.value] = stmt.target.id
+    return out
+
+
+def _describe(node: ast.expr, names: dict[ast.AST, str]) -> str:
+    """``first_buf = u8[256]()`` when the object is bound to a name, else its expression."""
+    text = ast.unparse(node)
+    return f"{names[node]} = {text}" if node in names else text
 
 
 STAGED_CTX_LIMIT = 192
