@@ -298,3 +298,27 @@ def test_tracepoint_fields_from_btf_without_tracefs(monkeypatch: pytest.MonkeyPa
         assert obj.maps.seen[2] == child.pid
         assert 0 < obj.maps.seen[3] < 4096
         assert obj.maps.seen[4] == (110 if os.uname().machine == "x86_64" else 173)
+
+
+PARENT_IN_FUNCTION = '''
+    from ebpfpy import bpf_program, bpf_function, helpers, u32
+    from ebpfpy.kernel import task_struct
+
+    @bpf_function
+    def parent_tgid(t: task_struct) -> u32:
+        if t is None:                    # a kernel reference parameter may be tested ...
+            return 0
+        p = t.real_parent
+        if p is None:                    # ... and so may a local read through it
+            return 0
+        return u32(p.tgid)
+
+    @bpf_program("syscall")
+    def main(ctx) -> int:
+        return parent_tgid(helpers.get_current_task_btf())
+'''
+
+
+def test_none_check_of_kernel_references_in_a_function() -> None:
+    with build(PARENT_IN_FUNCTION, "parent_fn") as obj:
+        assert obj.programs.main.test_run().retval == os.getppid()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 
 from ..items import FuncDef
+from ..kernel_types import KernelStruct
 from ..module import Collector
 from ..rules import check_stack
 from ..sections import kind_of
@@ -56,7 +57,9 @@ def _func_info(col: Collector, f: FuncDef, sigs: dict[str, Signature],
     if f.name not in sigs:
         return None
     params, ret = sigs[f.name]
-    locs = [Local(n, t, "ref" if byref else "value", f.node, param_index=i, space="stack")
+    # a kernel struct parameter points into the kernel, as the caller's reference did
+    locs = [Local(n, t, "ref" if byref else "value", f.node, param_index=i,
+                  space="kernel" if isinstance(t, KernelStruct) else "stack")
             for i, (n, t, byref) in enumerate(params)]
     return FuncInfo(f, locs, ret, is_callback=f.name in roles)
 
