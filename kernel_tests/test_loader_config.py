@@ -12,7 +12,10 @@ import ctypes
 import errno
 import os
 import re
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -143,3 +146,16 @@ def test_config_values_are_checked(name, value, exc, text):
             obj.config[name] = value
         obj.load()
         assert obj.globals.targ_pid == 7 and obj.globals.delta == -3   # nothing stored
+
+
+def test_docs_example_runs(tmp_path):
+    """docs/language.md's Const example: open, configure, load, attach; one counted write."""
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "language.md").read_text()
+    section = doc[doc.index("## Read-only configuration"):]
+    block = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    path = tmp_path / "const_example.py"
+    path.write_text(block)
+    proc = subprocess.Popen([sys.executable, str(path)], stdout=subprocess.PIPE, text=True)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0
+    assert out.splitlines()[-1] == f"{{{proc.pid}: 1}}"
