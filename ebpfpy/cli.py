@@ -101,7 +101,26 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Load, attach, stream output until Ctrl-C or the duration, then print the maps."""
     from .cli_run import run
-    return run(args.file, duration=args.duration, iface=args.iface, as_json=args.json)
+    return run(args.file, duration=args.duration, iface=args.iface, as_json=args.json,
+               config=_config_values(args.set))
+
+
+def _config_values(pairs: list[str]) -> dict[str, int | bool]:
+    """``--set NAME=VALUE`` pairs: integers (``0x`` too) or ``true``/``false``."""
+    out: dict[str, int | bool] = {}
+    for pair in pairs:
+        name, eq, text = pair.partition("=")
+        if not eq or not name:
+            raise UserError(f"--set takes NAME=VALUE, not {pair!r}")
+        low = text.strip().lower()
+        if low in ("true", "false"):
+            out[name] = low == "true"
+            continue
+        try:
+            out[name] = int(text, 0)
+        except ValueError:
+            raise UserError(f"--set {name}: {text!r} is not an integer, true or false") from None
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--duration", type=float, metavar="S", help="stop S seconds after attaching")
     sp.add_argument("--iface", metavar="IF", help="interface for xdp and tc programs")
     sp.add_argument("--json", action="store_true", help="one JSON object per record")
+    sp.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="set a Const global before load (repeatable), e.g. --set targ_pid=42")
     sp = add("disasm", cmd_disasm, "BPF instructions, each group under its Python line")
     sp.add_argument("--program", metavar="NAME", help="only this program (and what it calls)")
     sp.add_argument("--internal", action="store_true",

@@ -143,8 +143,10 @@ def _sort_key(k: Any) -> tuple[int, Any]:
     return (0, k) if isinstance(k, int) else (1, repr(k))
 
 
-def run(path: str, duration: float | None, iface: str | None, as_json: bool) -> int:
+def run(path: str, duration: float | None, iface: str | None, as_json: bool,
+        config: dict[str, Any] | None = None) -> int:
     """The whole ``run`` command; returns the exit status (0 after a normal stop or Ctrl-C).
+    ``config`` sets ``Const`` globals between open and load (``--set NAME=VALUE``).
 
     Ctrl-C (and SIGTERM) only set a flag that the streaming loop checks every
     ``POLL_SLICE``: an exception raised at an arbitrary point (inside a libbpf callback, or
@@ -154,7 +156,13 @@ def run(path: str, duration: float | None, iface: str | None, as_json: bool) -> 
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with ebpfpy.load(path) as obj:
+        with ebpfpy.open(path) as obj:
+            try:
+                obj.config.update(config or {})
+            except (AttributeError, OverflowError, TypeError) as e:
+                print(f"ebpfpy: --set: {e}", file=sys.stderr)
+                return 1                 # EXIT_USER_ERROR: a wrong name or value
+            obj.load()
             elf = obj.compiled.elf if getattr(obj, "compiled", None) else b""
             for link in attach_all(obj, iface):
                 if hasattr(link, "read"):       # an iterator: print one pass of what it writes

@@ -159,3 +159,20 @@ def test_docs_example_runs(tmp_path):
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 0
     assert out.splitlines()[-1] == f"{{{proc.pid}: 1}}"
+
+
+@pytest.mark.parametrize("sets, rc, text", [
+    (["targ_pid=0x28", "verbose=false"], 0, "targ_pid: 40\nmin_us: 0\ndelta: -3\nverbose: False"),
+    (["targ=1"], 1, "ebpfpy: --set: no Const global 'targ'"),
+    (["targ_pid=-1"], 1, "ebpfpy: --set: Const global 'targ_pid': -1 is out of range for u32"),
+    (["targ_pid=abc"], 1, "ebpfpy: --set targ_pid: 'abc' is not an integer, true or false"),
+    (["targ_pid"], 1, "ebpfpy: --set takes NAME=VALUE, not 'targ_pid'"),
+])
+def test_cli_run_sets_config(tmp_path, sets, rc, text):
+    path = tmp_path / "config_cli.py"
+    path.write_text(SETTINGS)
+    args = [a for s in sets for a in ("--set", s)]
+    r = subprocess.run([sys.executable, "-m", "ebpfpy", "run", str(path), "--duration", "0.1",
+                        *args], capture_output=True, text=True, timeout=120)
+    assert r.returncode == rc, r.stderr
+    assert text in (r.stdout if rc == 0 else r.stderr)
