@@ -67,3 +67,36 @@ def test_simulator_takes_config_and_keeps_it_read_only():
 def test_simulator_checks_config(config, exc, text):
     with pytest.raises(exc, match=text):
         Simulator(source=SRC, filename="cfg.py", config=config)
+
+
+PORTS = textwrap.dedent('''
+    from ebpfpy import bpf_program, Const, u16, u32
+
+    ports: Const[u16[4]]
+    nports: Const[u32] = 0
+
+    @bpf_program("syscall")
+    def main(ctx) -> int:
+        hit = 0
+        for i in range(4):
+            if i < nports and ports[i] == 443:
+                hit += 1
+        return hit
+''')
+
+
+def test_const_array_is_read_from_memory():
+    """An all-zero constant array must still be read: LLVM would fold ports[i] == 443 to
+    false and drop the loop."""
+    ir = str(ebpfpy.compile(source=PORTS, filename="ports.py", stop_after="ir"))
+    assert re.search(r'@"ports" = constant \[4 x i16\] zeroinitializer, section "\.rodata"', ir)
+    text = disasm(ebpfpy.compile(source=PORTS, filename="ports.py"))
+    assert "ports ll" in text and "*(u16 *)" in text
+
+
+def test_simulator_const_array():
+    sim = Simulator(source=PORTS, filename="ports.py",
+                    config={"ports": [443, 80, 443, 0], "nports": 3})
+    assert sim.run("main").retval == 2 and sim.globals.ports == [443, 80, 443, 0]
+    with pytest.raises(ValueError):
+        Simulator(source=PORTS, filename="ports.py", config={"ports": [1, 2]})

@@ -176,3 +176,38 @@ def test_cli_run_sets_config(tmp_path, sets, rc, text):
                         *args], capture_output=True, text=True, timeout=120)
     assert r.returncode == rc, r.stderr
     assert text in (r.stdout if rc == 0 else r.stderr)
+
+
+PORTS = textwrap.dedent('''
+    from ebpfpy import bpf_program, Const, u16, u32
+
+    ports: Const[u16[4]]
+    nports: Const[u32] = 0
+
+    @bpf_program("syscall")
+    def main(ctx) -> int:
+        hit = 0
+        for i in range(4):
+            if i < nports and ports[i] == 443:
+                hit += 1
+        return hit
+''')
+
+
+@pytest.mark.parametrize("config, hits", [
+    ({}, 0),
+    ({"ports": [443, 80, 443, 0], "nports": 3}, 2),
+    ({"ports": [443, 443, 443, 443], "nports": 2}, 2),
+])
+def test_const_array(config, hits):
+    elf = ebpfpy.compile(source=PORTS, filename="config_ports.py")
+    with ebpfpy.load(elf, config=config, log_level=1) as obj:
+        assert obj.programs.main.test_run().retval == hits
+        assert obj.globals.ports == config.get("ports", [0, 0, 0, 0])
+        if not config:      # nports known to be 0: the verifier skips the whole loop
+            assert _processed(obj.programs.main.log) < 15
+    with ebpfpy.open(elf) as obj:
+        with pytest.raises(ValueError):
+            obj.config.ports = [1, 2, 3]
+        with pytest.raises(OverflowError):
+            obj.config.ports = [1, 2, 3, 70000]

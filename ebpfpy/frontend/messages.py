@@ -41,7 +41,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E043": ("shift count {count} is outside 0..{bits} for {type}", ["a constant shift count must be at least 0 and less than the width of the shifted type"]),
     "E044": ("constant {value} does not fit i64, the type of a constant used alone", ["give it a type that holds it: u64({value})"]),
     "E045": ("'**' with the negative exponent {exp} gives a float in Python", ["BPF constants are integers: use an exponent of 0 or more, or write the value you mean"]),
-    "E047": ("a Const global must be an integer or bool, not {type}", ["read-only configuration is scalar, as libbpf's 'const volatile' globals: e.g. targ_pid: Const[u32] = 0 (keep tables in a map)"]),
+    "E047": ("a Const global must be an integer, a bool or an array of them, not {type}", ["read-only configuration, as libbpf's 'const volatile' globals: e.g. targ_pid: Const[u32] = 0 or ports: Const[u16[8]] (keep structs in a map)"]),
     "E048": ("Const takes one type, e.g. Const[u32]", ["targ_pid: Const[u32] = 0 declares read-only configuration set from userspace before load"]),
     "E046": ("this module constant divides by zero: Python raises ZeroDivisionError when it imports the file", ["fix the divisor (only inside BPF code is x // 0 defined, as 0; module constants are evaluated by Python itself)"]),
     # maps

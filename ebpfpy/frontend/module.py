@@ -206,7 +206,7 @@ class Collector:
         t = self.type_expr(ann)
         if t is None:
             return
-        if const and not (isinstance(t, IntType) or t is BOOL):
+        if const and not _config_type(t):
             self.src.error("E047", ann, type=t)
             return
         init = 0
@@ -253,6 +253,13 @@ class Collector:
     def type_expr(self, node: ast.expr, allow_opaque: bool = False) -> BpfType | None:
         """Evaluate a type expression: ``u32``, ``bool``, ``u8[W * H]``, a struct name."""
         return type_expr(self.info, self.fold, node, allow_opaque)
+
+
+def _config_type(t: BpfType) -> bool:
+    """What a ``Const`` global may be: an integer, a bool, or (nested) arrays of them."""
+    while isinstance(t, ArrayType):
+        t = t.elem
+    return isinstance(t, IntType) or t is BOOL
 
 
 def _bound_names(stmt: ast.stmt) -> list[str]:

@@ -35,7 +35,12 @@ class _VolatileLoad(ir.LoadInstr):
 
 def load_config(cx: LowerContext, gv: ir.GlobalVariable, t: BpfType) -> ir.Value:
     """Read a ``Const`` global: a real load each time, never LLVM's fold of its initial value
-    (userspace sets the value after compilation; the verifier then sees the frozen one)."""
+    (userspace sets the value after compilation; the verifier then sees the frozen one).
+    An array gives its address, passed through an empty asm so that LLVM cannot tell that
+    its elements live in a constant."""
+    if isinstance(t, ArrayType):
+        opaque = ir.InlineAsm(ir.FunctionType(PTR, [PTR]), "", "=r,0")
+        return cx.b.call(opaque, [gv], name=gv.name)
     lt = cx.types.mem(t)
     instr = _VolatileLoad(cx.b.block, gv, name=gv.name, typ=lt)
     instr.align = max(t.align, 1)

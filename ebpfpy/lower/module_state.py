@@ -102,8 +102,9 @@ class ModuleState:
             gv.initializer = ir.Constant(lt, None)
         if g.const:
             # libbpf's `const volatile`: a constant in .rodata, which libbpf freezes at load so
-            # the verifier knows its value; reads are volatile loads (memory.load_config) so
-            # LLVM never folds the initial value that userspace replaces before load.
+            # the verifier knows its value.  LLVM must never fold the initial value, which
+            # userspace replaces before load: scalars are read with volatile loads, arrays
+            # through an address LLVM cannot trace back to the constant (memory.load_config).
             gv.global_constant = True
             gv.section = ".rodata"
         else:

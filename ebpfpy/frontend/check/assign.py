@@ -67,7 +67,23 @@ def assign(c: CheckContext, target: ast.expr, value: ast.expr, node: ast.stmt) -
         c.src.error("E200", target, what=stmt_name(node))
 
 
+def _const_global(c: CheckContext, target: ast.expr) -> str | None:
+    """The ``Const`` global an element or field store lands in (``targ_ports[i] = 1``)."""
+    while isinstance(target, (ast.Subscript, ast.Attribute)):
+        target = target.value
+    if isinstance(target, ast.Name) and target.id not in c.fi.locals:
+        g = c.info.globals.get(target.id)
+        if g is not None and g.const:
+            return g.name
+    return None
+
+
 def _store_into(c: CheckContext, target: ast.expr, value: ast.expr) -> None:
+    name = _const_global(c, target)
+    if name is not None:
+        c.src.error("E218", target, name=name)
+        expr(c, value)
+        return
     tt = expr(c, target)
     if tt is ERR:
         expr(c, value)
@@ -179,6 +195,10 @@ def s_augassign(c: CheckContext, node: ast.AugAssign) -> None:
         _aug_map(c, node, target, m)
         return
     if isinstance(target, ast.Name) and not _aug_name(c, target):
+        return
+    name = _const_global(c, target)
+    if name is not None:
+        c.src.error("E218", target, name=name)
         return
     tt = expr(c, target)        # the target is read first: typed like any other read
     if tt is ERR:
