@@ -12,6 +12,7 @@ import ctypes
 import errno
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -211,3 +212,35 @@ def test_const_array(config, hits):
             obj.config.ports = [1, 2, 3]
         with pytest.raises(OverflowError):
             obj.config.ports = [1, 2, 3, 70000]
+
+
+C_CONFIG = r'''
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+const volatile __u32 targ_pid = 0;
+const volatile char greeting[8] = "hi";
+SEC("syscall")
+int main_prog(void *ctx) {
+    bpf_printk("pid %d", targ_pid);     /* a string literal in .rodata too */
+    return targ_pid + greeting[0];
+}
+char LICENSE[] SEC("license") = "GPL";
+'''
+
+
+def test_config_of_a_clang_object(tmp_path):
+    """libbpf's own `const volatile` globals, from C, are configured the same way."""
+    if shutil.which("clang-19") is None:
+        pytest.skip("clang-19 is not installed (apt-get install clang-19)")
+    src, obj = tmp_path / "cfg.bpf.c", tmp_path / "cfg.bpf.o"
+    src.write_text(C_CONFIG)
+    cc = subprocess.run(["clang-19", "-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu",
+                         "-c", str(src), "-o", str(obj)], capture_output=True, text=True,
+                        timeout=120)
+    assert cc.returncode == 0, cc.stderr
+    elf = obj.read_bytes()
+    with ebpfpy.load(elf) as plain:
+        assert plain.programs.main_prog.test_run().retval == ord("h")
+    with ebpfpy.load(elf, config={"targ_pid": 5, "greeting": b"A"}) as configured:
+        assert configured.programs.main_prog.test_run().retval == 5 + ord("A")
+        assert configured.globals.targ_pid == 5

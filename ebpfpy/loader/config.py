@@ -22,9 +22,17 @@ class ConfigSection:
     def __init__(self, name: str, image: bytes) -> None:
         self.name = name
         self.image = bytearray(image)
+        self.dirty = False          # only a section userspace wrote is handed back to libbpf
+
+    def write(self, off: int, data: bytes) -> None:
+        """Stage ``data`` at ``off``."""
+        self.image[off:off + len(data)] = data
+        self.dirty = True
 
     def apply(self, obj: Any) -> None:
         """Give the staged bytes to the map of this section in the (re)opened object ``obj``."""
+        if not self.dirty:
+            return
         m = find_section_map(obj, self.name)
         if m == ffi.NULL:
             raise L.os_error(2, f"find section {self.name} to configure")
@@ -43,10 +51,15 @@ def section_name(btf: BtfTypes, m: Any) -> str | None:
 
 
 def find_section_map(obj: Any, secname: str) -> Any:
-    """The map holding DATASEC ``secname`` in ``obj`` (libbpf names it ``<obj>.rodata``)."""
+    """The map holding DATASEC ``secname`` in ``obj``, found by its BTF type (libbpf cuts
+    the map's own name, ``<obj>.rodata.str1.1``, to 15 characters)."""
+    raw = lib.bpf_object__btf(obj)
+    if raw == ffi.NULL:
+        return ffi.NULL
+    btf = BtfTypes(raw, {})
     m = lib.bpf_object__next_map(obj, ffi.NULL)
     while m != ffi.NULL:
-        if L.cstr(lib.bpf_map__name(m)).endswith(secname):
+        if section_name(btf, m) == secname:
             return m
         m = lib.bpf_object__next_map(obj, m)
     return ffi.NULL
@@ -112,8 +125,7 @@ class Config:
         if self._frozen:
             raise AttributeError(f"Const global {name!r} was frozen at load: set it between "
                                  f"ebpfpy.open() and .load(), or pass load(..., config=...)")
-        data = encode(var.type, value, f"Const global {name!r}")
-        sec.image[var.offset:var.offset + len(data)] = data
+        sec.write(var.offset, encode(var.type, value, f"Const global {name!r}"))
 
     __getitem__ = __getattr__
     __setitem__ = __setattr__
