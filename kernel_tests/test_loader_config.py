@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 import ebpfpy
+from ebpfpy.loader.pinning import remove_pins
 
 _libc = ctypes.CDLL(None, use_errno=True)
 SYS_getpid = 39
@@ -244,3 +245,27 @@ def test_config_of_a_clang_object(tmp_path):
     with ebpfpy.load(elf, config={"targ_pid": 5, "greeting": b"A"}) as configured:
         assert configured.programs.main_prog.test_run().retval == 5 + ord("A")
         assert configured.globals.targ_pid == 5
+
+
+@pytest.fixture
+def pin_dir(tmp_path):
+    """A bpffs of this test's own (as test_loader_pinning.py)."""
+    root = tmp_path / "bpffs"
+    root.mkdir()
+    subprocess.run(["mount", "-t", "bpf", "bpf", str(root)], check=True)
+    yield str(root / "pins")
+    remove_pins(str(root / "pins"))
+    subprocess.run(["umount", str(root)], check=True)
+
+
+def test_pinned_rodata_keeps_its_values_and_says_so(pin_dir):
+    elf = ebpfpy.compile(source=SETTINGS, filename="config_pinned.py")
+    with ebpfpy.load(elf, config={"targ_pid": 40}, pin_dir=pin_dir) as first:
+        assert first.programs.main.test_run().retval == 37
+    with ebpfpy.load(elf, config={"targ_pid": 40}, pin_dir=pin_dir) as same:
+        assert same.globals.targ_pid == 40               # the same values: reused quietly
+    with pytest.raises(ValueError, match=r"'targ_pid' is 40 in the \.rodata map pinned"):
+        ebpfpy.load(elf, config={"targ_pid": 41}, pin_dir=pin_dir)
+    remove_pins(pin_dir)
+    with ebpfpy.load(elf, config={"targ_pid": 41}, pin_dir=pin_dir) as fresh:
+        assert fresh.programs.main.test_run().retval == 38

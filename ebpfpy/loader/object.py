@@ -131,10 +131,22 @@ class BpfObject:
             self._load(self._elf, self._log_level)
             self.loaded = True
             self._build(self.compiled, self._user_classes)
+            if self.pin_dir is not None:
+                self._check_pinned_config()
         except BaseException:
             self.close()
             raise
         return self
+
+    def _check_pinned_config(self) -> None:
+        """libbpf reuses a pinned ``.rodata`` map as it is: configured values it does not hold
+        would be silently lost, so they are an error."""
+        for name, (_var, sec) in self.config._vars.items():
+            if sec.dirty and name in self.globals and self.globals[name] != self.config[name]:
+                raise ValueError(
+                    f"Const global {name!r} is {self.globals[name]!r} in the .rodata map pinned "
+                    f"in {self.pin_dir}, not the configured {self.config[name]!r}: a pinned map "
+                    f"is reused as it is (remove the pins to load new configuration)")
 
     def __getattr__(self, name: str) -> Any:
         # programs, maps, globals and structs exist once loaded
