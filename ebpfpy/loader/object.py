@@ -82,7 +82,9 @@ class BpfObject:
     verifier log of programs that load (``program.log``).  ``messages`` keeps what libbpf
     printed while opening and loading it.  Threading rules: see the module docstring.
     ``pin_dir`` pins every map in that bpffs directory, reusing the maps already pinned there
-    (:mod:`.pinning`).
+    (:mod:`.pinning`).  ``config`` sets ``Const`` globals (``obj.config``, :mod:`.config`)
+    between opening and loading; ``open_only=True`` stops after opening (``ebpfpy.open``):
+    set ``obj.config.NAME``, then call :meth:`load`.
 
     Bytes that are not a valid BPF object raise ``InvalidObjectError`` (a ``LoadError`` and a
     ``ValueError``, "not a valid BPF object: ...") before libbpf sees them.
