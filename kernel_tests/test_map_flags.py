@@ -74,7 +74,7 @@ def test_flags_in_bpf_code_kernel_and_simulator_agree():
         assert r.retval == 1 | 8 | 16 | 128 == sim.run("main").retval
         assert dict(obj.maps.start.items()) == {1: 40, 3: 50} == dict(sim.maps.start.items())
         assert obj.maps.out[0] == 40 == sim.maps.out[0]
-        assert obj.maps.lru[1] == 2 and obj.maps.pcpu[1][0] == 3
+        assert obj.maps.lru[1] == 2 and sum(obj.maps.pcpu[1]) == 3     # on the CPU that ran it
 
 
 def test_insert_keeps_the_first_value_from_a_tracepoint():
