@@ -22,15 +22,14 @@ import json
 from typing import Any
 
 from .compiled import CompiledModule
-from .frontend.maps_decl import SIGNATURES
 from .frontend.report import Report, ReportRow
+from .map_kinds import MapKind
 from .types import BOOL, INT_TYPES, SPINLOCK, TIMER, ArrayType, BpfType, MapType, StructType
 
 MAGIC = b"ebpfpy-cache-2\n"
 _DIGEST = 32                                  # sha256 of everything after it
 _LEN = 4                                      # the header's length
 _SCALARS: dict[str, BpfType] = {**INT_TYPES, "bool": BOOL, "Timer": TIMER, "SpinLock": SPINLOCK}
-_MAP_KINDS = frozenset(SIGNATURES)
 _MAX_LENGTH = 1 << 31                         # far above any array the frontend accepts
 _MAX_COST = 1 << 62                           # far above any cost estimate
 _ROW_FIELDS = frozenset(f.name for f in dataclasses.fields(ReportRow))
@@ -43,7 +42,7 @@ def pack(key: str, mod: CompiledModule) -> bytes:
         "key": key, "filename": mod.filename, "source": mod.source,
         "structs": [[name, [[f.name, _enc(f.type, structs)] for f in st.fields]]
                     for name, st in structs.items()],
-        "maps": {n: {"kind": m.kind, "key": _enc(m.key, structs), "value": _enc(m.value, structs),
+        "maps": {n: {"kind": m.kind.dsl_name, "key": _enc(m.key, structs), "value": _enc(m.value, structs),
                      "max_entries": m.max_entries} for n, m in mod.maps.items() if not m.extra},
         "programs": dict(mod.programs),
         "events": {n: _enc(t, structs) for n, t in mod.events.items()},
@@ -115,9 +114,16 @@ def _dec(x: Any, structs: dict[str, StructType]) -> BpfType | None:
 
 def _map(x: Any, structs: dict[str, StructType]) -> MapType:
     d = _dict(x)
-    _expect(set(d) == {"kind", "key", "value", "max_entries"} and d["kind"] in _MAP_KINDS, "bad map")
-    return MapType(d["kind"], _dec(d["key"], structs), _dec(d["value"], structs),
+    _expect(set(d) == {"kind", "key", "value", "max_entries"}, "bad map")
+    return MapType(_map_kind(d["kind"]), _dec(d["key"], structs), _dec(d["value"], structs),
                    _int(d["max_entries"], 1, _MAX_LENGTH))
+
+
+def _map_kind(x: Any) -> MapKind:
+    kind = MapKind.named(x) if isinstance(x, str) else None
+    if kind is None:
+        raise ValueError("malformed cache entry: unknown map kind")
+    return kind
 
 
 def _report(x: Any) -> Report:

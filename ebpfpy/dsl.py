@@ -8,9 +8,10 @@ the decorators tag functions with their section.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, ClassVar, TypeVar
 
 from .codec import check, encode
+from .map_kinds import MapKind
 from .types import BOOL, SPINLOCK, TIMER, ArrayType, BpfType, MapType, StructType, u32, u64
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -158,7 +159,7 @@ def struct(cls: type) -> type:
 class MapDecl:
     """A map declaration at module level.  The compiler reads the call from the AST."""
 
-    kind = ""
+    kind: ClassVar[MapKind]          # each subclass's kind
 
     def __init__(self, key: Any, value: Any, max_entries: int, **extra: Any) -> None:
         self.type = MapType(self.kind, _as_type(key) if key is not None else None,
@@ -172,22 +173,22 @@ class MapDecl:
 
 class HashMap(MapDecl):
     """``BPF_MAP_TYPE_HASH``."""
-    kind = "HashMap"
+    kind = MapKind.HASH
 
 
 class PerCpuHashMap(MapDecl):
     """``BPF_MAP_TYPE_PERCPU_HASH``."""
-    kind = "PerCpuHashMap"
+    kind = MapKind.PERCPU_HASH
 
 
 class LruHashMap(MapDecl):
     """``BPF_MAP_TYPE_LRU_HASH``."""
-    kind = "LruHashMap"
+    kind = MapKind.LRU_HASH
 
 
 class Array(MapDecl):
     """``BPF_MAP_TYPE_ARRAY``: key ``u32``; ``mmapable=True`` allows ``view()`` in userspace."""
-    kind = "Array"
+    kind = MapKind.ARRAY
 
     def __init__(self, value: Any, max_entries: int, mmapable: bool = False) -> None:
         super().__init__(u32, value, max_entries, mmapable=mmapable)
@@ -195,7 +196,7 @@ class Array(MapDecl):
 
 class PerCpuArray(MapDecl):
     """``BPF_MAP_TYPE_PERCPU_ARRAY``."""
-    kind = "PerCpuArray"
+    kind = MapKind.PERCPU_ARRAY
 
     def __init__(self, value: Any, max_entries: int) -> None:
         super().__init__(u32, value, max_entries)
@@ -203,7 +204,7 @@ class PerCpuArray(MapDecl):
 
 class RingBuf(MapDecl):
     """``BPF_MAP_TYPE_RINGBUF`` of ``size_bytes``; ``event`` is the record type userspace decodes."""
-    kind = "RingBuf"
+    kind = MapKind.RINGBUF
 
     def __init__(self, size_bytes: int, event: Any = None) -> None:
         super().__init__(None, None, size_bytes)
@@ -215,7 +216,7 @@ class PerfEventArray(MapDecl):
 
     ``max_entries`` defaults to 0, which libbpf turns into the number of possible CPUs;
     ``event`` is the record type userspace decodes."""
-    kind = "PerfEventArray"
+    kind = MapKind.PERF_EVENT_ARRAY
 
     def __init__(self, *, max_entries: int = 0, event: Any = None) -> None:
         super().__init__(u32, u32, max_entries)
@@ -225,7 +226,7 @@ class PerfEventArray(MapDecl):
 class StackTraceMap(MapDecl):
     """``BPF_MAP_TYPE_STACK_TRACE``: stack id -> up to ``depth`` (1..127) instruction addresses,
     filled by ``stacks.get_stackid(ctx, flags)`` in BPF code; ``stacks[id]`` in userspace."""
-    kind = "StackTraceMap"
+    kind = MapKind.STACK_TRACE
 
     def __init__(self, max_entries: int, depth: int = 127) -> None:
         super().__init__(u32, u64[depth], max_entries)
@@ -235,7 +236,7 @@ class CgroupArray(MapDecl):
     """``BPF_MAP_TYPE_CGROUP_ARRAY``: slots holding cgroups, set from userspace by path
     (``obj.maps.cg[0] = "/sys/fs/cgroup/unified/app"``), tested in BPF code with
     ``helpers.current_task_under_cgroup(cg, index)``."""
-    kind = "CgroupArray"
+    kind = MapKind.CGROUP_ARRAY
 
     def __init__(self, max_entries: int) -> None:
         super().__init__(u32, u32, max_entries)
@@ -243,7 +244,7 @@ class CgroupArray(MapDecl):
 
 class ProgArray(MapDecl):
     """``BPF_MAP_TYPE_PROG_ARRAY`` for ``tail_call``."""
-    kind = "ProgArray"
+    kind = MapKind.PROG_ARRAY
 
     def __init__(self, max_entries: int) -> None:
         super().__init__(u32, u32, max_entries)

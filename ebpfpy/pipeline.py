@@ -11,7 +11,6 @@ from typing import Literal, overload
 from .compiled import CompiledModule
 from .errors import CompileError
 from .frontend.check import check_module
-from .frontend.items import RECORD_KINDS
 from .frontend.module import Collector
 from .frontend.source import Source, parse
 from .frontend.split import DEFAULT_BUDGET, plan_splits
@@ -86,5 +85,5 @@ def _run(src: Source, stop_after: str | None, insn_budget: int | None,
         structs=dict(info.structs),
         maps={n: m.type for n, m in info.maps.items()},
         programs={n: f.section for n, f in info.programs.items() if f.section},
-        events={n: m.event for n, m in info.maps.items() if m.type.kind in RECORD_KINDS},
+        events={n: m.event for n, m in info.maps.items() if m.type.kind.records},
         report=checked.report)

@@ -15,6 +15,8 @@ import struct as _struct
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from .map_kinds import MapKind
+
 
 class BpfType:
     """Base of every DSL type."""
@@ -325,9 +327,9 @@ class RefType(BpfType):
 
 @dataclass(frozen=True)
 class MapType(BpfType):
-    """A map declaration's type: kind name and key/value types."""
+    """A map declaration's type: its kind and key/value types."""
 
-    kind: str
+    kind: MapKind
     key: BpfType | None
     value: BpfType | None
     max_entries: int

@@ -8,15 +8,6 @@ from ..types import BpfType, MapType, StructType
 from .names import DslNames
 from .source import Source
 
-MAP_KINDS = {"Array", "HashMap", "PerCpuArray", "PerCpuHashMap", "LruHashMap", "RingBuf",
-             "PerfEventArray", "StackTraceMap", "CgroupArray", "ProgArray"}
-RECORD_KINDS = {"RingBuf", "PerfEventArray"}            # maps of records: events.output(...)
-# BPF code cannot index these
-UNINDEXED_KINDS = RECORD_KINDS | {"ProgArray", "StackTraceMap", "CgroupArray"}
-# u32 slots holding fds, declared by key_size/value_size in BTF
-FD_ARRAY_KINDS = {"ProgArray", "PerfEventArray", "CgroupArray"}
-
-
 @dataclass
 class MapDef:
     name: str

@@ -2,48 +2,34 @@
 from __future__ import annotations
 
 import ast
-from typing import Any
 
+from ..map_kinds import MapKind
 from ..types import TIMER, SPINLOCK, ArrayType, BpfType, IntType, MapType, StructType, \
     iter_scalars, u32, u64
 from .consts import ConstFolder
-from .items import FD_ARRAY_KINDS, MapDef, ModuleInfo
+from .items import MapDef, ModuleInfo
 from .typeexpr import type_expr
 
-# kind -> (positional parameter names, keyword-only names with defaults)
-SIGNATURES: dict[str, tuple[list[str], dict[str, Any]]] = {
-    "HashMap": (["key", "value", "max_entries"], {}),
-    "PerCpuHashMap": (["key", "value", "max_entries"], {}),
-    "LruHashMap": (["key", "value", "max_entries"], {}),
-    "Array": (["value", "max_entries"], {"mmapable": False}),
-    "PerCpuArray": (["value", "max_entries"], {}),
-    "RingBuf": (["size_bytes"], {"event": None}),
-    "PerfEventArray": ([], {"max_entries": None, "event": None}),
-    "StackTraceMap": (["max_entries"], {"depth": None}),
-    "CgroupArray": (["max_entries"], {}),
-    "ProgArray": (["max_entries"], {}),
-}
 MAX_STACK_DEPTH = 127           # kernel.perf_event_max_stack's default (PERF_MAX_STACK_DEPTH)
 MAX_ENTRIES_LIMIT = 1 << 28
-TIMER_KINDS = {"Array", "HashMap", "LruHashMap"}
 
 
 def parse_map_decl(info: ModuleInfo, fold: ConstFolder, name: str, call: ast.Call) -> MapDef | None:
     """The map ``name = Kind(...)`` declares, or None after reporting what is wrong."""
     src = info.src
-    kind = info.names.dsl(call.func)
+    kind = MapKind.named(info.names.dsl(call.func))
     assert kind is not None
-    params, kwonly = SIGNATURES[kind]
+    params, kwonly = kind.params, kind.options
     args: dict[str, ast.expr] = {}
     if len(call.args) > len(params):
-        src.error("E050", call, kind=kind, sig=", ".join(params + [f"{k}=" for k in kwonly]))
+        src.error("E050", call, kind=kind, sig=", ".join([*params, *(f"{k}=" for k in kwonly)]))
         return None
     for p, a in zip(params, call.args):
         args[p] = a
     for kw in call.keywords:
         if kw.arg is None or kw.arg not in params and kw.arg not in kwonly or kw.arg in args:
             src.error("E050", kw.value if kw.arg else call, kind=kind,
-                      sig=", ".join(params + [f"{k}=" for k in kwonly]))
+                      sig=", ".join([*params, *(f"{k}=" for k in kwonly)]))
             return None
         args[kw.arg] = kw.value
     missing = [p for p in params if p not in args]
@@ -51,16 +37,16 @@ def parse_map_decl(info: ModuleInfo, fold: ConstFolder, name: str, call: ast.Cal
         src.error("E051", call, kind=kind, missing=missing[0])
         return None
     before = len(src.errors)
-    key = type_expr(info, fold, args["key"]) if "key" in args else (u32 if kind != "RingBuf" else None)
+    key = type_expr(info, fold, args["key"]) if "key" in args else (u32 if kind.keyed else None)
     value = type_expr(info, fold, args["value"], allow_opaque=True) if "value" in args else \
-        (u32 if kind in FD_ARRAY_KINDS else None)
+        (u32 if kind.fd_values else None)
     size_node = args.get("max_entries", args.get("size_bytes"))
     n = fold.fold(size_node) if size_node is not None else None
-    if kind == "PerfEventArray" and size_node is None:
+    if kind.default_size and size_node is None:
         n = 0                   # libbpf sizes it to the number of possible CPUs
     if len(src.errors) > before or n is None:
         return None
-    if kind == "RingBuf":
+    if kind.byte_sized:
         if n < 4096 or n & (n - 1) or n > (1 << 30):
             src.error("E052", size_node, n=n)
             return None
@@ -71,11 +57,11 @@ def parse_map_decl(info: ModuleInfo, fold: ConstFolder, name: str, call: ast.Cal
         if t is not None and not isinstance(t, (IntType, StructType, ArrayType)):
             src.error("E054", node, what=what, type=t)
             return None
-    if value is not None and kind not in TIMER_KINDS and \
+    if value is not None and not kind.timers and \
             any(s in (TIMER, SPINLOCK) for s in iter_scalars(value)):
         src.error("E055", args["value"], kind=kind)
         return None
-    if kind == "StackTraceMap":
+    if kind is MapKind.STACK_TRACE:
         value = _stack_value(src, fold, args.get("depth"))
         if value is None:
             return None

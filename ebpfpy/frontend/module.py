@@ -4,11 +4,12 @@ from __future__ import annotations
 import ast
 import re
 
+from ..map_kinds import MapKind
 from ..types import BOOL, ArrayType, BpfType, IntType, StructType
 from .consts import ConstFolder
 from .contexts import missing_trace_target
 from .idents import check_btf_name, nested_definitions
-from .items import MAP_KINDS, FuncDef, GlobalDef, ModuleInfo
+from .items import FuncDef, GlobalDef, ModuleInfo
 from .maps_decl import parse_map_decl
 from .names import DslNames
 from .sections import kind_of
@@ -185,7 +186,7 @@ class Collector:
             else:
                 self.src.error("E014", value)
             return
-        if isinstance(value, ast.Call) and self.names.dsl(value.func) in MAP_KINDS:
+        if isinstance(value, ast.Call) and MapKind.named(self.names.dsl(value.func)) is not None:
             self._map(name, value, stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt)
             return
         if self.fold.is_constant_expr(value):

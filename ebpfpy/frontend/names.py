@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import ast
 
+from ..map_kinds import MapKind
+
 # Every public name a BPF module may use from the package, plus Python builtins the DSL knows.
 PUBLIC = {
-    "bpf_program", "bpf_function", "struct", "Array", "HashMap", "PerCpuArray", "PerCpuHashMap",
-    "LruHashMap", "RingBuf", "PerfEventArray", "StackTraceMap", "CgroupArray",
-    "ProgArray", "Const", "Timer", "SpinLock", "XdpContext", "SkbContext",
+    "bpf_program", "bpf_function", "struct", *(k.dsl_name for k in MapKind),
+    "Const", "Timer", "SpinLock", "XdpContext", "SkbContext",
     "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "helpers",
     "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
     "TC_ACT_OK", "TC_ACT_SHOT", "TC_ACT_UNSPEC", "TC_ACT_REDIRECT",

@@ -8,6 +8,7 @@ from typing import Any
 import llvmlite.ir as ir
 
 from ..frontend import helper_table as H
+from ..map_kinds import MapKind
 from ..types import ArrayType, IntType, StructType, u32, u64
 from .context import LowerContext
 from .ints import convert
@@ -231,7 +232,7 @@ _RINGBUF = {"reserve": _reserve, "submit": _release, "discard": _release}
 def _output(cx: LowerContext, node: ast.Call, m: ir.Value, mt: Any) -> ir.Value:
     """``rb.output(v)``: bpf_ringbuf_output; ``events.output(ctx, v)``: bpf_perf_event_output
     into the current CPU's buffer."""
-    if mt.kind == "PerfEventArray":
+    if mt.kind is MapKind.PERF_EVENT_ARRAY:
         cur = ir.Constant(I64, BPF_F_CURRENT_CPU)
         return perf_output(cx, node.func.value, cur, node.args[-1])  # type: ignore[attr-defined]
     arg = node.args[-1]

@@ -9,7 +9,6 @@ from typing import Any
 
 import llvmlite.ir as ir
 
-from ..frontend.items import FD_ARRAY_KINDS, RECORD_KINDS
 from ..frontend.sections import kind_of
 from ..frontend.typed import CheckedModule, FuncInfo
 from ..types import BOOL, IntType
@@ -17,9 +16,6 @@ from .abi import RESULT_PARAM, returns_object
 from .debuginfo import DebugInfo
 from .ltypes import DATA_LAYOUT, I8, I32, PTR, TypeMap
 
-MAP_TYPE_IDS = {"HashMap": 1, "Array": 2, "ProgArray": 3, "PerfEventArray": 4,
-                "PerCpuHashMap": 5, "PerCpuArray": 6, "StackTraceMap": 7, "CgroupArray": 8, "LruHashMap": 9,
-                "RingBuf": 27}
 BPF_F_MMAPABLE = 1 << 10
 
 
@@ -75,12 +71,12 @@ class ModuleState:
 
         def num(n: int) -> Any:      # int (*name)[n]: how BTF-defined maps spell numbers
             return di.pointer(di.array(cint, [n], 32))
-        members: list[tuple[str, Any]] = [("type", num(MAP_TYPE_IDS[mt.kind]))]
-        if mt.kind in FD_ARRAY_KINDS or mt.kind == "StackTraceMap":
+        members: list[tuple[str, Any]] = [("type", num(mt.kind.type_id))]
+        if mt.kind.btf_sizes:
             # sizes, not types: the kernel keeps no BTF for these maps' keys and values
             members += [("key_size", num(mt.key.size if mt.key else 4)),
                         ("value_size", num(mt.value.size if mt.value else 4))]
-        elif mt.kind != "RingBuf":
+        elif mt.kind.keyed:
             members += [("key", di.pointer(di.type_of(mt.key))),
                         ("value", di.pointer(di.type_of(mt.value)))]
         if mt.max_entries:        # a PerfEventArray without one gets a slot per CPU (libbpf)
@@ -131,7 +127,7 @@ class ModuleState:
         """
         params: list[tuple[str, Any]] = []
         for m in self.info.maps.values():
-            if m.type.kind in RECORD_KINDS and m.event is not None:
+            if m.type.kind.records and m.event is not None:
                 params.append((f"event__{m.name}", m.event))
         params += [(f"struct__{n}", st) for n, st in self.info.structs.items()]
         for k in range(0, len(params), MAX_ARGS):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
+from ..map_kinds import MapKind
 from ..types import ArrayType, BpfType, MapType, StructType
 from .values import convert, copy, copy_into, from_user, pack, unpack, zero
 
@@ -375,20 +376,18 @@ class SimProgArray(SimMap):
         return self.max_entries
 
 
-_KINDS = {"HashMap": SimHashMap, "LruHashMap": SimLruHashMap, "Array": SimArray,
-          "PerCpuArray": SimPerCpuArray, "PerCpuHashMap": SimPerCpuHashMap,
-          "ProgArray": SimProgArray}
+_KINDS: dict[MapKind, Callable[[str, MapType], Any]] = {
+    MapKind.HASH: SimHashMap, MapKind.LRU_HASH: SimLruHashMap, MapKind.ARRAY: SimArray,
+    MapKind.PERCPU_ARRAY: SimPerCpuArray, MapKind.PERCPU_HASH: SimPerCpuHashMap,
+    MapKind.PROG_ARRAY: SimProgArray, MapKind.STACK_TRACE: SimStackTraceMap,
+    MapKind.CGROUP_ARRAY: SimCgroupArray}
 
 
 def make_map(name: str, mt: MapType, event: BpfType | None = None) -> Any:
     """The simulator's map for a declaration."""
-    if mt.kind == "RingBuf":
+    if mt.kind is MapKind.RINGBUF:
         return SimRingBuf(name, mt, event)
-    if mt.kind == "PerfEventArray":
+    if mt.kind is MapKind.PERF_EVENT_ARRAY:
         return SimPerfEventArray(name, mt, event)
-    if mt.kind == "StackTraceMap":
-        return SimStackTraceMap(name, mt)
-    if mt.kind == "CgroupArray":
-        return SimCgroupArray(name, mt)
     return _KINDS[mt.kind](name, mt)
 

@@ -5,7 +5,6 @@ import ast
 
 from ...types import ArrayType, BpfType, IntType, RefType, StructType, u64
 from ..contexts import ctx_field
-from ..items import UNINDEXED_KINDS
 from ..typed import ERR, is_int
 from .context import CheckContext, is_ctx
 from .expressions import expr, key_expr
@@ -54,7 +53,7 @@ def subscript(c: CheckContext, node: ast.Subscript, expect: BpfType | None) -> B
         return ERR
     m = map_of(c, node.value)
     if m is not None:
-        if m.type.kind in UNINDEXED_KINDS:
+        if not m.type.kind.indexable:
             c.src.error("E133", node, kind=m.type.kind)
             return ERR
         key_expr(c, node.slice, m)

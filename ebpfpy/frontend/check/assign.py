@@ -5,7 +5,7 @@ import ast
 
 from ...types import (BOOL, SPINLOCK, TIMER, ArrayType, BoolType, IntType, RefType, StructType,
                       common_int, iter_scalars)
-from ..items import UNINDEXED_KINDS, MapDef
+from ..items import MapDef
 from ..typed import ERR, Local, Sym, is_int
 from ..typeexpr import type_expr
 from . import refs
@@ -52,7 +52,7 @@ def assign(c: CheckContext, target: ast.expr, value: ast.expr, node: ast.stmt) -
     elif isinstance(target, ast.Subscript):
         m = map_of(c, target.value)
         if m is not None:
-            if m.type.kind in UNINDEXED_KINDS:
+            if not m.type.kind.indexable:
                 c.src.error("E133", target, kind=m.type.kind)
                 return
             key_expr(c, target.slice, m)
@@ -211,7 +211,7 @@ def s_augassign(c: CheckContext, node: ast.AugAssign) -> None:
 
 def _aug_map(c: CheckContext, node: ast.AugAssign, target: ast.Subscript, m: MapDef) -> None:
     """``m[k] op= v``: an atomic update of an integer map value."""
-    if m.type.kind in UNINDEXED_KINDS:
+    if not m.type.kind.indexable:
         c.src.error("E133", target, kind=m.type.kind)
         return
     if not isinstance(m.type.value, IntType):

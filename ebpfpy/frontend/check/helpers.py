@@ -5,6 +5,7 @@ import ast
 import re
 from typing import Any, Callable
 
+from ...map_kinds import MapKind
 from ...types import BOOL, ArrayType, BpfType, RefType, u32, u64
 from ..helper_table import HELPERS, Helper, widen_printk_format
 from ..printk_format import checked_conversions, value_problem
@@ -142,7 +143,7 @@ def _cgroup(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     if not nargs(c, node, 2, f"helpers.{h.name}"):
         return ERR
     m = map_of(c, node.args[0])
-    if m is None or m.type.kind != "CgroupArray":
+    if m is None or m.type.kind is not MapKind.CGROUP_ARRAY:
         c.src.error("E186", node.args[0], what=m.type.kind if m else "not a map")
         return ERR
     value_into(c, node.args[1], u32, "index")
@@ -157,7 +158,7 @@ def _perf_output(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     if not ctx_arg(c, node.args[0], "E180"):
         return ERR
     m = map_of(c, node.args[1])
-    if m is None or m.type.kind != "PerfEventArray":
+    if m is None or m.type.kind is not MapKind.PERF_EVENT_ARRAY:
         c.src.error("E187", node.args[1], what=m.type.kind if m else "not a map")
         return ERR
     value_into(c, node.args[2], u64, "flags")

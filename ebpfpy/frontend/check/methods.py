@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from ...map_kinds import MapKind
 from ...types import BOOL, TIMER, ArrayType, BpfType, IntType, RefType, StructType, i64, u32, u64
 from ..contexts import packet_load_overrun
 from ..items import MapDef
@@ -14,20 +15,6 @@ from .context import CheckContext, ctx_arg, is_ctx, nargs
 from .expressions import expr, key_expr, value_into
 from .ranges import value_range
 from .symbols import map_of
-
-MAP_METHODS = {
-    "get": ("HashMap", "PerCpuHashMap", "LruHashMap", "Array", "PerCpuArray"),
-    "lookup": ("HashMap", "PerCpuHashMap", "LruHashMap", "Array", "PerCpuArray"),
-    "insert": ("HashMap", "PerCpuHashMap", "LruHashMap"),
-    "replace": ("HashMap", "PerCpuHashMap", "LruHashMap"),
-    "output": ("RingBuf", "PerfEventArray"),
-    "reserve": ("RingBuf",),
-    "submit": ("RingBuf",),
-    "discard": ("RingBuf",),
-    "tail_call": ("ProgArray",),
-    "get_stackid": ("StackTraceMap",),
-}
-
 
 TIMER_METHODS = {"init": 1, "set_callback": 1, "start": 1, "cancel": 0}
 
@@ -52,12 +39,11 @@ def _map_method(c: CheckContext, node: ast.Call, func: ast.Attribute, m: MapDef)
     ``events.output(v)``, ``progs.tail_call(ctx, i)``."""
     kind = m.type.kind
     meth = func.attr
-    if meth in ("insert", "replace") and kind in ("Array", "PerCpuArray"):
+    if meth in ("insert", "replace") and kind.fixed_slots and kind.indexable:
         c.src.error("E175", func, kind=kind, name=meth, map=m.name)
         return ERR
-    if meth not in MAP_METHODS or kind not in MAP_METHODS[meth]:
-        ok = [k for k, kinds in MAP_METHODS.items() if kind in kinds]
-        c.src.error("E161", func, kind=kind, name=meth, ok=", ".join(ok) or "none")
+    if meth not in kind.methods:
+        c.src.error("E161", func, kind=kind, name=meth, ok=", ".join(sorted(kind.methods)) or "none")
         return ERR
     t = _MAP_RULES[meth](c, node, m)
     if t is not ERR:
@@ -93,7 +79,7 @@ def _write_if(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
 
 def _output(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
     """``rb.output(rec)`` (RingBuf) or ``events.output(ctx, rec)`` (PerfEventArray)."""
-    perf = m.type.kind == "PerfEventArray"
+    perf = m.type.kind is MapKind.PERF_EVENT_ARRAY
     if not nargs(c, node, 2 if perf else 1, f"{m.name}.output"):
         return ERR
     if perf and not ctx_arg(c, node.args[0], "E180"):

@@ -84,7 +84,7 @@ def s_delete(c: CheckContext, node: ast.Delete) -> None:
     """``del m[k]`` on a hash map."""
     for t in node.targets:
         m = map_of(c, t.value) if isinstance(t, ast.Subscript) else None
-        if m is None or m.type.kind not in ("HashMap", "PerCpuHashMap", "LruHashMap"):
+        if m is None or not m.type.kind.deletable:
             c.src.error("E207", t)
             continue
         key_expr(c, t.slice, m)
