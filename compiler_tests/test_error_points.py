@@ -14,7 +14,8 @@ import pytest
 
 import ebpfpy
 from ebpfpy.errors import CompileError
-from ebpfpy.frontend import contexts, kernel_types
+from ebpfpy.frontend import contexts
+from ebpfpy.model import kernel_types
 from ebpfpy.frontend.printk_format import FormatError, parse_format
 
 HEAD = "from ebpfpy import bpf_program, bpf_function, HashMap, u32, u64, helpers\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ebpfpy.api import compile_full
-from ebpfpy.frontend.report import ReportRow
+from ebpfpy.model.report import ReportRow
 from ebpfpy.frontend.split import DEFAULT_BUDGET, ESTIMATE_ERROR, MARGIN
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ from .dsl import (BPF_F_CURRENT_CPU, BPF_F_FAST_STACK_CMP, BPF_F_REUSE_STACKID, 
 from .errors import CompileError, LoadError, VerifierError
 from .types import i8, i16, i32, i64, u8, u16, u32, u64
 
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "compile", "load", "open", "helpers", "bpf_program", "bpf_function", "struct",
@@ -43,7 +43,7 @@ def compile(path: Any = None, *, source: str | None = None, filename: str | None
     the privileged 1,000,000); ``split=False`` turns the automatic splitting off, to see what
     the verifier says of the program as written (teaching).  Raises :class:`CompileError` for any problem in the user's code.
     """
-    from .api import compile_module
+    from .api import compile_module         # lazy: start-up time (see module doc)
     return compile_module(path, source=source, filename=filename, stop_after=stop_after,
                           insn_budget=insn_budget, split=split)
 
@@ -54,7 +54,7 @@ def load(target: Any, **kw: Any) -> Any:
     Keywords: ``insn_budget`` and ``split`` (compilation), ``log_level`` (keep verifier logs),
     ``config`` (a dict of ``Const`` globals' values, set before load; see :func:`open`).
     """
-    from .api import load_object
+    from .api import load_object            # lazy: start-up time (see module doc)
     return load_object(target, **kw)
 
 

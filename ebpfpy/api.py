@@ -21,7 +21,7 @@ def _read_source(path: Any, source: str | None, filename: str | None) -> tuple[s
     path = os.fspath(path)
     with open(path, "rb") as f:
         raw = f.read()
-    from .frontend.source import decode_source     # lazy: start-up time (see module doc)
+    from .model.source import decode_source     # lazy: start-up time (see module doc)
     return decode_source(raw, path), filename or path
 
 

@@ -1,5 +1,5 @@
 """Reading BTF through libbpf: the one reader the compiler (the running kernel's types,
-``frontend/kernel_types.py``) and the loader (an object's types, ``loader/btf.py``) share.
+``model/kernel_types.py``) and the loader (an object's types, ``loader/btf.py``) share.
 
 libbpf parses the BTF (``btf__load_vmlinux_btf`` for the kernel's, ``bpf_object__btf`` for
 an object's); ``btf_type``'s kind/vlen/kflag bits and the records that follow a type are

@@ -25,7 +25,7 @@ import tarfile
 from dataclasses import dataclass
 from typing import Any
 
-from .frontend.sections import kind_of
+from .model.sections import kind_of
 from .objfile import BpfElf, Btf
 
 LABEL_PROGRAMS = "io.ebpf.programs"
@@ -37,7 +37,7 @@ MEDIA_CONFIG = "application/vnd.oci.image.config.v1+json"
 MEDIA_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 REF_NAME = "org.opencontainers.image.ref.name"
 
-# bpfman's program types, by ebpfpy's program kind (frontend/sections.py).  Kinds bpfman does
+# bpfman's program types, by ebpfpy's program kind (model/sections.py).  Kinds bpfman does
 # not load (syscall, socket, cgroup_skb, perf_event, raw_tp, iter, lsm, ...) are left out.
 BPFMAN_PROGRAM_TYPES = {"xdp": "xdp", "tc": "tc", "tracepoint": "tracepoint", "kprobe": "kprobe",
                         "uprobe": "uprobe", "fentry": "fentry", "fexit": "fexit"}

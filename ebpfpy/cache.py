@@ -28,6 +28,7 @@ directory that cannot be written only disables storing.  The cache keeps itself 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import stat
 import time
@@ -36,6 +37,7 @@ from typing import Any, Callable
 from .compiled import CompiledModule
 from .atomic_write import write_atomic
 from .cache_format import pack, unpack
+from .version import __version__
 
 
 def enabled() -> bool:
@@ -72,7 +74,6 @@ def compiler_fingerprint() -> str:
     """
     global _fingerprint
     if _fingerprint is None:
-        from . import __version__
         h = hashlib.sha256(__version__.encode())
         for rel, st in _compiler_files():
             h.update(f"{rel}:{st.st_size}:{st.st_mtime_ns}\n".encode())
@@ -105,7 +106,6 @@ def code_is_current() -> bool:
 
 def _llvmlite_id() -> str:
     """llvmlite's shared library (path, size, mtime), found without importing llvmlite."""
-    import importlib.util
     spec = importlib.util.find_spec("llvmlite")
     if spec is None or not spec.submodule_search_locations:
         return "no-llvmlite"

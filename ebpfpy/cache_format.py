@@ -22,7 +22,7 @@ import json
 from typing import Any
 
 from .compiled import CompiledModule
-from .frontend.report import Report, ReportRow
+from .model.report import Report, ReportRow
 from .map_kinds import MapKind
 from .types import BOOL, INT_TYPES, SPINLOCK, TIMER, ArrayType, BpfType, MapType, StructType
 

@@ -13,6 +13,9 @@ import sys
 from typing import Any, Callable, Sequence
 
 from . import cli_doctor, cli_package
+from .api import compile_full, compile_module
+from .errors import CompileError, LoadError
+from .version import __version__
 from .atomic_write import write_atomic
 
 EXIT_USER_ERROR = 1        # bad input, refused by the kernel, missing file
@@ -32,8 +35,7 @@ def _read_object(path: str) -> bytes:
     if head == b"\x7fELF":
         with open(path, "rb") as f:
             return f.read()
-    import ebpfpy
-    return ebpfpy.compile(path)
+    return compile_module(path)
 
 
 def output_path(file: str, output: str | None) -> str:
@@ -48,16 +50,14 @@ def output_path(file: str, output: str | None) -> str:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     """Write the BPF ELF beside FILE (``NAME.bpf.o``), to ``-o OUT`` or into ``-o DIR``."""
-    import ebpfpy
-    elf = ebpfpy.compile(args.file)
+    elf = compile_module(args.file)
     write_atomic(output_path(args.file, args.output), elf)   # whole or not at all
     return 0
 
 
 def cmd_ir(args: argparse.Namespace) -> int:
     """Print the LLVM IR of FILE."""
-    import ebpfpy
-    ir = ebpfpy.compile(args.file, stop_after="ir")
+    ir = compile_module(args.file, stop_after="ir")
     text = str(ir)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
@@ -65,8 +65,8 @@ def cmd_ir(args: argparse.Namespace) -> int:
 
 def cmd_disasm(args: argparse.Namespace) -> int:
     """Print FILE's instructions grouped under their Python lines."""
-    from .objfile import BpfElf, disasm
-    from .objfile.validate import InvalidObjectError, validate_object
+    from .objfile import BpfElf, disasm        # lazy: start-up time (see module doc)
+    from .objfile.validate import InvalidObjectError, validate_object  # lazy: start-up
     data = _read_object(args.file)
     try:
         validate_object(data)      # a corrupt object is the user's input, not our bug
@@ -84,8 +84,7 @@ def cmd_disasm(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run every compile-time check and print the per-program table."""
-    from .cli_check import check_rows, render_table
-    from .api import compile_full
+    from .cli_check import check_rows, render_table  # lazy: start-up time
     mod = compile_full(args.file, insn_budget=args.insn_budget)
     rows = check_rows(mod.elf, mod.report, internal=args.internal)
     sys.stdout.write(render_table(rows))
@@ -100,7 +99,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Load, attach, stream output until Ctrl-C or the duration, then print the maps."""
-    from .cli_run import run
+    from .cli_run import run      # lazy: start-up time (see module doc)
     return run(args.file, duration=args.duration, iface=args.iface, as_json=args.json,
                config=_config_values(args.set))
 
@@ -173,7 +172,6 @@ def _first_line(e: BaseException) -> str:
 
 def _dispatch(args: argparse.Namespace) -> int:
     """Run the command; turn every failure into a message and an exit status."""
-    from .errors import CompileError, LoadError
     try:
         if getattr(args, "file", None) is not None and not os.path.isfile(args.file):
             raise UserError(f"cannot read {args.file}: "
@@ -197,7 +195,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:
-        from . import __version__
         print(f"ebpfpy {__version__}")
         return 0
     if args.command is None:

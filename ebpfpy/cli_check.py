@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .frontend.report import Report, ReportRow
+from .model.report import Report, ReportRow
 from .objfile import BpfElf, functions, is_internal, reachable
 from .objfile.elf import INSN_SIZE
 

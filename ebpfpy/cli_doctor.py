@@ -35,7 +35,7 @@ def render(findings: list[Any]) -> str:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from .doctor import Status, run_checks
+    from .doctor import Status, run_checks    # lazy: start-up time (see cli.py)
     findings = run_checks()
     if args.json:
         for f in findings:

@@ -10,6 +10,7 @@ import os
 import sys
 from typing import Callable
 
+from .api import compile_module
 from .atomic_write import write_atomic
 
 EXIT_USER_ERROR = 1
@@ -44,13 +45,12 @@ def read_object(path: str) -> bytes:
         data = f.read()
     if data[:4] == b"\x7fELF":
         return data
-    import ebpfpy
-    return ebpfpy.compile(path)
+    return compile_module(path)
 
 
 def cmd_package(args: argparse.Namespace) -> int:
     """Compile FILE if needed, then write the image archive and say what its labels list."""
-    from .bytecode_image import ImageError, package
+    from .bytecode_image import ImageError, package    # lazy: start-up time (see cli.py)
     try:
         archive, found = package(read_object(args.file), object_name(args.file),
                                  tag=args.tag, architecture=args.arch)

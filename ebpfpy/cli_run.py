@@ -15,7 +15,11 @@ import threading
 import time
 from typing import Any, Iterator
 
+from .api import load_object
 from .cli_maps import jsonable, render_map
+from .loader.maps import Array, CgroupArray, ProgArray, StackTraceMap
+from .loader.records import RecordConsumer
+from .objfile import BpfElf, decode
 
 TRACE_PIPE = "/sys/kernel/tracing/trace_pipe"
 PRINTK_HELPERS = {6, 165}          # bpf_trace_printk, bpf_trace_vprintk
@@ -53,7 +57,6 @@ def attach_all(obj: Any, iface: str | None) -> list[Any]:
 
 def _uses_printk(elf: bytes) -> bool:
     """Whether any program calls a printk helper (only then is trace_pipe worth reading)."""
-    from .objfile import BpfElf, decode
     if not elf:
         return True
     for sec in BpfElf(elf).code_sections:
@@ -87,7 +90,6 @@ def _trace_lines(fd: int, pending: bytearray, wait: float) -> Iterator[str]:
 
 def _ring_buffers(obj: Any) -> list[tuple[str, Any]]:
     """The ring buffers and perf event arrays, whose records are streamed."""
-    from .loader.records import RecordConsumer
     return [(n, m) for n, m in obj.maps.items() if isinstance(m, RecordConsumer)]
 
 
@@ -117,8 +119,6 @@ def stream(obj: Any, elf: bytes, duration: float | None, as_json: bool,
 
 def print_maps(obj: Any, as_json: bool) -> None:
     """Every map (record streams and program arrays aside) and the globals, bpftrace-style."""
-    from .loader.maps import Array, CgroupArray, ProgArray, StackTraceMap
-    from .loader.records import RecordConsumer
     dump: dict[str, Any] = {}
     for name, m in obj.maps.items():
         if isinstance(m, (RecordConsumer, ProgArray, CgroupArray, StackTraceMap)):
@@ -152,11 +152,10 @@ def run(path: str, duration: float | None, iface: str | None, as_json: bool,
     ``POLL_SLICE``: an exception raised at an arbitrary point (inside a libbpf callback, or
     between attaching and streaming) could skip printing the maps or the clean exit.
     """
-    import ebpfpy
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with ebpfpy.open(path) as obj:
+        with load_object(path, open_only=True) as obj:
             try:
                 obj.config.update(config or {})
             except (AttributeError, OverflowError, TypeError) as e:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .frontend.report import Report
+from .model.report import Report
 from .types import BpfType, MapType, StructType
 
 

@@ -71,7 +71,7 @@ class Libbpf:
     """
 
     def __init__(self, name: str = "libbpf.so.1") -> None:
-        import cffi
+        import cffi             # lazy: `ebpfpy doctor` reports a missing cffi, not crash
         self.ffi = cffi.FFI()
         self.ffi.cdef(self.CDEF)
         self.lib: Any = self.ffi.dlopen(name)

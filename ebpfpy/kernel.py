@@ -2,7 +2,7 @@
 
 Any name imports: this module holds no list of kernel types.  The compiler recognises
 ``ebpfpy.kernel.X`` in the source and asks the kernel's BTF for ``struct X`` only when a
-program uses it (``ebpfpy/frontend/kernel_types.py``).  In BPF code a kernel struct name is
+program uses it (``ebpfpy/model/kernel_types.py``).  In BPF code a kernel struct name is
 used
 
 * as an annotation or to compare types: ``task = helpers.get_current_task_btf()`` is a

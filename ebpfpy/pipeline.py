@@ -12,9 +12,9 @@ from .compiled import CompiledModule
 from .errors import CompileError
 from .frontend.check import check_module
 from .frontend.module import Collector
-from .frontend.source import Source, parse
+from .model.source import Source, parse
 from .frontend.split import DEFAULT_BUDGET, plan_splits
-from .frontend.typed import CheckedModule
+from .model.typed import CheckedModule
 from .lower.module import lower_module
 from .lower.target import BackendError, emit_object_isolated
 

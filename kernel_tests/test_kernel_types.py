@@ -205,7 +205,7 @@ QUERIES = '''
 
 
 def test_core_queries_answered_by_libbpf() -> None:
-    from ebpfpy.frontend.kernel_types import kernel_struct
+    from ebpfpy.model.kernel_types import kernel_struct
     with build(QUERIES, "queries") as obj:
         with obj.programs.queries.attach():
             os.getppid()

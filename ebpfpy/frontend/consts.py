@@ -5,8 +5,8 @@ import ast
 import operator
 from typing import Callable
 
-from .names import DslNames
-from .source import Source
+from ..model.names import DslNames
+from ..model.source import Source
 
 _BIN: dict[type, Callable[[int, int], int]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..types import INT_TYPES, ArrayType, BpfType, IntType, u32
-from .kernel_types import kernel_ctx_field, trace_event_fields
+from ..model.kernel_types import kernel_ctx_field, trace_event_fields, vmlinux
 
 Field = tuple[str, BpfType, int]          # (name, type, byte offset)
 
@@ -60,7 +60,6 @@ def raw_tracepoint_exists(name: str) -> bool | None:
     """Whether ``raw_tp/NAME`` can attach: tracefs lists it under some category, or the
     kernel's BTF has ``btf_trace_NAME`` (bare tracepoints have no tracefs entry).  None when
     neither source is readable."""
-    from .kernel_types import vmlinux
     kb = vmlinux()
     if kb is not None and kb.tp_btf_args(name) is not None:
         return True

@@ -29,7 +29,7 @@ import ast
 from typing import Any
 
 from ..types import IntType, MapType
-from .typed import FuncInfo, LoopStrategy
+from ..model.typed import FuncInfo, LoopStrategy
 
 LOOP_OVERHEAD = 3          # compare, branch, increment per walked iteration
 BPF_LOOP_CALL = 30         # bpf_loop set-up and its return

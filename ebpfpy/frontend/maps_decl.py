@@ -7,7 +7,7 @@ from ..map_kinds import MapKind
 from ..types import TIMER, SPINLOCK, ArrayType, BpfType, IntType, MapType, StructType, \
     iter_scalars, u32, u64
 from .consts import ConstFolder
-from .items import MapDef, ModuleInfo
+from ..model.items import MapDef, ModuleInfo
 from .typeexpr import type_expr
 
 MAX_STACK_DEPTH = 127           # kernel.perf_event_max_stack's default (PERF_MAX_STACK_DEPTH)

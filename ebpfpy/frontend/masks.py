@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 
-from .typed import FuncInfo
+from ..model.typed import FuncInfo
 
 
 def masked_below(fi: FuncInfo, node: ast.expr, length: int,

@@ -9,11 +9,11 @@ from ..types import BOOL, ArrayType, BpfType, IntType, StructType
 from .consts import ConstFolder
 from .contexts import missing_trace_target
 from .idents import check_btf_name, nested_definitions
-from .items import FuncDef, GlobalDef, ModuleInfo
+from ..model.items import FuncDef, GlobalDef, ModuleInfo
 from .maps_decl import parse_map_decl
-from .names import DslNames
-from .sections import kind_of
-from .source import Source
+from ..model.names import DslNames
+from ..model.sections import kind_of
+from ..model.source import Source
 from .typeexpr import type_expr
 
 MAX_TYPE_DEPTH = 64        # deeper types overflow the recursion of llvmlite's metadata hashing

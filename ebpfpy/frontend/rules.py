@@ -4,8 +4,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from ..model.typed import ERR, FuncInfo, staged_ctx_size
 from ..types import ArrayType, MapType, StructType
-from .typed import ERR, FuncInfo
 
 STACK_LIMIT = 512
 
@@ -44,23 +44,6 @@ def _describe(node: ast.expr, names: dict[ast.AST, str]) -> str:
     """``first_buf = u8[256]()`` when the object is bound to a name, else its expression."""
     text = ast.unparse(node)
     return f"{names[node]} = {text}" if node in names else text
-
-
-STAGED_CTX_LIMIT = 192
-
-
-def staged_ctx_size(fi: FuncInfo) -> int:
-    """Bytes of a ``syscall`` program's ctx that live on its stack while it runs.
-
-    The verifier allows ctx accesses only at constant offsets from an unmodified ctx
-    pointer, so ``ctx.arr[i]``, struct copies and LLVM's select-of-pointers would be
-    refused.  A small ctx is therefore copied to the stack on entry and back before every
-    exit, and all the program's accesses are ordinary stack accesses.
-    """
-    t = fi.ctx_type
-    if fi.fdef.section == "syscall" and isinstance(t, StructType) and 0 < t.size <= STAGED_CTX_LIMIT:
-        return t.size
-    return 0
 
 
 def frame_bytes(fi: FuncInfo) -> int:

@@ -17,8 +17,8 @@ import ast
 
 from .check.refs import RINGBUF
 from .cost import CostModel
-from .report import Report, ReportRow
-from .typed import CheckedModule, FuncInfo, LoopStrategy
+from ..model.report import Report, ReportRow
+from ..model.typed import CheckedModule, FuncInfo, LoopStrategy
 
 BPF_LOOP_MAX = 1 << 23              # the kernel's cap on bpf_loop iterations
 DEFAULT_BUDGET = 1_000_000

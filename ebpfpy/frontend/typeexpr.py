@@ -5,7 +5,7 @@ import ast
 from ..types import BOOL, INT_TYPES, SPINLOCK, TIMER, ArrayType, BpfType, StructType, \
     i64, iter_scalars
 from .consts import ConstFolder
-from .items import ModuleInfo
+from ..model.items import ModuleInfo
 
 MAX_ARRAY_BYTES = 1 << 28
 

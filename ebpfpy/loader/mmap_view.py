@@ -24,7 +24,7 @@ def array_view(fd: int, value_type: BpfType, value_size: int,
     only a reference to the mmap object (it unwraps a ``memoryview`` too), and ``close()``
     unmaps regardless of that.
     """
-    import numpy as np
+    import numpy as np          # lazy: only a view() pays for importing NumPy
     stride = (value_size + 7) // 8 * 8
     length = max(stride * max_entries, 1)
     length = (length + mmap.PAGESIZE - 1) // mmap.PAGESIZE * mmap.PAGESIZE
@@ -42,7 +42,7 @@ def array_view(fd: int, value_type: BpfType, value_size: int,
 
 def numpy_layout(t: BpfType) -> tuple[Any, tuple[int, ...]]:
     """``(dtype, shape)`` of a value type: integers, bools, arrays of them, simple structs."""
-    import numpy as np
+    import numpy as np          # lazy: only a view() pays for importing NumPy
     if isinstance(t, ArrayType):
         dtype, inner = numpy_layout(t.elem)
         return dtype, (t.length, *inner)

@@ -8,6 +8,7 @@ line with a caret, and a ``hint:`` for the common causes.  The whole log stays o
 from __future__ import annotations
 
 import errno
+import os
 import re
 from typing import Iterable
 
@@ -127,7 +128,6 @@ def load_error(err: int, what: str, messages: Iterable[str]) -> LoadError:
 
 
 def _strerror(err: int) -> str:
-    import os
     return {524: "operation not supported by the kernel (ENOTSUPP)"}.get(err, os.strerror(err)) \
         + f" (errno {err})"
 

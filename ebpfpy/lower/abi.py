@@ -14,7 +14,7 @@ from typing import Any
 
 import llvmlite.ir as ir
 
-from ..frontend.typed import FuncInfo, Local, LoopStrategy
+from ..model.typed import FuncInfo, Local, LoopStrategy
 from ..types import ArrayType, IntType, StructType
 from .ltypes import I8, I32, I64, PTR, TypeMap, gep
 

@@ -13,7 +13,7 @@ import ast
 
 import llvmlite.ir as ir
 
-from ..frontend.typed import FuncInfo
+from ..model.typed import FuncInfo
 from ..types import BoolType, IntType, MapType
 from .context import LowerContext
 from .ints import convert

@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import llvmlite.ir as ir
 
-from ..frontend import helper_table as H
+from ..model import helper_table as H
 from ..types import BOOL, IntType, StructType, i64, u32, u64
 from . import ints
 from .abi import returns_object

@@ -18,7 +18,7 @@ from typing import Any, Callable, Protocol
 
 import llvmlite.ir as ir
 
-from ..frontend.typed import FuncInfo, Local
+from ..model.typed import FuncInfo, Local
 from ..types import BpfType, MapType
 from .abi import Frame
 from .ltypes import PTR, TypeMap

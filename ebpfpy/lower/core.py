@@ -26,8 +26,8 @@ from typing import Any
 
 import llvmlite.ir as ir
 
-from ..frontend import kernel_types as KT
-from ..frontend.kernel_types import KernelStruct
+from ..model import kernel_types as KT
+from ..model.kernel_types import KernelStruct
 from ..types import BOOL, ArrayType, IntType, u64
 from .context import LowerContext
 from .ints import convert

@@ -10,7 +10,7 @@ from typing import Any
 
 import llvmlite.ir as ir
 
-from ..frontend.kernel_types import KernelStruct
+from ..model.kernel_types import KernelStruct
 from ..types import (ArrayType, BoolType, BpfType, IntType, OpaqueType, RefType, u32, u64,
                      StructType)
 

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import llvmlite.ir as ir
 
-from ..frontend.rules import staged_ctx_size
-from ..frontend.typed import Local
+from ..model.typed import Local, staged_ctx_size
 from .abi import RESULT_PTR, RET_FLAG, RET_VALUE, returns_object
 from .context import LowerContext
 from .ltypes import I8, I64, PTR

@@ -8,8 +8,7 @@ from __future__ import annotations
 import llvmlite.ir as ir
 
 from ..errors import CompileError
-from ..frontend.rules import staged_ctx_size
-from ..frontend.typed import FuncInfo
+from ..model.typed import FuncInfo, staged_ctx_size
 from . import expressions, places, statements
 from .context import LowerContext, Passes
 from .exits import FunctionExit
@@ -81,7 +80,7 @@ def _static_offset_ctx(cx: LowerContext, arg: ir.Value) -> ir.Value:
 
 
 def _stage_ctx(cx: LowerContext, ctx: ir.Value) -> ir.Value:
-    """Copy the ctx to the stack (see frontend.rules.staged_ctx_size); exits copy it back."""
+    """Copy the ctx to the stack (see model.typed.staged_ctx_size); exits copy it back."""
     cx.ctx_real = ctx
     local = cx.alloca(cx.types.mem(cx.fi.ctx_type), "ctx.stack")
     local.align = 8

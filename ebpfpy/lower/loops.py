@@ -14,8 +14,8 @@ from typing import Any
 
 import llvmlite.ir as ir
 
-from ..frontend import helper_table as H
-from ..frontend.typed import Local
+from ..model import helper_table as H
+from ..model.typed import Local
 from ..types import IntType
 from .abi import RET_FLAG
 from .context import LowerContext

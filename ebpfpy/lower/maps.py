@@ -7,8 +7,8 @@ from typing import Any
 
 import llvmlite.ir as ir
 
-from ..frontend import helper_table as H
 from ..map_kinds import MapKind
+from ..model import helper_table as H
 from ..types import ArrayType, IntType, StructType, u32, u64
 from .context import LowerContext
 from .ints import convert

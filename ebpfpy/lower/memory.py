@@ -5,7 +5,7 @@ import ast
 
 import llvmlite.ir as ir
 
-from ..frontend.kernel_types import KernelStruct
+from ..model.kernel_types import KernelStruct
 from ..types import TIMER, ArrayType, BoolType, BpfType, IntType, RefType, StructType, i64, u64
 from .context import LowerContext
 from .ints import convert

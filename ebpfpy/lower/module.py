@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from ..frontend.typed import CheckedModule
+from ..model.typed import CheckedModule
 from .function import lower_function
 from .module_state import ModuleState, shorten_local_names
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import llvmlite.ir as ir
 
-from ..frontend.sections import kind_of
-from ..frontend.typed import CheckedModule, FuncInfo
+from ..model.sections import kind_of
+from ..model.typed import CheckedModule, FuncInfo
 from ..types import BOOL, IntType
 from .abi import RESULT_PARAM, returns_object
 from .debuginfo import DebugInfo

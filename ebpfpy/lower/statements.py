@@ -7,7 +7,7 @@ from typing import Any, Callable
 import llvmlite.ir as ir
 
 from ..errors import CompileError
-from ..frontend.typed import LoopStrategy
+from ..model.typed import LoopStrategy
 from ..types import BOOL
 from .abi import PROGRAM_RET, returns_object
 from .context import LowerContext

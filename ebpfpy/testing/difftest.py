@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..api import compile_full
 from ..errors import CompileError, LoadError
 from .progen import ProgramSpec, batch_module
 from .sim import Simulator
@@ -43,8 +44,7 @@ class Mismatch:
 
 
 def _load(src: str, filename: str) -> Any:
-    from ..api import compile_full
-    from ..loader.object import BpfObject
+    from ..loader.object import BpfObject       # lazy: cffi and libbpf only for kernel runs
     compiled = compile_full(source=src, filename=filename)
     return BpfObject(compiled.elf, compiled=compiled)
 

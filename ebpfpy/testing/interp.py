@@ -9,17 +9,38 @@ operations go through :class:`~ebpfpy.types.IntType` (``wrap``, ``floordiv``, ``
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
-from ..frontend.typed import FuncInfo, Local, LoopStrategy
-from ..types import (BOOL, ArrayType, BoolType, IntType, MapType, RefType, StructType, common_int,
-                     i32, i64, u16, u32, u64)
-from .fakes import bswap, format_printk
-from .maps import BPF_EXIST, BPF_NOEXIST, Cell
+from ..model.items import GlobalDef
+from ..model.typed import CheckedModule, FuncInfo, Local, LoopStrategy
+from ..types import (BOOL, ArrayType, BoolType, BpfType, IntType, MapType, RefType, StructType,
+                     common_int, i32, i64, u16, u32, u64)
+from .fakes import FakeKernel, bswap, format_printk
+from .maps import BPF_EXIST, BPF_NOEXIST, Cell, SimMap, SimRingBuf
 from .values import SimTimer, convert, copy, copy_into, unpack, zero
 
-if TYPE_CHECKING:
-    from .sim import Simulator
+
+class SimHost(Protocol):
+    """What a frame needs from the simulator running it (:class:`ebpfpy.testing.sim.Simulator`).
+
+    A protocol rather than an import of ``sim``, which imports this module: no cycle.
+    """
+
+    checked: CheckedModule
+    env: FakeKernel
+    global_defs: dict[str, GlobalDef]
+    global_values: dict[str, Any]
+    map_objects: dict[str, SimMap | SimRingBuf]
+    printk_lines: list[str]
+    armed_timers: list[SimTimer]
+
+    def invoke(self, name: str, args: list[Any]) -> Any: ...
+
+    def ctx_load(self, frame: Frame, what: tuple[str, BpfType, int]) -> Any: ...
+
+    def ctx_store(self, frame: Frame, what: tuple[str, BpfType, int], v: Any, src: Any) -> None: ...
+
+    def packet_load(self, t: BpfType, off: int) -> Any: ...
 
 _ARITH: dict[type, Callable[[IntType, int, int], int]] = {
     ast.Add: lambda t, x, y: t.wrap(x + y),
@@ -76,7 +97,7 @@ def binop(op: ast.operator, t: IntType, x: int, y: int) -> int:
 class Frame:
     """One activation of a function: its FuncInfo and its locals' values."""
 
-    def __init__(self, sim: "Simulator", fi: FuncInfo) -> None:
+    def __init__(self, sim: SimHost, fi: FuncInfo) -> None:
         self.sim = sim
         self.fi = fi
         self.vars: dict[Local, Any] = {}

@@ -16,6 +16,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import Sequence
 
+from ..api import compile_full
 from ..errors import LoadError
 from .. import libbpf as L
 from ..libbpf import ffi, lib
@@ -92,7 +93,6 @@ class Mutant:
 
 def seed_object() -> bytes:
     """The compiled seed module."""
-    from ..api import compile_full
     return compile_full(source=SEED_SOURCE, filename="objfuzz_seed.py").elf
 
 

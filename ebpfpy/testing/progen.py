@@ -32,7 +32,7 @@ class HypothesisChooser:
     """Adapts hypothesis' ``data.draw`` to the ``randint``/``choice`` interface (shrinks well)."""
 
     def __init__(self, data: Any) -> None:
-        from hypothesis import strategies as st
+        from hypothesis import strategies as st    # lazy: hypothesis is a test extra
         self.data, self.st = data, st
 
     def randint(self, a: int, b: int) -> int:

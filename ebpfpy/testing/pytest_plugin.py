@@ -24,7 +24,7 @@ import pytest
 @pytest.fixture
 def ebpfpy_sim(request: pytest.FixtureRequest) -> Callable[..., Any]:
     """A factory: ``ebpfpy_sim(path_or_module=None, *, source=None, filename=None, env=None)``."""
-    from .sim import Simulator
+    from .sim import Simulator      # lazy: pytest loads the plugin in every run
     base = os.path.dirname(str(request.path)) if getattr(request, "path", None) else os.getcwd()
 
     def make(target: Any = None, **kw: Any) -> Simulator:

@@ -6,8 +6,9 @@ import types as _pytypes
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..api import compile_module
 from ..codec import check
-from ..frontend.typed import CheckedModule
+from ..model.typed import CheckedModule
 from ..types import ArrayType, BpfType, IntType, StructType, u32
 from .fakes import FakeKernel
 from .interp import Frame, SimulationError, TailCall
@@ -128,8 +129,7 @@ def check_source(source: str, filename: str) -> CheckedModule:
     key = (filename, source)
     cm = _CHECK_CACHE.get(key)
     if cm is None:
-        from .. import compile as _compile
-        cm = _compile(source=source, filename=filename, stop_after="check")
+        cm = compile_module(source=source, filename=filename, stop_after="check")
         if len(_CHECK_CACHE) > 256:
             _CHECK_CACHE.clear()
         _CHECK_CACHE[key] = cm

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import ast
 
-from ..items import FuncDef
-from ..kernel_types import KernelStruct
+from ...model.items import FuncDef
+from ...model.kernel_types import KernelStruct
 from ..module import Collector
 from ..rules import check_stack
-from ..sections import kind_of
-from ..typed import CheckedModule, FuncInfo, Local
+from ...model.sections import kind_of
+from ...model.typed import CheckedModule, FuncInfo, Local
 from . import access, assign, calls, operators, refs, statements
 from .context import EXPR_RULES, STMT_RULES, CheckContext, Role, Signature, block
 from .expressions import literal, name

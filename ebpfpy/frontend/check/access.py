@@ -5,7 +5,7 @@ import ast
 
 from ...types import ArrayType, BpfType, IntType, RefType, StructType, u64
 from ..contexts import ctx_field
-from ..typed import ERR, is_int
+from ...model.typed import ERR, is_int
 from .context import CheckContext, is_ctx
 from .expressions import expr, key_expr
 from .kernel import check_kernel_attr

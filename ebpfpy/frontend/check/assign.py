@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import ast
 
+from ...model.items import MapDef
+from ...model.typed import ERR, Local, Sym, is_int
 from ...types import (BOOL, SPINLOCK, TIMER, ArrayType, BoolType, IntType, RefType, StructType,
                       common_int, iter_scalars)
-from ..items import MapDef
-from ..typed import ERR, Local, Sym, is_int
 from ..typeexpr import type_expr
 from . import refs
 from .context import CheckContext, stmt_name

@@ -5,7 +5,7 @@ import ast
 
 from ...types import (BOOL, INT_TYPES, ArrayType, BpfType, IntType, RefType, StructType,
                       i64)
-from ..typed import ERR, is_int
+from ...model.typed import ERR, is_int
 from ..typeexpr import eval_type
 from . import refs
 from .context import CheckContext, is_ctx, nargs, record

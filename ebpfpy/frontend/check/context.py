@@ -15,9 +15,9 @@ from ...errors import CompileError
 from ...types import ArrayType, BpfType, RefType, StructType, TIMER, u64
 from ..consts import ConstFolder
 from ..flow import Flow
-from ..items import ModuleInfo
-from ..source import Source
-from ..typed import Call, FuncInfo
+from ...model.items import ModuleInfo
+from ...model.source import Source
+from ...model.typed import Call, FuncInfo
 
 Signature = tuple[list[tuple[str, BpfType, bool]], BpfType | None]   # (name, type, by_ref)
 Role = tuple[str, Any]                   # ("timer_cb", map name or None)

@@ -6,8 +6,8 @@ import ast
 
 from ...types import (BOOL, ArrayType, BoolType, BpfType, IntType, MapType, RefType, StructType,
                       common_int, i64, widens_to)
-from ..items import MapDef
-from ..typed import ERR, Local, Sym, is_int
+from ...model.items import MapDef
+from ...model.typed import ERR, Local, Sym, is_int
 from .context import EXPR_RULES, CheckContext
 from .ranges import assume
 from .symbols import not_released, nullable_name, resolve

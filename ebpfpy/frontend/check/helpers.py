@@ -6,10 +6,10 @@ import re
 from typing import Any, Callable
 
 from ...map_kinds import MapKind
+from ...model.helper_table import HELPERS, Helper, widen_printk_format
+from ...model.typed import ERR, Call, is_int
 from ...types import BOOL, ArrayType, BpfType, RefType, u32, u64
-from ..helper_table import HELPERS, Helper, widen_printk_format
 from ..printk_format import checked_conversions, value_problem
-from ..typed import ERR, Call, is_int
 from .context import CheckContext, ctx_arg, nargs, place_ok
 from .expressions import expr, value_into
 from .kernel import resolve_kernel_name

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 
 from ...types import BpfType, RefType, u64
-from ..items import FuncDef, ModuleInfo
-from ..kernel_types import KernelStruct, base_space, kernel_struct, vmlinux
-from ..typed import ERR, Call
+from ...model.items import FuncDef, ModuleInfo
+from ...model.kernel_types import KernelStruct, base_space, kernel_struct, vmlinux
+from ...model.typed import ERR, Call
 from .context import CheckContext, nargs
 from .expressions import value_into
 

@@ -6,7 +6,7 @@ import ast
 
 from ...types import IntType, i32, i64
 from ..flow import Flow, assigned_names
-from ..typed import ERR, Local, LoopInfo, LoopStrategy, Sym, is_int
+from ...model.typed import ERR, Local, LoopInfo, LoopStrategy, Sym, is_int
 from . import refs
 from .context import CheckContext, block, nargs
 from .expressions import common, expr, value_into

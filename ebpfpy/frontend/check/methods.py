@@ -7,8 +7,8 @@ from typing import Any
 from ...map_kinds import MapKind
 from ...types import BOOL, TIMER, ArrayType, BpfType, IntType, RefType, StructType, i64, u32, u64
 from ..contexts import packet_load_overrun
-from ..items import MapDef
-from ..typed import ERR, Call
+from ...model.items import MapDef
+from ...model.typed import ERR, Call
 from ..typeexpr import eval_type
 from . import refs
 from .context import CheckContext, ctx_arg, is_ctx, nargs

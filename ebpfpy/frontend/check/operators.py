@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 
 from ...types import BOOL, ArrayType, BpfType, IntType, RefType, StructType
-from ..typed import ERR, Sym, is_int
+from ...model.typed import ERR, Sym, is_int
 from .context import CheckContext
 from .expressions import common, cond, expr, flexible, key_expr, unify
 from .ranges import assume

@@ -15,8 +15,8 @@ import ast
 
 from ...types import BpfType, RefType, u64
 from ..flow import Flow
-from ..items import MapDef
-from ..typed import ERR
+from ...model.items import MapDef
+from ...model.typed import ERR
 from .context import CheckContext, nargs
 from .expressions import expr, value_into
 

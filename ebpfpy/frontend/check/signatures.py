@@ -5,11 +5,11 @@ from __future__ import annotations
 import ast
 
 from ...types import ArrayType, BpfType, StructType, TIMER, iter_scalars, i64, u32, u64
-from ..kernel_types import KernelStruct
+from ...model.kernel_types import KernelStruct
 from ..module import Collector
-from ..items import FuncDef, ModuleInfo
-from ..sections import kind_of
-from ..typed import FuncInfo, Local
+from ...model.items import FuncDef, ModuleInfo
+from ...model.sections import kind_of
+from ...model.typed import FuncInfo, Local
 from .context import Role, Signature
 from .kernel import check_attach_target, kernel_annotation
 

@@ -6,7 +6,7 @@ import ast
 
 from ...types import BOOL, i64
 from ..flow import Flow
-from ..typed import ERR, is_int
+from ...model.typed import ERR, is_int
 from . import refs
 from .context import EXPR_RULES, CheckContext, block
 from .expressions import cond, expr, flexible, key_expr, value_into

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import ast
 
-from ..items import MapDef
-from ..typed import Sym
+from ...model.items import MapDef
+from ...model.typed import Sym
 from .context import CheckContext
 
 

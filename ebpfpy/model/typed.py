@@ -125,3 +125,20 @@ class CheckedModule:
     funcs: dict[str, FuncInfo]
     order: list[str]                 # callees before callers
     report: Report = field(default_factory=Report)
+
+
+STAGED_CTX_LIMIT = 192
+
+
+def staged_ctx_size(fi: FuncInfo) -> int:
+    """Bytes of a ``syscall`` program's ctx that live on its stack while it runs.
+
+    The verifier allows ctx accesses only at constant offsets from an unmodified ctx
+    pointer, so ``ctx.arr[i]``, struct copies and LLVM's select-of-pointers would be
+    refused.  A small ctx is therefore copied to the stack on entry and back before every
+    exit, and all the program's accesses are ordinary stack accesses.
+    """
+    t = fi.ctx_type
+    if fi.fdef.section == "syscall" and isinstance(t, StructType) and 0 < t.size <= STAGED_CTX_LIMIT:
+        return t.size
+    return 0

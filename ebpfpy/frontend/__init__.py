@@ -1,0 +1,1 @@
+"""The frontend: parse, collect and check a module (see docs/language.md, "The pipeline")."""

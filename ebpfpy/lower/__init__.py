@@ -1,0 +1,1 @@
+"""The lowering: a checked module to LLVM IR (see docs/language.md, "The pipeline")."""
