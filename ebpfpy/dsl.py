@@ -136,9 +136,10 @@ def make_struct_class(stype: StructType, base: type | None = None) -> type:
     def __class_getitem__(cls: type, n: int) -> ArrayType:
         return stype[n]          # ``Inner[2]``: an array of structs, as ``u8[2]``
 
-    ns = {"__init__": __init__, "__eq__": __eq__, "__repr__": __repr__, "__bytes__": __bytes__,
-          "__hash__": None, "from_bytes": classmethod(from_bytes), "__bpf_type__": stype,
-          "__class_getitem__": classmethod(__class_getitem__)}
+    ns: dict[str, Any] = {
+        "__init__": __init__, "__eq__": __eq__, "__repr__": __repr__, "__bytes__": __bytes__,
+        "__hash__": None, "from_bytes": classmethod(from_bytes), "__bpf_type__": stype,
+        "__class_getitem__": classmethod(__class_getitem__)}
     if base is None:
         cls = type(stype.name, (), ns)
     else:

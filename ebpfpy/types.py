@@ -254,7 +254,7 @@ class StructType(BpfType):
     ``pyclass`` is the userspace class whose instances this type packs and unpacks.
     """
 
-    def __init__(self, name: str, members: list[tuple[str, BpfType]], pyclass: type | None = None) -> None:
+    def __init__(self, name: str, members: list[tuple[str, BpfType]], pyclass: type[Any] | None = None) -> None:
         self.name = name
         self.fields: list[Field] = []
         off, align = 0, 1
@@ -266,7 +266,7 @@ class StructType(BpfType):
         self.align = align
         self.size = (off + align - 1) // align * align if members else 0
         self.by_name: dict[str, Field] = {f.name: f for f in self.fields}
-        self.pyclass = pyclass
+        self.pyclass: type[Any] | None = pyclass
 
     def __repr__(self) -> str:
         return self.name
@@ -293,7 +293,8 @@ class StructType(BpfType):
         vals = {f.name: f.type.unpack(data[f.offset:f.offset + f.type.size]) for f in self.fields}
         if self.pyclass is None:
             return vals
-        obj = self.pyclass.__new__(self.pyclass)
+        cls: Any = self.pyclass            # a user class, made without calling its __init__
+        obj = cls.__new__(cls)
         for k, v in vals.items():
             object.__setattr__(obj, k, v)
         return obj
@@ -337,6 +338,20 @@ class MapType(BpfType):
 
     def __repr__(self) -> str:
         return f"{self.kind}({self.key!r}, {self.value!r}, {self.max_entries})"
+
+    @property
+    def key_type(self) -> BpfType:
+        """The key type of a keyed map (every kind but the ring buffer)."""
+        if self.key is None:
+            raise TypeError(f"a {self.kind} has no keys")
+        return self.key
+
+    @property
+    def value_type(self) -> BpfType:
+        """The value type of a keyed map (every kind but the ring buffer)."""
+        if self.value is None:
+            raise TypeError(f"a {self.kind} has no values")
+        return self.value
 
 
 @dataclass(frozen=True)

@@ -136,7 +136,8 @@ class CostModel:
         if isinstance(e, ast.Compare) and len(e.ops) > 1:
             return len(e.ops)
         c = fi.calls.get(e) if isinstance(e, ast.Call) else None
-        if c is not None and c.kind == "builtin" and c.name in ("min", "max", "abs"):
+        if isinstance(e, ast.Call) and c is not None and c.kind == "builtin" and \
+                c.name in ("min", "max", "abs"):
             return max(len(e.args), 2)
         return 1
 

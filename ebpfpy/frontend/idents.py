@@ -20,7 +20,8 @@ BTF_NAME_MAX = 480
 _BAD_CHAR = re.compile(r"[^A-Za-z0-9_]")
 
 
-def check_btf_name(error: Callable[..., object], node: ast.AST, name: str, what: str) -> bool:
+def check_btf_name(error: Callable[..., object], node: ast.AST | tuple[int, int, int | None],
+                   name: str, what: str) -> bool:
     """Report E018/E019 at ``node`` when ``name`` cannot be a kernel-visible name."""
     bad = _BAD_CHAR.search(name)
     if bad:

@@ -105,7 +105,7 @@ class Collector:
         for p in a.posonlyargs + a.args + a.kwonlyargs:
             check_btf_name(self.src.error, p, p.arg, "parameter")
 
-    def _name_at(self, node: ast.AST, name: str) -> ast.AST | tuple[int, int, int | None]:
+    def _name_at(self, node: ast.stmt, name: str) -> ast.AST | tuple[int, int, int | None]:
         """The span of ``name`` after the keyword of a def/class (the node itself if not found)."""
         line = self.src.line(node.lineno) or ""
         m = _DEF_NAME.match(line, self.src.char_col(node.lineno, node.col_offset))

@@ -18,6 +18,8 @@ import ast
 import string
 from dataclasses import dataclass
 
+from ..model.source import Source
+
 _PUNCT = set(string.punctuation)
 _SPACE = set(" \t\n\r\x0b\x0c")
 
@@ -101,29 +103,34 @@ def _string_end(fmt: str, j: int) -> int | None:
     return j if nxt == "" or nxt in _SPACE or nxt in _PUNCT else None
 
 
-def literal_span(src: object, node: ast.Constant, start: int, length: int) -> ast.AST | tuple[int, int, int]:
+def literal_span(src: Source, node: ast.Constant, start: int,
+                 length: int) -> ast.AST | tuple[int, int, int]:
     """The source span of ``value[start:start+length]`` of a one-line string literal without
     escapes before it; the literal itself otherwise."""
-    line = src.line(node.lineno) or ""          # type: ignore[attr-defined]
+    line = src.line(node.lineno) or ""
+    text = node.value
+    if not isinstance(text, str):
+        return node
     if getattr(node, "end_lineno", node.lineno) != node.lineno:
         return node
-    col = src.char_col(node.lineno, node.col_offset)        # type: ignore[attr-defined]
+    col = src.char_col(node.lineno, node.col_offset)
     k = col
     while k < len(line) and line[k] not in "'\"":
         k += 1                                     # skip a prefix such as r or u
     q = line[k:k + 3] if line[k:k + 3] in ('"""', "'''") else line[k:k + 1]
     body = k + len(q)
-    if line[body:body + start + length] != node.value[:start + length]:
+    if line[body:body + start + length] != text[:start + length]:
         return node
     return (node.lineno, body + start, body + start + length)
 
 
-def checked_conversions(src: object, node: ast.Constant) -> list[Conversion] | None:
+def checked_conversions(src: Source, node: ast.Constant) -> list[Conversion] | None:
     """The conversions of the literal format ``node``, or None after reporting E159 in it."""
+    assert isinstance(node.value, str), "the checker passes string literals only"
     try:
         return parse_format(node.value)
     except FormatError as e:
-        src.error("E159", literal_span(src, node, e.start, e.length), detail=e.detail)  # type: ignore[attr-defined]
+        src.error("E159", literal_span(src, node, e.start, e.length), detail=e.detail)
         return None
 
 

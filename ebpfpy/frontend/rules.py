@@ -10,20 +10,20 @@ from ..types import ArrayType, MapType, StructType
 STACK_LIMIT = 512
 
 
-def stack_objects(fi: FuncInfo) -> list[tuple[str, int, ast.AST]]:
+def stack_objects(fi: FuncInfo) -> list[tuple[str, int, ast.expr]]:
     """(description, bytes, node) of every stack object the function creates."""
-    out: list[tuple[str, int, ast.AST]] = []
+    out: list[tuple[str, int, ast.expr]] = []
     names = _assigned_names(fi.node)
     for node, call in fi.calls.items():
         t = call.type
         if call.kind in ("struct_new", "array_new") or \
                 (call.kind == "helper" and isinstance(t, ArrayType)) or \
                 (call.kind in ("map_method", "func") and isinstance(t, (StructType, ArrayType))):
-            out.append((_describe(node, names), t.size, node))       # type: ignore[arg-type]
-    for node, t in fi.types.items():
-        if isinstance(node, ast.Subscript) and isinstance(t, (StructType, ArrayType)) and \
-                isinstance(node.ctx, ast.Load) and isinstance(fi.types.get(node.value), MapType):
-            out.append((_describe(node, names), t.size, node))
+            out.append((_describe(node, names), t.size, node))       # type: ignore[union-attr]
+    for n, tn in fi.types.items():
+        if isinstance(n, ast.Subscript) and isinstance(tn, (StructType, ArrayType)) and \
+                isinstance(n.ctx, ast.Load) and isinstance(fi.types.get(n.value), MapType):
+            out.append((_describe(n, names), tn.size, n))
     return out
 
 

@@ -164,7 +164,7 @@ def bind_classes(structs: dict[str, StructType],
     The compiler's ``StructType`` objects are not modified; nested struct fields are re-bound
     too, so a decoded value is made of classes all the way down.
     """
-    user = {n: c.__bpf_type__ for n, c in (user_classes or {}).items()
+    user = {n: getattr(c, "__bpf_type__") for n, c in (user_classes or {}).items()
             if isinstance(getattr(c, "__bpf_type__", None), StructType)}
     out: dict[str, StructType] = {}
 

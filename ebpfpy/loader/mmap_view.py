@@ -36,7 +36,9 @@ def array_view(fd: int, value_type: BpfType, value_size: int,
         inner.insert(0, step)
         step *= d
     export = (ctypes.c_char * length).from_buffer(mm)
-    arr = np.ndarray((max_entries, *shape), dtype=dtype, buffer=export, strides=(stride, *inner))
+    # numpy's stubs omit ctypes arrays, which export the buffer protocol (see the docstring)
+    arr = np.ndarray((max_entries, *shape), dtype=dtype, buffer=export,  # type: ignore[arg-type]
+                     strides=(stride, *inner))
     return arr, mm
 
 

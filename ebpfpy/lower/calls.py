@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 import llvmlite.ir as ir
 
+from ..model.typed import known
 from ..model import helper_table as H
 from ..types import BOOL, IntType, StructType, i64, u32, u64
 from . import ints
@@ -51,7 +52,7 @@ def _struct_new(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
     memset = cx.ml.module.declare_intrinsic("llvm.memset", [PTR, I64])
     cx.b.call(memset, [ptr, ir.Constant(I8, 0), ir.Constant(I64, st.size), ir.Constant(I1, 0)])
     for kw in node.keywords:
-        f = st.by_name[kw.arg]
+        f = st.by_name[known(kw.arg)]
         fp = gep(cx.b, ptr, [ir.Constant(I32, 0), ir.Constant(I32, cx.types.field_index(st, f.name))],
                  cx.types.mem(st))
         store_value(cx, fp, f.type, kw.value)
@@ -173,8 +174,9 @@ def _func(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
             v = convert(cx.b, v, cx.fi.types[a], p.type)
         args.append(v)
     if returns_object(callee):
-        out = cx.site_slot(node, callee.ret)
-        cx.b.store(ir.Constant(cx.types.mem(callee.ret), None), out)
+        ret = known(callee.ret)
+        out = cx.site_slot(node, ret)
+        cx.b.store(ir.Constant(cx.types.mem(ret), None), out)
         cx.b.call(fn, args + [out])
         return out
     return cx.b.call(fn, args)

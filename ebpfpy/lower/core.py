@@ -26,6 +26,7 @@ from typing import Any
 
 import llvmlite.ir as ir
 
+from ..model.typed import known
 from ..model import kernel_types as KT
 from ..model.kernel_types import KernelStruct
 from ..types import BOOL, ArrayType, IntType, u64
@@ -86,7 +87,7 @@ class CoreTypes:
         if ks.key in self._llvm:
             return self._llvm[ks.key]
         if ks.union:
-            out = (ir.ArrayType(I8, ks.size), {})
+            out: tuple[ir.Type, dict[int, int]] = (ir.ArrayType(I8, ks.size), {})
             self._llvm[ks.key] = out
             return out
         name = "struct." + ks.key.replace("#", "")
@@ -113,6 +114,7 @@ class CoreTypes:
         t = ks.members[idx][3]
         if isinstance(t, KernelStruct):
             return self.llvm(t)[0], t.size
+        t = known(t)
         return self.ml.types.mem(t), t.size          # ints, bool, arrays, refs (ptr)
 
     # ----------------------------------------------------------- debug types
@@ -124,7 +126,8 @@ class CoreTypes:
         kb = ks.kbtf
         t, _, _, _, _ = kb.raw(ks.tid)
         btf_members = kb.r.members(t)
-        elems, index = [], {}
+        elems: list[tuple[str, Any, int, int]] = []
+        index: dict[int, int] = {}
         for idx in self.members(ks):
             mname, bit_off, _bits, mt = ks.members[idx]
             mdi = self.di(mt)[0] if isinstance(mt, KernelStruct) else \
@@ -263,7 +266,9 @@ def _core_query(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value
     if h.shape == "core_field":
         fn = mod.globals.get("llvm.bpf.preserve.field.info.p0") or ir.Function(
             mod, ir.FunctionType(I32, [PTR, I64]), "llvm.bpf.preserve.field.info.p0")
-        r = cx.b.call(fn, [field_address(cx, node.args[0]),
+        field = node.args[0]
+        assert isinstance(field, ast.Attribute), "the checker accepts a field access only"
+        r = cx.b.call(fn, [field_address(cx, field),
                            ir.Constant(I64, FIELD_INFO[call.name])], name=call.name)
     else:
         fn = mod.globals.get("llvm.bpf.preserve.type.info") or ir.Function(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import llvmlite.ir as ir
 
-from ..model.typed import Local, staged_ctx_size
+from ..model.typed import Local, known, staged_ctx_size
 from .abi import RESULT_PTR, RET_FLAG, RET_VALUE, returns_object
 from .context import LowerContext
 from .ltypes import I8, I64, PTR
@@ -22,7 +22,7 @@ from .memory import copy, copy_words
 def before_exit(cx: LowerContext) -> None:
     """What every exit of the program does first: write a staged ctx back."""
     if cx.ctx_real is not None:
-        copy_words(cx.b, cx.ctx_real, cx.ctx_value, staged_ctx_size(cx.fi), cx.fi.ctx_type.align)
+        copy_words(cx.b, cx.ctx_real, cx.ctx_value, staged_ctx_size(cx.fi), known(cx.fi.ctx_type).align)
 
 
 class FunctionExit:
@@ -40,7 +40,7 @@ class FunctionExit:
     def emit_return(self, cx: LowerContext, v: ir.Value | None) -> None:
         """``return v``: objects are copied to the caller's result pointer."""
         if v is not None and returns_object(cx.fi):
-            copy(cx, cx.fn.args[-1], v, cx.fi.ret)
+            copy(cx, cx.fn.args[-1], v, known(cx.fi.ret))
             cx.b.ret_void()
         elif v is None:
             self.default_return(cx)
@@ -85,7 +85,7 @@ class LoopBodyExit:
         assert cx.frame is not None
         if v is not None and RESULT_PTR in cx.frame.index:
             result = cx.b.load(cx.frame.field(cx.b, cx.frame_ptr, RESULT_PTR), typ=PTR)
-            copy(cx, result, v, cx.fi.ret)
+            copy(cx, result, v, known(cx.fi.ret))
         elif v is not None:
             wide = v if v.type == I64 else (cx.b.sext(v, I64) if v.type.width > 1
                                             else cx.b.zext(v, I64))

@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 import llvmlite.ir as ir
 
+from ..model.typed import int_type
 from ..types import BOOL, BoolType, IntType, RefType, common_int
 from . import ints
 from .branchless import barrier, cheap, compare01
@@ -83,7 +84,7 @@ def _subscript(cx: LowerContext, node: ast.Subscript) -> ir.Value:
 
 # ------------------------------------------------------------------ operators
 def _bin_op(cx: LowerContext, node: ast.BinOp) -> ir.Value:
-    t = cx.fi.types[node]
+    t = int_type(cx.fi.types[node])
     x = convert(cx.b, cx.expr(node.left), cx.fi.types[node.left], t)
     return binop_values(cx, node.op, t, x, cx.expr(node.right), cx.fi.types[node.right],
                         node.right)
@@ -185,7 +186,7 @@ def _compare_keep(cx: LowerContext, left: ast.expr, op: ast.cmpop, right: ast.ex
     y = cx.expr(right)
     if lt is BOOL and rt is BOOL:
         return cx.b.icmp_unsigned(_CMP[type(op)], x, y, name="cmp"), y
-    ct = common_int(lt, rt) or lt
+    ct = (common_int(lt, rt) if isinstance(lt, IntType) and isinstance(rt, IntType) else None) or lt
     xc, yc = convert(cx.b, x, lt, ct), convert(cx.b, y, rt, ct)
     return ints.compare(cx.b, ct, _CMP[type(op)], xc, yc), y
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import llvmlite.ir as ir
 
 from ..errors import CompileError
-from ..model.typed import FuncInfo, staged_ctx_size
+from ..model.typed import FuncInfo, known, staged_ctx_size
 from . import expressions, places, statements
 from .context import LowerContext, Passes
 from .exits import FunctionExit
@@ -82,7 +82,8 @@ def _static_offset_ctx(cx: LowerContext, arg: ir.Value) -> ir.Value:
 def _stage_ctx(cx: LowerContext, ctx: ir.Value) -> ir.Value:
     """Copy the ctx to the stack (see model.typed.staged_ctx_size); exits copy it back."""
     cx.ctx_real = ctx
-    local = cx.alloca(cx.types.mem(cx.fi.ctx_type), "ctx.stack")
+    ctx_type = known(cx.fi.ctx_type)
+    local = cx.alloca(cx.types.mem(ctx_type), "ctx.stack")
     local.align = 8
-    copy_words(cx.alloca_builder, local, ctx, staged_ctx_size(cx.fi), cx.fi.ctx_type.align)
+    copy_words(cx.alloca_builder, local, ctx, staged_ctx_size(cx.fi), ctx_type.align)
     return local

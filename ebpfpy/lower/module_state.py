@@ -11,7 +11,8 @@ import llvmlite.ir as ir
 
 from ..model.sections import kind_of
 from ..model.typed import CheckedModule, FuncInfo
-from ..types import BOOL, IntType
+from ..model.kernel_types import KernelStruct
+from ..types import BOOL, IntType, StructType
 from .abi import RESULT_PARAM, returns_object
 from .debuginfo import DebugInfo
 from .ltypes import DATA_LAYOUT, I8, I32, PTR, TypeMap
@@ -204,7 +205,8 @@ class ModuleState:
         if fi.fdef.section is not None:
             kind = kind_of(fi.fdef.section)
             c_name = (kind.ctx if kind and kind.ctx else
-                      (fi.ctx_type.name if fi.ctx_type is not None else "bpf_ctx"))
+                      (fi.ctx_type.name if isinstance(fi.ctx_type, (StructType, KernelStruct))
+                       else "bpf_ctx"))
             params = [(fi.params[0].name, di.named_ctx(c_name) if fi.ctx_type is None
                        else di.pointer(di.type_of(fi.ctx_type)))]
             ret = di.c_int()

@@ -6,7 +6,8 @@ from typing import Any, Callable
 
 import llvmlite.ir as ir
 
-from ..frontend.masks import mask_bounds, masked_below
+from ..model.masks import mask_bounds, masked_below
+from ..model.typed import int_type
 from ..types import ArrayType, IntType, RefType, StructType
 from .context import LowerContext
 from .core import field_place
@@ -41,7 +42,8 @@ def _attribute(cx: LowerContext, node: ast.Attribute) -> ir.Value:
     if kind == "value":
         return base
     target = cx.fi.types[node.value]
-    st: StructType = target.target if isinstance(target, RefType) else target
+    st = target.target if isinstance(target, RefType) else target
+    assert isinstance(st, StructType)
     idx = cx.types.field_index(st, what.name)
     return gep(cx.b, base, [ir.Constant(I32, 0), ir.Constant(I32, idx)],
                cx.types.mem(st), name=what.name)
@@ -53,7 +55,8 @@ def _subscript(cx: LowerContext, node: ast.Subscript) -> ir.Value:
         base = place(cx, node.value)
     else:
         base = cx.expr(node.value)
-    arr: ArrayType = bt.target if isinstance(bt, RefType) else bt
+    arr = bt.target if isinstance(bt, RefType) else bt
+    assert isinstance(arr, ArrayType)
     runtime = not _loop_var(cx, node.slice) and not in_ctx(cx, node.value)
     idx = index_value(cx, node.slice, arr.length,
                       hide_value=runtime and not _masked_below(cx, node.slice, arr.length),
@@ -88,7 +91,7 @@ def _outside_frame(cx: LowerContext, node: ast.expr) -> bool:
 
 
 def _masked_below(cx: LowerContext, node: ast.expr, length: int) -> bool:
-    """The program bounds the index itself (frontend/masks.py)."""
+    """The program bounds the index itself (model/masks.py)."""
     if cx.index_masks is None:
         cx.index_masks = mask_bounds(cx.fi)
     return masked_below(cx.fi, node, length, cx.index_masks)
@@ -113,7 +116,7 @@ def index_value(cx: LowerContext, node: ast.expr, length: int, hide_value: bool 
     c = cx.fi.consts.get(node)
     if c is not None:
         return ir.Constant(I64, c + length if c < 0 else c)
-    t = cx.fi.types[node]
+    t = int_type(cx.fi.types[node])
     v = convert(cx.b, cx.expr(node), t, IntType("u64", 64, False) if not t.signed
                 else IntType("i64", 64, True))
     # A runtime index (not a range variable, into memory other than the ctx) may pass

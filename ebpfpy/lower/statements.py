@@ -7,7 +7,7 @@ from typing import Any, Callable
 import llvmlite.ir as ir
 
 from ..errors import CompileError
-from ..model.typed import LoopStrategy
+from ..model.typed import LoopStrategy, int_type, known
 from ..types import BOOL
 from .abi import PROGRAM_RET, returns_object
 from .context import LowerContext
@@ -69,7 +69,7 @@ def return_value(cx: LowerContext, value: ast.expr | None) -> ir.Value | None:
         return v                    # the object's address; the exit copies it
     if cx.fi.fdef.section is not None:
         return cx.b.zext(v, I32) if src is BOOL else convert(cx.b, v, src, PROGRAM_RET)
-    return convert(cx.b, v, src, cx.fi.ret)
+    return convert(cx.b, v, src, known(cx.fi.ret))
 
 
 def _break(cx: LowerContext, node: ast.Break) -> None:
@@ -136,8 +136,8 @@ def _aug_assign(cx: LowerContext, node: ast.AugAssign) -> None:
     if isinstance(target, ast.Subscript) and cx.is_map(target.value):
         map_aug(cx, node)
         return
-    t = cx.fi.types[target] if not isinstance(target, ast.Name) else \
-        cx.fi.names[target].target.type
+    t = int_type(cx.fi.types[target] if not isinstance(target, ast.Name) else
+                 cx.fi.names[target].target.type)
     ptr = cx.place(target)
     old = cx.b.load(ptr, typ=cx.types.mem(t))
     v = binop_values(cx, node.op, t, old, cx.expr(node.value), cx.fi.types[node.value],

@@ -46,7 +46,7 @@ class ModuleInfo:
     programs: dict[str, FuncDef] = field(default_factory=dict)
     functions: dict[str, FuncDef] = field(default_factory=dict)
     license: str = "GPL"
-    ignored: dict[str, ast.AST] = field(default_factory=dict)   # module names BPF code may not use
+    ignored: dict[str, ast.stmt] = field(default_factory=dict)   # module names BPF code may not use
 
     @property
     def all_funcs(self) -> dict[str, FuncDef]:

@@ -35,7 +35,7 @@ class Source:
                for k, v in fmt.items()}
         if isinstance(node, tuple):
             lineno, col, end = node
-        elif node is not None and hasattr(node, "lineno"):
+        elif node is not None and hasattr(node, "lineno") and hasattr(node, "col_offset"):
             lineno, col = node.lineno, node.col_offset
             end = getattr(node, "end_col_offset", None)
             if getattr(node, "end_lineno", lineno) != lineno:
@@ -102,7 +102,7 @@ def decode_source(raw: bytes, filename: str) -> str:
         Source("", filename).fail("E001", (1, 0, None),
                                   detail="it is UTF-16 or UTF-32 (it starts with such a byte-order mark)")
     enc = "utf-8"
-    at = (1, 0, None)
+    at: tuple[int, int, int | None] = (1, 0, None)
     for i, line in enumerate(raw.splitlines()[:2]):
         m = _CODING.match(line)
         if m:

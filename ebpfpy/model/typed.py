@@ -7,11 +7,13 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, TypeGuard, TypeVar
 
 from ..types import BpfType, IntType, StructType
 from .items import FuncDef, ModuleInfo
 from .report import Report
+
+T = TypeVar("T")
 
 
 class ErrType(BpfType):
@@ -24,7 +26,21 @@ class ErrType(BpfType):
 ERR = ErrType()
 
 
-def is_int(t: BpfType) -> bool:
+def int_type(t: BpfType | None) -> IntType:
+    """``t``, which the checker has proved an integer type (a TypeError is a compiler bug)."""
+    if not isinstance(t, IntType):
+        raise TypeError(f"expected an integer type, not {t!r}")
+    return t
+
+
+def known(t: T | None) -> T:
+    """``t``, which the checker has proved present (a TypeError is a compiler bug)."""
+    if t is None:
+        raise TypeError("expected a value the checker records")
+    return t
+
+
+def is_int(t: BpfType | None) -> TypeGuard[IntType]:
     """True for the integer types (not bool, not an error)."""
     return isinstance(t, IntType)
 
@@ -81,7 +97,7 @@ class LoopInfo:
     start: ast.expr | int
     stop: ast.expr | int
     step: int
-    var_type: BpfType
+    var_type: IntType
     trip_bound: int                  # at most this many iterations
     strategy: LoopStrategy = LoopStrategy.LOOP
     captured: list[Local] = field(default_factory=list)
@@ -99,10 +115,10 @@ class FuncInfo:
     locals: dict[str, Local] = field(default_factory=dict)
     types: dict[ast.AST, BpfType] = field(default_factory=dict)
     consts: dict[ast.AST, int] = field(default_factory=dict)
-    names: dict[ast.Name, Sym] = field(default_factory=dict)
+    names: dict[ast.expr, Sym] = field(default_factory=dict)      # keys: ast.Name nodes
     calls: dict[ast.Call, Call] = field(default_factory=dict)
     loops: dict[ast.For, LoopInfo] = field(default_factory=dict)
-    attrs: dict[ast.Attribute, Any] = field(default_factory=dict)   # resolved field access
+    attrs: dict[ast.expr, Any] = field(default_factory=dict)   # resolved field access
     callees: set[str] = field(default_factory=set)
     stack_bytes: int = 0
     ret_struct: StructType | None = None

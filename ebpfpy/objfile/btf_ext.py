@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Iterator
 
 from .btf import BTF_MAGIC, Btf
 
@@ -46,7 +47,7 @@ class BtfExt:
     line_info: dict[str, list[LineInfo]]
 
 
-def _blocks(data: bytes, start: int, length: int, btf: Btf):
+def _blocks(data: bytes, start: int, length: int, btf: Btf) -> Iterator[tuple[str, list[bytes]]]:
     """Yield (section name, record bytes list) from one info block."""
     if length == 0:
         return
@@ -83,6 +84,8 @@ def parse_btf_ext(data: bytes, btf: Btf) -> BtfExt:
             off, file_off, line_off, line_col = struct.unpack_from("<IIII", r)
             out_l.append(LineInfo(off, btf.string(file_off), btf.string(line_off),
                                   line_col >> 10, line_col & 0x3FF))
-    for v in (*funcs.values(), *lines.values()):
-        v.sort(key=lambda x: x.insn_off)
+    for fl in funcs.values():
+        fl.sort(key=lambda x: x.insn_off)
+    for ll in lines.values():
+        ll.sort(key=lambda x: x.insn_off)
     return BtfExt(funcs, lines)

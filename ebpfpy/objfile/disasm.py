@@ -100,7 +100,8 @@ def _callees(elf: BpfElf, fn: Function, funcs: list[Function]) -> list[str]:
     for i in decode(fn.section.data[fn.start:fn.end]):
         i = Insn(i.index + fn.start // INSN_SIZE, i.opcode, i.dst, i.src, i.off, i.imm, i.imm64)
         if i.is_call and i.src == PSEUDO_CALL:
-            name = by_place.get(_call_target(elf, fn.section, i))
+            target = _call_target(elf, fn.section, i)
+            name = by_place.get(target) if target is not None else None
             if name:
                 out.append(name)
         elif i.opcode == LD_IMM64:

@@ -12,6 +12,7 @@ from functools import cached_property
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from elftools.elf.relocation import RelocationSection
+from elftools.elf.sections import SymbolTableSection
 
 INSN_SIZE = 8
 
@@ -87,7 +88,7 @@ class BpfElf:
         """Every named symbol of ``.symtab`` that lives in a section (plus section symbols)."""
         symtab = self._elf.get_section_by_name(".symtab")
         out: list[Symbol] = []
-        if symtab is None:
+        if not isinstance(symtab, SymbolTableSection):
             return out
         for sym in symtab.iter_symbols():
             shndx = sym["st_shndx"]
@@ -103,6 +104,8 @@ class BpfElf:
     def _relocations_for(self, section_index: int) -> dict[int, Relocation]:
         syms = self._elf.get_section_by_name(".symtab")
         out: dict[int, Relocation] = {}
+        if not isinstance(syms, SymbolTableSection):
+            return out
         for sec in self._elf.iter_sections():
             if not isinstance(sec, RelocationSection) or sec["sh_info"] != section_index:
                 continue

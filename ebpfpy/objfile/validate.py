@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import NoReturn
 
 from ..errors import LoadError
 
@@ -76,12 +77,12 @@ def validate_object(data: bytes) -> None:
         _datasecs(types, by_name)
     maps = by_name.get(".maps")
     if maps is not None:
-        if types is None:
+        if types is None or strings is None:
             raise InvalidObjectError("a .maps section needs .BTF")
         _maps_section(maps, symbols, types, strings)
 
 
-def _fail(why: str) -> None:
+def _fail(why: str) -> NoReturn:
     raise InvalidObjectError(why)
 
 
@@ -278,7 +279,8 @@ def _btf(data: bytes) -> tuple[list[BtfRecord | None], bytes]:
         for ref in t.refs:
             if ref >= len(types):
                 _fail(f".BTF type {tid} refers to type {ref} of {len(types) - 1}")
-        if t.kind == 12 and (t.size_or_type == 0 or types[t.size_or_type].kind != 13):
+        proto = types[t.size_or_type] if t.kind == 12 and t.size_or_type else None
+        if t.kind == 12 and (proto is None or proto.kind != 13):
             _fail(f".BTF function {t.name!r} does not have a FUNC_PROTO type")
         if t.kind == 14 and not t.name:
             _fail(f".BTF variable {tid} has no name")
@@ -342,7 +344,8 @@ def _no_cycles(types: list[BtfRecord | None]) -> None:
         state[root] = 1
         while stack:
             tid, i = stack[-1]
-            edges = types[tid].by_value if types[tid] else ()
+            rec = types[tid]
+            edges = rec.by_value if rec else ()
             if i == len(edges):
                 state[tid] = 2
                 stack.pop()

@@ -12,7 +12,7 @@ import ast
 from typing import Any, Callable, Protocol
 
 from ..model.items import GlobalDef
-from ..model.typed import CheckedModule, FuncInfo, Local, LoopStrategy
+from ..model.typed import CheckedModule, FuncInfo, Local, LoopStrategy, int_type, known
 from ..types import (BOOL, ArrayType, BoolType, BpfType, IntType, MapType, RefType, StructType,
                      common_int, i32, i64, u16, u32, u64)
 from .fakes import FakeKernel, bswap, format_printk
@@ -135,7 +135,7 @@ class Frame:
             raise _Return(int(v) if src is BOOL else PROGRAM_RET.wrap(v))
         if isinstance(self.fi.ret, (StructType, ArrayType)):
             raise _Return(copy(self.fi.ret, v))     # returned by value (a hidden result pointer)
-        raise _Return(convert(v, src, self.fi.ret))
+        raise _Return(convert(v, src, known(self.fi.ret)))
 
     def s_Break(self, node: ast.Break) -> None:
         raise _Break()
@@ -247,7 +247,8 @@ class Frame:
     def element(self, node: ast.Subscript) -> tuple[Any, int]:
         """The container and the index an array subscript denotes."""
         bt = self.fi.types[node.value]
-        arr: ArrayType = bt.target if isinstance(bt, RefType) else bt
+        arr = bt.target if isinstance(bt, RefType) else bt
+        assert isinstance(arr, ArrayType)
         base = self.eval(node.value)
         if isinstance(base, Cell):
             base = base.value
@@ -269,7 +270,7 @@ class Frame:
             return
         if isinstance(target, ast.Name):
             sym = self.fi.names[target]
-            t = sym.target.type
+            t = int_type(sym.target.type)
             if sym.kind == "global":
                 old = self.sim.global_values[target.id]
                 new = self._aug(node, t, old)
@@ -277,7 +278,7 @@ class Frame:
             else:
                 self.vars[sym.target] = self._aug(node, t, self.vars[sym.target])
             return
-        t = self.fi.types[target]
+        t = int_type(self.fi.types[target])
         if isinstance(target, ast.Attribute):
             kind, what = self.fi.attrs[target]
             if kind == "ctx":
@@ -376,7 +377,7 @@ class Frame:
         return base[idx]
 
     def x_BinOp(self, node: ast.BinOp) -> int:
-        t = self.fi.types[node]
+        t = int_type(self.fi.types[node])
         x = convert(self.eval(node.left), self.fi.types[node.left], t)
         y = self.eval(node.right)
         if not isinstance(node.op, (ast.LShift, ast.RShift)):
@@ -386,7 +387,7 @@ class Frame:
     def x_UnaryOp(self, node: ast.UnaryOp) -> Any:
         if isinstance(node.op, ast.Not):
             return not self.truth(node.operand)
-        t = self.fi.types[node]
+        t = int_type(self.fi.types[node])
         v = convert(self.eval(node.operand), self.fi.types[node.operand], t)
         if isinstance(node.op, ast.USub):
             return t.wrap(-v)
@@ -421,7 +422,7 @@ class Frame:
         y = self.eval(right)
         if lt is BOOL and rt is BOOL:
             return _CMP[type(op)](bool(x), bool(y)), y
-        ct = common_int(lt, rt) or lt
+        ct = (common_int(lt, rt) if isinstance(lt, IntType) and isinstance(rt, IntType) else None) or lt
         return _CMP[type(op)](convert(x, lt, ct), convert(y, rt, ct)), y
 
     def x_IfExp(self, node: ast.IfExp) -> Any:
@@ -447,7 +448,7 @@ class Frame:
         st: StructType = call.type
         obj = zero(st)
         for kw in node.keywords:
-            f = st.by_name[kw.arg]
+            f = st.by_name[known(kw.arg)]
             v = self.eval(kw.value)
             if isinstance(v, Cell):
                 v = v.value

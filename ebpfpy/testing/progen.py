@@ -243,8 +243,8 @@ class Gen:
         k = self.key(sc, d)
         if r.randint(0, 1):
             return f"{t.name}({self.p}{m}[{k}])"
-        d = self.expr(vt, sc, 0) if self.known_issues else f"{vt.name}({self.literal(vt)})"
-        return f"{t.name}({self.p}{m}.get({k}, {d}))"
+        dflt = self.expr(vt, sc, 0) if self.known_issues else f"{vt.name}({self.literal(vt)})"
+        return f"{t.name}({self.p}{m}.get({k}, {dflt}))"
 
     def call(self, t: IntType, sc: Scope, d: int) -> str:
         name, params, ret = self.r.choice(sc.funcs)

@@ -299,7 +299,7 @@ class Simulator:
 
     def _timer_owner(self, t: SimTimer) -> tuple[Any, Any] | None:
         m = self.map_objects.get(t.map)
-        if m is None:
+        if m is None or isinstance(m, SimRingBuf):        # timers live in keyed maps only
             return None
         for kb, s in m.data.items():
             if _contains(s, t):

@@ -14,7 +14,7 @@ from typing import Any
 from ..types import (BOOL, ArrayType, BoolType, BpfType, IntType, OpaqueType, StructType,
                      TIMER)
 
-_CLASSES: dict[int, type] = {}
+_CLASSES: dict[int, type[SimStruct]] = {}
 
 
 class SimStruct:
@@ -50,7 +50,7 @@ class SimStruct:
         return pack(type(self).__bpf_type__, self)
 
 
-def struct_class(st: StructType) -> type:
+def struct_class(st: StructType) -> type[SimStruct]:
     """The simulator's class for struct type ``st`` (cached per type object)."""
     cls = _CLASSES.get(id(st))
     if cls is None or cls.__bpf_type__ is not st:

@@ -57,7 +57,7 @@ def subscript(c: CheckContext, node: ast.Subscript, expect: BpfType | None) -> B
             c.src.error("E133", node, kind=m.type.kind)
             return ERR
         key_expr(c, node.slice, m)
-        return m.type.value
+        return m.type.value_type
     if isinstance(node.value, ast.Attribute) and is_ctx(c, node.value.value) and \
             node.value.attr == "args" and c.fi.ctx_kind == "raw_tp":
         c.fi.types[node.value] = ArrayType(u64, 12)

@@ -9,7 +9,7 @@ from ...types import (BOOL, SPINLOCK, TIMER, ArrayType, BoolType, IntType, RefTy
                       common_int, iter_scalars)
 from ..typeexpr import type_expr
 from . import refs
-from .context import CheckContext, stmt_name
+from .context import CheckContext, StmtRule, stmt_name
 from .expressions import expr, flexible, key_expr, value_into
 from .ranges import value_range
 from .symbols import map_of
@@ -56,7 +56,7 @@ def assign(c: CheckContext, target: ast.expr, value: ast.expr, node: ast.stmt) -
                 c.src.error("E133", target, kind=m.type.kind)
                 return
             key_expr(c, target.slice, m)
-            value_into(c, value, m.type.value, "map value")
+            value_into(c, value, m.type.value_type, "map value")
             return
         _store_into(c, target, value)
     elif isinstance(target, ast.Attribute):
@@ -191,7 +191,7 @@ def s_augassign(c: CheckContext, node: ast.AugAssign) -> None:
         return
     target = node.target
     m = map_of(c, target.value) if isinstance(target, ast.Subscript) else None
-    if m is not None:
+    if m is not None and isinstance(target, ast.Subscript):
         _aug_map(c, node, target, m)
         return
     if isinstance(target, ast.Name) and not _aug_name(c, target):
@@ -275,4 +275,4 @@ def _aug_symbol(op: ast.operator) -> str:
             ast.Div: "/=", ast.BitAnd: "&=", ast.BitOr: "|=", ast.BitXor: "^="}.get(type(op), "?=")
 
 
-RULES = {ast.Assign: s_assign, ast.AnnAssign: s_annassign, ast.AugAssign: s_augassign}
+RULES: dict[type, StmtRule] = {ast.Assign: s_assign, ast.AnnAssign: s_annassign, ast.AugAssign: s_augassign}

@@ -5,7 +5,7 @@ import ast
 
 from ...types import (BOOL, INT_TYPES, ArrayType, BpfType, IntType, RefType, StructType,
                       i64)
-from ...model.typed import ERR, is_int
+from ...model.typed import ERR, int_type, is_int
 from ..typeexpr import eval_type
 from . import refs
 from .context import CheckContext, is_ctx, nargs, record
@@ -28,18 +28,17 @@ def call(c: CheckContext, node: ast.Call, expect: BpfType | None) -> BpfType:
             any(k.arg is None for k in node.keywords):
         c.src.error("E100", node, what="*args / **kwargs in a call")
         return ERR
-    if dsl in INT_TYPES or (isinstance(func, ast.Name) and func.id in ("int", "bool")
-                            and func.id not in c.fi.locals):
-        t = INT_TYPES[dsl] if dsl in INT_TYPES else (i64 if func.id == "int" else BOOL)
-        return cast(c, node, t)
+    fname = func.id if isinstance(func, ast.Name) else None
+    if dsl in INT_TYPES or (fname in ("int", "bool") and fname not in c.fi.locals):
+        return cast(c, node, INT_TYPES[dsl] if dsl in INT_TYPES else (i64 if fname == "int" else BOOL))
     if dsl is not None and dsl.startswith("helpers."):
         return check_helper(c, node, dsl[8:])
     if dsl is not None and dsl.startswith("kernel."):
         return check_kernel_cast(c, node, dsl[7:])
     if isinstance(func, ast.Name):
-        t = _named_call(c, node, func, expect)
-        if t is not None:
-            return t
+        named = _named_call(c, node, func, expect)
+        if named is not None:
+            return named
         resolve(c, func)
         if not c.src.errors or c.src.errors[-1].lineno != func.lineno:
             c.src.error("E142", func, name=ast.unparse(func))
@@ -97,7 +96,7 @@ def cast(c: CheckContext, node: ast.Call, t: BpfType) -> BpfType:
             return ERR
         c.fi.types[arg] = t
         c.fi.consts[arg] = v
-        c.fi.consts[node] = t.wrap(v)
+        c.fi.consts[node] = int_type(t).wrap(v)
         return t
     if is_ctx(c, arg):
         c.src.error("E176", arg, name=arg.id, to=t)       # type: ignore[attr-defined]

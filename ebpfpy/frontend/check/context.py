@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ...errors import CompileError
-from ...types import ArrayType, BpfType, RefType, StructType, TIMER, u64
+from ...types import ArrayType, BpfType, RefType, StructType, u64
 from ..consts import ConstFolder
 from ..flow import Flow
 from ...model.items import ModuleInfo
@@ -125,7 +125,7 @@ def ctx_arg(c: CheckContext, arg: ast.expr, code: str, **fmt: str) -> bool:
 def place_ok(c: CheckContext, node: ast.expr) -> bool:
     """True when ``node`` names an object in memory (by-reference argument, copy source)."""
     t = c.fi.types.get(node)
-    return isinstance(t, (RefType, StructType, ArrayType)) and t is not TIMER
+    return isinstance(t, (RefType, StructType, ArrayType))
 
 
 def stmt_name(node: ast.AST) -> str:

@@ -7,7 +7,7 @@ import ast
 from ...types import (BOOL, ArrayType, BoolType, BpfType, IntType, MapType, RefType, StructType,
                       common_int, i64, widens_to)
 from ...model.items import MapDef
-from ...model.typed import ERR, Local, Sym, is_int
+from ...model.typed import ERR, Local, Sym, int_type, is_int
 from .context import EXPR_RULES, CheckContext
 from .ranges import assume
 from .symbols import not_released, nullable_name, resolve
@@ -60,10 +60,11 @@ def constant(c: CheckContext, node: ast.expr, expect: BpfType | None) -> BpfType
     if v is None:
         c.fi.types[node] = ERR
         return ERR
-    t = expect if isinstance(expect, IntType) else i64
-    if not t.fits(v):
+    it = expect if isinstance(expect, IntType) else i64
+    t: BpfType = it
+    if not it.fits(v):
         if expect is not None and isinstance(expect, IntType):
-            c.src.error("E041", node, value=v, type=t)
+            c.src.error("E041", node, value=v, type=it)
         else:
             c.src.error("E044", node, value=v)
         t = ERR
@@ -123,6 +124,7 @@ def common(c: CheckContext, ta: BpfType, tb: BpfType, a: ast.expr, b: ast.expr,
         if not is_int(t):
             c.src.error("E111", n, type=t)
             return ERR
+    ta, tb = int_type(ta), int_type(tb)
     ct = common_int(ta, tb)
     if ct is None:
         signed, unsigned = (a, b) if ta.signed else (b, a)
@@ -182,7 +184,7 @@ def name(c: CheckContext, node: ast.Name, expect: BpfType | None) -> BpfType:
 def key_expr(c: CheckContext, node: ast.expr, m: MapDef) -> None:
     """Type a map key: it converts implicitly to the map's key type."""
     mt: MapType = m.type
-    value_into(c, node, mt.key, "key")
+    value_into(c, node, mt.key_type, "key")
 
 
 def value_into(c: CheckContext, node: ast.expr, dst: BpfType, what: str) -> BpfType:

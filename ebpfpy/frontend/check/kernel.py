@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from typing import Literal
 
 from ...types import BpfType, RefType, u64
 from ...model.items import FuncDef, ModuleInfo
@@ -59,7 +60,7 @@ def resolve_kernel_name(c: CheckContext, node: ast.AST, name: str) -> KernelStru
     return ks
 
 
-def kernel_annotation(info: ModuleInfo, node: ast.expr) -> KernelStruct | bool | None:
+def kernel_annotation(info: ModuleInfo, node: ast.expr) -> KernelStruct | Literal[False] | None:
     """The kernel struct a parameter annotation names (``t: task_struct``), False after an
     error, or None when the annotation is not a kernel type."""
     dsl = info.names.dsl(node)

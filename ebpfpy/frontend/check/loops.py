@@ -6,7 +6,7 @@ import ast
 
 from ...types import IntType, i32, i64
 from ..flow import Flow, assigned_names
-from ...model.typed import ERR, Local, LoopInfo, LoopStrategy, Sym, is_int
+from ...model.typed import ERR, Local, LoopInfo, LoopStrategy, Sym, int_type, is_int
 from . import refs
 from .context import CheckContext, block, nargs
 from .expressions import common, expr, value_into
@@ -42,7 +42,7 @@ def check_for(c: CheckContext, node: ast.For) -> None:
     loc = _loop_var(c, node, vt, var_lo, var_hi)
     if loc is None:
         return
-    c.fi.loops[node] = LoopInfo(start if start is not None else 0, stop, step, loc.type, trip)
+    c.fi.loops[node] = LoopInfo(start if start is not None else 0, stop, step, int_type(loc.type), trip)
     constant = all(c.fold.is_constant_expr(b) for b in (start, stop) if b is not None)
     _body(c, node, (var_lo, var_hi), constant)
 
@@ -151,7 +151,7 @@ def _bounds(c: CheckContext, exprs: list[ast.expr]) -> tuple[IntType, list[tuple
             vt = t
         else:
             ct = common(c, vt, t, runtime[0], e, e)
-            if ct is ERR:
+            if not isinstance(ct, IntType):
                 return None
             vt = ct
     for e in exprs:
@@ -165,9 +165,9 @@ def _bounds(c: CheckContext, exprs: list[ast.expr]) -> tuple[IntType, list[tuple
             ranges.append((v, v))
             continue
         r = range_of(c, e)
-        t = c.fi.types.get(e)
-        if r is None and isinstance(t, IntType) and t.bits <= 16:
-            r = (t.min, t.max)          # a u8 / u16 bound is small by its type
+        et = c.fi.types.get(e)
+        if r is None and isinstance(et, IntType) and et.bits <= 16:
+            r = (et.min, et.max)        # a u8 / u16 bound is small by its type
         if r is None:
             c.src.error("E094", e, expr=ast.unparse(e))
             return None

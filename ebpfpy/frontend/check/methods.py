@@ -55,7 +55,7 @@ def _lookup(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
     if not nargs(c, node, 1, f"{m.name}.lookup"):
         return ERR
     key_expr(c, node.args[0], m)
-    return RefType(m.type.value, True, "map")
+    return RefType(m.type.value_type, True, "map")
 
 
 def _get(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
@@ -63,8 +63,8 @@ def _get(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
         return ERR
     key_expr(c, node.args[0], m)
     if len(node.args) == 2:
-        value_into(c, node.args[1], m.type.value, "default")
-    return m.type.value
+        value_into(c, node.args[1], m.type.value_type, "default")
+    return m.type.value_type
 
 
 def _write_if(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import ast
 
 from ...types import BOOL, ArrayType, BpfType, IntType, RefType, StructType
-from ...model.typed import ERR, Sym, is_int
-from .context import CheckContext
+from ...model.typed import ERR, Sym, int_type, is_int
+from .context import CheckContext, ExprRule
 from .expressions import common, cond, expr, flexible, key_expr, unify
 from .ranges import assume
 from .symbols import map_of, not_released, nullable_name
@@ -27,8 +27,9 @@ def binop(c: CheckContext, node: ast.BinOp, expect: BpfType | None) -> BpfType:
         if lt is ERR or rt is ERR:
             return ERR
         count = c.fi.consts.get(node.right)
-        if count is not None and not 0 <= count < lt.bits:
-            c.src.error("E043", node.right, count=count, type=lt, bits=lt.bits)
+        bits = int_type(lt).bits
+        if count is not None and not 0 <= count < bits:
+            c.src.error("E043", node.right, count=count, type=lt, bits=bits)
             return ERR
         return lt
     if isinstance(op, ast.Div):
@@ -101,13 +102,13 @@ def _is_none(c: CheckContext, left: ast.expr, right: ast.expr, node: ast.AST) ->
         c.fi.names[left] = Sym("local", loc)
         c.fi.types[right] = loc.type
         return
-    loc = c.fi.locals.get(left.id) if isinstance(left, ast.Name) else None
-    if loc is not None and loc.mode == "ref" and loc.space in ("kernel", "probe"):
+    ref = c.fi.locals.get(left.id) if isinstance(left, ast.Name) else None
+    if ref is not None and ref.mode == "ref" and ref.space in ("kernel", "probe"):
         # a kernel pointer may be NULL (reading through it then gives zeros): testing it
         # is allowed and never required
-        c.fi.types[left] = loc.type
-        c.fi.names[left] = Sym("local", loc)
-        c.fi.types[right] = loc.type
+        c.fi.types[left] = ref.type
+        c.fi.names[left] = Sym("local", ref)
+        c.fi.types[right] = ref.type
         return
     c.src.error("E113", left)
 
@@ -150,5 +151,5 @@ def _opname(op: ast.AST) -> str:
             "In": "in", "NotIn": "not in"}.get(type(op).__name__, type(op).__name__)
 
 
-RULES = {ast.BinOp: binop, ast.UnaryOp: unaryop, ast.BoolOp: boolop, ast.Compare: compare,
+RULES: dict[type, ExprRule] = {ast.BinOp: binop, ast.UnaryOp: unaryop, ast.BoolOp: boolop, ast.Compare: compare,
          ast.IfExp: ifexp}

@@ -125,11 +125,12 @@ def assume_cmp(c: CheckContext, left: ast.expr, op: ast.cmpop, right: ast.expr, 
             else:
                 c.flow.held.pop(left.id, None)      # a failed reserve holds nothing
         return
-    k: type | None = type(op)
+    k: type[ast.cmpop] = type(op)
     if not truth:
-        k = _NEGATE.get(k)  # type: ignore[arg-type]
-        if k is None:
+        negated = _NEGATE.get(k)
+        if negated is None:
             return
+        k = negated
     for name_node, other, kind in ((left, right, k), (right, left, _FLIP.get(k))):
         if isinstance(name_node, ast.Name) and kind is not None:
             r = value_range(c, other)

@@ -63,8 +63,8 @@ def _timer_cb_signature(col: Collector, f: FuncDef, map_name: str | None) -> Sig
         col.src.error("E173", f.node, name=f.name)
         return None
     m = col.info.maps.get(map_name) if map_name else None
-    key_t: BpfType = m.type.key if m else u32
-    val_t: BpfType = m.type.value if m else u64
+    key_t: BpfType = m.type.key_type if m else u32
+    val_t: BpfType = m.type.value_type if m else u64
     for arg, want in ((args[1], key_t), (args[2], val_t)):
         if arg.annotation is not None:
             t = col.type_expr(arg.annotation)
@@ -107,12 +107,13 @@ def scan_roles(info: ModuleInfo) -> dict[str, Role]:
     """Which functions are timer callbacks (and for which map): their parameters differ."""
     roles: dict[str, Role] = {}
     for f in info.all_funcs.values():
-        calls = [n for n in ast.walk(f.node) if isinstance(n, ast.Call)
-                 and isinstance(n.func, ast.Attribute) and n.args and isinstance(n.args[0], ast.Name)]
-        init_maps = [n.args[0].id for n in calls if n.func.attr == "init"]
-        for n in calls:
-            if n.func.attr == "set_callback" and len(n.args) == 1:
-                roles.setdefault(n.args[0].id, ("timer_cb", _timer_map(info, init_maps)))
+        calls = [(n.func.attr, n.args[0].id, len(n.args)) for n in ast.walk(f.node)
+                 if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.args
+                 and isinstance(n.args[0], ast.Name)]
+        init_maps = [arg for meth, arg, _ in calls if meth == "init"]
+        for meth, arg, nargs in calls:
+            if meth == "set_callback" and nargs == 1:
+                roles.setdefault(arg, ("timer_cb", _timer_map(info, init_maps)))
     return roles
 
 

@@ -8,7 +8,7 @@ from ...types import BOOL, i64
 from ..flow import Flow
 from ...model.typed import ERR, is_int
 from . import refs
-from .context import EXPR_RULES, CheckContext, block
+from .context import EXPR_RULES, CheckContext, StmtRule, block
 from .expressions import cond, expr, flexible, key_expr, value_into
 from .loops import check_for
 from .ranges import assume
@@ -84,7 +84,7 @@ def s_delete(c: CheckContext, node: ast.Delete) -> None:
     """``del m[k]`` on a hash map."""
     for t in node.targets:
         m = map_of(c, t.value) if isinstance(t, ast.Subscript) else None
-        if m is None or not m.type.kind.deletable:
+        if m is None or not m.type.kind.deletable or not isinstance(t, ast.Subscript):
             c.src.error("E207", t)
             continue
         key_expr(c, t.slice, m)
@@ -111,6 +111,6 @@ def s_while(c: CheckContext, node: ast.While) -> None:
     c.src.error("E090", node)
 
 
-RULES = {ast.Pass: s_pass, ast.Expr: s_expr, ast.Global: s_global, ast.Break: s_break,
+RULES: dict[type, StmtRule] = {ast.Pass: s_pass, ast.Expr: s_expr, ast.Global: s_global, ast.Break: s_break,
          ast.Continue: s_continue, ast.Return: s_return, ast.Delete: s_delete, ast.If: s_if,
          ast.While: s_while, ast.For: check_for}

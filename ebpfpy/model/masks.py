@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 
-from ..model.typed import FuncInfo
+from .typed import FuncInfo
 
 
 def masked_below(fi: FuncInfo, node: ast.expr, length: int,
