@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import os
 import types as _pytypes
-from typing import Any
+from typing import Any, Literal, overload
 
 from .compiled import CompiledModule
+from .model.typed import CheckedModule
 from .types import StructType
 
 __all__ = ["CompiledModule", "compile_full", "compile_module", "load_object"]
@@ -25,16 +26,44 @@ def _read_source(path: Any, source: str | None, filename: str | None) -> tuple[s
     return decode_source(raw, path), filename or path
 
 
+@overload
+def compile_module(path: Any = None, *, source: str | None = None, filename: str | None = None,
+                   stop_after: Literal["obj"] | None = None, insn_budget: int | None = None,
+                   split: bool = True) -> bytes: ...
+
+
+@overload
+def compile_module(path: Any = None, *, source: str | None = None, filename: str | None = None,
+                   stop_after: Literal["check"], insn_budget: int | None = None,
+                   split: bool = True) -> CheckedModule: ...
+
+
+@overload
+def compile_module(path: Any = None, *, source: str | None = None, filename: str | None = None,
+                   stop_after: Literal["ir"], insn_budget: int | None = None,
+                   split: bool = True) -> str: ...
+
+
+@overload
 def compile_module(path: Any = None, *, source: str | None = None, filename: str | None = None,
                    stop_after: str | None = None, insn_budget: int | None = None,
-                   split: bool = True) -> Any:
+                   split: bool = True) -> bytes | CheckedModule | str: ...
+
+
+def compile_module(path: Any = None, *, source: str | None = None, filename: str | None = None,
+                   stop_after: str | None = None, insn_budget: int | None = None,
+                   split: bool = True) -> bytes | CheckedModule | str:
     """Run the pipeline; return ELF bytes, or the stage named by ``stop_after``."""
     if stop_after in (None, "obj"):     # the ELF: compile_full's (cached) result
         return compile_full(path, source=source, filename=filename, insn_budget=insn_budget,
                             split=split).elf
-    from .pipeline import run_pipeline      # lazy: start-up time (see module doc)
+    from .pipeline import STAGES, run_pipeline      # lazy: start-up time (see module doc)
+    if stop_after not in STAGES:
+        raise ValueError(f"stop_after must be one of {STAGES}")
     text, fname = _read_source(path, source, filename)
-    return run_pipeline(text, fname, stop_after=stop_after, insn_budget=insn_budget, split=split)
+    if stop_after == "check":
+        return run_pipeline(text, fname, "check", insn_budget=insn_budget, split=split)
+    return run_pipeline(text, fname, "ir", insn_budget=insn_budget, split=split)
 
 
 def compile_full(path: Any = None, *, source: str | None = None, filename: str | None = None,
