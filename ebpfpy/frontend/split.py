@@ -85,10 +85,10 @@ def _decide(checked: CheckedModule, fi: FuncInfo, s: ast.For, limit: int) -> Non
             _decide(checked, fi, inner, limit)
         return
     info.strategy = LoopStrategy.LOOP
-    for inner in ast.walk(s):
-        if isinstance(inner, ast.For) and inner is not s and inner in fi.loops and \
-                fi.loops[inner].strategy is not LoopStrategy.ITER_NUM:
-            fi.loops[inner].strategy = LoopStrategy.LOOP
+    for sub in ast.walk(s):
+        if isinstance(sub, ast.For) and sub is not s and sub in fi.loops and \
+                fi.loops[sub].strategy is not LoopStrategy.ITER_NUM:
+            fi.loops[sub].strategy = LoopStrategy.LOOP
     walked = CostModel(checked.funcs).loop(fi, s)
     if info.trip_bound <= 1 or (walked <= limit and info.trip_bound <= MAX_WALKED_TRIPS):
         return

@@ -34,8 +34,10 @@ def lower_iter_num(cx: LowerContext, node: ast.For) -> None:
                                                "bpf_iter_num_destroy"))
     it = cx.alloca(ir.IntType(8 * _ITER_SIZE), "iter")
     it.align = 8
-    start = convert(cx.b, cx.expr(info.start), cx.fi.types[info.start], i32)
-    stop = convert(cx.b, cx.expr(info.stop), cx.fi.types[info.stop], i32)
+    first, last = info.start, info.stop
+    assert isinstance(first, ast.expr) and isinstance(last, ast.expr), "iter_num(a, b) bounds"
+    start = convert(cx.b, cx.expr(first), cx.fi.types[first], i32)
+    stop = convert(cx.b, cx.expr(last), cx.fi.types[last], i32)
     cx.b.call(new, [it, start, stop])
     head = cx.fn.append_basic_block("iter.next")
     body = cx.fn.append_basic_block("iter.body")

@@ -9,7 +9,7 @@ import llvmlite.ir as ir
 
 from ..map_kinds import MapKind
 from ..model import helper_table as H
-from ..types import ArrayType, IntType, StructType, u32, u64
+from ..types import ArrayType, IntType, RefType, StructType, u32, u64
 from .context import LowerContext
 from .ints import convert
 from .ltypes import I64, PTR
@@ -208,7 +208,9 @@ def _reserve(cx: LowerContext, node: ast.Call, m: ir.Value, mt: Any) -> ir.Value
     """``events.reserve()``: ``bpf_ringbuf_reserve(map, sizeof(event), 0)``, null when full.
     The kernel hands out the ring's memory as it is (old records, padding); the record is
     zeroed here so that it starts as ``Event()`` does and never carries stale bytes."""
-    et = cx.fi.types[node].target
+    rt = cx.fi.types[node]
+    assert isinstance(rt, RefType), "reserve() is typed as a reference to the event"
+    et = rt.target
     p = cx.helper(H.RINGBUF_RESERVE, PTR, [m, ir.Constant(I64, et.size), ir.Constant(I64, 0)])
     with cx.b.if_then(cx.b.icmp_unsigned("!=", p, ir.Constant(PTR, None), name="reserved")):
         cx.b.store(ir.Constant(cx.types.mem(et), None), p)

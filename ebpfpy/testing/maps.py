@@ -244,11 +244,13 @@ class SimRingBuf:
 
     def reserve(self) -> Any:
         """``events.reserve()``: a zeroed record (the simulated ring never fills)."""
+        if self.event is None:
+            raise TypeError(f"{self.name}.reserve() needs RingBuf(..., event=T)")
         return zero(self.event)
 
     def release(self, rec: Any, submit: bool) -> None:
         """``events.submit(rec)`` records it; ``events.discard(rec)`` drops it."""
-        if submit:
+        if submit and self.event is not None:      # reserve() made rec, so event is set
             self.output(self.event, rec)
 
     def __len__(self) -> int:

@@ -47,7 +47,8 @@ def bound(c: CheckContext, name: str, value: ast.expr) -> None:
         c.flow.held.pop(name)
     c.flow.released.pop(name, None)
     call = c.fi.calls.get(value) if isinstance(value, ast.Call) else None
-    if call is not None and call.kind == "map_method" and call.name == "reserve":
+    if isinstance(value, ast.Call) and call is not None and call.kind == "map_method" and \
+            call.name == "reserve":
         c.flow.held[name] = value
 
 
