@@ -126,6 +126,11 @@ class MapKind(Enum):
         return self.value.deletable
 
     @property
+    def fixed_slots(self) -> bool:
+        """Every index below ``max_entries`` always exists (arrays): a lookup never misses."""
+        return self.value.keyed and not self.value.deletable
+
+    @property
     def methods(self) -> frozenset[str]:
         """The methods BPF code may call on the map (``lookup``, ``output``, ``tail_call``...)."""
         return self.value.methods

@@ -38,7 +38,6 @@ CALL_OVERHEAD = 4
 MAP_OP = 6                 # key spill, map pointer (ld_imm64), call, null check
 MAP_AUG_WALKS = 5          # m[k] op= v in a walked loop: its paths (hit; miss, create, look up
                            # again) reach the loop head in states that do not merge (measured)
-ARRAY_KINDS = ("Array", "PerCpuArray")   # maps whose lookups of a valid index never miss
 BRANCHY_TRIPS = 16         # short loops: each iteration's paths reach the next one
 UNROLLED_TRIPS = 16        # LLVM unrolls shorter constant loops: no loop head to merge paths
 BPF_LOOP_MAX = 1 << 23     # the kernel's cap on a bpf_loop count
@@ -349,7 +348,7 @@ def _is_map_aug(fi: FuncInfo, n: ast.AST) -> bool:
     if not (isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Subscript)):
         return False
     t = fi.types.get(n.target.value)
-    return isinstance(t, MapType) and t.kind not in ARRAY_KINDS
+    return isinstance(t, MapType) and not t.kind.fixed_slots
 
 
 def _count_bound(fi: FuncInfo, count: ast.expr, depth: int = 0) -> int:
@@ -436,7 +435,7 @@ def _guard(fi: FuncInfo, store: ast.stmt, parent: dict[int, ast.AST], mentions: 
     n: ast.AST | None = parent.get(id(store))
     while n is not None:
         t = n.test if isinstance(n, ast.If) else None
-        if isinstance(t, ast.Compare) and len(t.ops) == 1 and t.comparators[0] in fi.consts \
+        if isinstance(n, ast.If) and isinstance(t, ast.Compare) and len(t.ops) == 1 and t.comparators[0] in fi.consts \
                 and isinstance(t.ops[0], (ast.Lt, ast.LtE)) and mentions(t.left) \
                 and any(store is m for b in n.body for m in ast.walk(b)):
             return fi.consts[t.comparators[0]] + isinstance(t.ops[0], ast.LtE)
