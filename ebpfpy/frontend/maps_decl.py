@@ -8,6 +8,7 @@ from ..types import TIMER, SPINLOCK, ArrayType, BpfType, IntType, MapType, Struc
     iter_scalars, u32, u64
 from .consts import ConstFolder
 from ..model.items import MapDef, ModuleInfo
+from ..model.source import Source
 from .typeexpr import type_expr
 
 MAX_STACK_DEPTH = 127           # kernel.perf_event_max_stack's default (PERF_MAX_STACK_DEPTH)
@@ -80,7 +81,7 @@ def parse_map_decl(info: ModuleInfo, fold: ConstFolder, name: str, call: ast.Cal
     return MapDef(name, MapType(kind, key, value, n), call, event, mmapable)
 
 
-def _stack_value(src: Any, fold: ConstFolder, node: ast.expr | None) -> ArrayType | None:
+def _stack_value(src: Source, fold: ConstFolder, node: ast.expr | None) -> ArrayType | None:
     """A stack trace map's value: ``depth`` instruction addresses (127 by default)."""
     depth = MAX_STACK_DEPTH if node is None else fold.fold(node)
     if depth is None:

@@ -387,7 +387,7 @@ class CgroupArray(Array):
                 fd = os.open(value, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             except OSError as e:
                 raise OSError(e.errno, f"map {self.name!r}: cannot open cgroup {value!r}: "
-                                       f"{os.strerror(e.errno)}") from None
+                                       f"{e.strerror}") from None
             try:
                 self._update(key, fd.to_bytes(4, "little"))
             finally:

@@ -538,6 +538,7 @@ class Frame:
         buf = self.eval(node.args[1])
         bt = self.fi.types[node.args[1]]
         bt = bt.target if isinstance(bt, RefType) else bt
+        assert isinstance(bt, ArrayType), "the checker types the frame buffer as an array"
         flags = convert(self.eval(node.args[2]), self.fi.types[node.args[2]], u64)
         frames = self.sim.env.stack(flags)[:bt.length]
         copy_into(bt, buf, frames + [0] * (bt.length - len(frames)))
