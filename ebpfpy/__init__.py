@@ -64,5 +64,5 @@ def open(target: Any, **kw: Any) -> Any:  # noqa: A001 -- libbpf's open/load spl
 
     Takes the same arguments as :func:`load`; the object is a context manager from the start.
     """
-    from .api import load_object
+    from .api import load_object            # lazy: start-up time (see module doc)
     return load_object(target, open_only=True, **kw)

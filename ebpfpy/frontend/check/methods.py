@@ -73,7 +73,7 @@ def _write_if(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
     if not nargs(c, node, 2, f"{m.name}.{meth}"):
         return ERR
     key_expr(c, node.args[0], m)
-    value_into(c, node.args[1], m.type.value, "value")
+    value_into(c, node.args[1], m.type.value_type, "value")
     return BOOL
 
 
