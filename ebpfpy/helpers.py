@@ -85,6 +85,18 @@ def probe_read_user_str(dst: Any, src: Any) -> int:
     return -14
 
 
+def copy_from_user(dst: Any, src: Any) -> int:
+    """``bpf_copy_from_user(dst, sizeof(dst), src)``: may fault the user page in, so only
+    sleepable programs (``uprobe.s/...``, ``iter.s/...``, ``syscall``) call it."""
+    return -14
+
+
+def copy_from_user_task(dst: Any, src: Any, task: Any) -> int:
+    """``bpf_copy_from_user_task(dst, sizeof(dst), src, task, 0)``: another task's user
+    memory (``task`` a BTF ``task_struct`` reference); sleepable programs only."""
+    return -14
+
+
 def loop(n: int, fn: Callable[[int, Any], int], ref: Any) -> int:
     """``bpf_loop``: call ``fn(i, ref)`` for i in 0..n-1 until it returns 1; the number of calls."""
     calls = 0

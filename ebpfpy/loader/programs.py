@@ -109,7 +109,7 @@ class Program:
         ``xdp``/``tc`` need ``iface`` (name or index; tc takes ``direction="ingress"|"egress"``
         when the section does not say); ``socket`` needs ``sock=``; ``cgroup_skb/...`` takes
         ``cgroup=`` (a cgroup v2 directory, default the root); ``perf_event`` needs ``pfd=`` (the
-        link owns it and closes it on detach); ``uprobe/PATH:SYM``
+        link owns it and closes it on detach); ``uprobe/PATH:SYM`` (and sleepable ``uprobe.s/``)
         accepts ``pid=``, ``path=``, ``symbol=``.  Tracepoints, raw tracepoints, ``tp_btf``,
         ``iter/`` and the other sections libbpf knows attach with no arguments.
         """
@@ -192,7 +192,7 @@ class Program:
                             "section 'uprobe/PATH:SYMBOL' or attach(path=..., symbol=...)")
         sym, _, off = symbol.partition("+")
         name_buf = ffi.new("char[]", sym.encode())
-        opts = L.new_opts("bpf_uprobe_opts", retprobe=kind == "uretprobe", func_name=name_buf)
+        opts = L.new_opts("bpf_uprobe_opts", retprobe=kind.startswith("uretprobe"), func_name=name_buf)
         off_total = offset + (int(off, 0) if off else 0)
         return self._libbpf_link(lambda: lib.bpf_program__attach_uprobe_opts(
             self._ptr, pid, path.encode(), off_total, opts), f"{kind} {path}:{symbol}")
@@ -204,7 +204,8 @@ _ATTACHERS: dict[str, Callable[..., Link]] = {
     "socket": Program._attach_socket, "iter": Program._attach_iter,
     "cgroup_skb": Program._attach_cgroup, "cgroup": Program._attach_cgroup,
     "perf_event": Program._attach_perf_event, "uprobe": Program._attach_uprobe,
-    "uretprobe": Program._attach_uprobe,
+    "uretprobe": Program._attach_uprobe, "uprobe.s": Program._attach_uprobe,
+    "uretprobe.s": Program._attach_uprobe, "iter.s": Program._attach_iter,
 }
 
 

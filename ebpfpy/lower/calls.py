@@ -137,6 +137,14 @@ def _perf_output(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Valu
     return perf_output(cx, node.args[1], as_i64(cx, node.args[2]), node.args[3])
 
 
+def _copy_from_user_task(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
+    dst = cx.expr(node.args[0])
+    size = size_of(cx, node.args[0])
+    src = cx.b.inttoptr(as_i64(cx, node.args[1]), PTR)
+    task = cx.expr(node.args[2])
+    return cx.helper(h.id, I64, [dst, ir.Constant(I32, size), src, task, ir.Constant(I64, 0)])
+
+
 def _loop(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
     n = convert(cx.b, cx.expr(node.args[0]), cx.fi.types[node.args[0]],
                 IntType("u32", 32, False))
@@ -154,7 +162,8 @@ def _loop(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
 _HELPER_SHAPES: dict[str, Callable[[LowerContext, ast.Call, Any, Any], ir.Value]] = {
     "noargs": _noargs, "comm": _comm, "bswap": _bswap, "printk": _printk,
     "probe_read": _probe_read, "loop": _loop, "get_stack": _get_stack,
-    "cgroup": _cgroup, "perf_output": _perf_output}
+    "cgroup": _cgroup, "perf_output": _perf_output,
+    "copy_from_user_task": _copy_from_user_task}
 
 
 def _printk_arg(cx: LowerContext, node: ast.expr) -> ir.Value:

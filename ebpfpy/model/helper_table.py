@@ -13,12 +13,14 @@ TASK_COMM_LEN = 16
 
 @dataclass(frozen=True)
 class Helper:
-    """``shape`` selects the checking rule; ``ret`` is the result type."""
+    """``shape`` selects the checking rule; ``ret`` is the result type.  ``sleepable_only``
+    helpers may sleep (the kernel's ``might_sleep`` protos): only sleepable programs call them."""
 
     name: str
     id: int
     shape: str
     ret: BpfType
+    sleepable_only: bool = False
 
 
 def widen_printk_format(fmt: str) -> str:
@@ -39,6 +41,8 @@ _TABLE = [
     Helper("probe_read_user", 112, "probe_read", i64),
     Helper("probe_read_kernel_str", 115, "probe_read", i64),
     Helper("probe_read_user_str", 114, "probe_read", i64),
+    Helper("copy_from_user", 148, "probe_read", i64, sleepable_only=True),
+    Helper("copy_from_user_task", 191, "copy_from_user_task", i64, sleepable_only=True),
     Helper("loop", 181, "loop", i64),
     Helper("iter_num", -1, "iter_num", i32),
     Helper("get_current_task", 35, "noargs", u64),

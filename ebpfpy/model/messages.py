@@ -185,6 +185,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E264": ("{what} needs a reference to a kernel {want}, not {type}", ["e.g. helpers.seq_printf(ctx.meta.seq, \"%d\\n\", task.pid) in an iter/task program"]),
     "E265": ("{what} takes {want}", ["e.g. {example}"]),
     "E266": ("the kernel has no {what} {name!r} to attach {kind} to", ["{hint}"]),
+    "E280": ("helpers.{helper} may sleep (it faults user pages in), and a {section!r} program cannot{via}", ["sleeping is allowed only in sleepable programs: use {fix}, or helpers.probe_read_user, which never sleeps but fails with -EFAULT on a page that is not resident"]),
     "E267": ("{type} made from an address cannot be passed as parameter {param!r}", ["a function reads its kernel struct parameter directly, which the verifier allows only for BTF pointers (helpers.get_current_task_btf(), tp_btf/fentry arguments): read the fields here, or pass a BTF reference"]),
     "E250": ("{name!r} needs an estimated {cost} verifier steps; the budget of {budget} allows {limit} (the estimate may be off by 2x)", ["the verifier walks straight-line code instruction by instruction: split the work into several programs chained with ProgArray.tail_call (each gets its own budget), or move repeated code into a loop"]),
     "E240": ("{name!r} needs {n} bytes of stack; BPF allows {limit}", ["move big locals into a map (e.g. a PerCpuArray used as scratch space). Largest:\n{listing}"]),

@@ -12,11 +12,13 @@ class Kind:
     ctx: str            # C name of the context struct (for BTF) or "" for untyped
     tracing: bool       # the kernel forbids timers and spin locks in tracing programs
     packet: bool        # ctx.load(T, off) reads packet data
+    sleepable: bool = False   # loaded with BPF_F_SLEEPABLE: may call helpers that fault pages in
 
 
-# prefix -> kind; a prefix ending in "/" needs a target after it.
+# prefix -> kind; a prefix ending in "/" needs a target after it.  libbpf sets BPF_F_SLEEPABLE
+# for the ".s" spellings; "syscall" programs are always sleepable.
 KINDS: dict[str, Kind] = {
-    "syscall": Kind("syscall", "", False, False),
+    "syscall": Kind("syscall", "", False, False, True),     # always sleepable
     "xdp": Kind("xdp", "xdp_md", False, True),
     "xdp.frags": Kind("xdp", "xdp_md", False, True),
     "tc": Kind("tc", "__sk_buff", False, True),
@@ -30,6 +32,7 @@ KINDS: dict[str, Kind] = {
     "cgroup_skb/egress": Kind("cgroup_skb", "__sk_buff", False, True),
     "perf_event": Kind("perf_event", "bpf_perf_event_data", True, False),
     "iter/": Kind("iter", "bpf_iter__task", True, False),
+    "iter.s/": Kind("iter", "bpf_iter__task", True, False, True),
     "tracepoint/": Kind("tracepoint", "", True, False),
     "tp/": Kind("tracepoint", "", True, False),
     "raw_tp/": Kind("raw_tp", "", True, False),
@@ -38,13 +41,21 @@ KINDS: dict[str, Kind] = {
     "fentry/": Kind("fentry", "", True, False),
     "fexit/": Kind("fexit", "", True, False),
     "fmod_ret/": Kind("fentry", "", True, False),
+    "fentry.s/": Kind("fentry", "", True, False, True),
+    "fexit.s/": Kind("fexit", "", True, False, True),
+    "fmod_ret.s/": Kind("fentry", "", True, False, True),
     "kprobe/": Kind("kprobe", "pt_regs", True, False),
     "kretprobe/": Kind("kprobe", "pt_regs", True, False),
     "uprobe": Kind("uprobe", "pt_regs", True, False),
     "uretprobe": Kind("uprobe", "pt_regs", True, False),
     "uprobe/": Kind("uprobe", "pt_regs", True, False),
     "uretprobe/": Kind("uprobe", "pt_regs", True, False),
+    "uprobe.s": Kind("uprobe", "pt_regs", True, False, True),
+    "uretprobe.s": Kind("uprobe", "pt_regs", True, False, True),
+    "uprobe.s/": Kind("uprobe", "pt_regs", True, False, True),
+    "uretprobe.s/": Kind("uprobe", "pt_regs", True, False, True),
     "lsm/": Kind("lsm", "", True, False),
+    "lsm.s/": Kind("lsm", "", True, False, True),
 }
 
 

@@ -22,6 +22,9 @@ class FakeKernel:
     - ``get_prandom_u32()`` is a xorshift32 sequence from ``prandom_seed``;
     - ``get_smp_processor_id()`` is ``cpu``;
     - ``probe_read_*`` copies from ``memory`` (``{address: bytes}``) or fails with -EFAULT;
+    - ``copy_from_user``/``copy_from_user_task`` read the same model (every page counts as
+      resident: the simulator does not model the faults that only sleepable programs take,
+      and ``copy_from_user_task`` reads it whatever the task);
     - ``get_stackid``/``get_stack`` see ``kernel_stack`` (and ``user_stack`` with
       ``BPF_F_USER_STACK``), lists of addresses innermost first; an empty one is -EFAULT for
       ``get_stackid`` and 0 bytes for ``get_stack``;

@@ -499,7 +499,7 @@ class Frame:
             return bswap(v, t.size)
         if name == "loop":
             return self._bpf_loop(node, call)
-        if name.startswith("probe_read"):
+        if name.startswith(("probe_read", "copy_from_user")):
             return self._probe_read(node, name)
         if name in ("get_stack", "get_task_stack"):
             return self._get_stack(node)

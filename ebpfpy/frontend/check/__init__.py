@@ -13,7 +13,7 @@ from ..module import Collector
 from ..rules import check_stack
 from ...model.sections import kind_of
 from ...model.typed import CheckedModule, FuncInfo, Local
-from . import access, assign, calls, operators, refs, statements
+from . import access, assign, calls, operators, refs, sleep, statements
 from .context import EXPR_RULES, STMT_RULES, CheckContext, Role, Signature, block
 from .expressions import literal, name
 from .signatures import function_signature, program_info, scan_roles
@@ -35,6 +35,7 @@ def check_module(col: Collector) -> CheckedModule:
             sigs[f.name] = s
     funcs: dict[str, FuncInfo] = {}
     call_sites: dict[str, dict[str, ast.AST]] = {}
+    sleep_calls: dict[str, list[tuple[str, ast.Call]]] = {}
     for f in list(info.functions.values()) + list(info.programs.values()):
         fi = _func_info(col, f, sigs, roles)
         if fi is None:
@@ -42,6 +43,8 @@ def check_module(col: Collector) -> CheckedModule:
         c = check_function(col, fi, sigs, roles)
         funcs[f.name] = fi
         call_sites[f.name] = c.call_sites
+        sleep_calls[f.name] = c.sleep_calls
+    sleep.check_callers(col.src, info.programs, funcs, sleep_calls)
     order = _call_order(col, funcs, call_sites)
     for fname in order:
         check_stack(col, funcs[fname], funcs)

@@ -42,6 +42,7 @@ class CheckContext:
     reassigned_loop_vars: set[str] = field(default_factory=set)
     declared_globals: set[str] = field(default_factory=set)
     call_sites: dict[str, ast.AST] = field(default_factory=dict)          # callee -> first call
+    sleep_calls: list[tuple[str, ast.Call]] = field(default_factory=list)  # in a subprogram
     node: ast.stmt | None = None         # the statement being checked
 
     @property

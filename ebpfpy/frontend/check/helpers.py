@@ -14,6 +14,7 @@ from .context import CheckContext, ctx_arg, nargs, place_ok
 from .expressions import expr, value_into
 from .kernel import resolve_kernel_name
 from .methods import record_arg
+from .sleep import sleepable_only_call
 from .symbols import map_of
 
 
@@ -24,6 +25,8 @@ def check_helper(c: CheckContext, node: ast.Call, name: str) -> BpfType:
         c.src.error("E150", node.func, name=name,
                     names=", ".join(sorted(n for n in HELPERS if not n.startswith("_"))))
         return ERR
+    if h.sleepable_only:
+        sleepable_only_call(c, h, node)
     return RULES[h.shape](c, h, node)
 
 
@@ -76,6 +79,22 @@ def _probe_read(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     if dt is not ERR and not place_ok(c, node.args[0]):
         c.src.error("E156", node.args[0], type=dt)
     value_into(c, node.args[1], u64, "source address")
+    return _record(c, h, node)
+
+def _copy_from_user_task(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    # bpf_copy_from_user_task(dst, size, user_ptr, task, 0): another task's user memory
+    if not nargs(c, node, 3, f"helpers.{h.name}"):
+        return ERR
+    dt = expr(c, node.args[0])
+    if dt is not ERR and not place_ok(c, node.args[0]):
+        c.src.error("E156", node.args[0], type=dt)
+    value_into(c, node.args[1], u64, "source address")
+    t = expr(c, node.args[2])
+    name = getattr(getattr(t, "target", None), "name", None)
+    if t is not ERR and not (isinstance(t, RefType) and t.space == "kernel" and name == "task_struct"):
+        c.src.error("E265", node.args[2], what=f"helpers.{h.name}",
+                    want="a task_struct reference as its third argument",
+                    example="helpers.copy_from_user_task(buf, addr, helpers.get_current_task_btf())")
     return _record(c, h, node)
 
 def _loop(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
@@ -250,6 +269,7 @@ RULES: dict[str, Callable[[CheckContext, Helper, ast.Call], BpfType]] = {
     "iter_num": _iter_num,
     "noargs": _noargs, "comm": _comm, "bswap": _bswap, "printk": _printk,
     "probe_read": _probe_read, "loop": _loop, "task_btf": _task_btf,
+    "copy_from_user_task": _copy_from_user_task,
     "seq_printf": _seq_printf, "seq_write": _seq_write, "core_field": _core_field,
     "core_type": _core_type, "get_stack": _get_stack,
     "cgroup": _cgroup, "perf_output": _perf_output,
