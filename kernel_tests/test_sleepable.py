@@ -117,3 +117,31 @@ def test_uprobe_s_faults_in_a_page_probe_read_user_cannot_read(tmp_path: Path) -
         assert r[6] == 1
         assert (r[0], r[1], r[2]) == (-14, 0, 0)
         assert (r[3], r[4], r[5]) == (ord("s"), ord("Z"), ord("s"))
+
+
+ITER_S = '''
+from ebpfpy import bpf_program, helpers, Array, u8, u64, i64
+
+cells = Array(i64, 4)      # 0: the address to read (set by the test), 1: result, 2: byte, 3: calls
+
+@bpf_program("iter.s/task")
+def walk(ctx) -> int:
+    buf = u8[4]()
+    cells[1] = helpers.copy_from_user(buf, u64(cells[0]))
+    cells[2] = i64(buf[3])
+    cells[3] += 1
+    return 0
+'''
+
+
+def test_iter_s_task_reads_the_readers_memory(tmp_path: Path) -> None:
+    # a sleepable task iterator runs in the process that reads the iterator: this one
+    path = tmp_path / "sleep_iter.py"
+    path.write_text(ITER_S)
+    buf = ctypes.create_string_buffer(b"abcd", 4)
+    with ebpfpy.load(str(path)) as obj:
+        obj.maps.cells[0] = ctypes.addressof(buf)
+        with obj.programs.walk.attach() as link:
+            link.read()
+        c = obj.maps.cells
+        assert c[3] > 1 and (c[1], c[2]) == (0, ord("d"))
