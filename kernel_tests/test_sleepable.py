@@ -145,3 +145,34 @@ def test_iter_s_task_reads_the_readers_memory(tmp_path: Path) -> None:
             link.read()
         c = obj.maps.cells
         assert c[3] > 1 and (c[1], c[2]) == (0, ord("d"))
+
+
+MAPS = '''
+from ebpfpy import bpf_program, Array, HashMap, LruHashMap, PerCpuHashMap, PerCpuArray, RingBuf, u32, u64
+
+a = Array(u64, 4)
+h = HashMap(u32, u64, max_entries=4)
+lru = LruHashMap(u32, u64, max_entries=4)
+ph = PerCpuHashMap(u32, u64, max_entries=4)
+pa = PerCpuArray(u64, 4)
+rb = RingBuf(4096)
+
+@bpf_program("uprobe.s//bin/true:main")
+def uses_maps(ctx) -> int:
+    a[0] += 1
+    h[1] = u64(2)
+    lru[1] = u64(2)
+    ph[1] = u64(2)
+    pa[0] += 1
+    rb.output(u64(1))
+    return 0
+'''
+
+
+def test_sleepable_program_loads_with_every_map_kind_but_progarray(tmp_path: Path) -> None:
+    # the verifier allows only array, hash, ringbuf and local storage maps here (E281 for
+    # ProgArray is in the compiler tests); loading is the check
+    path = tmp_path / "sleep_maps.py"
+    path.write_text(MAPS)
+    with ebpfpy.load(str(path)) as obj:
+        assert obj.programs.uses_maps.fd > 0

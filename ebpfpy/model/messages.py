@@ -16,7 +16,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E010": ("nothing to compile: the file has no @bpf_program function", ["mark an entry point, e.g.\n@bpf_program(\"syscall\")\ndef main(ctx) -> int:\n    return 0"]),
     "E011": ("@bpf_function takes no arguments", ["write @bpf_function, not @bpf_function(...)"]),
     "E012": ("@bpf_program needs the section name as a string literal", ["e.g. @bpf_program(\"tracepoint/syscalls/sys_enter_openat\")"]),
-    "E013": ("unknown program section {section!r}", ["use one of libbpf's section names: \"syscall\", \"xdp\", \"tc\", \"socket\", \"tracepoint/CATEGORY/NAME\", \"raw_tp/NAME\", \"tp_btf/NAME\", \"fentry/FUNC\", \"uprobe/PATH:SYMBOL\", \"iter/task\", \"cgroup_skb/ingress\", \"perf_event\""]),
+    "E013": ("unknown program section {section!r}", ["use one of libbpf's section names: \"syscall\", \"xdp\", \"tc\", \"socket\", \"tracepoint/CATEGORY/NAME\", \"raw_tp/NAME\", \"tp_btf/NAME\", \"fentry/FUNC\", \"uprobe/PATH:SYMBOL\", \"uprobe.s/PATH:SYMBOL\" (sleepable), \"iter/task\", \"cgroup_skb/ingress\", \"perf_event\""]),
     "E014": ("LICENSE must be a string literal", ["e.g. LICENSE = \"GPL\" (helpers such as bpf_trace_printk need a GPL-compatible license)"]),
     "E015": ("{name!r} is defined twice at module level", ["BPF objects are found by name: rename one of them"]),
     "E016": ("{name!r} has more than one @bpf_program / @bpf_function decorator", ["a function is one program or one subprogram: to run the same code in two programs, put it in a @bpf_function and call it from each @bpf_program"]),
