@@ -38,3 +38,36 @@ def test_non_sleepable_sections_refuse_copy_from_user(section: str) -> None:
         compile_module(source=SRC.replace("{section}", section), filename="s.py")
     text = str(ei.value)
     assert "[E280]" in text and repr(section) in text and "s.py:7:" in text
+
+
+MAP_USE = '''
+from ebpfpy import bpf_program, helpers, PerfEventArray, StackTraceMap, CgroupArray, ProgArray, i64, u64
+
+events = PerfEventArray()
+stacks = StackTraceMap(16)
+cg = CgroupArray(2)
+progs = ProgArray(2)
+
+@bpf_program("{section}")
+def main(ctx) -> int:
+    {use}
+    return 0
+'''
+USES = {"events": "events.output(ctx, u64(1))", "stacks": "x: i64 = stacks.get_stackid(ctx, 0)",
+        "cg": "x: i64 = helpers.current_task_under_cgroup(cg, 0)", "progs": "progs.tail_call(ctx, 0)"}
+
+
+@pytest.mark.parametrize("name", sorted(USES))
+@pytest.mark.parametrize("section", ["syscall", "uprobe.s//bin/true:main"])
+def test_sleepable_programs_refuse_the_maps_the_verifier_refuses(section: str, name: str) -> None:
+    src = MAP_USE.replace("{section}", section).replace("{use}", USES[name])
+    with pytest.raises(CompileError) as ei:
+        compile_module(source=src, filename="m.py")
+    text = str(ei.value)
+    assert "[E281]" in text and f"{name} is a " in text and "m.py:11:" in text
+
+
+def test_the_same_maps_compile_in_a_non_sleepable_uprobe() -> None:
+    for use in USES.values():
+        src = MAP_USE.replace("{section}", "uprobe//bin/true:main").replace("{use}", use)
+        assert compile_module(source=src, filename="m.py")

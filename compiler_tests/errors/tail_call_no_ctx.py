@@ -16,7 +16,7 @@ events = RingBuf(1 << 12, event=Event)
 progs = ProgArray(4)
 arr = Array(u64, 4)
 
-@bpf_program("syscall")
+@bpf_program("xdp")
 def main(ctx) -> int:
     progs.tail_call(0, 1)
     return 0

@@ -14,7 +14,6 @@ from . import refs
 from .context import CheckContext, ctx_arg, is_ctx, nargs
 from .expressions import expr, key_expr, value_into
 from .ranges import value_range
-from .sleep import is_sleepable
 from .symbols import map_of
 
 TIMER_METHODS = {"init": 1, "set_callback": 1, "start": 1, "cancel": 0}
@@ -106,11 +105,6 @@ def _tail_call(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
     if not ctx_arg(c, node.args[0], "E164"):
         return ERR
     value_into(c, node.args[1], u32, "index")
-    if is_sleepable(c.fi.fdef.section):
-        # the verifier: "Sleepable programs can only use array, hash, ringbuf and local
-        # storage maps" -- a program array is none of them
-        c.src.error("E281", node.func, name=m.name, section=c.fi.fdef.section)
-        return ERR
     return i64
 
 

@@ -17,6 +17,12 @@ from ..typed import FuncInfo
 from .context import CheckContext
 
 
+# the map kinds the 6.18 verifier lets a sleepable program use ("Sleepable programs can only
+# use array, hash, ringbuf and local storage maps"); measured on this kernel
+SLEEPABLE_MAP_KINDS = frozenset({"HashMap", "PerCpuHashMap", "LruHashMap", "Array",
+                                 "PerCpuArray", "RingBuf"})
+
+
 def is_sleepable(section: str | None) -> bool:
     """True for the sections libbpf loads with BPF_F_SLEEPABLE (``*.s/...``, ``syscall``)."""
     kind = kind_of(section) if section else None
@@ -31,6 +37,14 @@ def sleepable_only_call(c: CheckContext, h: Helper, node: ast.Call) -> None:
         c.sleep_calls.append((h.name, node))
     elif not is_sleepable(section):
         _report(c.src, h.name, node, section)
+
+
+def map_use(c: CheckContext, node: ast.expr, kind: str) -> None:
+    """E281 when a sleepable program names a map of a kind the kernel refuses there."""
+    section = c.fi.fdef.section
+    if kind not in SLEEPABLE_MAP_KINDS and is_sleepable(section):
+        c.src.error("E281", node, name=getattr(node, "id", "?"), kind=kind, section=section,
+                    ok=", ".join(sorted(SLEEPABLE_MAP_KINDS)))
 
 
 def check_callers(src: Source, programs: dict[str, FuncDef], funcs: dict[str, FuncInfo],

@@ -6,6 +6,7 @@ import ast
 from ...model.items import MapDef
 from ...model.typed import Sym
 from .context import CheckContext
+from .sleep import map_use
 
 
 def nullable_name(c: CheckContext, node: ast.Name) -> bool:
@@ -56,6 +57,8 @@ def resolve(c: CheckContext, node: ast.Name) -> Sym | None:
 def map_of(c: CheckContext, node: ast.expr) -> MapDef | None:
     """The map ``node`` names (recording it), or None when it names no map."""
     if isinstance(node, ast.Name) and node.id not in c.fi.locals and node.id in c.info.maps:
+        if node not in c.fi.names:          # once per use, however often it is resolved
+            map_use(c, node, c.info.maps[node.id].type.kind)
         c.fi.names[node] = Sym("map", c.info.maps[node.id])
         c.fi.types[node] = c.info.maps[node.id].type
         return c.info.maps[node.id]
