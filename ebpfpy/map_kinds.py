@@ -27,6 +27,7 @@ class MapKindSpec:
     indexable: bool = True
     deletable: bool = False
     methods: frozenset[str] = frozenset({"get", "lookup"})
+    sleepable: bool = False
 
 
 _KEYED = ("key", "value", "max_entries")
@@ -36,15 +37,18 @@ _HASH_METHODS = frozenset({"get", "lookup", "insert", "replace"})
 class MapKind(Enum):
     """A map kind: ``HashMap(u32, u64, max_entries=16)`` declares a :attr:`HASH` map."""
 
-    HASH = MapKindSpec("HashMap", 1, _KEYED, timers=True, deletable=True, methods=_HASH_METHODS)
+    HASH = MapKindSpec("HashMap", 1, _KEYED, timers=True, deletable=True, methods=_HASH_METHODS,
+                       sleepable=True)
     PERCPU_HASH = MapKindSpec("PerCpuHashMap", 5, _KEYED, per_cpu=True, deletable=True,
-                              methods=_HASH_METHODS)
+                              methods=_HASH_METHODS, sleepable=True)
     LRU_HASH = MapKindSpec("LruHashMap", 9, _KEYED, timers=True, deletable=True,
-                           methods=_HASH_METHODS)
-    ARRAY = MapKindSpec("Array", 2, ("value", "max_entries"), ("mmapable",), timers=True)
-    PERCPU_ARRAY = MapKindSpec("PerCpuArray", 6, ("value", "max_entries"), per_cpu=True)
+                           methods=_HASH_METHODS, sleepable=True)
+    ARRAY = MapKindSpec("Array", 2, ("value", "max_entries"), ("mmapable",), timers=True,
+                        sleepable=True)
+    PERCPU_ARRAY = MapKindSpec("PerCpuArray", 6, ("value", "max_entries"), per_cpu=True,
+                               sleepable=True)
     RINGBUF = MapKindSpec("RingBuf", 27, ("size_bytes",), ("event",), keyed=False,
-                          indexable=False, records=True,
+                          indexable=False, records=True, sleepable=True,
                           methods=frozenset({"output", "reserve", "submit", "discard"}))
     PERF_EVENT_ARRAY = MapKindSpec("PerfEventArray", 4, (), ("max_entries", "event"),
                                    fd_values=True, btf_sizes=True, indexable=False, records=True,
@@ -124,6 +128,12 @@ class MapKind(Enum):
     def deletable(self) -> bool:
         """BPF code may ``del m[k]`` (hash maps; array slots always exist)."""
         return self.value.deletable
+
+    @property
+    def sleepable(self) -> bool:
+        """A sleepable program may use it (6.18: "Sleepable programs can only use array, hash,
+        ringbuf and local storage maps", measured by kernel_tests/test_sleepable.py)."""
+        return self.value.sleepable
 
     @property
     def fixed_slots(self) -> bool:

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import ast
 
-from ..helper_table import Helper
-from ..items import FuncDef
-from ..sections import kind_of
-from ..source import Source
-from ..typed import FuncInfo
+from ...map_kinds import MapKind
+from ...model.helper_table import Helper
+from ...model.items import FuncDef
+from ...model.sections import kind_of
+from ...model.source import Source
+from ...model.typed import FuncInfo
 from .context import CheckContext
 
 
-# the map kinds the 6.18 verifier lets a sleepable program use ("Sleepable programs can only
-# use array, hash, ringbuf and local storage maps"); measured on this kernel
-SLEEPABLE_MAP_KINDS = frozenset({"HashMap", "PerCpuHashMap", "LruHashMap", "Array",
-                                 "PerCpuArray", "RingBuf"})
 
 
 def is_sleepable(section: str | None) -> bool:
@@ -39,12 +36,14 @@ def sleepable_only_call(c: CheckContext, h: Helper, node: ast.Call) -> None:
         _report(c.src, h.name, node, section)
 
 
-def map_use(c: CheckContext, node: ast.expr, kind: str) -> None:
-    """E281 when a sleepable program names a map of a kind the kernel refuses there."""
+def map_use(c: CheckContext, node: ast.expr, kind: MapKind) -> None:
+    """E281 when a sleepable program names a map of a kind the kernel refuses there
+    (:attr:`MapKind.sleepable`)."""
     section = c.fi.fdef.section
-    if kind not in SLEEPABLE_MAP_KINDS and is_sleepable(section):
-        c.src.error("E281", node, name=getattr(node, "id", "?"), kind=kind, section=section,
-                    ok=", ".join(sorted(SLEEPABLE_MAP_KINDS)))
+    if not kind.sleepable and is_sleepable(section):
+        c.src.error("E281", node, name=getattr(node, "id", "?"), kind=kind.dsl_name,
+                    section=section,
+                    ok=", ".join(sorted(k.dsl_name for k in MapKind if k.sleepable)))
 
 
 def check_callers(src: Source, programs: dict[str, FuncDef], funcs: dict[str, FuncInfo],
