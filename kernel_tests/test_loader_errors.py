@@ -146,16 +146,94 @@ def test_verifier_message_from_a_log() -> None:
 
 
 @pytest.mark.parametrize("log_line, hint", [
-    ("back-edge from insn 10 to 5", "loop"),
+    ("back-edge from insn 10 to 5", "loop's bound"),
+    ("infinite loop detected at insn 3\ncur state: R1=ctx() R10=fp0\nold state: R1=ctx() R10=fp0",
+     "could not see the loop make progress"),
+    ("R2 unbounded memory access, make sure to bounds check any such access", "index"),
     ("combined stack size of 3 calls is 576. Too large", "stack"),
     ("BPF program is too large. Processed 1000001 insn", "too many instructions"),
     ("The sequence of 8193 jumps is too complex.", "branches"),
     ("invalid access to packet, off=14 size=20, R2(id=0,off=14,r=14)", "ctx.load"),
 ])
 def test_hints_for_common_failures(log_line: str, hint: str) -> None:
-    e = verifier.verifier_error("p", f"; x = 1 @ f.py:3\n0: (b7) r0 = 0\n{log_line}\n")
+    e = verifier.verifier_error("p", f"; x = 1 @ f.py:3\n0: (b7) r0 = 0\n{log_line}\n"
+                                "processed 2 insns (limit 1000000) max_states_per_insn 0\n")
     assert hint in str(e) and e.lineno == 3
-    assert str(e).splitlines()[0].startswith("f.py:3:1: error:")
+    assert str(e).splitlines()[0] == f"f.py:3:1: error: verifier rejected program 'p': " \
+                                     f"{log_line.splitlines()[0]}"
+
+
+# Every kind of refusal this suite can provoke, each from a tiny LLVM IR program (ebpfpy's
+# checker refuses the same mistakes in Python first): (section, body, the kernel's reason).
+IR_HEAD = 'target triple = "bpfel-unknown-none"\n' \
+          '@LICENSE = global [4 x i8] c"GPL\\00", section "license"\n'
+REFUSALS = {
+    "infinite_loop": ("syscall", "entry:\n br label %l\nl:\n br label %l",
+                      "infinite loop detected at insn 0"),
+    "no_return_value": ("syscall", "entry:\n ret i32 undef", "R0 !read_ok"),
+    "unknown_helper": ("syscall", "entry:\n %r = call i64 inttoptr (i64 9999 to ptr)()\n"
+                       " %t = trunc i64 %r to i32\n ret i32 %t", "invalid func unknown#9999"),
+    "ctx_out_of_range": ("tracepoint/syscalls/sys_enter_getpid",
+                         "entry:\n %p = getelementptr i8, ptr %ctx, i64 8192\n"
+                         " %v = load i32, ptr %p\n ret i32 %v",
+                         "invalid bpf_context access off=8192 size=4"),
+    "scalar_deref": ("syscall", "entry:\n %v = load volatile i32, ptr inttoptr (i64 1234 to ptr)\n"
+                     " ret i32 %v", "R1 invalid mem access 'scalar'"),
+    "helper_argument_type": ("syscall", "entry:\n %r = call ptr inttoptr (i64 1 to ptr)(i64 7, ptr null)\n"
+                             " ret i32 0", "R1 type=scalar expected=map_ptr"),
+    "too_large": ("syscall", "entry:\n %a = alloca i64\n br label %l\nl:\n"
+                  " %i = phi i64 [0, %entry], [%n, %l]\n store volatile i64 %i, ptr %a\n"
+                  " %n = add i64 %i, 1\n %c = icmp ult i64 %n, 2000000\n br i1 %c, label %l, label %x\n"
+                  "x:\n ret i32 0", "BPF program is too large. Processed 1000001 insn"),
+}
+
+
+def _headline_reason(e: ebpfpy.VerifierError) -> str:
+    first = str(e).splitlines()[0]
+    return first.split(f"verifier rejected program {e.program!r}: ", 1)[1]
+
+
+@needs_compiler
+@pytest.mark.parametrize("name", sorted(REFUSALS))
+def test_headline_is_the_kernels_reason(name: str) -> None:
+    """Whatever the kernel prints after its reason (the two states of an infinite loop, the
+    statistics), the headline is the reason line itself."""
+    from ebpfpy.lower.target import emit_object
+    section, body, reason = REFUSALS[name]
+    ir = IR_HEAD + f'define i32 @{name}(ptr %ctx) section "{section}" {{\n{body}\n}}\n'
+    with pytest.raises(ebpfpy.VerifierError) as info:
+        BpfObject(emit_object(ir, level=0))
+    e = info.value
+    assert _headline_reason(e) == reason, str(e)
+    assert reason in e.log.splitlines()
+    if name == "infinite_loop":
+        assert "loop's bound" not in str(e) and "make progress" in str(e)
+
+
+@needs_compiler
+def test_headline_and_line_of_a_python_refusal() -> None:
+    mod = compile_full(source=REJECTED, filename="rejected.py")
+    with pytest.raises(ebpfpy.VerifierError) as info:
+        BpfObject(mod.elf, compiled=mod)
+    reason = _headline_reason(info.value)
+    assert reason.startswith("invalid bpf_context access") and reason in info.value.log.splitlines()
+
+
+@needs_compiler
+def test_too_large_points_at_the_loop_the_verifier_gave_up_on() -> None:
+    """Tutorial step 3 without splitting: LLVM gives the latch of the 2,000,000-iteration loop
+    the line of the 1,000-iteration loop's body, so the last quote in the log names line 25;
+    the error names the loop whose back edge the verifier was walking (line 29, as
+    docs/tutorial.md shows)."""
+    path = os.path.join(os.path.dirname(__file__), "..", "examples", "tutorial", "03_limits.py")
+    with pytest.raises(ebpfpy.VerifierError) as info:
+        ebpfpy.load(path, split=False)
+    e = info.value
+    assert e.lineno == 29, str(e)
+    lines = str(e).splitlines()
+    assert lines[0].endswith("03_limits.py:29:5: error: verifier rejected program 'sums': "
+                             "BPF program is too large. Processed 1000001 insn"), lines[0]
+    assert lines[1].strip() == "for i in range(2_000_000):"
 
 
 def test_no_source_quote_still_explains() -> None:

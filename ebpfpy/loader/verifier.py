@@ -7,6 +7,7 @@ line with a caret, and a ``hint:`` for the common causes.  The whole log stays o
 """
 from __future__ import annotations
 
+import ast
 import errno
 import os
 import re
@@ -19,16 +20,25 @@ _QUOTE = re.compile(r"^;\s?(?P<text>.*)\s@\s(?P<file>.+?):(?P<line>\d+)\s*$")
 _INSN = re.compile(r"^\d+: \(")
 _NOISE = re.compile(r"^(processed \d+ insns|verification time|stack depth|"
                     r"func#\d+|mark_precise|last_idx|regs=|parent didn't|from \d+ to \d+|"
-                    r"\d+: R\d|;|\d+: \()")
+                    r"\d+: R\d|;|\d+: \(|(?:cur|old) state:|frame\d+:|R\d+=|fp-\d+=|"
+                    r"caller:|callee:|returning from callee|to caller at|propagating)")
+# A jump back: ``14: (55) if r3 != 0x1e8480 goto pc-5`` (the verifier walks a loop through it).
+_BACK_JUMP = re.compile(r"^(?P<insn>\d+): \([0-9a-f]{2}\) (?:if .* )?goto pc-(?P<off>\d+)")
+# Refusals for having walked too much: the place to show is the loop being walked.
+_TOO_MUCH = re.compile(r"BPF program is too large|sequence of \d+ jumps is too complex")
 
 # (pattern in the log, one-line hint) -- the first that matches wins.
 HINTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"invalid mem access '(map_value_or_null|ptr_or_null|.*_or_null)'"),
      "a map lookup (or ctx.load) can return None: check it first, e.g. "
      "`if r is None: return 0`"),
-    (re.compile(r"back-edge|infinite loop|loop is not bounded|unbounded"),
+    (re.compile(r"back-edge from insn|loop is not bounded"),
      "a loop's bound is not known to the verifier: use a constant bound or cap it, "
      "`for i in range(min(n, 1000)):`"),
+    (re.compile(r"infinite loop detected"),
+     "the verifier reached this point twice in the same state, so it could not see the loop "
+     "make progress (it lost track of the loop's counter or exit condition); ebpfpy's own "
+     "loops should never do this: please report it with this program"),
     (re.compile(r"combined stack size|stack size|invalid (?:indirect )?(?:read|write) from stack"
                 r"|stack depth \d{4,}"),
      "too much stack: each function has 512 bytes (summed along calls); keep big arrays and "
@@ -66,22 +76,65 @@ def hint_for(log: str) -> str | None:
 
 
 def reason_of(lines: list[str]) -> str:
-    """The kernel's reason in one line: the last line that is neither an instruction, a
-    register dump nor a statistic."""
-    for line in reversed(lines):
-        s = line.strip()
-        if s and not _NOISE.match(s) and not _INSN.match(s):
-            return s
+    """The kernel's reason in one line: the first line after the last instruction that is
+    neither a register/stack state dump nor a statistic (the kernel prints the reason, then
+    for some refusals the states involved, then its statistics)."""
+    last_insn = max((i for i, line in enumerate(lines) if _INSN.match(line.strip())), default=-1)
+    for line in lines[last_insn + 1:]:
+        if _is_reason(line):
+            return line.strip()
+    for line in reversed(lines[:last_insn + 1]):
+        if _is_reason(line):
+            return line.strip()
     return "the verifier rejected the program"
+
+
+def _is_reason(line: str) -> bool:
+    s = line.strip()
+    return bool(s) and not _NOISE.match(s) and not _INSN.match(s)
 
 
 def failing_line(lines: list[str]) -> tuple[str, int, str] | None:
     """``(file, line, text)`` of the last source quote in the log, or None."""
-    for line in reversed(lines):
+    return _quote_before(lines, len(lines))
+
+
+def _quote_before(lines: list[str], end: int) -> tuple[str, int, str] | None:
+    for line in reversed(lines[:end]):
         m = _QUOTE.match(line.strip())
         if m:
             return m["file"], int(m["line"]), m["text"]
     return None
+
+
+def walked_loop_line(lines: list[str], source: str | None) -> tuple[str, int, str] | None:
+    """Where the loop the verifier was walking when it gave up starts: the source quote of the
+    last backward jump in the log (the loop's latch), widened to the innermost ``for``/``while``
+    statement of ``source`` that contains that line.  None without a backward jump."""
+    for i in range(len(lines) - 1, -1, -1):
+        if _BACK_JUMP.match(lines[i].strip()):
+            where = _quote_before(lines, i)
+            break
+    else:
+        return None
+    if where is None or not source:
+        return where
+    loop = _innermost_loop(source, where[1])
+    return where if loop is None else (where[0], loop, "")
+
+
+def _innermost_loop(source: str, lineno: int) -> int | None:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    best: ast.stmt | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.For, ast.While)) and \
+                node.lineno <= lineno <= (node.end_lineno or node.lineno):
+            if best is None or node.lineno > best.lineno:
+                best = node
+    return None if best is None else best.lineno
 
 
 def verifier_error(program: str, log: str, source: str | None = None,
@@ -89,7 +142,8 @@ def verifier_error(program: str, log: str, source: str | None = None,
     """A :class:`VerifierError` for ``program`` rejected with ``log``."""
     lines = log.rstrip("\n").splitlines()
     reason = reason_of(lines)
-    where = failing_line(lines)
+    where = walked_loop_line(lines, source) if _TOO_MUCH.search(reason) else None
+    where = where or failing_line(lines)
     src_lines = source.splitlines() if source else []
     lineno, col, text, fname = None, 0, None, filename
     if where is not None:
