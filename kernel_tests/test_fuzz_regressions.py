@@ -13,6 +13,7 @@ import pytest
 import ebpfpy
 
 from ebpfpy.api import compile_full
+from ebpfpy.errors import CompileError
 from ebpfpy.loader.object import BpfObject
 from ebpfpy.testing import Simulator
 from ebpfpy.testing.values import from_user, pack
@@ -544,3 +545,50 @@ FIXED = {
 def test_former_verifier_refusal(name: str) -> None:
     src, ctxs, _why = FIXED[name]
     agree(src, "run", ctxs, [])
+
+
+# ---------------------------------------------------------------- stale map references
+def test_write_through_a_reference_the_call_may_free_is_E178() -> None:
+    """Seed 7700417 program 2756: the kernel and the simulator disagreed on a write through a
+    lookup reference after a call that deleted and re-inserted entries of the same map; the
+    language refuses it (docs/language.md, "References into hash maps")."""
+    path = Path(__file__).parent / "fuzz_cases" / "seed7700417_p2756.py"
+    src = path.read_text()
+    line = next(i for i, t in enumerate(src.splitlines(), 1) if t.strip().startswith("r0.value -="))
+    with pytest.raises(CompileError) as info:
+        compile_full(source=src, filename="p2756.py")
+    first = str(info.value).splitlines()[0]
+    assert first.startswith(f"p2756.py:{line}:9: error: 'r0' may point to a freed element of "
+                            "'p2756_hm': `p2756_f0(tl.q, ctx.o1, i32(ctx.o0))`"), first
+    assert first.endswith("[E178]")
+
+
+def test_freed_element_reused_by_the_next_insert() -> None:
+    """The accepted form of program 2756 -- the call first, then a fresh lookup -- agrees, in
+    the shape that exposed the kernel's reuse of a freed element for the next insert."""
+    agree("""
+        @struct
+        class A:
+            k: u32
+            out: i64
+        hm = HashMap(u32, i64, max_entries=4)
+        @bpf_function
+        def churn(k: u32) -> i64:
+            del hm[k]
+            hm[(k + 2) % 4] = 0
+            return 3
+        @bpf_program("syscall")
+        def run(ctx: A) -> int:
+            hm[ctx.k % 4] = 1
+            r = hm.lookup(ctx.k % 4)
+            if r is None:
+                return 1
+            ctx.out = r.value
+            d = churn(ctx.k % 4)
+            r = hm.lookup((ctx.k + 2) % 4)
+            if r is None:
+                return 2
+            r.value -= d
+            del hm[ctx.k % 4]
+            return 0
+    """, "run", [{"k": 0}, {"k": 1}, {"k": 0}, {"k": 2}], ["hm"])

@@ -99,6 +99,10 @@ class Gen:
         self.inner_fields = [("p", r.choice(TYPES)), ("q", r.choice(TYPES))]
         self.arr_t = r.choice(TYPES)
         self.arr_n = r.choice([2, 3, 4])
+        # functions that may delete or insert into the HashMap (E178: a lookup reference is
+        # not used after such a call), and whether the function being generated does
+        self.hm_writers: set[str] = set()
+        self.writes_hm = False
 
     # ---------------------------------------------------------------- leaves
     def literal(self, t: IntType) -> str:
@@ -248,6 +252,7 @@ class Gen:
 
     def call(self, t: IntType, sc: Scope, d: int) -> str:
         name, params, ret = self.r.choice(sc.funcs)
+        self.writes_hm |= name in self.hm_writers
         args = ", ".join(self.expr(pt, sc, max(d - 1, 0)) for pt in params)
         return f"{t.name}({name}({args}))" if ret is not t else f"{name}({args})"
 
@@ -280,19 +285,26 @@ class Gen:
             return [f"{ind}{v.src} {op} {self.expr(v.type, sc, ed)}"]
         if k == 5:
             m, vt = r.choice([("hm", self.hval), ("am", self.aval)])
+            self.writes_hm |= m == "hm"
             return [f"{ind}{self.p}{m}[{self.key(sc, ed)}] = {self.expr(vt, sc, ed)}"]
         if k == 6:
             m, vt = r.choice([("hm", self.hval), ("am", self.aval)])
+            self.writes_hm |= m == "hm"
             return [f"{ind}{self.p}{m}[{self.key(sc, ed)}] {r.choice(MAP_AUG)} {self.expr(vt, sc, ed)}"]
         if k == 7:
+            self.writes_hm = True
             return [f"{ind}del {self.p}hm[{self.key(sc, ed)}]"]
         if k == 8:
             m, vt = r.choice([("hm", self.hval), ("am", self.aval)])
             ref = f"r{self.n_locals}"
             self.n_locals += 1
-            return [f"{ind}{ref} = {self.p}{m}.lookup({self.key(sc, ed)})",
-                    f"{ind}if {ref} is not None:",
-                    f"{ind}    {ref}.value {r.choice(MAP_AUG)} {self.expr(vt, sc, ed)}"]
+            line = f"{ind}{ref} = {self.p}{m}.lookup({self.key(sc, ed)})"
+            # the value is computed between the read and the write through ref: no call that
+            # may free ref's element there (E178)
+            vsc = sc if m == "am" else Scope(sc.vars, sc.in_program, sc.loop_depth,
+                                             [f for f in sc.funcs if f[0] not in self.hm_writers])
+            return [line, f"{ind}if {ref} is not None:",
+                    f"{ind}    {ref}.value {r.choice(MAP_AUG)} {self.expr(vt, vsc, ed)}"]
         if k == 9:
             return [f"{ind}{self.p}g_set({self.expr(self.gtype, sc, ed)})"]
         if k == 10 and depth > 0:
@@ -383,11 +395,14 @@ class Gen:
             ret = r.choice(TYPES)
             sc = Scope([Var(f"x{q}", t, writable=True) for q, t in enumerate(params)], False,
                        funcs=list(funcs))
+            self.writes_hm = False
             body = self.stmts(sc, r.randint(0, 3), 2, True, "    ")
             name = f"{p}f{j}"
             parts.append(f"@bpf_function\ndef {name}(" + ", ".join(f"x{q}: {t.name}" for q, t in enumerate(params))
                          + f") -> {ret.name}:\n" + "\n".join(body) + f"\n    return {self.expr(ret, sc, 2)}\n")
             funcs.append((name, params, ret))
+            if self.writes_hm:
+                self.hm_writers.add(name)
         pt = self.inner_fields[0][1]
         msc = Scope([Var("v", pt)], False)
         parts.append(f"@bpf_function\ndef {p}mut(s: {p}Inner, v: {pt.name}) -> None:\n"

@@ -11,6 +11,7 @@ from ...model.items import FuncDef
 from ...model.kernel_types import KernelStruct
 from ..module import Collector
 from ..rules import check_stack
+from ..stale_refs import check_stale_refs
 from ...model.sections import kind_of
 from ...model.typed import CheckedModule, FuncInfo, Local
 from . import access, assign, calls, operators, refs, sleep, statements
@@ -48,6 +49,8 @@ def check_module(col: Collector) -> CheckedModule:
     order = _call_order(col, funcs, call_sites)
     for fname in order:
         check_stack(col, funcs[fname], funcs)
+    if not col.src.errors:          # the rule reads complete type tables
+        check_stale_refs(col, funcs)
     col.src.raise_if_errors()
     return CheckedModule(info, funcs, order)
 

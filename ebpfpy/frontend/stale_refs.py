@@ -1,0 +1,306 @@
+"""Whole-function rule: a reference from ``m.lookup(k)`` into a hash map is not used after
+something may have deleted or replaced entries of ``m`` (E178).
+
+The kernel frees a hash map element when its key is deleted or its value replaced
+(``m[k] = v``), and hands the freed element to the next insert: a write through an older
+reference would land in another key's entry.  So after ``del m[k]``, ``m[k] = v``,
+``m[k] op= v`` (which may insert, and an LRU insert may evict) or a call to a function that
+does one of these, earlier lookups into ``m`` must be repeated before use.  Arrays never free
+their elements and are exempt.  The analysis follows Python's evaluation order inside a
+statement and merges paths at ``if``/``else`` and loops (a use is refused when *some* path
+makes it stale).
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ..model.typed import FuncInfo
+
+# Map kinds whose elements are freed by delete/update (references into them can go stale).
+FREEING_KINDS = frozenset({"HashMap", "PerCpuHashMap", "LruHashMap"})
+
+
+@dataclass(frozen=True)
+class Ref:
+    """What a tracked local holds: a reference into one of ``maps``; ``stale`` is the
+    statement or call that may have freed it (None while valid)."""
+
+    maps: frozenset[str]
+    stale: Optional[ast.AST] = None
+    stale_map: str = ""
+
+
+State = Optional[dict[str, Ref]]          # None: no path reaches here
+
+
+@dataclass
+class Context:
+    """One function's analysis: its checker tables and what every function may free."""
+
+    col: Any
+    fi: FuncInfo
+    frees: dict[str, frozenset[str]]
+    loops: list[tuple[list[State], list[State]]] = field(default_factory=list)  # (breaks, continues)
+    reported: set[tuple[str, int]] = field(default_factory=set)
+
+
+def check_stale_refs(col: Any, funcs: dict[str, FuncInfo]) -> None:
+    """Report E178 at every use of a map reference that may point to a freed element."""
+    frees = freed_maps(col, funcs)
+    for fi in funcs.values():
+        cx = Context(col, fi, frees)
+        block(cx, fi.node.body, {})
+
+
+# ------------------------------------------------------------------ what each function frees
+def freed_maps(col: Any, funcs: dict[str, FuncInfo]) -> dict[str, frozenset[str]]:
+    """Maps each function may delete from or insert into, itself or through its callees."""
+    own = {name: frozenset(_direct_frees(col, fi)) for name, fi in funcs.items()}
+    calls = {name: {c for c in _sync_callees(fi) if c in funcs} for name, fi in funcs.items()}
+    out = dict(own)
+    changed = True
+    while changed:                          # call graphs are acyclic (E230); this converges
+        changed = False
+        for name in funcs:
+            new = out[name].union(*(out[c] for c in calls[name]))
+            if new != out[name]:
+                out[name], changed = new, True
+    return out
+
+
+def _direct_frees(col: Any, fi: FuncInfo) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(fi.node):
+        targets: list[ast.expr] = []
+        if isinstance(node, (ast.Assign, ast.Delete)):
+            targets = list(node.targets)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
+        for t in targets:
+            m = _written_map(col, fi, t)
+            if m is not None:
+                found.add(m)
+    return found
+
+
+def _sync_callees(fi: FuncInfo) -> set[str]:
+    """Functions called while this one runs: direct calls and ``helpers.loop`` callbacks
+    (timer callbacks run later, from the kernel, and are not counted)."""
+    out: set[str] = set()
+    for node, call in fi.calls.items():
+        callee = _callee(node, call)
+        if callee is not None:
+            out.add(callee)
+    return out
+
+
+def _callee(node: ast.Call, call: Any) -> str | None:
+    if call.kind == "func":
+        return call.name
+    if call.kind == "helper" and call.name == "loop" and len(node.args) >= 2 and \
+            isinstance(node.args[1], ast.Name):
+        return node.args[1].id
+    return None
+
+
+def _map_name(col: Any, fi: FuncInfo, node: ast.expr) -> str | None:
+    """The hash map ``node`` names, if it names one whose elements can be freed."""
+    if not isinstance(node, ast.Name) or node.id in fi.locals:
+        return None
+    m = col.info.maps.get(node.id)
+    return m.name if m is not None and m.type.kind in FREEING_KINDS else None
+
+
+def _written_map(col: Any, fi: FuncInfo, target: ast.expr) -> str | None:
+    """The freeing map a store/delete target writes (``m[k]``, ``m[k].field``), or None."""
+    while isinstance(target, (ast.Attribute, ast.Subscript)):
+        if isinstance(target, ast.Subscript):
+            m = _map_name(col, fi, target.value)
+            if m is not None:
+                return m
+        target = target.value
+    return None
+
+
+# ------------------------------------------------------------------ the flow analysis
+def merge(*states: State) -> State:
+    """Join of paths: a name is tracked if any path tracks it, stale if any path made it so."""
+    live = [s for s in states if s is not None]
+    if not live:
+        return None
+    out: dict[str, Ref] = {}
+    for s in live:
+        for name, ref in s.items():
+            old = out.get(name)
+            if old is None:
+                out[name] = ref
+            else:
+                stale = old.stale if old.stale is not None else ref.stale
+                stale_map = old.stale_map if old.stale is not None else ref.stale_map
+                out[name] = Ref(old.maps | ref.maps, stale, stale_map)
+    return out
+
+
+def invalidate(st: State, maps: frozenset[str], site: ast.AST) -> State:
+    """Every reference into one of ``maps`` becomes stale at ``site``."""
+    if st is None or not maps:
+        return st
+    out = dict(st)
+    for name, ref in st.items():
+        hit = ref.maps & maps
+        if hit and ref.stale is None:
+            out[name] = Ref(ref.maps, site, sorted(hit)[0])
+    return out
+
+
+def use(cx: Context, st: State, node: ast.Name) -> None:
+    """A read of ``node``: refused when it may hold a stale reference."""
+    if st is None:
+        return
+    ref = st.get(node.id)
+    if ref is None or ref.stale is None:
+        return
+    key = (node.id, id(ref.stale))
+    if key in cx.reported:
+        return
+    cx.reported.add(key)
+    what = ast.unparse(ref.stale)
+    what = what if len(what) <= 60 else what[:57] + "..."
+    cx.col.src.error("E178", node, name=node.id, map=ref.stale_map, what=what,
+                     line=getattr(ref.stale, "lineno", "?"))
+
+
+def expr(cx: Context, node: ast.expr | None, st: State) -> State:
+    """Evaluate ``node`` in Python's order: report stale uses, apply invalidating calls."""
+    if node is None or st is None:
+        return st
+    if isinstance(node, ast.Name):
+        if isinstance(node.ctx, ast.Load):
+            use(cx, st, node)
+        return st
+    if isinstance(node, ast.IfExp):
+        st = expr(cx, node.test, st)
+        return merge(expr(cx, node.body, st), expr(cx, node.orelse, st))
+    if isinstance(node, ast.NamedExpr):
+        st = expr(cx, node.value, st)
+        return bind(cx, node.target.id, node.value, st)
+    if isinstance(node, ast.Call):
+        for child in [node.func, *node.args, *(k.value for k in node.keywords)]:
+            st = expr(cx, child, st)
+        call = cx.fi.calls.get(node)
+        callee = _callee(node, call) if call is not None else None
+        freed = cx.frees.get(callee, frozenset()) if callee else frozenset()
+        if freed and st is not None:
+            for a in node.args:     # the callee would work on an element it may free
+                if isinstance(a, ast.Name) and a.id in st and st[a.id].maps & freed:
+                    st = invalidate(st, freed, node)
+                    use(cx, st, a)
+        return invalidate(st, freed, node)
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.expr):
+            st = expr(cx, child, st)
+    return st
+
+
+def bind(cx: Context, name: str, value: ast.expr, st: State) -> State:
+    """``name = value``: track a new lookup reference (or an alias), forget anything else."""
+    if st is None:
+        return st
+    out = dict(st)
+    out.pop(name, None)
+    if isinstance(value, ast.Name) and value.id in st:
+        out[name] = st[value.id]
+    elif isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+        call = cx.fi.calls.get(value)
+        m = _map_name(cx.col, cx.fi, value.func.value)
+        if call is not None and call.kind == "map_method" and call.name == "lookup" and m:
+            out[name] = Ref(frozenset({m}))
+    return out
+
+
+def store_target(cx: Context, target: ast.expr, value: ast.expr | None, st: State,
+                 site: ast.AST) -> State:
+    """Store into (or delete) ``target`` of statement ``site`` after the value was evaluated."""
+    if isinstance(target, ast.Name):
+        return bind(cx, target.id, value, st) if value is not None else st
+    if isinstance(target, (ast.Tuple, ast.List)):
+        for t in target.elts:
+            st = store_target(cx, t, None, st, site)
+        return st
+    st = expr(cx, target, st)             # the base and index, evaluated at store time
+    m = _written_map(cx.col, cx.fi, target)
+    return invalidate(st, frozenset({m}), site) if m else st
+
+
+def stmt(cx: Context, node: ast.stmt, st: State) -> State:
+    """The state after ``node``."""
+    if st is None:
+        return None
+    if isinstance(node, ast.Assign):
+        st = expr(cx, node.value, st)
+        for t in node.targets:
+            st = store_target(cx, t, node.value, st, node)
+        return st
+    if isinstance(node, ast.AnnAssign):
+        if node.value is None:
+            return st
+        st = expr(cx, node.value, st)
+        return store_target(cx, node.target, node.value, st, node)
+    if isinstance(node, ast.AugAssign):
+        # `r.value op= v` reads through r, evaluates v, then writes through r: a v that may
+        # free r's element makes the write stale (fuzz seed 7700417, program 2756)
+        target = None if isinstance(node.target, ast.Name) else node.target
+        st = expr(cx, target, st)
+        st = expr(cx, node.value, st)
+        st = expr(cx, target, st)
+        m = _written_map(cx.col, cx.fi, node.target)
+        return invalidate(st, frozenset({m}), node) if m else st
+    if isinstance(node, ast.Delete):
+        for t in node.targets:
+            st = store_target(cx, t, None, st, node)
+        return st
+    if isinstance(node, ast.Expr):
+        return expr(cx, node.value, st)
+    if isinstance(node, ast.Return):
+        expr(cx, node.value, st)
+        return None
+    if isinstance(node, ast.If):
+        st = expr(cx, node.test, st)
+        return merge(block(cx, node.body, st), block(cx, node.orelse, st))
+    if isinstance(node, (ast.For, ast.While)):
+        return loop(cx, node, st)
+    if isinstance(node, ast.Break):
+        cx.loops[-1][0].append(st)
+        return None
+    if isinstance(node, ast.Continue):
+        cx.loops[-1][1].append(st)
+        return None
+    return st
+
+
+def block(cx: Context, body: list[ast.stmt], st: State) -> State:
+    for s in body:
+        st = stmt(cx, s, st)
+    return st
+
+
+def loop(cx: Context, node: ast.For | ast.While, st: State) -> State:
+    """Iterate the body until the state at the loop's head no longer changes."""
+    st = expr(cx, node.iter if isinstance(node, ast.For) else node.test, st)
+    head = st
+    for _ in range(8):                      # states only grow: a few rounds reach the fixpoint
+        breaks: list[State] = []
+        conts: list[State] = []
+        cx.loops.append((breaks, conts))
+        body_in = head
+        if isinstance(node, ast.For):
+            body_in = store_target(cx, node.target, None, head, node)
+        end = block(cx, node.body, body_in)
+        cx.loops.pop()
+        new_head = merge(st, end, *conts)
+        if new_head == head:
+            break
+        head = new_head
+    return merge(block(cx, node.orelse, head), *breaks)
