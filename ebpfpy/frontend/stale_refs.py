@@ -210,8 +210,15 @@ def bind(cx: Context, name: str, value: ast.expr, st: State) -> State:
         return st
     out = dict(st)
     out.pop(name, None)
+    base = value
+    while isinstance(base, (ast.Attribute, ast.Subscript)):
+        base = base.value
+    local = cx.fi.locals.get(name)
     if isinstance(value, ast.Name) and value.id in st:
         out[name] = st[value.id]
+    elif isinstance(base, ast.Name) and base.id in st and local is not None and \
+            local.mode != "value":
+        out[name] = st[base.id]             # `s = r.inner`: a name for part of the element
     elif isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
         call = cx.fi.calls.get(value)
         m = _map_name(cx.col, cx.fi, value.func.value)
