@@ -97,7 +97,81 @@ ACCEPTED = {
             y.value += 1
             return i32(x.value + y.value)
     """, 10),
+    # a write or delete of another key frees only that key's element: keys known to differ
+    # are different constants, or E and E + c of an unchanged E
+    "other_keys": ("""
+        h = HashMap(u32, u64, max_entries=8)
+        @bpf_program("syscall")
+        def run(ctx) -> int:
+            k = helpers.get_prandom_u32() % 4
+            h[k] = 5
+            r = h.lookup(k)
+            if r is None:
+                return 0
+            h[k + 1] = r.value
+            del h[k - 1]
+            r.value += 1
+            h[7] = r.value
+            s = h.lookup(7)
+            if s is None:
+                return 0
+            h[6] = 2
+            del h[5]
+            s.value += 1
+            return i32(s.value)
+    """, 7),
 }
+
+REFUSED = {
+    # k changes between the lookup and the write of k + 1, which may be the looked-up key
+    "key_variable_changed": """
+        h = HashMap(u32, u64, max_entries=8)
+        @bpf_program("syscall")
+        def run(ctx) -> int:
+            k = helpers.get_prandom_u32() % 4
+            r = h.lookup(k)
+            if r is None:
+                return 0
+            k -= 1
+            h[k + 1] = 3
+            return i32(r.value)
+    """,
+    # the key is read from the ctx, which a call may change
+    "key_read_through_a_call": """
+        @struct
+        class A:
+            k: u32
+        h = HashMap(u32, u64, max_entries=8)
+        @bpf_function
+        def shift(a: A) -> None:
+            a.k += 1
+        @bpf_program("syscall")
+        def run(ctx: A) -> int:
+            r = h.lookup(ctx.k + 1)
+            if r is None:
+                return 0
+            shift(ctx)
+            del h[ctx.k]
+            return i32(r.value)
+    """,
+    # an LRU insert may evict any entry
+    "lru_insert_of_another_key": """
+        h = LruHashMap(u32, u64, max_entries=2)
+        @bpf_program("syscall")
+        def run(ctx) -> int:
+            r = h.lookup(1)
+            if r is None:
+                return 0
+            h[2] = 1
+            return i32(r.value)
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_refused(name: str) -> None:
+    with pytest.raises(CompileError, match=r"\[E167\]"):
+        Simulator(source=HEAD + textwrap.dedent(REFUSED[name]), filename=f"{name}.py")
 
 
 @pytest.mark.parametrize("name", sorted(ACCEPTED))
@@ -115,11 +189,11 @@ def test_message_teaches_the_fix() -> None:
             r = h.lookup(0)
             if r is None:
                 return 0
-            h[1] = 2
+            h[0] = 2
             return i32(r.value)
     """)
     with pytest.raises(CompileError) as info:
         Simulator(source=src, filename="stale.py")
     text = str(info.value)
-    assert "stale.py:10:16: error: 'r' may point to a freed element of 'h': `h[1] = 2` (line 9)" in text
+    assert "stale.py:10:16: error: 'r' may point to a freed element of 'h': `h[0] = 2` (line 9)" in text
     assert "look the key up again after line 9: `r = h.lookup(key)`" in text

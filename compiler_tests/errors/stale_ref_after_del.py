@@ -11,6 +11,6 @@ stats = HashMap(u32, Stat, max_entries=8)
 def main(ctx) -> int:
     s = stats.lookup(1)
     if s is not None:
-        del stats[2]
+        del stats[1]
         s.n += 1
     return 0

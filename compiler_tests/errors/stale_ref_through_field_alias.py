@@ -19,6 +19,6 @@ def main(ctx) -> int:
         return 0
     inner = s.inner
     total = s.total
-    stats[2] = Stat()
+    stats[1] = Stat()
     inner.n += total
     return 0

@@ -3,10 +3,11 @@ something may have deleted or replaced entries of ``m`` (E178).
 
 The kernel frees a hash map element when its key is deleted or its value replaced
 (``m[k] = v``), and hands the freed element to the next insert: a write through an older
-reference would land in another key's entry.  So after ``del m[k]``, ``m[k] = v``,
-``m[k] op= v`` (which may insert, and an LRU insert may evict) or a call to a function that
-does one of these, earlier lookups into ``m`` must be repeated before use.  Arrays never free
-their elements and are exempt.  The analysis follows Python's evaluation order inside a
+reference would land in another key's entry.  So after ``del m[k2]``, ``m[k2] = v`` or
+``m[k2] op= v`` where ``k2`` may equal the looked-up key (an LRU insert may evict any key),
+or a call to a function that writes ``m``, earlier lookups into ``m`` must be repeated before
+use.  Keys are known to differ only when both are different constants, or are ``E`` and
+``E + c`` for the same unchanged name path ``E``.  Arrays never free their elements.  The analysis follows Python's evaluation order inside a
 statement and merges paths at ``if``/``else`` and loops (a use is refused when *some* path
 makes it stale).
 """
@@ -30,6 +31,21 @@ class Ref:
     maps: frozenset[str]
     stale: Optional[ast.AST] = None
     stale_map: str = ""
+    key: Optional["Key"] = None             # the looked-up key, while known
+
+
+@dataclass(frozen=True)
+class Key:
+    """A map key as ``base + offset`` (``base`` None: the constant ``offset``); ``names`` are
+    the names ``base`` reads, whose assignment makes the key unknown."""
+
+    base: Optional[str]
+    offset: int
+    names: frozenset[str] = frozenset()
+
+
+# Calls that cannot change a variable a key reads.
+_PURE_CALLS = frozenset({"cast", "builtin", "bool", "struct_new", "array_new", "map_method"})
 
 
 State = Optional[dict[str, Ref]]          # None: no path reaches here
@@ -115,11 +131,15 @@ def _map_name(col: Any, fi: FuncInfo, node: ast.expr) -> str | None:
 
 def _written_map(col: Any, fi: FuncInfo, target: ast.expr) -> str | None:
     """The freeing map a store/delete target writes (``m[k]``, ``m[k].field``), or None."""
+    entry = _written_entry(col, fi, target)
+    return None if entry is None else _map_name(col, fi, entry.value)
+
+
+def _written_entry(col: Any, fi: FuncInfo, target: ast.expr) -> ast.Subscript | None:
+    """The ``m[k]`` of a freeing map that a store/delete target writes, or None."""
     while isinstance(target, (ast.Attribute, ast.Subscript)):
-        if isinstance(target, ast.Subscript):
-            m = _map_name(col, fi, target.value)
-            if m is not None:
-                return m
+        if isinstance(target, ast.Subscript) and _map_name(col, fi, target.value) is not None:
+            return target
         target = target.value
     return None
 
@@ -139,20 +159,65 @@ def merge(*states: State) -> State:
             else:
                 stale = old.stale if old.stale is not None else ref.stale
                 stale_map = old.stale_map if old.stale is not None else ref.stale_map
-                out[name] = Ref(old.maps | ref.maps, stale, stale_map)
+                key = old.key if old.key == ref.key else None
+                out[name] = Ref(old.maps | ref.maps, stale, stale_map, key)
     return out
 
 
-def invalidate(st: State, maps: frozenset[str], site: ast.AST) -> State:
-    """Every reference into one of ``maps`` becomes stale at ``site``."""
+def invalidate(st: State, maps: frozenset[str], site: ast.AST, key: Key | None = None,
+               evicts: bool = False) -> State:
+    """Every reference into one of ``maps`` whose key may equal ``key`` (None: any key;
+    ``evicts``: any key, an LRU insert) becomes stale at ``site``."""
     if st is None or not maps:
         return st
     out = dict(st)
     for name, ref in st.items():
         hit = ref.maps & maps
-        if hit and ref.stale is None:
-            out[name] = Ref(ref.maps, site, sorted(hit)[0])
+        if hit and ref.stale is None and (evicts or may_equal(ref.key, key)):
+            out[name] = Ref(ref.maps, site, sorted(hit)[0], ref.key)
     return out
+
+
+def may_equal(a: Key | None, b: Key | None) -> bool:
+    if a is None or b is None or a.base != b.base:
+        return True
+    return a.offset == b.offset
+
+
+def key_of(cx: Context, node: ast.expr) -> Key | None:
+    """``node`` as a :class:`Key`, or None when nothing is known of it."""
+    c = _const(cx, node)
+    if c is not None:
+        return Key(None, c)
+    offset = 0
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        c = _const(cx, node.right)
+        if c is not None and 0 < abs(c) < 128:     # E + c != E in any integer width
+            offset = c if isinstance(node.op, ast.Add) else -c
+            node = node.left
+    path = node
+    while isinstance(path, ast.Attribute):
+        path = path.value
+    if not isinstance(path, ast.Name):
+        return None
+    return Key(ast.unparse(node), offset, frozenset({path.id}))
+
+
+def _const(cx: Context, node: ast.expr) -> int | None:
+    if node in cx.fi.consts:
+        return cx.fi.consts[node]
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    return None
+
+
+def forget_keys(st: State, names: frozenset[str] | None) -> State:
+    """Keys that read one of ``names`` (None: every key) are no longer known."""
+    if st is None:
+        return st
+    return {n: (Ref(r.maps, r.stale, r.stale_map, None)
+                if r.key is not None and (names is None or r.key.names & names) else r)
+            for n, r in st.items()}
 
 
 def use(cx: Context, st: State, node: ast.Name) -> None:
@@ -197,6 +262,8 @@ def expr(cx: Context, node: ast.expr | None, st: State) -> State:
                 if isinstance(a, ast.Name) and a.id in st and st[a.id].maps & freed:
                     st = invalidate(st, freed, node)
                     use(cx, st, a)
+        if call is None or call.kind not in _PURE_CALLS:
+            st = forget_keys(st, None)
         return invalidate(st, freed, node)
     for child in ast.iter_child_nodes(node):
         if isinstance(child, ast.expr):
@@ -208,7 +275,8 @@ def bind(cx: Context, name: str, value: ast.expr, st: State) -> State:
     """``name = value``: track a new lookup reference (or an alias), forget anything else."""
     if st is None:
         return st
-    out = dict(st)
+    out = forget_keys(st, frozenset({name}))
+    assert out is not None
     out.pop(name, None)
     base = value
     while isinstance(base, (ast.Attribute, ast.Subscript)):
@@ -223,7 +291,7 @@ def bind(cx: Context, name: str, value: ast.expr, st: State) -> State:
         call = cx.fi.calls.get(value)
         m = _map_name(cx.col, cx.fi, value.func.value)
         if call is not None and call.kind == "map_method" and call.name == "lookup" and m:
-            out[name] = Ref(frozenset({m}))
+            out[name] = Ref(frozenset({m}), key=key_of(cx, value.args[0]) if value.args else None)
     return out
 
 
@@ -231,14 +299,32 @@ def store_target(cx: Context, target: ast.expr, value: ast.expr | None, st: Stat
                  site: ast.AST) -> State:
     """Store into (or delete) ``target`` of statement ``site`` after the value was evaluated."""
     if isinstance(target, ast.Name):
-        return bind(cx, target.id, value, st) if value is not None else st
+        if value is None:                   # a loop variable: keys reading it change
+            return forget_keys(st, frozenset({target.id}))
+        return bind(cx, target.id, value, st)
     if isinstance(target, (ast.Tuple, ast.List)):
         for t in target.elts:
             st = store_target(cx, t, None, st, site)
         return st
     st = expr(cx, target, st)             # the base and index, evaluated at store time
-    m = _written_map(cx.col, cx.fi, target)
-    return invalidate(st, frozenset({m}), site) if m else st
+    return write(cx, target, st, site)
+
+
+def write(cx: Context, target: ast.expr, st: State, site: ast.AST) -> State:
+    """The effect of writing (or deleting) ``target``: keys reading its base name are no longer
+    known; a write of a hash map entry frees that entry's element."""
+    base = target
+    while isinstance(base, (ast.Attribute, ast.Subscript)):
+        base = base.value
+    if isinstance(base, ast.Name):
+        st = forget_keys(st, frozenset({base.id}))
+    entry = _written_entry(cx.col, cx.fi, target)
+    if entry is None:
+        return st
+    m = _map_name(cx.col, cx.fi, entry.value)
+    assert m is not None
+    lru = cx.col.info.maps[m].type.kind == "LruHashMap" and not isinstance(site, ast.Delete)
+    return invalidate(st, frozenset({m}), site, key_of(cx, entry.slice), evicts=lru)
 
 
 def stmt(cx: Context, node: ast.stmt, st: State) -> State:
@@ -261,9 +347,10 @@ def stmt(cx: Context, node: ast.stmt, st: State) -> State:
         target = None if isinstance(node.target, ast.Name) else node.target
         st = expr(cx, target, st)
         st = expr(cx, node.value, st)
+        if isinstance(node.target, ast.Name):
+            return forget_keys(st, frozenset({node.target.id}))
         st = expr(cx, target, st)
-        m = _written_map(cx.col, cx.fi, node.target)
-        return invalidate(st, frozenset({m}), node) if m else st
+        return write(cx, node.target, st, node)
     if isinstance(node, ast.Delete):
         for t in node.targets:
             st = store_target(cx, t, None, st, node)
