@@ -42,6 +42,7 @@ class Key:
     base: Optional[str]
     offset: int
     names: frozenset[str] = frozenset()
+    root: str = "value"     # what base reads: see _root
 
 
 # Calls that cannot change a variable a key reads.
@@ -184,7 +185,7 @@ def may_equal(a: Key | None, b: Key | None) -> bool:
     return a.offset == b.offset
 
 
-def key_of(cx: Context, node: ast.expr) -> Key | None:
+def key_of(cx: Context, node: ast.expr, st: State) -> Key | None:
     """``node`` as a :class:`Key`, or None when nothing is known of it."""
     c = _const(cx, node)
     if c is not None:
@@ -200,7 +201,23 @@ def key_of(cx: Context, node: ast.expr) -> Key | None:
         path = path.value
     if not isinstance(path, ast.Name):
         return None
-    return Key(ast.unparse(node), offset, frozenset({path.id}))
+    return Key(ast.unparse(node), offset, frozenset({path.id}), _root(cx, path.id, st))
+
+
+def _root(cx: Context, name: str, st: State) -> str:
+    """What memory ``name`` reads: "value" (an integer local: only assigning it changes it),
+    "ctx" (a program's ctx), "stack" (a struct or array local), "mapref" (a tracked map
+    element) or "memory" (a by-reference parameter, a global: anything may alias it)."""
+    local = cx.fi.locals.get(name)
+    if st is not None and name in st:
+        return "mapref"
+    if local is None:
+        return "memory"
+    if local.mode == "value":
+        return "value"
+    if local.param_index == 0 and cx.fi.fdef.section is not None:
+        return "ctx"
+    return "stack" if local.mode == "object" else "memory"
 
 
 def _const(cx: Context, node: ast.expr) -> int | None:
@@ -211,12 +228,15 @@ def _const(cx: Context, node: ast.expr) -> int | None:
     return None
 
 
-def forget_keys(st: State, names: frozenset[str] | None) -> State:
-    """Keys that read one of ``names`` (None: every key) are no longer known."""
+def forget_keys(st: State, names: frozenset[str] | None, roots: frozenset[str] = frozenset()
+                ) -> State:
+    """Keys that read one of ``names`` (None: every key), or whose base is one of the kinds
+    ``roots``, are no longer known."""
     if st is None:
         return st
     return {n: (Ref(r.maps, r.stale, r.stale_map, None)
-                if r.key is not None and (names is None or r.key.names & names) else r)
+                if r.key is not None and (names is None or r.key.names & names
+                                          or r.key.root in roots) else r)
             for n, r in st.items()}
 
 
@@ -291,7 +311,7 @@ def bind(cx: Context, name: str, value: ast.expr, st: State) -> State:
         call = cx.fi.calls.get(value)
         m = _map_name(cx.col, cx.fi, value.func.value)
         if call is not None and call.kind == "map_method" and call.name == "lookup" and m:
-            out[name] = Ref(frozenset({m}), key=key_of(cx, value.args[0]) if value.args else None)
+            out[name] = Ref(frozenset({m}), key=key_of(cx, value.args[0], st) if value.args else None)
     return out
 
 
@@ -311,20 +331,30 @@ def store_target(cx: Context, target: ast.expr, value: ast.expr | None, st: Stat
 
 
 def write(cx: Context, target: ast.expr, st: State, site: ast.AST) -> State:
-    """The effect of writing (or deleting) ``target``: keys reading its base name are no longer
-    known; a write of a hash map entry frees that entry's element."""
+    """The effect of writing (or deleting) ``target``: a write of a hash map entry frees that
+    entry's element; keys that read memory the write may change are no longer known."""
+    entry = _written_entry(cx.col, cx.fi, target)
+    if entry is not None:
+        m = _map_name(cx.col, cx.fi, entry.value)
+        assert m is not None
+        lru = cx.col.info.maps[m].type.kind == "LruHashMap" and not isinstance(site, ast.Delete)
+        st = invalidate(st, frozenset({m}), site, key_of(cx, entry.slice, st), evicts=lru)
+        return forget_keys(st, frozenset(), _MAP_ALIASES)
     base = target
     while isinstance(base, (ast.Attribute, ast.Subscript)):
         base = base.value
-    if isinstance(base, ast.Name):
-        st = forget_keys(st, frozenset({base.id}))
-    entry = _written_entry(cx.col, cx.fi, target)
-    if entry is None:
-        return st
-    m = _map_name(cx.col, cx.fi, entry.value)
-    assert m is not None
-    lru = cx.col.info.maps[m].type.kind == "LruHashMap" and not isinstance(site, ast.Delete)
-    return invalidate(st, frozenset({m}), site, key_of(cx, entry.slice), evicts=lru)
+    if not isinstance(base, ast.Name):
+        return forget_keys(st, None)
+    root = _root(cx, base.id, st)
+    # a store through an alias changes what other names of the same memory read
+    roots = {"value": frozenset(), "mapref": _MAP_ALIASES, "ctx": frozenset({"ctx", "memory"}),
+             "stack": frozenset({"stack", "memory"})}.get(root, _ANY_MEMORY)
+    return forget_keys(st, frozenset({base.id}), roots)
+
+
+# Roots whose memory a write into a map element may change, and every non-integer root.
+_MAP_ALIASES = frozenset({"mapref", "memory"})
+_ANY_MEMORY = frozenset({"mapref", "memory", "ctx", "stack"})
 
 
 def stmt(cx: Context, node: ast.stmt, st: State) -> State:
