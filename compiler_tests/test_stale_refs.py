@@ -170,7 +170,7 @@ REFUSED = {
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
 def test_refused(name: str) -> None:
-    with pytest.raises(CompileError, match=r"\[E167\]"):
+    with pytest.raises(CompileError, match=r"\[E178\]"):
         Simulator(source=HEAD + textwrap.dedent(REFUSED[name]), filename=f"{name}.py")
 
 

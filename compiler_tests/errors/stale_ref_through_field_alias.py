@@ -1,4 +1,4 @@
-# expect: E167 23:5
+# expect: E178 23:5
 from ebpfpy import bpf_program, bpf_function, struct, HashMap, LruHashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
 
 @struct
