@@ -154,6 +154,17 @@ REFUSED = {
             del h[ctx.k]
             return i32(r.value)
     """,
+    # m.replace(k, v) frees the element it replaces
+    "replace_method": """
+        h = HashMap(u32, u64, max_entries=8)
+        @bpf_program("syscall")
+        def run(ctx) -> int:
+            r = h.lookup(1)
+            if r is None:
+                return 0
+            h.replace(1, 5)
+            return i32(r.value)
+    """,
     # an LRU insert may evict any entry
     "lru_insert_of_another_key": """
         h = LruHashMap(u32, u64, max_entries=2)

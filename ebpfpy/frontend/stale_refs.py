@@ -17,10 +17,11 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from ..map_kinds import MapKind
 from ..model.typed import FuncInfo
 
 # Map kinds whose elements are freed by delete/update (references into them can go stale).
-FREEING_KINDS = frozenset({"HashMap", "PerCpuHashMap", "LruHashMap"})
+FREEING_KINDS = frozenset(k for k in MapKind if k.value.deletable)
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,24 @@ def _direct_frees(col: Any, fi: FuncInfo) -> set[str]:
             m = _written_map(col, fi, t)
             if m is not None:
                 found.add(m)
+        if isinstance(node, ast.Call):
+            m = _method_write(col, fi, node)
+            if m is not None:
+                found.add(m)
     return found
+
+
+# Map methods that insert or replace an entry (``m.insert(k, v)``, ``m.replace(k, v)``).
+_WRITING_METHODS = frozenset({"insert", "replace"})
+
+
+def _method_write(col: Any, fi: FuncInfo, node: ast.Call) -> str | None:
+    """The freeing map a ``m.insert``/``m.replace`` call writes, or None."""
+    call = fi.calls.get(node)
+    if call is None or call.kind != "map_method" or call.name not in _WRITING_METHODS or \
+            not isinstance(node.func, ast.Attribute):
+        return None
+    return _map_name(col, fi, node.func.value)
 
 
 def _sync_callees(fi: FuncInfo) -> set[str]:
@@ -284,6 +302,10 @@ def expr(cx: Context, node: ast.expr | None, st: State) -> State:
                     use(cx, st, a)
         if call is None or call.kind not in _PURE_CALLS:
             st = forget_keys(st, None)
+        m = _method_write(cx.col, cx.fi, node)
+        if m is not None and node.args:
+            lru = cx.col.info.maps[m].type.kind is MapKind.LRU_HASH
+            st = invalidate(st, frozenset({m}), node, key_of(cx, node.args[0], st), evicts=lru)
         return invalidate(st, freed, node)
     for child in ast.iter_child_nodes(node):
         if isinstance(child, ast.expr):
@@ -337,7 +359,7 @@ def write(cx: Context, target: ast.expr, st: State, site: ast.AST) -> State:
     if entry is not None:
         m = _map_name(cx.col, cx.fi, entry.value)
         assert m is not None
-        lru = cx.col.info.maps[m].type.kind == "LruHashMap" and not isinstance(site, ast.Delete)
+        lru = cx.col.info.maps[m].type.kind is MapKind.LRU_HASH and not isinstance(site, ast.Delete)
         st = invalidate(st, frozenset({m}), site, key_of(cx, entry.slice, st), evicts=lru)
         return forget_keys(st, frozenset(), _MAP_ALIASES)
     base = target
