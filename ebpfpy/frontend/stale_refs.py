@@ -297,7 +297,8 @@ def expr(cx: Context, node: ast.expr | None, st: State) -> State:
         freed = cx.frees.get(callee, frozenset()) if callee else frozenset()
         if freed and st is not None:
             for a in node.args:     # the callee would work on an element it may free
-                if isinstance(a, ast.Name) and a.id in st and st[a.id].maps & freed:
+                if (st is not None and isinstance(a, ast.Name) and a.id in st
+                        and st[a.id].maps & freed):
                     st = invalidate(st, freed, node)
                     use(cx, st, a)
         if call is None or call.kind not in _PURE_CALLS:
@@ -307,9 +308,9 @@ def expr(cx: Context, node: ast.expr | None, st: State) -> State:
             lru = cx.col.info.maps[m].type.kind is MapKind.LRU_HASH
             st = invalidate(st, frozenset({m}), node, key_of(cx, node.args[0], st), evicts=lru)
         return invalidate(st, freed, node)
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, ast.expr):
-            st = expr(cx, child, st)
+    for sub in ast.iter_child_nodes(node):
+        if isinstance(sub, ast.expr):
+            st = expr(cx, sub, st)
     return st
 
 
