@@ -36,9 +36,10 @@ def array_view(fd: int, value_type: BpfType, value_size: int,
         inner.insert(0, step)
         step *= d
     export = (ctypes.c_char * length).from_buffer(mm)
-    # numpy's stubs omit ctypes arrays, which export the buffer protocol (see the docstring)
-    arr = np.ndarray((max_entries, *shape), dtype=dtype, buffer=export,  # type: ignore[arg-type]
-                     strides=(stride, *inner))
+    # numpy's stubs omit ctypes arrays, which export the buffer protocol (see the docstring);
+    # older numpy stubs (2.2, Python 3.10) accept it, hence unused-ignore
+    arr: Any = np.ndarray((max_entries, *shape), dtype=dtype, strides=(stride, *inner),
+                          buffer=export)  # type: ignore[arg-type,unused-ignore]
     return arr, mm
 
 
