@@ -58,6 +58,8 @@ def numpy_layout(t: BpfType) -> tuple[Any, tuple[int, ...]]:
         for f in t.fields:
             dt, shape = numpy_layout(f.type)
             fields[f.name] = ((dt, shape) if shape else dt, f.offset)
-        return np.dtype({"names": list(fields), "formats": [v[0] for v in fields.values()],
-                         "offsets": [v[1] for v in fields.values()], "itemsize": t.size}), ()
+        # typed Any: NumPy's stubs spell this dict form differently from version to version
+        spec: Any = {"names": list(fields), "formats": [v[0] for v in fields.values()],
+                     "offsets": [v[1] for v in fields.values()], "itemsize": t.size}
+        return np.dtype(spec), ()
     raise TypeError(f"no NumPy view of {t!r} values")
