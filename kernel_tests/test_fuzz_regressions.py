@@ -547,11 +547,16 @@ FIXED = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(FIXED))
+# run, expected to fail, and strict: a layout fix that makes it load shows as XPASS
+_REOPENED = pytest.mark.xfail(reason="same stack-slot sharing as seed 20261203 program 2929 "
+                                     "(align-8 fix reverted)", strict=True)
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=_REOPENED)
+                                  if n == "loop_counter_sharing_a_stack_slot" else n
+                                  for n in sorted(FIXED)])
 def test_former_verifier_refusal(name: str) -> None:
     src, ctxs, _why = FIXED[name]
-    if name == "loop_counter_sharing_a_stack_slot":
-        pytest.xfail("same stack-slot sharing as seed 20261203 program 2929 (align-8 fix reverted)")
     agree(src, "run", ctxs, [])
 
 
