@@ -275,7 +275,8 @@ def test_compile_over_the_file_size_limit_is_a_clean_error(good: Path, tmp_path:
     assert_clean_failure(res)
     assert res.stderr == f"ebpfpy: {out}: File too large\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "count_packets.py"]
-    assert [p.name for p in (tmp_path / "cache" / "ebpfpy").iterdir()] == []   # no cache temp
+    # no cache temp (the compile server, which has no such limit, may have stored an entry)
+    assert all(p.name.endswith(".entry") for p in (tmp_path / "cache" / "ebpfpy").iterdir())
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")

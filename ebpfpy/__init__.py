@@ -5,19 +5,23 @@ imported lazily so that ``import ebpfpy`` in a BPF module, and the CLI's start-u
 """
 from __future__ import annotations
 
-from typing import Any
-
-from . import helpers
-from .dsl import (BPF_F_CURRENT_CPU, BPF_F_FAST_STACK_CMP, BPF_F_REUSE_STACKID, BPF_F_USER_STACK,
-                  RB_FORCE_WAKEUP, RB_NO_WAKEUP, TC_ACT_OK, TC_ACT_REDIRECT, TC_ACT_SHOT,
-                  TC_ACT_UNSPEC, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX, Array,
-                  CgroupArray, Const, HashMap, LruHashMap, PerCpuArray, PerCpuHashMap, PerfEventArray,
-                  ProgArray, RingBuf, SkbContext, SpinLock, StackTraceMap, Timer, XdpContext,
-                  bpf_function, bpf_program, struct)
-from .errors import CompileError, LoadError, VerifierError
-from .types import i8, i16, i32, i64, u8, u16, u32, u64
+import importlib
 
 from .version import __version__
+
+TYPE_CHECKING = False    # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:       # the names as the lazy ``__getattr__`` below provides them
+    from . import helpers
+    from .dsl import (BPF_F_CURRENT_CPU, BPF_F_FAST_STACK_CMP, BPF_F_REUSE_STACKID,
+                      BPF_F_USER_STACK, RB_FORCE_WAKEUP, RB_NO_WAKEUP, TC_ACT_OK, TC_ACT_REDIRECT,
+                      TC_ACT_SHOT, TC_ACT_UNSPEC, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT,
+                      XDP_TX, Array, CgroupArray, Const, HashMap, LruHashMap, PerCpuArray,
+                      PerCpuHashMap, PerfEventArray, ProgArray, RingBuf, SkbContext, SpinLock,
+                      StackTraceMap, Timer, XdpContext, bpf_function, bpf_program, struct)
+    from .errors import CompileError, LoadError, VerifierError
+    from typing import Any
+
+    from .types import i8, i16, i32, i64, u8, u16, u32, u64
 
 __all__ = [
     "compile", "load", "open", "helpers", "bpf_program", "bpf_function", "struct",
@@ -31,6 +35,36 @@ __all__ = [
     "RB_NO_WAKEUP", "RB_FORCE_WAKEUP",
     "CompileError", "LoadError", "VerifierError",
 ]
+
+# Which submodule defines each public name.  They load on first use (PEP 562): the CLI's
+# ``ebpfpy compile`` client imports this package and must not pay for the DSL's classes.
+_HOME = {name: "dsl" for name in (
+    "bpf_program", "bpf_function", "struct", "Array", "HashMap", "LruHashMap", "PerCpuArray",
+    "PerCpuHashMap", "ProgArray", "RingBuf", "PerfEventArray", "StackTraceMap", "CgroupArray",
+    "BPF_F_USER_STACK", "BPF_F_FAST_STACK_CMP", "BPF_F_REUSE_STACKID", "BPF_F_CURRENT_CPU",
+    "Const", "Timer", "SpinLock", "XdpContext", "SkbContext",
+    "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
+    "TC_ACT_OK", "TC_ACT_SHOT", "TC_ACT_UNSPEC", "TC_ACT_REDIRECT",
+    "RB_NO_WAKEUP", "RB_FORCE_WAKEUP")}
+_HOME.update({name: "types" for name in ("u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64")})
+_HOME.update({name: "errors" for name in ("CompileError", "LoadError", "VerifierError")})
+
+
+def __getattr__(name: str) -> Any:
+    """The public names, imported from their module on first use (then cached here)."""
+    if name == "helpers":
+        value: Any = importlib.import_module(".helpers", __name__)
+    elif name in _HOME:
+        value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 
 def compile(path: Any = None, *, source: str | None = None, filename: str | None = None,

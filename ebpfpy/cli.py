@@ -1,22 +1,25 @@
 """The ``ebpfpy`` command line (LANGUAGE.md §8): compile, check, run, disasm, ir.
 
 Imports of the compiler, the loader and llvmlite happen inside the commands, so that
-``ebpfpy --help`` starts fast.  No Python traceback reaches the user: compile errors print in
-the ``CompileError`` form, kernel refusals print their message, and anything unexpected prints
+``ebpfpy --help`` starts fast, and ``ebpfpy compile`` first asks the per-user compile server
+(:mod:`ebpfpy.compile_client`), importing nothing of the compiler when it answers (nor
+argparse, for the plain ``compile FILE [-o OUT]``).  No Python traceback reaches the user:
+compile errors print in the ``CompileError`` form, kernel refusals print their message, and anything unexpected prints
 one ``ebpfpy: internal error:`` line (``EBPFPY_DEBUG=1`` shows the traceback instead).
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from typing import Any, Callable, Sequence
 
-from . import cli_doctor, cli_package
-from .api import compile_full, compile_module
-from .errors import CompileError, LoadError
+from . import cli_doctor, cli_package, compile_client
 from .version import __version__
 from .atomic_write import write_atomic
+
+TYPE_CHECKING = False    # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    import argparse
+    from typing import Callable, Sequence
 
 EXIT_USER_ERROR = 1        # bad input, refused by the kernel, missing file
 EXIT_INTERNAL_ERROR = 2    # a bug in ebpfpy (argparse also uses 2 for usage errors)
@@ -35,6 +38,7 @@ def _read_object(path: str) -> bytes:
     if head == b"\x7fELF":
         with open(path, "rb") as f:
             return f.read()
+    from .api import compile_module         # lazy: start-up time (see module doc)
     return compile_module(path)
 
 
@@ -50,13 +54,23 @@ def output_path(file: str, output: str | None) -> str:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     """Write the BPF ELF beside FILE (``NAME.bpf.o``), to ``-o OUT`` or into ``-o DIR``."""
-    elf = compile_module(args.file)
+    elf = _compile_elf(args.file)
     write_atomic(output_path(args.file, args.output), elf)   # whole or not at all
     return 0
 
 
+def _compile_elf(file: str) -> bytes:
+    """FILE's ELF from the compile server, else compiled in this process."""
+    elf = compile_client.compile_file(file)     # None: no server could answer
+    if elf is None:
+        from .api import compile_module         # lazy: start-up time (see module doc)
+        elf = compile_module(file)
+    return elf
+
+
 def cmd_ir(args: argparse.Namespace) -> int:
     """Print the LLVM IR of FILE."""
+    from .api import compile_module         # lazy: start-up time (see module doc)
     ir = compile_module(args.file, stop_after="ir")
     text = str(ir)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -84,6 +98,7 @@ def cmd_disasm(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run every compile-time check and print the per-program table."""
+    from .api import compile_full           # lazy: start-up time (see module doc)
     from .cli_check import check_rows, render_table  # lazy: start-up time
     mod = compile_full(args.file, insn_budget=args.insn_budget)
     rows = check_rows(mod.elf, mod.report, internal=args.internal)
@@ -124,6 +139,7 @@ def _config_values(pairs: list[str]) -> dict[str, int | bool]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
+    import argparse                         # lazy: the compile fast path does without it
     p = argparse.ArgumentParser(
         prog="ebpfpy", description="Compile, inspect and run eBPF programs written in Python.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
@@ -177,21 +193,33 @@ def _dispatch(args: argparse.Namespace) -> int:
             raise UserError(f"cannot read {args.file}: "
                             + ("is a directory" if os.path.isdir(args.file) else "no such file"))
         return args.func(args)
-    except CompileError as e:
-        print(str(e), file=sys.stderr)
-    except (LoadError, PermissionError) as e:   # VerifierError is a LoadError
-        print(f"ebpfpy: {str(e).strip() or type(e).__name__}", file=sys.stderr)
-    except UserError as e:
-        print(f"ebpfpy: {e}", file=sys.stderr)
-    except OSError as e:
-        if e.filename is None or os.environ.get("EBPFPY_DEBUG"):
-            raise
-        print(f"ebpfpy: {e.filename}: {e.strerror}", file=sys.stderr)
+    except Exception as e:      # noqa: BLE001 - sorted below; what is not the user's re-raises
+        _report_user_error(e)
     return EXIT_USER_ERROR
+
+
+def _report_user_error(e: Exception) -> None:
+    """Print ``e`` when it is a problem with the user's input or the machine; else re-raise."""
+    # lazy: the classes of the compiler's errors, imported only when something failed
+    from .errors import CompileError, LoadError
+    if isinstance(e, (CompileError, compile_client.RemoteCompileError)):
+        print(str(e), file=sys.stderr)
+    elif isinstance(e, (LoadError, PermissionError)):   # VerifierError is a LoadError
+        print(f"ebpfpy: {str(e).strip() or type(e).__name__}", file=sys.stderr)
+    elif isinstance(e, UserError):
+        print(f"ebpfpy: {e}", file=sys.stderr)
+    elif isinstance(e, OSError) and e.filename is not None and not os.environ.get("EBPFPY_DEBUG"):
+        print(f"ebpfpy: {e.filename}: {e.strerror}", file=sys.stderr)
+    else:
+        raise e
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ebpfpy`` script and ``python -m ebpfpy``; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    status = _guarded(lambda: _compile_by_server(argv))
+    if status is not None:
+        return status
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:
@@ -200,8 +228,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USER_ERROR
+    return _guarded(lambda: _dispatch(args)) or 0
+
+
+def _compile_by_server(argv: list[str]) -> int | None:
+    """``ebpfpy compile FILE [-o OUT]`` run before the argument parser is even built (when
+    the compile server answers, the client imports neither argparse nor the compiler); None
+    for any other command line, which ``main`` parses the ordinary way."""
+    if len(argv) not in (2, 4) or argv[0] != "compile":
+        return None
+    file, output = argv[-1], None
+    if len(argv) == 4:
+        if argv[1] in ("-o", "--output"):
+            output = argv[2]
+        elif argv[2] in ("-o", "--output"):
+            file, output = argv[1], argv[3]
+        else:
+            return None
+    if any(a.startswith("-") for a in (file, output or "")) or not os.path.isfile(file):
+        return None
     try:
-        return _dispatch(args)
+        write_atomic(output_path(file, output), _compile_elf(file))   # whole or not at all
+    except Exception as e:      # noqa: BLE001 - sorted there; what is not the user's re-raises
+        _report_user_error(e)
+        return EXIT_USER_ERROR
+    return 0
+
+
+def _guarded(run: Callable[[], int | None]) -> int | None:
+    """``run()``; an interrupt, a closed pipe or a bug becomes an exit status (and a line)."""
+    try:
+        return run()
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:           # `ebpfpy disasm x.py | head`

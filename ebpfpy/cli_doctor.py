@@ -5,10 +5,12 @@ Exit status 0 when nothing blocks loading programs here, 1 when something does (
 """
 from __future__ import annotations
 
-import argparse
-import json
 import sys
-from typing import Any
+
+TYPE_CHECKING = False    # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
 
 EXIT_MISSING = 1
 _MARK = {"ok": "ok", "warn": "warn", "missing": "MISSING"}
@@ -35,6 +37,8 @@ def render(findings: list[Any]) -> str:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    import json                               # lazy: start-up time (see cli.py)
+
     from .doctor import Status, run_checks    # lazy: start-up time (see cli.py)
     findings = run_checks()
     if args.json:

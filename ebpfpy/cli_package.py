@@ -5,17 +5,20 @@ the command so that ``ebpfpy --help`` stays fast.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from typing import Callable
 
-from .api import compile_module
 from .atomic_write import write_atomic
 
-EXIT_USER_ERROR = 1
+TYPE_CHECKING = False    # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    import argparse
+    from typing import Callable
 
-AddCommand = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser]
+    AddCommand = Callable[[str, Callable[[argparse.Namespace], int], str],
+                          argparse.ArgumentParser]
+
+EXIT_USER_ERROR = 1
 
 
 def register(add: AddCommand) -> None:
@@ -45,6 +48,7 @@ def read_object(path: str) -> bytes:
         data = f.read()
     if data[:4] == b"\x7fELF":
         return data
+    from .api import compile_module         # lazy: start-up time (see cli.py)
     return compile_module(path)
 
 
