@@ -30,6 +30,7 @@ from typing import Any
 
 from ..types import IntType, MapType
 from ..model.typed import FuncInfo, LoopStrategy
+from ..model.walk import all_nodes
 
 LOOP_OVERHEAD = 3          # compare, branch, increment per walked iteration
 BPF_LOOP_CALL = 30         # bpf_loop set-up and its return
@@ -150,7 +151,7 @@ class CostModel:
         # its exits with that local narrowed differently; a bound read from a global does not
         runtime = isinstance(info.stop, ast.AST) and info.stop not in fi.consts and any(
             isinstance(n, ast.Name) and fi.names.get(n) is not None and fi.names[n].kind == "local"
-            for n in ast.walk(info.stop))
+            for n in all_nodes(info.stop))
         early = any(isinstance(n, (ast.Break, ast.Return)) for n in _loop_body_walk(s))
         return info.trip_bound if runtime or early else 1
 
@@ -297,7 +298,7 @@ def _shallow_walk(s: ast.stmt) -> list[ast.AST]:
             continue
         for v in value if isinstance(value, list) else [value]:
             if isinstance(v, ast.AST):
-                out.extend(ast.walk(v))
+                out.extend(all_nodes(v))
     return out
 
 
@@ -309,7 +310,7 @@ def _loop_body_walk(s: ast.For) -> list[ast.AST]:
         n = todo.pop()
         out.append(n)
         if isinstance(n, (ast.For, ast.While)):
-            todo.extend(x for x in ast.walk(n) if isinstance(x, ast.Return))
+            todo.extend(x for x in all_nodes(n) if isinstance(x, ast.Return))
             continue
         todo.extend(ast.iter_child_nodes(n))
     return out
@@ -366,7 +367,7 @@ def _count_bound(fi: FuncInfo, count: ast.expr, depth: int = 0) -> int:
     if isinstance(count, ast.BinOp) and isinstance(count.op, (ast.Sub, ast.FloorDiv, ast.RShift)):
         return _count_bound(fi, count.left, depth + 1)
     if isinstance(count, ast.Name):
-        values = [n.value for n in ast.walk(fi.node) if isinstance(n, (ast.Assign, ast.AnnAssign))
+        values = [n.value for n in all_nodes(fi.node) if isinstance(n, (ast.Assign, ast.AnnAssign))
                   and any(isinstance(t, ast.Name) and t.id == count.id
                           for t in (n.targets if isinstance(n, ast.Assign) else [n.target]))]
         if len(values) == 1 and values[0] is not None:
@@ -393,12 +394,12 @@ def _cursor_in(fi: FuncInfo, roots: list[ast.AST], index: set[str],
     from the index, and compared or used as an index (which makes it precise: never
     widened).  A store guarded by ``if cursor < C`` stops changing the state after ``C``
     walks; otherwise only the count's bound limits them (``BPF_LOOP_MAX``)."""
-    nodes = [n for r in roots for n in ast.walk(r)]
+    nodes = [n for r in roots for n in all_nodes(r)]
     parent = {id(child): n for n in nodes for child in ast.iter_child_nodes(n)}
 
     def reads(e: ast.AST, derived: set[str]) -> bool:
         return any(state(m) is not None or (isinstance(m, ast.Name) and m.id in derived)
-                   for m in ast.walk(e))
+                   for m in all_nodes(e))
     derived = set(index)                # locals computed from the state or the index
     for n in nodes:
         if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) \
@@ -420,7 +421,7 @@ def _cursor_in(fi: FuncInfo, roots: list[ast.AST], index: set[str],
 
         def mentions(e: ast.AST) -> bool:
             return any(state(m) == key or (isinstance(m, ast.Name) and m.id in held)
-                       for m in ast.walk(e))
+                       for m in all_nodes(e))
         if not any(mentions(part) for n in nodes
                    for part in ([n.left, *n.comparators] if isinstance(n, ast.Compare) else
                                 [n.slice] if isinstance(n, ast.Subscript) else [])):
@@ -437,7 +438,7 @@ def _guard(fi: FuncInfo, store: ast.stmt, parent: dict[int, ast.AST], mentions: 
         t = n.test if isinstance(n, ast.If) else None
         if isinstance(n, ast.If) and isinstance(t, ast.Compare) and len(t.ops) == 1 and t.comparators[0] in fi.consts \
                 and isinstance(t.ops[0], (ast.Lt, ast.LtE)) and mentions(t.left) \
-                and any(store is m for b in n.body for m in ast.walk(b)):
+                and any(store is m for b in n.body for m in all_nodes(b)):
             return fi.consts[t.comparators[0]] + isinstance(t.ops[0], ast.LtE)
         n = parent.get(id(n))
     return BPF_LOOP_MAX
@@ -450,4 +451,4 @@ def _sets_locals(s: ast.If) -> bool:
                (isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and
                 any(isinstance(t, ast.Name) for t in (n.targets if isinstance(n, ast.Assign)
                                                       else [n.target])))
-               for side in (s.body, s.orelse) for st in side for n in ast.walk(st))
+               for side in (s.body, s.orelse) for st in side for n in all_nodes(st))

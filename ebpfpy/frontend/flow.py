@@ -4,6 +4,7 @@ ring-buffer records are reserved and not yet released (acquire/release, ``check/
 from __future__ import annotations
 
 import ast
+from ..model.walk import all_nodes
 from dataclasses import dataclass, field
 
 
@@ -50,7 +51,7 @@ def assigned_names(stmts: list[ast.stmt]) -> set[str]:
     """Names (re)bound anywhere inside ``stmts`` (loop bodies invalidate these facts)."""
     out: set[str] = set()
     for s in stmts:
-        for n in ast.walk(s):
+        for n in all_nodes(s):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
                 out.add(n.id)
             elif isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name):

@@ -15,6 +15,7 @@ from ..model.names import DslNames
 from ..model.sections import kind_of
 from ..model.source import Source
 from .typeexpr import type_expr
+from ..model.walk import all_nodes
 
 MAX_TYPE_DEPTH = 64        # deeper types overflow the recursion of llvmlite's metadata hashing
 _DEF_NAME = re.compile(r"(?:async\s+)?(?:def|class)\s+(\w+)")
@@ -268,7 +269,7 @@ def _bound_names(stmt: ast.stmt) -> list[str]:
     if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         for t in targets:
-            out.extend(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+            out.extend(n.id for n in all_nodes(t) if isinstance(n, ast.Name))
     elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
         for a in stmt.names:
             out.append((a.asname or a.name).split(".")[0])

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..model.typed import ERR, FuncInfo, staged_ctx_size
 from ..types import ArrayType, MapType, StructType
+from ..model.walk import all_nodes
 
 STACK_LIMIT = 512
 
@@ -30,7 +31,7 @@ def stack_objects(fi: FuncInfo) -> list[tuple[str, int, ast.expr]]:
 def _assigned_names(fn: ast.FunctionDef) -> dict[ast.AST, str]:
     """The local each value is first bound to (``first_buf = u8[256]()``), by value node."""
     out: dict[ast.AST, str] = {}
-    for stmt in ast.walk(fn):
+    for stmt in all_nodes(fn):
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
                 isinstance(stmt.targets[0], ast.Name):
             out[stmt.value] = stmt.targets[0].id

@@ -19,6 +19,7 @@ from .check.refs import RINGBUF
 from .cost import CostModel
 from ..model.report import Report, ReportRow
 from ..model.typed import CheckedModule, FuncInfo, LoopStrategy
+from ..model.walk import all_nodes
 
 BPF_LOOP_MAX = 1 << 23              # the kernel's cap on bpf_loop iterations
 DEFAULT_BUDGET = 1_000_000
@@ -41,26 +42,31 @@ def plan_splits(checked: CheckedModule, budget: int = DEFAULT_BUDGET, split: boo
         # splitting fixes, and an outline may cost the verifier more than the model sees
         # (measured: five small outlines in http_stats that the model saw saving 6k of 253k
         # cost the kernel 25k more)
-        levels: list[tuple[int, dict[int, LoopStrategy]]] = []
+        levels: list[tuple[int, dict[int, LoopStrategy], dict[str, int]]] = []
         for limit in (target,) + tuple(t for t in LIMITS if t < target):
             for name in checked.order:          # callees first: callers count their cost
                 fi = checked.funcs[name]
                 for s in _outer_loops(fi.node.body):
                     _decide(checked, fi, s, limit)
-            worst = max(_program_costs(checked).values(), default=0)
-            levels.append((worst, _strategies(checked)))
+            level_costs = _program_costs(checked)
+            worst = max(level_costs.values(), default=0)
+            levels.append((worst, _strategies(checked), level_costs))
             if worst <= target:
                 break
-        least = min(w for w, _ in levels)
-        chosen = next(st for w, st in levels if w <= least * MARGINAL_GAIN)
+        least = min(w for w, _, _ in levels)
+        chosen, costs = next((st, c) for w, st, c in levels if w <= least * MARGINAL_GAIN)
         for fi in checked.funcs.values():
             for s, info in fi.loops.items():
                 info.strategy = chosen[id(s)]
+    else:
+        costs = _program_costs(checked)
     for fi in checked.funcs.values():
         _capture(fi)
-    checked.report = _report(checked, _program_costs(checked))
+    # the chosen level's costs: the estimate depends on the strategies only (a large
+    # function's estimate is a walk of its whole tree; made once, not three times)
+    checked.report = _report(checked, costs)
     if split:
-        _over_budget(checked, budget)
+        _over_budget(checked, budget, costs)
 
 
 def _outer_loops(stmts: list[ast.stmt]) -> list[ast.For]:
@@ -85,7 +91,7 @@ def _decide(checked: CheckedModule, fi: FuncInfo, s: ast.For, limit: int) -> Non
             _decide(checked, fi, inner, limit)
         return
     info.strategy = LoopStrategy.LOOP
-    for sub in ast.walk(s):
+    for sub in all_nodes(s):
         if isinstance(sub, ast.For) and sub is not s and sub in fi.loops and \
                 fi.loops[sub].strategy is not LoopStrategy.ITER_NUM:
             fi.loops[sub].strategy = LoopStrategy.LOOP
@@ -116,9 +122,9 @@ def _outlinable(fi: FuncInfo, s: ast.For) -> bool:
     shared = {name for name, loc in fi.locals.items() if loc.space in ("packet", RINGBUF)}
     if not shared:
         return True
-    inside = {id(n) for n in ast.walk(s)}
-    used_in = {n.id for n in ast.walk(s) if isinstance(n, ast.Name)}
-    used_out = {n.id for n in ast.walk(fi.node) if isinstance(n, ast.Name) and id(n) not in inside}
+    inside = {id(n) for n in all_nodes(s)}
+    used_in = {n.id for n in all_nodes(s) if isinstance(n, ast.Name)}
+    used_out = {n.id for n in all_nodes(fi.node) if isinstance(n, ast.Name) and id(n) not in inside}
     return not (shared & used_in & used_out)
 
 
@@ -135,9 +141,9 @@ def _capture(fi: FuncInfo) -> None:
         if info.strategy is not LoopStrategy.BPF_LOOP:
             info.captured = []
             continue
-        inside = {id(n) for n in ast.walk(s)}
-        used_in = {n.id for n in ast.walk(s) if isinstance(n, ast.Name)}
-        used_out = params | {n.id for n in ast.walk(fi.node)
+        inside = {id(n) for n in all_nodes(s)}
+        used_in = {n.id for n in all_nodes(s) if isinstance(n, ast.Name)}
+        used_out = params | {n.id for n in all_nodes(fi.node)
                              if isinstance(n, ast.Name) and id(n) not in inside}
         info.captured = [loc for name, loc in fi.locals.items()
                          if name in used_in and name in used_out]
@@ -166,13 +172,12 @@ def _report(checked: CheckedModule, costs: dict[str, int]) -> Report:
     return Report(rows)
 
 
-def _over_budget(checked: CheckedModule, budget: int) -> None:
+def _over_budget(checked: CheckedModule, budget: int, costs: dict[str, int]) -> None:
     src = checked.info.src
-    model = CostModel(checked.funcs)
     for name, fi in checked.funcs.items():
         if fi.fdef.section is None:
             continue
-        cost = model.function(fi)
+        cost = costs[name]
         limit = budget // ESTIMATE_ERROR    # the kernel's count may be twice the estimate
         if cost > limit:
             node = fi.node

@@ -19,6 +19,7 @@ from typing import Any, Optional
 
 from ..map_kinds import MapKind
 from ..model.typed import FuncInfo
+from ..model.walk import all_nodes
 
 # Map kinds whose elements are freed by delete/update (references into them can go stale).
 FREEING_KINDS = frozenset(k for k in MapKind if k.value.deletable)
@@ -90,7 +91,7 @@ def freed_maps(col: Any, funcs: dict[str, FuncInfo]) -> dict[str, frozenset[str]
 
 def _direct_frees(col: Any, fi: FuncInfo) -> set[str]:
     found: set[str] = set()
-    for node in ast.walk(fi.node):
+    for node in all_nodes(fi.node):
         targets: list[ast.expr] = []
         if isinstance(node, (ast.Assign, ast.Delete)):
             targets = list(node.targets)

@@ -18,6 +18,7 @@ from ..types import BoolType, IntType, MapType
 from .context import LowerContext
 from .ints import convert
 from .ltypes import I64
+from ..model.walk import all_nodes
 
 _I64 = IntType("i64", 64, True)
 
@@ -59,7 +60,7 @@ def compare01(cx: LowerContext, node: ast.expr) -> ir.Value | None:
 
 def cheap(node: ast.expr, fi: FuncInfo) -> bool:
     """No calls, subscripts of maps or side effects: safe to evaluate both arms."""
-    for n in ast.walk(node):
+    for n in all_nodes(node):
         if isinstance(n, (ast.Call, ast.BoolOp, ast.IfExp, ast.Compare)):
             return False
         if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.FloorDiv, ast.Mod)):

@@ -22,6 +22,7 @@ from .context import LowerContext
 from .exits import LoopBodyExit
 from .ints import compare, convert
 from .ltypes import I8, I32, I64, PTR
+from ..model.walk import all_nodes
 
 _I64 = IntType("i64", 64, True)
 
@@ -90,7 +91,7 @@ def _lower_body(parent: LowerContext, fn: ir.Function, node: ast.For,
                 const_start: ir.Constant | None) -> None:
     """The callback's body: the loop variable from the index, then the loop's statements."""
     names = parent.fi.names
-    stores = [names[n].target for n in ast.walk(node)
+    stores = [names[n].target for n in all_nodes(node)
               if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n in names]
     assigned = {t for t in stores if isinstance(t, Local)}
     cx = LowerContext(parent.ml, parent.fi, fn, parent.passes, LoopBodyExit(node, assigned),

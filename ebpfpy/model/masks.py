@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 
 from .typed import FuncInfo
+from .walk import all_nodes
 
 
 def masked_below(fi: FuncInfo, node: ast.expr, length: int,
@@ -29,7 +30,7 @@ def mask_bounds(fi: FuncInfo) -> dict[int, int]:
     by the ``id`` of the variable (a Local, or a module global)."""
     found: dict[int, int | None] = {}
     plain: set[ast.Name] = set()
-    for st in ast.walk(fi.node):
+    for st in all_nodes(fi.node):
         if isinstance(st, (ast.Assign, ast.AnnAssign)):
             targets = st.targets if isinstance(st, ast.Assign) else [st.target]
             if len(targets) == 1 and isinstance(targets[0], ast.Name) and st.value is not None \
@@ -38,7 +39,7 @@ def mask_bounds(fi: FuncInfo) -> dict[int, int]:
                 var, c = id(fi.names[targets[0]].target), mask_bound(fi, st.value)
                 was = found.get(var, c)
                 found[var] = None if c is None or was is None else max(c, was)
-    for n in ast.walk(fi.node):             # any other store (augmented, loop, tuple) spoils it
+    for n in all_nodes(fi.node):             # any other store (augmented, loop, tuple) spoils it
         if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load) and n not in plain \
                 and n in fi.names:
             found[id(fi.names[n].target)] = None

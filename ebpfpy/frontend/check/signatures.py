@@ -12,6 +12,7 @@ from ...model.sections import kind_of
 from ...model.typed import FuncInfo, Local
 from .context import Role, Signature
 from .kernel import check_attach_target, kernel_annotation
+from ...model.walk import all_nodes
 
 
 def _param_type(col: Collector, arg: ast.arg) -> BpfType | None:
@@ -107,7 +108,7 @@ def scan_roles(info: ModuleInfo) -> dict[str, Role]:
     """Which functions are timer callbacks (and for which map): their parameters differ."""
     roles: dict[str, Role] = {}
     for f in info.all_funcs.values():
-        calls = [(n.func.attr, n.args[0].id, len(n.args)) for n in ast.walk(f.node)
+        calls = [(n.func.attr, n.args[0].id, len(n.args)) for n in all_nodes(f.node)
                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.args
                  and isinstance(n.args[0], ast.Name)]
         init_maps = [arg for meth, arg, _ in calls if meth == "init"]
