@@ -5,6 +5,7 @@ directory, a server that dies mid-request, a server running older code)."""
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
 import socket
@@ -81,6 +82,18 @@ def test_server_starts_on_first_use_and_serves_the_same_bytes(rundir, tmp_path, 
     st = os.lstat(_sock_path(rundir))
     assert st.st_mode & 0o777 == 0o600 and os.lstat(rundir / "ebpfpy").st_mode & 0o777 == 0o700
     assert compile_client.server_pid() == _servers(rundir)[0]
+
+
+def test_server_keeps_no_descriptor_of_the_client_that_started_it(rundir, tmp_path):
+    r, w = os.pipe()
+    e = dict(os.environ, PYTHONPATH=str(ROOT), EBPFPY_NO_CACHE="1")
+    res = subprocess.run([sys.executable, "-m", "ebpfpy", "compile", str(EXAMPLE), "-o",
+                          str(tmp_path / "a.o")], cwd=ROOT, env=e, pass_fds=(w,), timeout=120)
+    os.close(w)
+    assert res.returncode == 0 and _servers(rundir)
+    readable, _, _ = select.select([r], [], [], 30)
+    assert readable and os.read(r, 1) == b""       # end-of-file: no process holds the pipe
+    os.close(r)
 
 
 def test_compile_error_from_the_server_reads_as_in_process(rundir, tmp_path):

@@ -132,6 +132,10 @@ def compile_request(name: str, source: bytes, env: dict[str, str]) -> list[bytes
 def main(argv: list[str]) -> int:
     """Entry point: ``SOCKET READY_FD``."""
     path, ready_fd = argv[0], int(argv[1])
+    # hold none of the first client's descriptors (a pipe its parent waits on would never
+    # reach end-of-file while the server lives)
+    os.closerange(3, ready_fd)
+    os.closerange(ready_fd + 1, os.sysconf("SC_OPEN_MAX"))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))     # clean up the socket file too
     target_machine()                     # load LLVM and make the target before listening
     server = Server(path)
