@@ -96,6 +96,23 @@ def test_server_keeps_no_descriptor_of_the_client_that_started_it(rundir, tmp_pa
     os.close(r)
 
 
+def test_served_client_imports_nothing_of_the_compiler(rundir, tmp_path, expected):
+    assert cli("compile", str(EXAMPLE), "-o", str(tmp_path / "warm.o")).returncode == 0
+    probe = (f"from ebpfpy.cli import main\nassert main(['compile', {str(EXAMPLE)!r}, '-o', "
+             f"{str(tmp_path / 'a.o')!r}]) == 0\nimport sys\nprint(' '.join(sys.modules))")
+    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT), EBPFPY_NO_CACHE="1"),
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    loaded = set(res.stdout.split())
+    heavy = {m for m in loaded if m.split(".")[0] in ("llvmlite", "cffi", "numpy", "argparse",
+                                                      "typing", "dataclasses")
+             or m.startswith(("ebpfpy.frontend", "ebpfpy.lower", "ebpfpy.model", "ebpfpy.dsl",
+                              "ebpfpy.api", "ebpfpy.errors"))}
+    assert heavy == set()
+    assert (tmp_path / "a.o").read_bytes() == expected
+
+
 def test_compile_error_from_the_server_reads_as_in_process(rundir, tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text(BAD)
