@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 import difflib
+import os
 from pathlib import Path
 from typing import Callable
 
 import pytest
+
+# CLI runs in tests compile in their own process, so no compile server outlives the suite
+# (test_compile_server.py turns the server on for its own runs, in a private runtime dir).
+os.environ.setdefault("EBPFPY_NO_SERVER", "1")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

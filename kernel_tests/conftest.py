@@ -19,6 +19,9 @@ from typing import Iterator
 
 import pytest
 
+# CLI runs in tests compile in their own process: no compile server outlives the suite.
+os.environ.setdefault("EBPFPY_NO_SERVER", "1")
+
 BPFFS = Path("/sys/fs/bpf")
 TRACEFS = Path("/sys/kernel/tracing")
 
