@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import subprocess
 import tempfile
 import textwrap
@@ -33,10 +34,22 @@ def _btf_kept():
     assert not dropped, "libbpf dropped the BTF: " + "".join(dropped)
 
 
+_sources: list[str] = []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _sources_removed():
+    """The program files build() writes are removed with the module's tests."""
+    d = tempfile.mkdtemp(prefix="ebpfpy-kt-")
+    _sources.append(d)
+    yield
+    _sources.remove(d)
+    shutil.rmtree(d, ignore_errors=True)
+
+
 def build(body: str, name: str):
     """Load from a file, so ring buffer records decode into the module's @struct classes."""
-    d = tempfile.mkdtemp(prefix="ebpfpy-kt-")
-    path = os.path.join(d, f"{name}.py")
+    path = os.path.join(_sources[-1], f"{name}.py")
     with open(path, "w") as f:
         f.write(textwrap.dedent(body))
     return ebpfpy.load(path)
