@@ -304,3 +304,36 @@ def f(ctx) -> int:
     with pytest.raises(CompileError) as info:
         ebpfpy.compile(source=src, filename="probe_param.py")
     assert (info.value.code, info.value.lineno) == ("E267", 12)
+
+
+@pytest.mark.parametrize("event, args", [
+    ("sched_wakeup", ["p"]), ("sched_wakeup_new", ["p"]), ("sched_waking", ["p"]),
+    ("softirq_entry", ["vec_nr"]), ("softirq_exit", ["vec_nr"]),
+    ("mm_vmscan_direct_reclaim_begin", ["order", "gfp_flags"]),
+    ("mm_vmscan_direct_reclaim_end", ["nr_reclaimed"]),
+    ("sched_process_free", ["p"]), ("sched_switch", ["preempt", "prev", "next", "prev_state"]),
+])
+def test_tp_btf_arguments_named_by_their_event_class(event: str, args: list[str]) -> None:
+    """DEFINE_EVENT tracepoints have no __bpf_trace_<event>: names come from their class."""
+    from ebpfpy.model.kernel_types import vmlinux
+    kb = vmlinux()
+    assert kb is not None
+    got = kb.tp_btf_args(event)
+    if got is None:
+        pytest.skip(f"this kernel has no btf_trace_{event}")
+    assert [n for n, _t in got] == args
+
+
+def test_unknown_tp_btf_argument_lists_the_arguments() -> None:
+    src = '''
+from ebpfpy import bpf_program
+
+@bpf_program("tp_btf/softirq_entry")
+def f(ctx) -> int:
+    return ctx.vec
+'''
+    with pytest.raises(CompileError) as info:
+        ebpfpy.compile(source=src, filename="bad.py")
+    err = info.value
+    assert (err.code, err.lineno, err.col_offset) == ("E268", 6, 11)
+    assert "are: vec_nr" in str(err)

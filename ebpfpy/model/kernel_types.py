@@ -19,6 +19,7 @@ here is only the default that libbpf re-checks against the target kernel at load
 from __future__ import annotations
 
 import ast
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -195,20 +196,38 @@ class KernelBtf:
         ps = self.proto_params(t.size_or_type)
         if ps is None:
             return None
-        named = self.func_args("__bpf_trace_" + name) or self._bpf_trace_like(ps)
+        named = self.func_args("__bpf_trace_" + name) or self._bpf_trace_like(name, ps)
         if named is not None and len(named[0]) == len(ps):
             ps = [(n or pn, tid) for (pn, tid), (n, _t) in zip(ps, named[0])]
         return ps[1:]
 
-    def _bpf_trace_like(self, ps: list[tuple[str, int]]) -> tuple[list[tuple[str, int]], int] | None:
-        """A tracepoint made with DEFINE_EVENT shares its class's ``__bpf_trace_<class>``:
-        find one with the same parameter types (the scan of every BTF type runs once)."""
+    def _bpf_trace_like(self, name: str, ps: list[tuple[str, int]]
+                        ) -> tuple[list[tuple[str, int]], int] | None:
+        """A tracepoint made with DEFINE_EVENT has no ``__bpf_trace_<name>``: it shares its
+        class's ``__bpf_trace_<class>`` (``sched_waking`` -> ``sched_wakeup_template``,
+        ``softirq_entry`` -> ``softirq``).  BTF does not link event and class, so take the
+        function with the same parameter types whose name shares the longest prefix with the
+        event's (a class is named after its events; at least the first word must match).
+        Two such functions that name the parameters differently: no names."""
         want = [tid for _n, tid in ps]
+        scored = []
         for fname in self._bpf_trace_funcs():
+            cls = fname[len("__bpf_trace_"):]
+            if cls.split("_")[0] != name.split("_")[0]:
+                continue
             fa = self.func_args(fname)
             if fa is not None and [tid for _n, tid in fa[0]] == want:
-                return fa
-        return None
+                # longest shared prefix first; then a *_template name (an event class, not
+                # another event that happens to have the same prototype)
+                scored.append((len(os.path.commonprefix([cls, name])),
+                               cls.endswith("_template"), fa))
+        if not scored:
+            return None
+        top = max((s, t) for s, t, _ in scored)
+        names = {tuple(n for n, _ in fa[0]) for s, t, fa in scored if (s, t) == top}
+        if len(names) != 1:
+            return None                       # ambiguous: better unnamed than misnamed
+        return next(fa for s, t, fa in scored if (s, t) == top)
 
     def _bpf_trace_funcs(self) -> list[str]:
         if not hasattr(self, "_bt_funcs"):
@@ -336,18 +355,22 @@ def base_space(fi: Any, node: ast.expr) -> str:
 _CTX_STRUCTS = {"uprobe": "pt_regs", "kprobe": "pt_regs", "perf_event": "bpf_perf_event_data"}
 
 
-def kernel_ctx_field(fi: Any, attr: str) -> Field | None:
+def kernel_ctx_fields(fi: Any) -> dict[str, Field] | None:
     """Context fields typed from the kernel's BTF: tp_btf/fentry/fexit arguments by name,
     ``iter/NAME`` (``struct bpf_iter__NAME``: ``ctx.meta``, ``ctx.task`` …), ``pt_regs``
-    of uprobes and kprobes, ``bpf_perf_event_data``."""
+    of uprobes and kprobes, ``bpf_perf_event_data``; None for other kinds."""
     kind, section = fi.ctx_kind, fi.fdef.section or ""
     if kind in ("tp_btf", "fentry", "fexit"):
         target = section.split("/", 1)[1]
-        fields = btf_ctx_fields("fexit" if section.startswith("fexit/") else kind, target)
-    elif kind == "iter":
-        fields = struct_ctx_fields("bpf_iter__" + section.split("/", 1)[1], True)
-    elif kind in _CTX_STRUCTS:
-        fields = struct_ctx_fields(_CTX_STRUCTS[kind])
-    else:
-        return None
+        return btf_ctx_fields("fexit" if section.startswith("fexit/") else kind, target)
+    if kind == "iter":
+        return struct_ctx_fields("bpf_iter__" + section.split("/", 1)[1], True)
+    if kind in _CTX_STRUCTS:
+        return struct_ctx_fields(_CTX_STRUCTS[kind])
+    return None
+
+
+def kernel_ctx_field(fi: Any, attr: str) -> Field | None:
+    """One field of :func:`kernel_ctx_fields`, or None."""
+    fields = kernel_ctx_fields(fi)
     return fields.get(attr) if fields else None

@@ -5,6 +5,7 @@ import ast
 
 from ...types import ArrayType, BpfType, IntType, RefType, StructType, u64
 from ..contexts import ctx_field
+from ...model.kernel_types import kernel_ctx_fields
 from ...model.typed import ERR, is_int
 from .context import CheckContext, is_ctx
 from .expressions import expr, key_expr
@@ -20,7 +21,7 @@ def attribute(c: CheckContext, node: ast.Attribute, expect: BpfType | None) -> B
         c.fi.types[base] = c.fi.ctx_type or ERR
         f = ctx_field(c.fi, node.attr)
         if f is None:
-            c.src.error("E130", node, name=node.attr, kind=c.fi.ctx_kind or "this program")
+            missing_ctx_field(c, node)
             return ERR
         c.fi.attrs[node] = ("ctx", f)
         return f[1]
@@ -44,6 +45,17 @@ def attribute(c: CheckContext, node: ast.Attribute, expect: BpfType | None) -> B
         return target
     c.src.error("E132", node, type=target, name=node.attr)
     return ERR
+
+
+def missing_ctx_field(c: CheckContext, node: ast.Attribute) -> None:
+    """E130, or E268 listing the arguments of a program whose ctx is typed from kernel BTF."""
+    kind = c.fi.ctx_kind
+    fields = kernel_ctx_fields(c.fi) if kind in ("tp_btf", "fentry", "fexit") else None
+    if fields:
+        c.src.error("E268", node, name=node.attr, section=c.fi.fdef.section,
+                    fields=", ".join(fields))
+        return
+    c.src.error("E130", node, name=node.attr, kind=kind or "this program")
 
 
 def subscript(c: CheckContext, node: ast.Subscript, expect: BpfType | None) -> BpfType:
