@@ -1,0 +1,173 @@
+"""The ports of public eBPF programs in examples/ports/, run as their users run them
+(``python examples/ports/TOOL.py ARGS``) while this process makes the events they report; each
+test checks the lines against what the original tool prints for those events.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PORTS = ROOT / "examples" / "ports"
+
+pytestmark = pytest.mark.skipif(not os.path.exists("/sys/kernel/btf/vmlinux"),
+                                reason="the ports read kernel types from BTF")
+
+
+class Port:
+    """``python examples/ports/NAME.py ARGS`` in the background, ready once its first line
+    (the header the original prints after attaching) is out; ``finish()`` stops it with
+    SIGINT, as Ctrl-C does, and gives every line it printed."""
+
+    def __init__(self, name: str, *args: str, ready: bool = True) -> None:
+        env = dict(os.environ, EBPFPY_NO_SERVER="1",
+                   PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        self.proc = subprocess.Popen(
+            [sys.executable, str(PORTS / f"{name}.py"), *args], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        self.lines: list[str] = []
+        if ready:
+            first = self.proc.stdout.readline()
+            if not first:
+                raise AssertionError(f"{name} stopped early:\n{self.proc.stderr.read()}")
+            self.lines.append(first.rstrip("\n"))
+
+    def finish(self, wait: float = 0.3) -> list[str]:
+        """Stop the tool (after ``wait`` seconds for the last records) and return its lines."""
+        time.sleep(wait)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        out, err = self.proc.communicate(timeout=60)
+        assert self.proc.returncode == 0, err
+        self.err = err
+        return self.lines + out.splitlines()
+
+    def wait(self) -> list[str]:
+        """Let the tool end by itself (interval and count given) and return its lines."""
+        out, err = self.proc.communicate(timeout=60)
+        assert self.proc.returncode == 0, err
+        self.err = err
+        return self.lines + out.splitlines()
+
+
+def columns(lines: list[str], col: int, value: str) -> list[list[str]]:
+    """The lines (split on blanks) whose column ``col`` is ``value``."""
+    return [ln.split() for ln in lines if len(ln.split()) > col and ln.split()[col] == value]
+
+
+def test_exitsnoop_reports_codes_and_signals() -> None:
+    port = Port("exitsnoop")
+    assert port.lines[0].split() == ["PCOMM", "PID", "PPID", "TID", "AGE(s)", "EXIT_CODE"]
+    ok = subprocess.Popen(["/bin/true"])
+    bad = subprocess.Popen(["sh", "-c", "exit 3"])
+    killed = subprocess.Popen(["sleep", "5"])
+    ok.wait(), bad.wait()
+    killed.kill()
+    killed.wait()
+    lines = port.finish()
+    mine = {int(ln.split()[1]): ln for ln in lines[1:] if ln.split()[1].isdigit()}
+    assert mine[ok.pid].split() == ["true", str(ok.pid), str(os.getpid()), str(ok.pid),
+                                    mine[ok.pid].split()[4], "0"]
+    assert mine[bad.pid].split()[5:] == ["code", "3"]
+    assert mine[killed.pid].split()[0] == "sleep"
+    assert mine[killed.pid].endswith("signal 9 (Killed)")
+
+
+def test_exitsnoop_failed_only_and_pid_filter() -> None:
+    port = Port("exitsnoop", "-x")
+    ok = subprocess.Popen(["/bin/true"])
+    bad = subprocess.Popen(["/bin/false"])
+    ok.wait(), bad.wait()
+    pids = {ln.split()[1] for ln in port.finish()[1:]}
+    assert str(bad.pid) in pids and str(ok.pid) not in pids
+
+
+def test_opensnoop_reports_fd_errno_flags_and_path(tmp_path: Path) -> None:
+    present = tmp_path / "present.txt"
+    present.write_text("x")
+    port = Port("opensnoop", "-p", str(os.getpid()), "-e", "-U")
+    assert port.lines[0].split() == ["UID", "PID", "COMM", "FD", "ERR", "FLAGS", "MODE", "PATH"]
+    fd = os.open(present, os.O_RDONLY)
+    os.close(fd)
+    with pytest.raises(FileNotFoundError):
+        os.open(tmp_path / "missing", os.O_RDONLY)
+    fd2 = os.open(tmp_path / "new", os.O_WRONLY | os.O_CREAT, 0o640)
+    os.close(fd2)
+    lines = port.finish()
+    rows = {ln.split()[-1]: ln.split() for ln in lines[1:]}
+    pid = str(os.getpid())
+    assert rows[str(present)] == ["0", pid, rows[str(present)][2], str(fd), "0",
+                                  f"{os.O_RDONLY | os.O_CLOEXEC:08o}", "n/a", str(present)]
+    assert rows[str(tmp_path / "missing")][3:5] == ["-1", "2"]
+    assert rows[str(tmp_path / "new")][5:7] == [f"{os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC:08o}", "0640"]
+
+
+def test_syscount_counts_this_process_syscalls() -> None:
+    port = Port("syscount", "-p", str(os.getpid()), "-d", "2", "-L")
+    for _ in range(50):
+        os.getppid()
+    lines = port.wait()
+    assert lines[0] == "Tracing syscalls, printing top 10... Ctrl+C to quit."
+    assert lines[2].split() == ["SYSCALL", "COUNT", "TIME", "(us)"]
+    rows = {ln.split()[0]: ln.split() for ln in lines[3:] if ln.strip()}
+    assert rows["getppid"][1] == "50"
+
+
+def test_syscount_by_process_with_errno_filter() -> None:
+    port = Port("syscount", "-P", "-e", "2", "-p", str(os.getpid()), "-d", "2")
+    for i in range(7):
+        with pytest.raises(FileNotFoundError):
+            os.stat(f"/nonexistent-{i}")
+    lines = port.wait()
+    assert lines[2].split() == ["PID", "COMM", "COUNT"]
+    row = lines[3].split()
+    assert row[0] == str(os.getpid()) and int(row[-1]) >= 7
+
+
+def test_statsnoop_names_paths_and_errors(tmp_path: Path) -> None:
+    port = Port("statsnoop", "-p", str(os.getpid()), "-s")
+    assert port.lines[0].split() == ["PID", "COMM", "RET", "ERR", "SYSCALL", "PATH"]
+    os.stat(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        os.stat(tmp_path / "missing")
+    with open(tmp_path / "f", "w") as f:           # open while the tool reads /proc/PID/fd
+        os.fstat(f.fileno())
+        lines = port.finish()
+    rows = [ln.split() for ln in lines[1:]]
+    assert [str(os.getpid()), rows[0][1], "0", "0", "newfstatat", str(tmp_path)] in rows
+    assert [str(os.getpid()), rows[0][1], "-1", "2", "newfstatat", str(tmp_path / "missing")] in rows
+    # glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH): the path is the fd's, as a directory
+    assert any(r[4:] in (["newfstat", str(tmp_path / "f")], ["newfstatat", f"{tmp_path}/f/"])
+               for r in rows), rows
+
+
+def test_sigsnoop_reports_signals_by_name_and_kill_results() -> None:
+    port = Port("sigsnoop", "-k", "-n", "-p", str(os.getpid()))
+    assert port.lines[0].split() == ["TIME", "PID", "COMM", "SIG", "TPID", "TCOMM", "RESULT"]
+    child = subprocess.Popen(["sleep", "5"])
+    os.kill(child.pid, signal.SIGUSR1)
+    child.wait()
+    with pytest.raises(ProcessLookupError):
+        os.kill(4194303, 0)         # above pid_max's default: no such process
+    lines = port.finish()
+    rows = [ln.split()[1:] for ln in lines[1:]]
+    me = str(os.getpid())
+    assert [me, rows[0][1], "SIGUSR1", str(child.pid), "N/A", "0"] in rows
+    assert [me, rows[0][1], "N/A", "4194303", "N/A", "-3"] in rows
+
+
+def test_sigsnoop_signal_generate_filters_by_signal() -> None:
+    port = Port("sigsnoop", "-s", "SIGUSR2", "-p", str(os.getpid()))
+    child = subprocess.Popen(["sleep", "5"])
+    os.kill(child.pid, signal.SIGCONT)           # not traced
+    os.kill(child.pid, signal.SIGUSR2)
+    child.wait()
+    rows = [ln.split()[1:] for ln in port.finish()[1:]]
+    assert rows == [[str(os.getpid()), rows[0][1], str(int(signal.SIGUSR2)), str(child.pid),
+                     "N/A", "0"]]
