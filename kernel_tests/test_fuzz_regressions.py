@@ -437,12 +437,6 @@ def test_zero_iteration_bpf_loop() -> None:
     assert rows and all(k == s and same == "True" for k, s, same in rows), r.stdout
 
 
-# Giving every stack object its own 8-byte slot (align 8) fixed this, but made
-# examples/tools/syscall_latency.py refused at 1M: its array-map key then sat alone in a slot,
-# the 6.18 verifier read it as a constant key and marked it precise, so the states of the
-# walked log2 loop no longer pruned.  Reverted; open until a layout serves both.
-@pytest.mark.xfail(reason="4-byte map key packed beside a spilled loop flag: 'infinite loop "
-                          "detected' (the align-8 fix regressed syscall_latency)", strict=True)
 def test_loop_flag_keeps_its_own_stack_slot() -> None:
     """Seed 20261203 program 2929: a 4-byte map key shared an 8-byte stack slot with a spilled
     loop flag; the verifier forgot the flag and refused the program ("infinite loop detected")."""
@@ -547,14 +541,7 @@ FIXED = {
 }
 
 
-# run, expected to fail, and strict: a layout fix that makes it load shows as XPASS
-_REOPENED = pytest.mark.xfail(reason="same stack-slot sharing as seed 20261203 program 2929 "
-                                     "(align-8 fix reverted)", strict=True)
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_REOPENED)
-                                  if n == "loop_counter_sharing_a_stack_slot" else n
-                                  for n in sorted(FIXED)])
+@pytest.mark.parametrize("name", sorted(FIXED))
 def test_former_verifier_refusal(name: str) -> None:
     src, ctxs, _why = FIXED[name]
     agree(src, "run", ctxs, [])

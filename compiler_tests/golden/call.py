@@ -33,7 +33,7 @@ def caller(ctx: Args) -> int:
 # define internal i64 @"twice"(i32 %"x") nounwind !dbg !N
 # {
 # entry:
-#   %"x.1" = alloca i32, !dbg !N
+#   %"x.1" = alloca i32, align 8, !dbg !N
 #   store i32 0, ptr %"x.1", !dbg !N
 #   store i32 %"x", ptr %"x.1", !dbg !N
 #   br label %"body", !dbg !N
@@ -57,7 +57,7 @@ def caller(ctx: Args) -> int:
 #   %".5" = load i64, ptr %".4", !dbg !N
 #   %".6" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
 #   store i64 %".5", ptr %".6", !dbg !N
-#   %"ctx.1" = alloca ptr, !dbg !N
+#   %"ctx.1" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
 #   store ptr %"ctx.stack", ptr %"ctx.1", !dbg !N
 #   br label %"body", !dbg !N

@@ -49,7 +49,7 @@ def divide(ctx: Args) -> int:
 #   %".11" = load i32, ptr %".10", !dbg !N
 #   %".12" = getelementptr i8, ptr %"ctx.stack", i64 12 , !dbg !N
 #   store i32 %".11", ptr %".12", !dbg !N
-#   %"ctx.1" = alloca ptr, !dbg !N
+#   %"ctx.1" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
 #   store ptr %"ctx.stack", ptr %"ctx.1", !dbg !N
 #   br label %"body", !dbg !N

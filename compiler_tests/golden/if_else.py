@@ -43,7 +43,7 @@ def branch(ctx: Args) -> int:
 #   %".5" = load i32, ptr %".4", !dbg !N
 #   %".6" = getelementptr i8, ptr %"ctx.stack", i64 4 , !dbg !N
 #   store i32 %".5", ptr %".6", !dbg !N
-#   %"ctx.1" = alloca ptr, !dbg !N
+#   %"ctx.1" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
 #   store ptr %"ctx.stack", ptr %"ctx.1", !dbg !N
 #   br label %"body", !dbg !N

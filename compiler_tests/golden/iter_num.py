@@ -17,13 +17,13 @@ def main(ctx) -> int:
 # {
 # entry:
 #   %"ctx.static" = call ptr @"llvm.preserve.static.offset"(ptr %"ctx"), !dbg !N
-#   %"ctx.1" = alloca ptr, !dbg !N
+#   %"ctx.1" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
 #   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
-#   %"total" = alloca i64, !dbg !N
+#   %"total" = alloca i64, align 8, !dbg !N
 #   store i64 0, ptr %"total", !dbg !N
 #   %"iter" = alloca i64, align 8, !dbg !N
-#   %"i.1" = alloca i32, !dbg !N
+#   %"i.1" = alloca i32, align 8, !dbg !N
 #   store i32 0, ptr %"i.1", !dbg !N
 #   br label %"body", !dbg !N
 # body:

@@ -21,11 +21,11 @@ def look(ctx) -> int:
 # {
 # entry:
 #   %"ctx.static" = call ptr @"llvm.preserve.static.offset"(ptr %"ctx"), !dbg !N
-#   %"ctx.1" = alloca ptr, !dbg !N
+#   %"ctx.1" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
 #   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
-#   %"obj" = alloca i32, !dbg !N
-#   %"r" = alloca ptr, !dbg !N
+#   %"obj" = alloca i32, align 8, !dbg !N
+#   %"r" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"r", !dbg !N
 #   br label %"body", !dbg !N
 # body:

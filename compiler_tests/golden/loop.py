@@ -41,11 +41,11 @@ def loop(ctx: Args) -> int:
 #   %".5" = load i64, ptr %".4", !dbg !N
 #   %".6" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
 #   store i64 %".5", ptr %".6", !dbg !N
-#   %"ctx.1" = alloca ptr, !dbg !N
+#   %"ctx.1" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
 #   store ptr %"ctx.stack", ptr %"ctx.1", !dbg !N
-#   %"iv" = alloca i64, !dbg !N
-#   %"i.1" = alloca i32, !dbg !N
+#   %"iv" = alloca i64, align 8, !dbg !N
+#   %"i.1" = alloca i32, align 8, !dbg !N
 #   store i32 0, ptr %"i.1", !dbg !N
 #   br label %"body", !dbg !N
 # body:

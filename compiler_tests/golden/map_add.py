@@ -18,11 +18,11 @@ def count(ctx) -> int:
 # {
 # entry:
 #   %"ctx.static" = call ptr @"llvm.preserve.static.offset"(ptr %"ctx"), !dbg !N
-#   %"ctx.1" = alloca ptr, !dbg !N
+#   %"ctx.1" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
 #   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
-#   %"obj" = alloca i32, !dbg !N
-#   %"obj.1" = alloca i64, !dbg !N
+#   %"obj" = alloca i32, align 8, !dbg !N
+#   %"obj.1" = alloca i64, align 8, !dbg !N
 #   br label %"body", !dbg !N
 # body:
 #   call void @"llvm.lifetime.start.p0"(ptr %"obj"), !dbg !N

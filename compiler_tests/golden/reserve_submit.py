@@ -36,10 +36,10 @@ def main(ctx) -> int:
 # {
 # entry:
 #   %"ctx.static" = call ptr @"llvm.preserve.static.offset"(ptr %"ctx"), !dbg !N
-#   %"ctx.1" = alloca ptr, !dbg !N
+#   %"ctx.1" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
 #   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
-#   %"rec" = alloca ptr, !dbg !N
+#   %"rec" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"rec", !dbg !N
 #   br label %"body", !dbg !N
 # body:

@@ -35,13 +35,13 @@ def store(ctx) -> int:
 # {
 # entry:
 #   %"ctx.static" = call ptr @"llvm.preserve.static.offset"(ptr %"ctx"), !dbg !N
-#   %"ctx.1" = alloca ptr, !dbg !N
+#   %"ctx.1" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
 #   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
-#   %"obj" = alloca %"struct.Point", !dbg !N
-#   %"p" = alloca ptr, !dbg !N
+#   %"obj" = alloca %"struct.Point", align 8, !dbg !N
+#   %"p" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"p", !dbg !N
-#   %"obj.1" = alloca i32, !dbg !N
+#   %"obj.1" = alloca i32, align 8, !dbg !N
 #   br label %"body", !dbg !N
 # body:
 #   call void @"llvm.memset.p0.i64"(ptr %"obj", i8 0, i64 8, i1 0), !dbg !N

@@ -44,7 +44,7 @@ def pick(ctx: Args) -> int:
 #   %".8" = load i32, ptr %".7", !dbg !N
 #   %".9" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
 #   store i32 %".8", ptr %".9", !dbg !N
-#   %"ctx.1" = alloca ptr, !dbg !N
+#   %"ctx.1" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
 #   store ptr %"ctx.stack", ptr %"ctx.1", !dbg !N
 #   br label %"body", !dbg !N

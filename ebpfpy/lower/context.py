@@ -108,6 +108,12 @@ class LowerContext:
     def alloca(self, lt: ir.Type, name: str) -> ir.Value:
         """A stack slot in the entry block (so LLVM's mem2reg/SROA can promote it)."""
         slot = self.alloca_builder.alloca(lt, name=name)
+        # Every object starts an 8-byte verifier stack slot and shares it with nothing: LLVM
+        # spills a 32-bit register into the low half of an 8-byte slot, and a 4-byte object
+        # packed into the other half makes the verifier forget the spilled value (a loop's
+        # exit flag became unknown: "infinite loop detected").  The checker's stack budget
+        # already counts each object rounded up to 8 bytes.
+        slot.align = 8
         slot.type = PTR         # opaque, like every other pointer here
         return slot
 

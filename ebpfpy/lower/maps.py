@@ -30,8 +30,18 @@ def key_ptr(cx: LowerContext, keynode: ast.expr, mt: Any) -> ir.Value:
     kt = mt.key
     if isinstance(kt, (StructType, ArrayType)):
         return _aggregate_arg(cx, ("key", keynode), keynode, kt)
+    k = convert(cx.b, cx.expr(keynode), cx.fi.types[keynode], kt)
+    if kt.size < 8 and not isinstance(k, ir.Constant):
+        # A computed narrow key is written as 8 zero-extended bytes (the key is their low
+        # bytes; BPF is little-endian).  The verifier then sees a spill wider than the key and
+        # does not treat it as a constant key, which it would mark precise: a log2 bucket key,
+        # constant on each path through a walked loop, kept those paths' states from pruning
+        # (syscall_latency refused at 1M once its key had an 8-byte slot of its own).
+        slot = cx.temp_slot(("key", keynode), u64)
+        cx.b.store(cx.b.zext(k, I64), slot)
+        return slot
     slot = cx.temp_slot(("key", keynode), kt)
-    cx.b.store(convert(cx.b, cx.expr(keynode), cx.fi.types[keynode], kt), slot)
+    cx.b.store(k, slot)
     return slot
 
 
