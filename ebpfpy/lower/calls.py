@@ -8,7 +8,7 @@ import llvmlite.ir as ir
 
 from ..model.typed import known
 from ..model import helper_table as H
-from ..types import BOOL, IntType, StructType, i64, u32, u64
+from ..types import BOOL, IntType, RefType, StructType, i64, u32, u64
 from . import ints
 from .abi import returns_object
 from .branchless import compare01
@@ -37,6 +37,8 @@ def _cast(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
         v01 = compare01(cx, arg)
         if v01 is not None:
             return convert(cx.b, v01, i64, call.type)
+    if isinstance(cx.fi.types[arg], RefType):          # u64(kernel reference): its address
+        return cx.b.ptrtoint(cx.expr(arg), I64, name="kaddr")
     return convert(cx.b, cx.expr(arg), cx.fi.types[arg], call.type)
 
 

@@ -187,6 +187,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E265": ("{what} takes {want}", ["e.g. {example}"]),
     "E266": ("the kernel has no {what} {name!r} to attach {kind} to", ["{hint}"]),
     "E268": ("the {section!r} program's ctx has no argument {name!r}", ["its arguments, named as in the kernel's BTF prototype of the traced function or tracepoint, are: {fields}"]),
+    "E269": ("a reference to kernel {type} converts only to u64 (its address), not to {to}", ["write u64(ref), e.g. starts[u64(ctx.rq)] = helpers.ktime_get_ns() keys a map by the request's address; the reverse is the struct's name as a function: request(addr)"]),
     "E280": ("helpers.{helper} may sleep (it faults user pages in), and a {section!r} program cannot{via}", ["sleeping is allowed only in sleepable programs: use {fix}, or helpers.probe_read_user, which never sleeps but fails with -EFAULT on a page that is not resident"]),
     "E281": ("{name} is a {kind}, which a sleepable {section!r} program cannot use", ["the kernel allows only array, hash, ring buffer and local storage maps in sleepable programs ({ok}): use one of those, or a non-sleepable section (uprobe/ rather than uprobe.s/) when the program needs this map"]),
     "E267": ("{type} made from an address cannot be passed as parameter {param!r}", ["a function reads its kernel struct parameter directly, which the verifier allows only for BTF pointers (helpers.get_current_task_btf(), tp_btf/fentry arguments): read the fields here, or pass a BTF reference"]),

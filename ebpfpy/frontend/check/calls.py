@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 
 from ...types import (BOOL, INT_TYPES, ArrayType, BpfType, IntType, RefType, StructType,
-                      i64)
+                      i64, u64)
 from ...model.typed import ERR, int_type, is_int
 from ..typeexpr import eval_type
 from . import refs
@@ -102,6 +102,11 @@ def cast(c: CheckContext, node: ast.Call, t: BpfType) -> BpfType:
         c.src.error("E176", arg, name=arg.id, to=t)       # type: ignore[attr-defined]
         return ERR
     at = expr(c, arg)
+    if isinstance(at, RefType) and at.space in ("kernel", "probe"):
+        # a kernel pointer as a number (a map key by address, as biolatency keys requests)
+        if t is not u64:
+            c.src.error("E269", node, type=at.target, to=t)
+        return t
     if at is not ERR and not (is_int(at) or at is BOOL):
         c.src.error("E144", arg, type=at, to=t)
     return t
