@@ -1,4 +1,4 @@
-# expect: E269 9:14
+# expect: E269 9:15
 from ebpfpy import bpf_program, helpers, HashMap, u32, u64
 
 seen = HashMap(u32, u64, 16)
