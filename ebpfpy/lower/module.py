@@ -5,6 +5,7 @@ import re
 
 from ..model.typed import CheckedModule
 from .function import lower_function
+from .irtext import module_text
 from .module_state import ModuleState, shorten_local_names
 
 
@@ -16,7 +17,7 @@ def lower_module(checked: CheckedModule) -> str:
         lower_function(ml, checked.funcs[name])
     ml.di.finalize()
     shorten_local_names(ml.module)
-    return declarations_with_debug(str(ml.module))
+    return declarations_with_debug(module_text(ml.module))
 
 
 _DECLARE_DBG = re.compile(r"^declare (.*) (!dbg ![0-9]+)$", re.M)
