@@ -171,3 +171,55 @@ def test_sigsnoop_signal_generate_filters_by_signal() -> None:
     rows = [ln.split()[1:] for ln in port.finish()[1:]]
     assert rows == [[str(os.getpid()), rows[0][1], str(int(signal.SIGUSR2)), str(child.pid),
                      "N/A", "0"]]
+
+
+def _trace_lines(pattern: str, seconds: float) -> list[str]:
+    """trace_pipe lines containing ``pattern`` read for up to ``seconds`` (stops at the first)."""
+    fd = os.open("/sys/kernel/tracing/trace_pipe", os.O_RDONLY | os.O_NONBLOCK)
+    found: list[str] = []
+    buf = b""
+    try:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not found:
+            try:
+                buf += os.read(fd, 65536)
+            except BlockingIOError:
+                time.sleep(0.1)
+                continue
+            *done, buf = buf.split(b"\n")
+            found += [ln.decode("utf-8", "replace") for ln in done
+                      if pattern.encode() in ln]
+    finally:
+        os.close(fd)
+    return found
+
+
+def test_minimal_prints_from_its_own_writes() -> None:
+    port = Port("minimal")
+    assert port.lines[0].startswith("Successfully started! Please run")
+    lines = _trace_lines(f"BPF triggered from PID {port.proc.pid}.", 8)
+    port.finish(0)
+    assert lines and lines[0].endswith(f"BPF triggered from PID {port.proc.pid}.")
+
+
+def test_task_iter_lists_one_process_tasks() -> None:
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        time.sleep(0.2)                            # asleep in the kernel: a stack to walk
+        lines = Port("task_iter", str(child.pid), ready=False).wait()
+    finally:
+        child.kill()
+        child.wait()
+    assert len(lines) == 1, lines
+    prefix = f"Task Info. Pid: {child.pid}. Process Name: sleep. Kernel Stack Len: "
+    assert lines[0].startswith(prefix), lines
+    depth, state = lines[0][len(prefix):].split(". State: ")
+    assert int(depth) > 0
+    # TASK_INTERRUPTIBLE | TASK_FREEZABLE (0x2001) is not in the original's table either
+    assert state in ("INTERRUPTIBLE", "<unknown>")
+
+
+def test_task_iter_all_tasks_include_this_process() -> None:
+    lines = Port("task_iter", ready=False).wait()
+    assert any(f"Pid: {os.getpid()}. Process Name: " in ln for ln in lines)
+    assert len(lines) > 10

@@ -134,9 +134,23 @@ class Program:
         _no_args(self, iface, kw)
         return self._libbpf_link(lambda: lib.bpf_program__attach(self._ptr), self.section)
 
-    def _attach_iter(self, iface: Any, **kw: Any) -> Link:
+    def _attach_iter(self, iface: Any, pid: int = 0, tid: int = 0, **kw: Any) -> Link:
+        """``pid=`` / ``tid=``: a task iterator visits only that process's threads / that
+        thread (libbpf's ``union bpf_iter_link_info`` ``.task.pid`` / ``.task.tid``)."""
         _no_args(self, iface, kw)
-        return self._libbpf_link(lambda: lib.bpf_program__attach_iter(self._ptr, ffi.NULL),
+        if not pid and not tid:
+            return self._libbpf_link(lambda: lib.bpf_program__attach_iter(self._ptr, ffi.NULL),
+                                     self.section, IterLink)
+        if pid and tid:
+            raise TypeError(f"program {self.name!r}: give pid= or tid=, not both")
+        if pid < 0 or tid < 0:
+            raise ValueError(f"program {self.name!r}: pid and tid are positive")
+        linfo = ffi.new("__u32[3]", [tid, pid, 0])      # struct { tid; pid; pid_fd; } task
+        opts = ffi.new("struct bpf_iter_attach_opts *")
+        opts.sz = ffi.sizeof("struct bpf_iter_attach_opts")
+        opts.link_info = linfo
+        opts.link_info_len = ffi.sizeof(linfo)
+        return self._libbpf_link(lambda: lib.bpf_program__attach_iter(self._ptr, opts),
                                  self.section, IterLink)
 
     def _attach_xdp(self, iface: Any, ifindex: int | None = None, **kw: Any) -> Link:
