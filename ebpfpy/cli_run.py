@@ -22,7 +22,7 @@ from .loader.records import RecordConsumer
 from .objfile import BpfElf, decode
 
 TRACE_PIPE = "/sys/kernel/tracing/trace_pipe"
-PRINTK_HELPERS = {6, 165}          # bpf_trace_printk, bpf_trace_vprintk
+PRINTK_HELPERS = {6, 177}          # bpf_trace_printk, bpf_trace_vprintk
 POLL_SLICE = 0.05                  # seconds: how long each wait may delay Ctrl-C or the end
 
 # Sections that cannot attach without something only the caller has.

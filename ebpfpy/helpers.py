@@ -60,8 +60,11 @@ def get_prandom_u32() -> int:
 
 
 def printk(fmt: str, *args: int) -> int:
-    """``bpf_trace_printk`` to trace_pipe (literal format, at most 3 arguments)."""
-    print(fmt % args if args else fmt)
+    """``bpf_trace_printk`` to trace_pipe (literal format; up to 3 values, or up to 12
+    through ``bpf_trace_vprintk``); ``%s`` prints a ``u8`` array up to its first NUL."""
+    shown = tuple(bytes(a).split(b"\0", 1)[0].decode("latin-1") if isinstance(a, list) else a
+                  for a in args)
+    print(fmt % shown if args else fmt)
     return 0
 
 

@@ -1,4 +1,4 @@
-# expect: E154 20:46
+# expect: E154 20:104
 from ebpfpy import bpf_program, bpf_function, struct, HashMap, Array, u8, u16, u32, u64, i8, i16, i32, i64, helpers
 
 @struct
@@ -17,5 +17,5 @@ def fill(s: S) -> int:
 
 @bpf_program("syscall")
 def main(ctx) -> int:
-    helpers.printk("%d %d %d %d\n", 1, 2, 3, 4)
+    helpers.printk("%d %d %d %d %d %d %d %d %d %d %d %d %d \n", 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
     return 0

@@ -29,6 +29,7 @@ import ast
 from typing import Any
 
 from ..types import IntType, MapType
+from ..model.helper_table import PRINTK_VALUES
 from ..model.typed import FuncInfo, LoopStrategy
 from ..model.walk import all_nodes
 
@@ -278,10 +279,11 @@ class CostModel:
             return BPF_LOOP_CALL + args + once
         if c.kind == "map_method":
             return 2 * MAP_OP + args
-        if c.kind == "helper" and c.name == "seq_printf":
+        if c.kind == "helper" and (c.name == "seq_printf" or
+                                   (c.name == "printk" and len(e.args) - 1 > PRINTK_VALUES)):
             # each value is stored into the u64 array the helper reads; the verifier checks
             # the format against the values, and walks the call on each path that reaches it
-            return 4 * CALL_OVERHEAD + args + 3 * (len(e.args) - 2)
+            return 4 * CALL_OVERHEAD + args + 3 * (len(e.args) - (2 if c.name == "seq_printf" else 1))
         if c.kind in ("helper", "timer", "ctx_load"):
             return CALL_OVERHEAD + args
         if c.kind == "struct_new" or c.kind == "array_new":

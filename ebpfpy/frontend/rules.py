@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from ..model.helper_table import PRINTK_VALUES
 from ..model.typed import ERR, FuncInfo, staged_ctx_size
 from ..types import ArrayType, MapType, StructType
 from ..model.walk import all_nodes
@@ -21,11 +22,21 @@ def stack_objects(fi: FuncInfo) -> list[tuple[str, int, ast.expr]]:
                 (call.kind == "helper" and isinstance(t, ArrayType)) or \
                 (call.kind in ("map_method", "func") and isinstance(t, (StructType, ArrayType))):
             out.append((_describe(node, names), t.size, node))       # type: ignore[union-attr]
+        elif call.kind == "helper" and _format_buffer(call.name, node):
+            # the u64 array bpf_trace_vprintk / bpf_seq_printf read their values from
+            out.append((f"the values of {ast.unparse(node.func)}", _format_buffer(call.name, node), node))
     for n, tn in fi.types.items():
         if isinstance(n, ast.Subscript) and isinstance(tn, (StructType, ArrayType)) and \
                 isinstance(n.ctx, ast.Load) and isinstance(fi.types.get(n.value), MapType):
             out.append((_describe(n, names), tn.size, n))
     return out
+
+
+def _format_buffer(name: str, node: ast.Call) -> int:
+    n = len(node.args) - (1 if name == "printk" else 2)
+    if name == "seq_printf" or (name == "printk" and n > PRINTK_VALUES):
+        return 8 * n
+    return 0
 
 
 def _assigned_names(fn: ast.FunctionDef) -> dict[ast.AST, str]:

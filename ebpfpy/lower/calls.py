@@ -8,12 +8,12 @@ import llvmlite.ir as ir
 
 from ..model.typed import known
 from ..model import helper_table as H
-from ..types import BOOL, IntType, RefType, StructType, i64, u32, u64
+from ..types import BOOL, BoolType, IntType, RefType, StructType, i64, u32, u64
 from . import ints
 from .abi import returns_object
 from .branchless import compare01
 from .context import LowerContext
-from .core import CORE_SHAPES, kernel_ptr, lower_helper
+from .core import CORE_SHAPES, format_value, format_values, kernel_ptr, lower_helper
 from .ints import convert
 from .ltypes import I1, I8, I16, I32, I64, PTR, gep
 from .maps import map_method, perf_output
@@ -107,14 +107,25 @@ def _bswap(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
 
 
 def _printk(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
+    """bpf_trace_printk(fmt, size, a, b, c) for up to 3 values; past that
+    bpf_trace_vprintk(fmt, size, data, data_len) with the values in a u64 array."""
     fmt = cx.ml.cstring(call.extra)
     args = [fmt, ir.Constant(I32, len(call.extra.encode()) + 1)]
-    args += [_printk_arg(cx, a) for a in node.args[1:]]
-    return cx.helper(h.id, I64, args)
+    values = node.args[1:]
+    if len(values) <= H.PRINTK_VALUES:
+        return cx.helper(h.id, I64, args + [format_value(cx, a) for a in values])
+    data, size = format_values(cx, node, values)
+    return cx.helper(H.TRACE_VPRINTK, I64, args + [data, ir.Constant(I32, size)])
+
+
+def _destination(cx: LowerContext, node: ast.expr) -> ir.Value:
+    """The address a helper writes to: an object's, or an integer field's or element's."""
+    t = cx.fi.types[node]
+    return cx.place(node) if isinstance(t, (IntType, BoolType)) else cx.expr(node)
 
 
 def _probe_read(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
-    dst = cx.expr(node.args[0])
+    dst = _destination(cx, node.args[0])
     size = size_of(cx, node.args[0])
     src = cx.b.inttoptr(as_i64(cx, node.args[1]), PTR)
     return cx.helper(h.id, I64, [dst, ir.Constant(I32, size), src])
@@ -140,7 +151,7 @@ def _perf_output(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Valu
 
 
 def _copy_from_user_task(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
-    dst = cx.expr(node.args[0])
+    dst = _destination(cx, node.args[0])
     size = size_of(cx, node.args[0])
     src = cx.b.inttoptr(as_i64(cx, node.args[1]), PTR)
     task = cx.expr(node.args[2])
@@ -166,12 +177,6 @@ _HELPER_SHAPES: dict[str, Callable[[LowerContext, ast.Call, Any, Any], ir.Value]
     "probe_read": _probe_read, "loop": _loop, "get_stack": _get_stack,
     "cgroup": _cgroup, "perf_output": _perf_output,
     "copy_from_user_task": _copy_from_user_task}
-
-
-def _printk_arg(cx: LowerContext, node: ast.expr) -> ir.Value:
-    if cx.fi.types[node] is BOOL:
-        return cx.b.zext(cx.expr(node), I64)
-    return as_i64(cx, node)
 
 
 # ------------------------------------------------------------------ subprograms

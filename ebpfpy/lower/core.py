@@ -294,23 +294,29 @@ def lower_helper(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Valu
         data = cx.expr(node.args[1])
         return cx.helper(h.id, I64, [seq, data, ir.Constant(I32, size_of(cx, node.args[1]))])
     fmt = cx.ml.cstring(call.extra)
-    values = node.args[2:]
-    if values:
-        buf = cx.site_slot(node, ArrayType(IntType("u64", 64, False), len(values)))
-        for i, a in enumerate(values):
-            v = _as_u64(cx, a)
-            p = cx.b.gep(buf, [ir.Constant(I64, 0), ir.Constant(I64, i)],
-                         source_etype=ir.ArrayType(I64, len(values)), inbounds=True)
-            p.type = PTR
-            cx.b.store(v, p)
-        data, size = buf, 8 * len(values)
-    else:
-        data, size = ir.Constant(PTR, None), 0
+    data, size = format_values(cx, node, node.args[2:])
     return cx.helper(h.id, I64, [seq, fmt, ir.Constant(I32, len(call.extra.encode()) + 1),
                                  data, ir.Constant(I32, size)])
 
 
-def _as_u64(cx: LowerContext, a: ast.expr) -> ir.Value:
+def format_values(cx: LowerContext, node: ast.Call,
+                  values: list[ast.expr]) -> tuple[ir.Value, int]:
+    """The values of a format helper (bpf_seq_printf, bpf_trace_vprintk) as the u64 array
+    the kernel reads them from: integers as values, arrays by address (%s), and its size."""
+    if not values:
+        return ir.Constant(PTR, None), 0
+    buf = cx.site_slot(node, ArrayType(IntType("u64", 64, False), len(values)))
+    for i, a in enumerate(values):
+        v = format_value(cx, a)
+        p = cx.b.gep(buf, [ir.Constant(I64, 0), ir.Constant(I64, i)],
+                     source_etype=ir.ArrayType(I64, len(values)), inbounds=True)
+        p.type = PTR
+        cx.b.store(v, p)
+    return buf, 8 * len(values)
+
+
+def format_value(cx: LowerContext, a: ast.expr) -> ir.Value:
+    """One value of a format helper as a u64: an integer, or the address of an array (%s)."""
     t = cx.fi.types[a]
     if t is BOOL:
         return cx.b.zext(cx.expr(a), I64)

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from ..types import BOOL, ArrayType, BpfType, i32, i64, u8, u16, u32, u64
 
 TASK_COMM_LEN = 16
+# MAX_BPRINTF_VARARGS (kernel/bpf/helpers.c): the most values bpf_trace_vprintk and
+# bpf_seq_printf format in one call; bpf_trace_printk takes at most PRINTK_VALUES
+MAX_FORMAT_VALUES = 12
+PRINTK_VALUES = 3
 
 
 @dataclass(frozen=True)
@@ -68,5 +72,6 @@ HELPERS: dict[str, Helper] = {h.name: h for h in _TABLE}
 MAP_LOOKUP, MAP_UPDATE, MAP_DELETE, TAIL_CALL = 1, 2, 3, 12
 RINGBUF_OUTPUT, RINGBUF_RESERVE, RINGBUF_SUBMIT, RINGBUF_DISCARD = 130, 131, 132, 133
 PERF_EVENT_OUTPUT = 25
+TRACE_VPRINTK = 177
 GET_STACKID = 27
 TIMER_INIT, TIMER_SET_CALLBACK, TIMER_START, TIMER_CANCEL = 169, 170, 171, 172

@@ -90,8 +90,9 @@ class FakeKernel:
         return None
 
 
-def format_printk(fmt: str, args: list[int]) -> str:
-    """``bpf_trace_printk``'s rendering: every argument travels as 64 bits."""
+def format_printk(fmt: str, args: list[int | bytes]) -> str:
+    """``bpf_trace_printk``'s rendering: every integer travels as 64 bits; ``%s`` prints
+    the bytes of an array up to its first NUL."""
     it = iter(args)
 
     def one(m: re.Match) -> str:
@@ -99,6 +100,10 @@ def format_printk(fmt: str, args: list[int]) -> str:
         if conv == "%":
             return "%"
         v = next(it, 0)
+        if isinstance(v, bytes):
+            text = v.split(b"\0", 1)[0].decode("latin-1")
+            return ("%" + flags + width + "s") % text if conv == "s" else m.group(0)
+        v = int(v)
         if conv in "di":
             v &= MASK64
             v = v - (1 << 64) if v & (1 << 63) else v

@@ -12,12 +12,12 @@ import ast
 from typing import Any, Callable, Protocol
 
 from ..model.items import GlobalDef
-from ..model.typed import CheckedModule, FuncInfo, Local, LoopStrategy, int_type, known
+from ..model.typed import CheckedModule, FuncInfo, Local, LoopStrategy, int_type, is_int, known
 from ..types import (BOOL, ArrayType, BoolType, BpfType, IntType, MapType, RefType, StructType,
                      common_int, i32, i64, u16, u32, u64)
 from .fakes import FakeKernel, bswap, format_printk
 from .maps import BPF_EXIST, BPF_NOEXIST, Cell, SimMap, SimRingBuf
-from .values import SimTimer, convert, copy, copy_into, unpack, zero
+from .values import SimTimer, convert, copy, copy_into, pack, unpack, zero
 
 
 class SimHost(Protocol):
@@ -489,7 +489,10 @@ class Frame:
             args = []
             for a in node.args[1:]:
                 v = self.eval(a)
-                args.append(int(v))
+                t = self.fi.types[a]
+                t = t.target if isinstance(t, RefType) else t
+                # %s reads the bytes at the array's address, up to a NUL
+                args.append(int(v) if is_int(t) or t is BOOL else pack(t, v))
             line = format_printk(node.args[0].value, args)   # type: ignore[attr-defined]
             self.sim.printk_lines.append(line)
             return len(line) + 1
@@ -550,6 +553,9 @@ class Frame:
         dt = dt.target if isinstance(dt, RefType) else dt
         addr = convert(self.eval(node.args[1]), self.fi.types[node.args[1]], u64)
         data = self.sim.env.read_memory(addr, dt.size)
+        if not isinstance(dt, (StructType, ArrayType)):     # an integer field or element
+            self.store(node.args[0], unpack(dt, data) if data is not None else 0, dt)
+            return 0 if data is not None else -14
         if data is None:
             copy_into(dt, dst, zero(dt))
             return -14                 # -EFAULT

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ...errors import CompileError
-from ...types import ArrayType, BpfType, RefType, StructType, u64
+from ...types import ArrayType, BoolType, BpfType, IntType, RefType, StructType, u64
 from ..consts import ConstFolder
 from ..flow import Flow
 from ...model.items import ModuleInfo
@@ -127,6 +127,24 @@ def place_ok(c: CheckContext, node: ast.expr) -> bool:
     """True when ``node`` names an object in memory (by-reference argument, copy source)."""
     t = c.fi.types.get(node)
     return isinstance(t, (RefType, StructType, ArrayType))
+
+
+def dest_ok(c: CheckContext, node: ast.expr) -> bool:
+    """True when a helper may write into ``node``: an object in memory (array, struct,
+    reference), or an integer field or element of one (``t.x``, ``buf[3]``, ``r.value``).
+    A local integer lives in a register, and the program's ctx fields are the kernel's."""
+    if place_ok(c, node):
+        return True
+    t = c.fi.types.get(node)
+    if not isinstance(t, (IntType, BoolType)):
+        return False
+    if isinstance(node, ast.Attribute):
+        return c.fi.attrs.get(node, ("",))[0] in ("field", "value")
+    if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
+        base = c.fi.types.get(node.value)
+        return isinstance(base.target if isinstance(base, RefType) else base, ArrayType) and \
+            c.fi.attrs.get(node.value, ("",))[0] != "ctx"
+    return False
 
 
 def stmt_name(node: ast.AST) -> str:

@@ -6,11 +6,11 @@ import re
 from typing import Any, Callable
 
 from ...map_kinds import MapKind
-from ...model.helper_table import HELPERS, Helper, widen_printk_format
+from ...model.helper_table import HELPERS, MAX_FORMAT_VALUES, Helper, widen_printk_format
 from ...model.typed import ERR, Call, is_int
 from ...types import BOOL, ArrayType, BpfType, RefType, u32, u64
 from ..printk_format import checked_conversions, value_problem
-from .context import CheckContext, ctx_arg, nargs, place_ok
+from .context import CheckContext, ctx_arg, dest_ok, nargs, place_ok
 from .expressions import expr, value_into
 from .kernel import resolve_kernel_name
 from .methods import record_arg
@@ -49,34 +49,55 @@ def _bswap(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     return _record(c, h, node)
 
 def _printk(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    # bpf_trace_printk up to 3 values, bpf_trace_vprintk beyond: the lowering picks
+    fmt = _format_call(c, h, node, 0)
+    return ERR if fmt is None else _record(c, h, node, fmt)
+
+def _format_call(c: CheckContext, h: Helper, node: ast.Call, at: int) -> str | None:
+    """The one check of a format helper's call (printk, seq_printf): ``args[at]`` is a
+    literal format the kernel accepts, and each later argument matches its conversion —
+    an integer for %d/%u/%x/%c/%p, an array or struct (passed by address) for %s and the
+    other conversions that read memory.  Returns the widened format, or None."""
     args = node.args
-    if node.keywords or not args or not (isinstance(args[0], ast.Constant) and
-                                         isinstance(args[0].value, str)):
-        c.src.error("E153", args[0] if args else node)
-        return ERR
-    if len(args) > 4:
-        c.src.error("E154", args[4], n=len(args) - 1)
-        return ERR
-    fmt = args[0].value
-    specs = checked_conversions(c.src, args[0])
+    what = f"helpers.{h.name}"
+    if node.keywords or len(args) <= at or not (isinstance(args[at], ast.Constant) and
+                                                isinstance(args[at].value, str)):
+        c.src.error("E153", args[at] if len(args) > at else node, what=what)
+        return None
+    values = args[at + 1:]
+    if len(values) > MAX_FORMAT_VALUES:
+        c.src.error("E154", values[MAX_FORMAT_VALUES], what=what, n=len(values),
+                    limit=MAX_FORMAT_VALUES)
+        return None
+    fmt = args[at].value
+    specs = checked_conversions(c.src, args[at])
     if specs is None:
-        return ERR
-    if len(specs) != len(args) - 1:
-        c.src.error("E155", node, n=len(specs), got=len(args) - 1)
-        return ERR
-    for spec, a in zip(specs, args[1:]):
+        return None
+    if len(specs) != len(values):
+        c.src.error("E155", node, n=len(specs), got=len(values))
+        return None
+    ok = True
+    for spec, a in zip(specs, values):
         t = expr(c, a)
-        if t is not ERR and not (is_int(t) or t is BOOL):
+        if t is ERR:
+            ok = False
+            continue
+        scalar = is_int(t) or t is BOOL
+        if not (scalar or place_ok(c, a)):
             c.src.error("E111", a, type=t)
-        elif t is not ERR and value_problem(spec, False):
-            c.src.error("E168", a, spec=spec.text, what=spec.reads, type=t)
-    return _record(c, h, node, widen_printk_format(fmt))
+            ok = False
+            continue
+        code = value_problem(spec, not scalar)
+        if code:
+            c.src.error(code, a, spec=spec.text, what=spec.reads, type=t)
+            ok = False
+    return widen_printk_format(fmt) if ok else None
 
 def _probe_read(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     if not nargs(c, node, 2, f"helpers.{h.name}"):
         return ERR
     dt = expr(c, node.args[0])
-    if dt is not ERR and not place_ok(c, node.args[0]):
+    if dt is not ERR and not dest_ok(c, node.args[0]):
         c.src.error("E156", node.args[0], type=dt)
     value_into(c, node.args[1], u64, "source address")
     return _record(c, h, node)
@@ -86,7 +107,7 @@ def _copy_from_user_task(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     if not nargs(c, node, 3, f"helpers.{h.name}"):
         return ERR
     dt = expr(c, node.args[0])
-    if dt is not ERR and not place_ok(c, node.args[0]):
+    if dt is not ERR and not dest_ok(c, node.args[0]):
         c.src.error("E156", node.args[0], type=dt)
     value_into(c, node.args[1], u64, "source address")
     t = expr(c, node.args[2])
@@ -194,33 +215,10 @@ def _seq_file(c: CheckContext, node: ast.expr, what: str) -> None:
 
 def _seq_printf(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     # bpf_seq_printf(seq, fmt, fmt_size, data, data_len): the values travel as u64s
-    args = node.args
-    if node.keywords or len(args) < 2 or not (isinstance(args[1], ast.Constant) and
-                                              isinstance(args[1].value, str)):
-        c.src.error("E153", args[1] if len(args) > 1 else node)
-        return ERR
-    _seq_file(c, args[0], f"helpers.{h.name}")
-    if len(args) > 14:
-        c.src.error("E154", args[14], n=len(args) - 2)
-        return ERR
-    fmt = args[1].value
-    specs = checked_conversions(c.src, args[1])
-    if specs is None:
-        return ERR
-    if len(specs) != len(args) - 2:
-        c.src.error("E155", node, n=len(specs), got=len(args) - 2)
-        return ERR
-    for spec, a in zip(specs, args[2:]):
-        t = expr(c, a)
-        if t is ERR:
-            continue
-        if not (is_int(t) or t is BOOL or place_ok(c, a)):
-            c.src.error("E111", a, type=t)
-            continue
-        code = value_problem(spec, not (is_int(t) or t is BOOL))
-        if code:
-            c.src.error(code, a, spec=spec.text, what=spec.reads, type=t)
-    return _record(c, h, node, widen_printk_format(fmt))
+    if node.args:
+        _seq_file(c, node.args[0], f"helpers.{h.name}")
+    fmt = _format_call(c, h, node, 1)
+    return ERR if fmt is None else _record(c, h, node, fmt)
 
 def _seq_write(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     if not nargs(c, node, 2, f"helpers.{h.name}"):
