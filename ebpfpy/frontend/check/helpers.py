@@ -60,17 +60,17 @@ def _format_call(c: CheckContext, h: Helper, node: ast.Call, at: int) -> str | N
     other conversions that read memory.  Returns the widened format, or None."""
     args = node.args
     what = f"helpers.{h.name}"
-    if node.keywords or len(args) <= at or not (isinstance(args[at], ast.Constant) and
-                                                isinstance(args[at].value, str)):
-        c.src.error("E153", args[at] if len(args) > at else node, what=what)
+    lit = args[at] if len(args) > at else None
+    if node.keywords or not (isinstance(lit, ast.Constant) and isinstance(lit.value, str)):
+        c.src.error("E153", lit or node, what=what)
         return None
     values = args[at + 1:]
     if len(values) > MAX_FORMAT_VALUES:
         c.src.error("E154", values[MAX_FORMAT_VALUES], what=what, n=len(values),
                     limit=MAX_FORMAT_VALUES)
         return None
-    fmt = args[at].value
-    specs = checked_conversions(c.src, args[at])
+    fmt = lit.value
+    specs = checked_conversions(c.src, lit)
     if specs is None:
         return None
     if len(specs) != len(values):
