@@ -16,6 +16,7 @@ from .model.source import Source, parse
 from .frontend.split import DEFAULT_BUDGET, plan_splits
 from .model.typed import CheckedModule
 from .lower.module import lower_module
+from .lower.hazards import function_sizes
 from .lower.target import BackendError, emit_object_isolated
 
 STAGES = ("check", "ir", "obj")
@@ -77,6 +78,8 @@ def _run(src: Source, stop_after: str | None, insn_budget: int | None,
     try:
         elf = emit_object_isolated(ir_text)
     except BackendError as e:
+        if "out of insn range" in str(e):
+            raise _long_jump(src, checked, ir_text) from None
         raise CompileError([src.bug(None, "E998", f"LLVM could not generate BPF code: {e}")]) from None
     if stop_after == "obj":
         return elf
@@ -87,3 +90,13 @@ def _run(src: Source, stop_after: str | None, insn_budget: int | None,
         programs={n: f.section for n, f in info.programs.items() if f.section},
         events={n: m.event for n, m in info.maps.items() if m.type.kind.records},
         report=checked.report)
+
+
+def _long_jump(src: Source, checked: CheckedModule, ir_text: str) -> CompileError:
+    """E251 at the longest function: the backend found a branch past the 16-bit jump range."""
+    sizes = function_sizes(ir_text)
+    name = max((n for n in checked.funcs if n in sizes), key=lambda n: sizes[n])
+    node = checked.funcs[name].node
+    src.error("E251", (node.lineno, node.col_offset, node.col_offset + 4 + len(node.name)),
+              name=name, n=sizes[name])
+    return CompileError(list(src.errors))

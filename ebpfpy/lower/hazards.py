@@ -40,14 +40,37 @@ _ATOMIC_OPS = {"add", "and", "or", "xor", "xchg"}
 MAX_INLINE_MEM_BYTES = 1024
 
 
-def ir_hazard(ir_text: str) -> str | None:
-    """The first construct in ``ir_text`` the BPF backend may stop the process on, or None."""
-    defined = set()
+# A BPF jump offset is 16 bits: a branch across more than 32,767 instructions makes the
+# backend abort ("Branch target out of insn range").  An IR instruction is at least about
+# one BPF instruction, so a function this long may hold such a branch: code generation forks.
+LONG_FUNCTION_IR = 8_000
+
+
+def function_sizes(ir_text: str) -> dict[str, int]:
+    """The number of instruction lines of each function defined in ``ir_text``."""
+    sizes: dict[str, int] = {}
+    current = None
     for line in ir_text.splitlines():
         if line.startswith("define"):
             name = re.search(r'@"?([\w.$]+)"?\(', line)
-            if name:
-                defined.add(name.group(1))
+            current = name.group(1) if name else None
+            if current:
+                sizes[current] = 0
+        elif line.startswith("}"):
+            current = None
+        elif current and line[:1] in (" ", "\t") and "=" in line or current and line.lstrip().startswith(
+                ("store", "br ", "call", "ret", "switch")):
+            sizes[current] += 1
+    return sizes
+
+
+def ir_hazard(ir_text: str) -> str | None:
+    """The first construct in ``ir_text`` the BPF backend may stop the process on, or None."""
+    sizes = function_sizes(ir_text)
+    defined = set(sizes)
+    for name, n in sizes.items():
+        if n > LONG_FUNCTION_IR:
+            return f"a function of {n} instructions ({name}: a branch may pass the jump range)"
     for raw in ir_text.splitlines():
         if not (raw[:1] in (" ", "\t") or raw.startswith("define") or raw.startswith("declare")):
             continue                            # types, globals, metadata, the datalayout
