@@ -33,7 +33,7 @@ __all__ = [
     "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
     "TC_ACT_OK", "TC_ACT_SHOT", "TC_ACT_UNSPEC", "TC_ACT_REDIRECT",
     "RB_NO_WAKEUP", "RB_FORCE_WAKEUP",
-    "CompileError", "LoadError", "VerifierError",
+    "CompileError", "LoadError", "VerifierError", "AttachError",
 ]
 
 # Which submodule defines each public name.  They load on first use (PEP 562): the CLI's
@@ -47,7 +47,8 @@ _HOME = {name: "dsl" for name in (
     "TC_ACT_OK", "TC_ACT_SHOT", "TC_ACT_UNSPEC", "TC_ACT_REDIRECT",
     "RB_NO_WAKEUP", "RB_FORCE_WAKEUP")}
 _HOME.update({name: "types" for name in ("u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64")})
-_HOME.update({name: "errors" for name in ("CompileError", "LoadError", "VerifierError")})
+_HOME.update({name: "errors" for name in ("CompileError", "LoadError", "VerifierError",
+                                                "AttachError")})
 
 
 def __getattr__(name: str) -> Any:

@@ -61,6 +61,25 @@ class LoadError(Exception):
     """The kernel or libbpf refused to open or load an object."""
 
 
+class AttachError(LoadError, OSError):
+    """The kernel refused to attach a loaded program.
+
+    An ``OSError`` (``errno`` is the kernel's answer) and a ``LoadError``; ``program`` and
+    ``target`` say what was attached where, ``hint`` the likely cause when one is known
+    (also the message's ``hint:`` line).  EPERM/EACCES raise :class:`AttachPermissionError`,
+    which is also a ``PermissionError``.
+    """
+
+    def __init__(self, err: int, message: str, program: str = "", target: str = "",
+                 hint: str | None = None) -> None:
+        super().__init__(err, message)
+        self.program, self.target, self.hint = program, target, hint
+
+
+class AttachPermissionError(AttachError, PermissionError):
+    """An attach refused with EPERM or EACCES."""
+
+
 class VerifierError(LoadError):
     """The verifier rejected a program.
 

@@ -82,3 +82,23 @@ def test_softirq_entry_sees_net_rx_for_loopback_traffic(tmp_path: Path) -> None:
         vecs = dict(obj.maps.vecs.items())
         assert vecs.get(NET_RX_SOFTIRQ, 0) >= 1, vecs
         assert all(v < 10 for v in vecs), vecs          # NR_SOFTIRQS
+
+
+UPROBE = '''
+from ebpfpy import bpf_program
+
+@bpf_program("uprobe//bin/true:no_such_symbol_in_true")
+def on_call(ctx) -> int:
+    return 0
+'''
+
+
+def test_a_refused_attach_is_an_attach_error_with_the_cause(tmp_path: Path) -> None:
+    with load(tmp_path, UPROBE) as obj:
+        with pytest.raises(ebpfpy.AttachError) as info:
+            obj.programs.on_call.attach()
+    err = info.value
+    assert isinstance(err, OSError) and isinstance(err, ebpfpy.LoadError)
+    assert err.program == "on_call" and "no_such_symbol_in_true" in err.target
+    assert err.hint is not None and "symbol" in err.hint
+    assert "hint: no such file or symbol" in str(err)

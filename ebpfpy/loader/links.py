@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 from .. import libbpf as L
+from ..errors import AttachError, AttachPermissionError
 from ..libbpf import ffi, lib
 
 SO_ATTACH_BPF, SO_DETACH_BPF = 50, 27
@@ -164,15 +165,18 @@ _HINT_KINDS = {"tp": "tracepoint", "tracepoint": "tracepoint", "xdp": "xdp", "up
 
 def attach_hint(err: int, target: str) -> str | None:
     """What most likely made the kernel refuse attaching to ``target`` with ``err``."""
-    kind = _HINT_KINDS.get((target or "").split("/", 1)[0])
+    # targets read "tracepoint/CAT/NAME" (the section) or "uprobe PATH:SYMBOL"
+    kind = _HINT_KINDS.get((target or "").replace(" ", "/").split("/", 1)[0])
     hint = _ATTACH_HINTS.get((kind or "", err))
     if hint is None and kind == "tracepoint" and err == errno.EINVAL:
         hint = _ATTACH_HINTS[("tracepoint", errno.EACCES)]      # older kernels say EINVAL
     return hint
 
 
-def attach_error(err: int, program: str, target: str, messages: list[str] | None = None) -> OSError:
-    """The exception for a failed attach: ``PermissionError`` for EPERM/EACCES; the message
+def attach_error(err: int, program: str, target: str,
+                 messages: list[str] | None = None) -> AttachError:
+    """The exception for a failed attach: :class:`AttachError` (an ``OSError``), or
+    :class:`AttachPermissionError` (also a ``PermissionError``) for EPERM/EACCES; the message
     ends with the likely cause where one is known (``hint: ...``)."""
     text = f"cannot attach program {program!r} to {target or 'its section target'}: " \
            f"{os.strerror(err)}"
@@ -181,6 +185,5 @@ def attach_error(err: int, program: str, target: str, messages: list[str] | None
         text += f"\nhint: {hint}"
     if messages:
         text += "\nlibbpf: " + "\nlibbpf: ".join(m.rstrip() for m in messages[-5:])
-    if err in (errno.EPERM, errno.EACCES):
-        return PermissionError(err, text)
-    return OSError(err, text)
+    cls = AttachPermissionError if err in (errno.EPERM, errno.EACCES) else AttachError
+    return cls(err, text, program, target, hint)
