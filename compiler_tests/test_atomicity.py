@@ -36,3 +36,7 @@ def test_map_augmented_assignment_is_one_atomic_add() -> None:
 
 def test_global_array_augmented_assignment_is_not_atomic() -> None:
     assert _atomics("hits[1] += 1") == 0
+
+
+def test_write_through_a_lookup_reference_is_not_atomic() -> None:
+    assert _atomics("r = counts.lookup(u32(1))\n    if r is not None:\n        r.value += 1") == 0
