@@ -223,3 +223,36 @@ def test_task_iter_all_tasks_include_this_process() -> None:
     lines = Port("task_iter", ready=False).wait()
     assert any(f"Pid: {os.getpid()}. Process Name: " in ln for ln in lines)
     assert len(lines) > 10
+
+
+def test_runqlat_per_process_histogram_of_a_waking_child() -> None:
+    child = subprocess.Popen([sys.executable, "-c",
+                              "import time\nfor _ in range(400): time.sleep(0.005)"])
+    try:
+        lines = Port("runqlat", "-P", "-p", str(child.pid), "1", "1").wait()
+    finally:
+        child.wait()
+    assert lines[0] == "Tracing run queue latency... Hit Ctrl-C to end."
+    assert f"pid = {child.pid} python" in lines, lines
+    head = lines.index(f"pid = {child.pid} python") + 1
+    assert lines[head].split() == ["usecs", ":", "count", "distribution"]
+    rows = [ln for ln in lines[head + 1:] if "->" in ln]
+    assert rows[0].startswith("         0 -> 1          : ")
+    assert sum(int(r.split(":")[1].split("|")[0]) for r in rows) >= 50   # one per wakeup at least
+
+
+def test_print_log2_hist_matches_libbpf_tools_layout() -> None:
+    sys.path.insert(0, str(PORTS))
+    try:
+        from trace_helpers import print_log2_hist
+    finally:
+        sys.path.remove(str(PORTS))
+    out: list[str] = []
+    print_log2_hist([0, 3, 0, 6], "usecs", out.append)
+    assert out == [
+        "     usecs               : count    distribution",
+        "         0 -> 1          : 0        |                                        |",
+        "         2 -> 3          : 3        |********************                    |",
+        "         4 -> 7          : 0        |                                        |",
+        "         8 -> 15         : 6        |****************************************|",
+    ]
