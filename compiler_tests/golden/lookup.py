@@ -37,7 +37,7 @@ def look(ctx) -> int:
 #   call void @"llvm.lifetime.end.p0"(ptr %"obj"), !dbg !N
 #   %".2" = load ptr, ptr %"r", !dbg !N
 #   %"isnone" = icmp eq ptr %".2", null , !dbg !N
-#   br i1 %"isnone", label %"if.then", label %"if.end", !dbg !N
+#   br i1 %"isnone", label %"if.then", label %"if.end", !dbg !N, !prof !N
 # if.then:
 #   %"trunc" = trunc i64 1 to i32 , !dbg !N
 #   ret i32 %"trunc", !dbg !N
@@ -95,6 +95,7 @@ def look(ctx) -> int:
 # !N = !DILocation(column: 1, line: 7, scope: !N)
 # !N = !DILocation(column: 5, line: 8, scope: !N)
 # !N = !DILocation(column: 5, line: 9, scope: !N)
+# !N = !{ !"branch_weights", i32 1, i32 99 }
 # !N = !DILocation(column: 9, line: 10, scope: !N)
 # !N = !DILocation(column: 5, line: 11, scope: !N)
 # !N = !DILocation(column: 5, line: 12, scope: !N)

@@ -29,42 +29,36 @@ def count(ctx) -> int:
 #   store i32 1, ptr %"obj", !dbg !N
 #   %"helper" = inttoptr i64 1 to ptr ({ptr, ptr, ptr, ptr}*, ptr)* , !dbg !N
 #   %".1" = call ptr %"helper"({ptr, ptr, ptr, ptr}* @"counts", ptr %"obj"), !dbg !N
-#   %".2" = icmp ne ptr %".1", null , !dbg !N
-#   br i1 %".2", label %"body.if", label %"body.else", !dbg !N, !prof !N
-# body.if:
-#   %".3" = atomicrmw add ptr %".1", i64 2 monotonic , !dbg !N
-#   br label %"body.endif", !dbg !N
-# body.else:
+#   %".2" = icmp eq ptr %".1", null , !dbg !N
+#   br i1 %".2", label %"map.absent", label %"map.rmw", !dbg !N, !prof !N
+# map.absent:
 #   call void @"llvm.lifetime.start.p0"(ptr %"obj.1"), !dbg !N
 #   store i64 2, ptr %"obj.1", !dbg !N
 #   %"helper.1" = inttoptr i64 2 to i64 ({ptr, ptr, ptr, ptr}*, ptr, ptr, i64)* , !dbg !N
-#   %".4" = call i64 %"helper.1"({ptr, ptr, ptr, ptr}* @"counts", ptr %"obj", ptr %"obj.1", i64 1), !dbg !N
-#   %".5" = icmp ne i64 %".4", 0 , !dbg !N
-#   br i1 %".5", label %"body.else.if", label %"body.else.endif", !dbg !N
-# body.endif:
+#   %".3" = call i64 %"helper.1"({ptr, ptr, ptr, ptr}* @"counts", ptr %"obj", ptr %"obj.1", i64 1), !dbg !N
+#   %".4" = icmp ne i64 %".3", 0 , !dbg !N
+#   br i1 %".4", label %"map.raced", label %"map.done", !dbg !N
+# map.raced:
+#   %"helper.2" = inttoptr i64 1 to ptr ({ptr, ptr, ptr, ptr}*, ptr)* , !dbg !N
+#   %".5" = call ptr %"helper.2"({ptr, ptr, ptr, ptr}* @"counts", ptr %"obj"), !dbg !N
+#   %".6" = icmp ne ptr %".5", null , !dbg !N
+#   br i1 %".6", label %"map.rmw", label %"map.done", !dbg !N
+# map.rmw:
+#   %"value" = phi  ptr [%".1", %"body"], [%".5", %"map.raced"] , !dbg !N
+#   %".7" = atomicrmw add ptr %"value", i64 2 monotonic , !dbg !N
+#   br label %"map.done", !dbg !N
+# map.done:
 #   call void @"llvm.lifetime.end.p0"(ptr %"obj"), !dbg !N
 #   call void @"llvm.lifetime.end.p0"(ptr %"obj.1"), !dbg !N
 #   %"trunc" = trunc i64 2 to i32 , !dbg !N
 #   ret i32 %"trunc", !dbg !N
-# body.else.if:
-#   %"helper.2" = inttoptr i64 1 to ptr ({ptr, ptr, ptr, ptr}*, ptr)* , !dbg !N
-#   %".6" = call ptr %"helper.2"({ptr, ptr, ptr, ptr}* @"counts", ptr %"obj"), !dbg !N
-#   %".7" = icmp ne ptr %".6", null , !dbg !N
-#   br i1 %".7", label %"body.else.if.if", label %"body.else.if.endif", !dbg !N
-# body.else.endif:
-#   br label %"body.endif", !dbg !N
-# body.else.if.if:
-#   %".8" = atomicrmw add ptr %".6", i64 2 monotonic , !dbg !N
-#   br label %"body.else.if.endif", !dbg !N
-# body.else.if.endif:
-#   br label %"body.else.endif", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".9")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".8")
 #
-# declare void @"llvm.lifetime.start.p0"(ptr %".9")
+# declare void @"llvm.lifetime.start.p0"(ptr %".8")
 #
-# declare void @"llvm.lifetime.end.p0"(ptr %".9")
+# declare void @"llvm.lifetime.end.p0"(ptr %".8")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }
@@ -103,7 +97,7 @@ def count(ctx) -> int:
 # !N = distinct !DISubprogram(file: !N, flags: DIFlagPrototyped | DIFlagAllCallsDescribed, isDefinition: true, isLocal: false, isOptimized: true, line: 7, linkageName: "count", name: "count", retainedNodes: !N, scope: !N, scopeLine: 7, spFlags: DISPFlagDefinition | DISPFlagOptimized, type: !N, unit: !N)
 # !N = !DILocation(column: 1, line: 7, scope: !N)
 # !N = !DILocation(column: 5, line: 8, scope: !N)
-# !N = !{ !"branch_weights", i32 99, i32 1 }
+# !N = !{ !"branch_weights", i32 1, i32 99 }
 # !N = !DILocation(column: 5, line: 9, scope: !N)
 # !N = !DILocalVariable(arg: 1, file: !N, name: "ctx", scope: !N, type: !N)
 # !N = !{ !N }

@@ -54,7 +54,7 @@ def main(ctx) -> int:
 #   store ptr %".1", ptr %"rec", !dbg !N
 #   %".2" = load ptr, ptr %"rec", !dbg !N
 #   %"isnone" = icmp eq ptr %".2", null , !dbg !N
-#   br i1 %"isnone", label %"if.then", label %"if.end", !dbg !N
+#   br i1 %"isnone", label %"if.then", label %"if.end", !dbg !N, !prof !N
 # if.then:
 #   %"trunc" = trunc i64 1 to i32 , !dbg !N
 #   ret i32 %"trunc", !dbg !N
@@ -112,6 +112,7 @@ def main(ctx) -> int:
 # !N = !DILocation(column: 1, line: 13, scope: !N)
 # !N = !DILocation(column: 5, line: 14, scope: !N)
 # !N = !DILocation(column: 5, line: 15, scope: !N)
+# !N = !{ !"branch_weights", i32 1, i32 99 }
 # !N = !DILocation(column: 9, line: 16, scope: !N)
 # !N = !DILocation(column: 5, line: 17, scope: !N)
 # !N = !DILocation(column: 5, line: 18, scope: !N)

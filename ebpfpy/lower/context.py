@@ -80,6 +80,8 @@ class LowerContext:
     ctx_real: ir.Value | None = None
     # locals only ever assigned ``e & C`` (places.mask_bounds), made on first use
     index_masks: dict[int, int] | None = None
+    # blocks of rarely taken paths, moved to the end of the function by finish()
+    cold: list[ir.Block] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.types = self.ml.types
@@ -103,6 +105,23 @@ class LowerContext:
     def block(self, stmts: list[ast.stmt]) -> None:
         """Lower statements in order."""
         self.passes.block(self, stmts)
+
+    def cold_block(self, name: str) -> ir.Block:
+        """A block for a rarely taken path (a map insert when the key is absent).  LLVM's
+        BPF code keeps the IR's block order, and the verifier walks the fall-through of
+        each branch first: the likely path laid out straight lets its states prune the
+        unlikely one where they meet, as in clang's code for the same C."""
+        bb = self.fn.append_basic_block(name)
+        self.cold.append(bb)
+        return bb
+
+    def finish(self) -> None:
+        """Close the function: the cold blocks go last, the entry block (the allocas)
+        branches to the body."""
+        for bb in self.cold:
+            self.fn.blocks.remove(bb)
+            self.fn.blocks.append(bb)
+        self.alloca_builder.branch(self.fn.blocks[1])
 
     # ------------------------------------------------------------------ stack slots
     def alloca(self, lt: ir.Type, name: str) -> ir.Value:

@@ -32,7 +32,7 @@ def lower_function(ml: ModuleState, fi: FuncInfo) -> None:
         if not cx.b.block.is_terminated:
             cx.mark(fi.node.body[-1] if fi.node.body else fi.node)
             cx.exit.default_return(cx)
-        cx.alloca_builder.branch(cx.fn.blocks[1])
+        cx.finish()
     except CompileError:
         raise
     except Exception as e:      # outside any statement: the function's own line

@@ -111,7 +111,7 @@ def _lower_body(parent: LowerContext, fn: ir.Function, node: ast.For,
     cx.block(node.body)
     if not cx.b.block.is_terminated:
         cx.exit.default_return(cx)
-    cx.alloca_builder.branch(fn.blocks[1])
+    cx.finish()
 
 
 def _propagate_return(cx: LowerContext) -> None:

@@ -151,24 +151,38 @@ def map_aug(cx: LowerContext, node: ast.AugAssign) -> None:
         v = cx.b.neg(v)
     op = _ATOMIC[type(node.op)]
     p = cx.helper(H.MAP_LOOKUP, PTR, [m, k])
-    found = cx.b.icmp_unsigned("!=", p, ir.Constant(PTR, None))
-    # found is the likely side (as in C's ``if (v) { add; return; }``): a layout that
-    # falls through to it cuts the verifier's walk (hashcount: 2391 -> 1789 insns)
-    with cx.b.if_else(found, likely=True) as (then, other):
-        with then:
-            _rmw(cx, op, p, v, vt)
-        with other:
-            # absent: insert 0 op v; if another CPU inserted first, apply to its entry
-            init = v if op != "and" else ir.Constant(v.type, 0)
-            slot = cx.temp_slot(("init", node), vt)
-            cx.b.store(init, slot)
-            r = cx.helper(H.MAP_UPDATE, I64, [m, k, slot, ir.Constant(I64, BPF_NOEXIST)])
-            raced = cx.b.icmp_signed("!=", r, ir.Constant(I64, 0))
-            with cx.b.if_then(raced):
-                p2 = cx.helper(H.MAP_LOOKUP, PTR, [m, k])
-                ok = cx.b.icmp_unsigned("!=", p2, ir.Constant(PTR, None))
-                with cx.b.if_then(ok):
-                    _rmw(cx, op, p2, v, vt)
+    # Found is the likely side (C's ``if (v) { add; return; }``); the absent path (insert
+    # 0 op v; if another CPU inserted first, look up again) rejoins the one
+    # read-modify-write.  In a loop the absent path is laid out last, so the found path
+    # falls through: the verifier walks it through the remaining iterations first and
+    # prunes each absent path where it rejoins (hashcount: 1789 -> 1416 processed insns,
+    # clang 1526).  Outside loops the straight layout is shorter to verify (count_opens
+    # 32 against 34).
+    entry = cx.b.block
+    block = cx.cold_block if cx.loop_targets else cx.fn.append_basic_block
+    absent = block("map.absent")
+    raced = block("map.raced")
+    update = cx.fn.append_basic_block("map.rmw")
+    done = cx.fn.append_basic_block("map.done")
+    br = cx.b.cbranch(cx.b.icmp_unsigned("==", p, ir.Constant(PTR, None)), absent, update)
+    br.set_weights([1, 99])
+    cx.b.position_at_end(absent)
+    init = v if op != "and" else ir.Constant(v.type, 0)
+    slot = cx.temp_slot(("init", node), vt)
+    cx.b.store(init, slot)
+    r = cx.helper(H.MAP_UPDATE, I64, [m, k, slot, ir.Constant(I64, BPF_NOEXIST)])
+    cx.b.cbranch(cx.b.icmp_signed("!=", r, ir.Constant(I64, 0)), raced, done)
+    cx.b.position_at_end(raced)
+    p2 = cx.helper(H.MAP_LOOKUP, PTR, [m, k])
+    raced_end = cx.b.block
+    cx.b.cbranch(cx.b.icmp_unsigned("!=", p2, ir.Constant(PTR, None)), update, done)
+    cx.b.position_at_end(update)
+    at = cx.b.phi(PTR, name="value")
+    at.add_incoming(p, entry)
+    at.add_incoming(p2, raced_end)
+    _rmw(cx, op, at, v, vt)
+    cx.b.branch(done)
+    cx.b.position_at_end(done)
 
 
 def _rmw(cx: LowerContext, op: str, p: ir.Value, v: ir.Value, vt: IntType) -> None:

@@ -90,10 +90,13 @@ def _continue(cx: LowerContext, node: ast.Continue) -> None:
 
 def _if(cx: LowerContext, node: ast.If) -> None:
     c = cx.truth(node.test)
+    unlikely = _is_none_test(node.test)
     then = cx.fn.append_basic_block("if.then")
     other = cx.fn.append_basic_block("if.else") if node.orelse else None
     done = cx.fn.append_basic_block("if.end")
-    cx.b.cbranch(c, then, other or done)
+    br = cx.b.cbranch(c, then, other or done)
+    if unlikely:
+        br.set_weights([1, 99])
     cx.b.position_at_end(then)
     block(cx, node.body)
     if not cx.b.block.is_terminated:
@@ -104,6 +107,14 @@ def _if(cx: LowerContext, node: ast.If) -> None:
         if not cx.b.block.is_terminated:
             cx.b.branch(done)
     cx.b.position_at_end(done)
+
+
+def _is_none_test(test: ast.expr) -> bool:
+    """``x is None``: the failure of a lookup, a bounds-checked load or a reservation, the
+    rare path (what C writes as ``if (!p) return ...;``), laid out last."""
+    return isinstance(test, ast.Compare) and len(test.ops) == 1 and \
+        isinstance(test.ops[0], ast.Is) and isinstance(test.comparators[0], ast.Constant) \
+        and test.comparators[0].value is None
 
 
 def _assign(cx: LowerContext, node: ast.Assign) -> None:
