@@ -445,6 +445,17 @@ def test_loop_flag_keeps_its_own_stack_slot() -> None:
     agree(src, "p2929_prog", ast.literal_eval(ctxs), ["p2929_hm", "p2929_am"])
 
 
+@pytest.mark.parametrize("case", ["seed2_p405", "seed3_p529", "seed4_p2339", "seed4_p2603"])
+def test_inline_masked_index_keeps_its_bound(case: str) -> None:
+    """Fuzz programs indexing a stack array with an inline ``e & C`` (a quotient, a ctx field, a
+    call's result, a shift): LLVM folded the mask away and the verifier refused the access
+    ("math between fp pointer and register with unbounded min value")."""
+    text = (Path(__file__).parent / "fuzz_cases" / f"{case}.py").read_text()
+    src, ctxs = text.split("\nCTXS = ")
+    prefix = case.split("_")[1] + "_"
+    agree(src, prefix + "prog", ast.literal_eval(ctxs), [prefix + "hm", prefix + "am"])
+
+
 # Found by the fuzzer as verifier refusals ('why'); each now loads and agrees.
 FIXED = {
     "ctx_field_at_offset_0_in_ifexp": ("""
