@@ -12,7 +12,8 @@ from typing import Any, Callable, ClassVar, TypeVar
 
 from .codec import check, encode
 from .map_kinds import MapKind
-from .types import BOOL, SPINLOCK, TIMER, ArrayType, BpfType, MapType, StructType, u32, u64
+from .types import (BOOL, LISTNODE, RBNODE, SPINLOCK, TIMER, ArrayType, BpfType, GraphRootType,
+                    KptrType, MapType, StructType, u32, u64)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,6 +45,49 @@ class _ConstMarker:
 
 
 Const = _ConstMarker()
+
+
+# ------------------------------------------------------------------------ allocated objects
+RbNode = RBNODE
+ListNode = LISTNODE
+
+
+class _KptrMarker:
+    """``Kptr[Node]``: a map-value field that owns an allocated ``Node`` (``__kptr``)."""
+
+    def __getitem__(self, t: Any) -> KptrType:
+        return KptrType(_struct_of(t, "Kptr"))
+
+    def __repr__(self) -> str:
+        return "Kptr"
+
+
+class _GraphRootMarker:
+    """``RbRoot[Node, "field"]`` / ``ListHead[Node, "field"]``: the root of a tree or list of
+    allocated ``Node`` objects linked through their ``field``."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        self.kind, self.name = kind, name
+
+    def __getitem__(self, args: Any) -> GraphRootType:
+        if not (isinstance(args, tuple) and len(args) == 2 and isinstance(args[1], str)):
+            raise TypeError(f'{self.name}[T, "field"] takes a @struct and a field name')
+        return GraphRootType(self.kind, _struct_of(args[0], self.name), args[1])
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _struct_of(t: Any, what: str) -> StructType:
+    st = getattr(t, "__bpf_type__", None)
+    if not isinstance(st, StructType):
+        raise TypeError(f"{what}[...] takes a @struct class, not {t!r}")
+    return st
+
+
+Kptr = _KptrMarker()
+RbRoot = _GraphRootMarker("rb", "RbRoot")
+ListHead = _GraphRootMarker("list", "ListHead")
 
 
 class XdpContext:

@@ -178,3 +178,23 @@ def type_exists(kernel_type: Any) -> bool:
 def type_size(kernel_type: Any) -> int:
     """CO-RE: ``sizeof(struct X)`` on the target kernel."""
     return 0
+
+
+def obj_new(struct_class: Any) -> Any:
+    """``bpf_obj_new(T)``: a zeroed ``T`` the program owns, or None when memory is short.
+    The program must give it back with :func:`obj_drop` or store it (a ``Kptr`` field, a
+    tree, a list) on every path."""
+    return struct_class()
+
+
+def obj_drop(obj: Any) -> None:
+    """``bpf_obj_drop(n)``: free an object from :func:`obj_new`."""
+    return None
+
+
+def kptr_xchg(slot: Any, obj: Any) -> Any:
+    """``bpf_kptr_xchg(&v.slot, n)``: store ``n`` (or None) in a map value's ``Kptr`` field
+    and return what it held.  A field cannot be swapped through its value in CPython: run
+    the program with ``ebpfpy.testing.Simulator``, which follows the field itself."""
+    raise TypeError("helpers.kptr_xchg swaps a map value's field: run the program with "
+                    "ebpfpy.testing.Simulator or in the kernel")

@@ -248,6 +248,51 @@ TIMER = OpaqueType("Timer", "bpf_timer", 16, 8)
 SPINLOCK = OpaqueType("SpinLock", "bpf_spin_lock", 4, 4)
 
 
+class KptrType(OpaqueType):
+    """``Kptr[T]``: a map value's slot owning an object the program allocated (``__kptr``).
+
+    Only ``helpers.kptr_xchg`` reads or writes it; userspace sees 8 opaque bytes."""
+
+    def __init__(self, target: "StructType") -> None:
+        super().__init__(f"Kptr[{target.name}]", "", 8, 8)
+        self.target = target
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, KptrType) and other.target == self.target
+
+    def __hash__(self) -> int:
+        return hash(("kptr", self.target.name))
+
+
+class GraphRootType(OpaqueType):
+    """``RbRoot[T, "field"]`` / ``ListHead[T, "field"]``: the root of a red-black tree or
+    list of allocated ``T`` objects linked through their ``field`` (an ``RbNode`` or
+    ``ListNode``).  The kernel learns ``T`` and ``field`` from a BTF declaration tag."""
+
+    def __init__(self, kind: str, target: "StructType", node: str) -> None:
+        dsl, c_name = ("RbRoot", "bpf_rb_root") if kind == "rb" else ("ListHead", "bpf_list_head")
+        super().__init__(f"{dsl}[{target.name}, {node!r}]", c_name, 16, 8)
+        self.kind, self.target, self.node = kind, target, node
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GraphRootType) and (other.kind, other.target.name, other.node) \
+            == (self.kind, self.target.name, self.node)
+
+    def __hash__(self) -> int:
+        return hash(("graph", self.kind, self.target.name, self.node))
+
+
+RBNODE = OpaqueType("RbNode", "bpf_rb_node", 32, 8)
+LISTNODE = OpaqueType("ListNode", "bpf_list_node", 24, 8)
+GRAPH_NODES = {"rb": RBNODE, "list": LISTNODE}
+
+
+def kernel_owned(t: BpfType) -> bool:
+    """True for the members only the kernel may touch: timers, locks, kptrs, tree and list
+    roots and nodes (they live in map values or allocated objects, never on the stack)."""
+    return t in (TIMER, SPINLOCK, RBNODE, LISTNODE) or isinstance(t, (KptrType, GraphRootType))
+
+
 class StructType(BpfType):
     """A C-layout struct with natural alignment (LANGUAGE.md §2 ``@struct``).
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 
 from ..map_kinds import MapKind
-from ..types import TIMER, SPINLOCK, ArrayType, BpfType, IntType, MapType, StructType, \
+from ..types import kernel_owned, ArrayType, BpfType, IntType, MapType, StructType, \
     iter_scalars, u32, u64
 from .consts import ConstFolder
 from ..model.items import MapDef, ModuleInfo
@@ -59,7 +59,7 @@ def parse_map_decl(info: ModuleInfo, fold: ConstFolder, name: str, call: ast.Cal
             src.error("E054", node, what=what, type=t)
             return None
     if value is not None and not kind.timers and \
-            any(s in (TIMER, SPINLOCK) for s in iter_scalars(value)):
+            any(kernel_owned(s) for s in iter_scalars(value)):
         src.error("E055", args["value"], kind=kind)
         return None
     if kind is MapKind.STACK_TRACE:

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import ast
-from ..types import BOOL, INT_TYPES, SPINLOCK, TIMER, ArrayType, BpfType, StructType, \
-    i64, iter_scalars
+from ..types import BOOL, GRAPH_NODES, INT_TYPES, LISTNODE, RBNODE, SPINLOCK, TIMER, ArrayType, \
+    BpfType, GraphRootType, KptrType, StructType, i64, iter_scalars, kernel_owned
 from .consts import ConstFolder
 from ..model.items import ModuleInfo
+from ..model.kernel_types import kernel_struct
 
 MAX_ARRAY_BYTES = 1 << 28
 
@@ -15,7 +16,7 @@ def type_expr(info: ModuleInfo, fold: ConstFolder, node: ast.expr,
     """The type of a declaration (``u32``, ``u8[W * H]``, a struct name), or None after an
     error; Timer/SpinLock only inside a struct unless ``allow_opaque``."""
     t = eval_type(info, fold, node)
-    if t is not None and not allow_opaque and any(s in (TIMER, SPINLOCK) for s in iter_scalars(t)) \
+    if t is not None and not allow_opaque and any(kernel_owned(s) for s in iter_scalars(t)) \
             and not isinstance(t, StructType):
         info.src.error("E033", node)
         return None
@@ -25,6 +26,8 @@ def type_expr(info: ModuleInfo, fold: ConstFolder, node: ast.expr,
 def eval_type(info: ModuleInfo, fold: ConstFolder, node: ast.expr) -> BpfType | None:
     """The type ``node`` denotes, or None after reporting an error at it."""
     src, names = info.src, info.names
+    if isinstance(node, ast.Subscript) and names.dsl(node.value) in ("Kptr", "RbRoot", "ListHead"):
+        return _alloc_type(info, node)
     if isinstance(node, ast.Subscript):
         elem = eval_type(info, fold, node.value)
         if elem is None:
@@ -55,6 +58,8 @@ def eval_type(info: ModuleInfo, fold: ConstFolder, node: ast.expr) -> BpfType | 
         return TIMER
     if dsl == "SpinLock":
         return SPINLOCK
+    if dsl in ("RbNode", "ListNode"):
+        return RBNODE if dsl == "RbNode" else LISTNODE
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         src.error("E036", node)
         return None
@@ -64,3 +69,32 @@ def eval_type(info: ModuleInfo, fold: ConstFolder, node: ast.expr) -> BpfType | 
     else:
         src.error("E038", node, what=what)
     return None
+
+
+def _alloc_type(info: ModuleInfo, node: ast.Subscript) -> BpfType | None:
+    """``Kptr[T]``, ``RbRoot[T, "field"]``, ``ListHead[T, "field"]``: T a @struct declared
+    above, ``field`` its ``RbNode`` / ``ListNode`` member."""
+    what = info.names.dsl(node.value) or ""
+    args = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    want = 1 if what == "Kptr" else 2
+    if len(args) != want or (want == 2 and not (isinstance(args[1], ast.Constant)
+                                                and isinstance(args[1].value, str))):
+        info.src.error("E311", node, what=what)
+        return None
+    first = args[0]
+    st = info.structs.get(first.id) if isinstance(first, ast.Name) else None
+    if st is None:
+        info.src.error("E310", first, what=what, got=ast.unparse(first))
+        return None
+    if what == "Kptr":
+        if kernel_struct(st.name) is not None:
+            info.src.error("E325", first, name=st.name)
+            return None
+        return KptrType(st)
+    kind = "rb" if what == "RbRoot" else "list"
+    field = str(args[1].value)                     # type: ignore[attr-defined]
+    f = st.by_name.get(field)
+    if f is None or f.type is not GRAPH_NODES[kind]:
+        info.src.error("E312", args[1], struct=st.name, field=field, node=GRAPH_NODES[kind])
+        return None
+    return GraphRootType(kind, st, field)

@@ -11,6 +11,7 @@ from ..model import helper_table as H
 from ..types import BOOL, BoolType, IntType, RefType, StructType, i64, u32, u64
 from . import ints
 from .abi import returns_object
+from .alloc import lower_alloc
 from .branchless import compare01
 from .context import LowerContext
 from .core import CORE_SHAPES, format_value, format_values, kernel_ptr, lower_helper
@@ -252,4 +253,4 @@ def _timer(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
 _CALLS: dict[str, Callable[[LowerContext, ast.Call, Any], ir.Value]] = {
     "cast": _cast, "bool": _bool, "struct_new": _struct_new, "array_new": _array_new,
     "builtin": _builtin, "helper": _helper, "func": _func, "kernel_ptr": _kernel_ptr,
-    "ctx_load": _ctx_load, "timer": _timer, "map_method": map_method}
+    "ctx_load": _ctx_load, "timer": _timer, "map_method": map_method, "alloc": lower_alloc}

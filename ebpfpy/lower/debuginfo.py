@@ -11,8 +11,8 @@ from typing import Any
 import llvmlite.ir as ir
 
 from ..model.kernel_types import KernelStruct
-from ..types import (ArrayType, BoolType, BpfType, IntType, OpaqueType, RefType, u32, u64,
-                     StructType)
+from ..types import (ArrayType, BoolType, BpfType, GraphRootType, IntType, KptrType, OpaqueType,
+                     RefType, StructType, u32, u64)
 
 DW_ATE_boolean, DW_ATE_signed, DW_ATE_unsigned = 0x02, 0x05, 0x08
 
@@ -50,10 +50,17 @@ class DebugInfo:
         """C's ``int``."""
         return self.basic("int", 32, DW_ATE_signed)
 
-    def pointer(self, target: Any) -> Any:
-        """A pointer to the debug type ``target``."""
-        return self.m.add_debug_info("DIDerivedType", {
-            "tag": ir.DIToken("DW_TAG_pointer_type"), "baseType": target, "size": 64})
+    def pointer(self, target: Any, type_tag: str = "") -> Any:
+        """A pointer to the debug type ``target`` (None: ``void *``); ``type_tag`` becomes a
+        BTF ``TYPE_TAG`` between the pointer and its target (``kptr`` marks a kptr field)."""
+        ops = {"tag": ir.DIToken("DW_TAG_pointer_type"), "baseType": target, "size": 64}
+        if type_tag:
+            ops["annotations"] = self._annotation("btf_type_tag", type_tag)
+        return self.m.add_debug_info("DIDerivedType", ops)
+
+    def _annotation(self, kind: str, text: str) -> Any:
+        """``!{!{!"btf_decl_tag", !"text"}}``: how clang spells __attribute__((btf_*_tag))."""
+        return self.m.add_metadata([self.m.add_metadata([kind, text])])
 
     def array(self, elem: Any, counts: list[int], elem_bits: int) -> Any:
         """An array of ``elem`` with one dimension per count."""
@@ -65,12 +72,17 @@ class DebugInfo:
             "tag": ir.DIToken("DW_TAG_array_type"), "baseType": elem, "size": total,
             "elements": self.m.add_metadata(subs)})
 
-    def struct(self, name: str | None, members: list[tuple[str, Any, int, int]], bits: int) -> Any:
-        """members: (name, debug type, bit size, bit offset)."""
-        elems = [self.m.add_debug_info("DIDerivedType", {
-            "tag": ir.DIToken("DW_TAG_member"), "name": mname, "file": self.file,
-            "baseType": mtype, "size": msize, "offset": moff})
-            for mname, mtype, msize, moff in members]
+    def struct(self, name: str | None, members: list[tuple[str, Any, int, int]], bits: int,
+               tags: dict[str, str] | None = None) -> Any:
+        """members: (name, debug type, bit size, bit offset); ``tags``: member name ->
+        ``btf_decl_tag`` text (e.g. ``contains:Node:rb`` on a tree root)."""
+        elems = []
+        for mname, mtype, msize, moff in members:
+            ops = {"tag": ir.DIToken("DW_TAG_member"), "name": mname, "file": self.file,
+                   "baseType": mtype, "size": msize, "offset": moff}
+            if tags and mname in tags:
+                ops["annotations"] = self._annotation("btf_decl_tag", tags[mname])
+            elems.append(self.m.add_debug_info("DIDerivedType", ops))
         ops: dict[str, Any] = {"tag": ir.DIToken("DW_TAG_structure_type"), "file": self.file,
                                "size": bits, "elements": self.m.add_metadata(elems)}
         if name:
@@ -94,6 +106,8 @@ class DebugInfo:
             d = self.basic("_Bool", 8, DW_ATE_boolean)
         elif isinstance(t, ArrayType):
             d = self.array(self.type_of(t.scalar), list(t.shape), t.scalar.size * 8)
+        elif isinstance(t, KptrType):
+            d = self.pointer(self.type_of(t.target), "kptr")
         elif isinstance(t, OpaqueType):
             # bpf_timer / bpf_spin_lock: the kernel finds them in map values by name and size.
             d = self.struct(t.c_name, [(f"__opaque{i}", self.type_of_int(64 if t.size > 4 else 32),
@@ -101,8 +115,11 @@ class DebugInfo:
                                        for i in range(t.size // (8 if t.size > 4 else 4))],
                             t.size * 8)
         elif isinstance(t, StructType):
+            # a tree or list root names the objects it holds: btf_decl_tag("contains:T:field")
+            tags = {f.name: f"contains:{f.type.target.name}:{f.type.node}" for f in t.fields
+                    if isinstance(f.type, GraphRootType)}
             d = self.struct(t.name, [(f.name, self.type_of(f.type), f.type.size * 8, f.offset * 8)
-                                     for f in t.fields], t.size * 8)
+                                     for f in t.fields], t.size * 8, tags)
         elif isinstance(t, RefType):
             d = self.pointer(self.type_of(t.target))
         elif isinstance(t, KernelStruct):

@@ -78,7 +78,17 @@ def kfunc(cx: LowerContext, name: str) -> ir.Function:
     mod = cx.fn.module
     if name in mod.globals:
         return mod.globals[name]
-    ret, params, (dret, dparams) = _signatures(cx)[name]
+    return declare_kfunc(cx, name, _signatures(cx)[name])
+
+
+def declare_kfunc(cx: LowerContext, name: str,
+                  sig: tuple[ir.Type, list[ir.Type], Any]) -> ir.Function:
+    """Declare kernel function ``name`` with ``sig`` = (return type, parameter types, debug
+    prototype (return, [(name, debug type)])): extern, in ``.ksyms``."""
+    mod = cx.fn.module
+    if name in mod.globals:
+        return mod.globals[name]
+    ret, params, (dret, dparams) = sig
     fn = ir.Function(mod, ir.FunctionType(ret, params), name)
     fn.section = _KSYMS
     fn.attributes.add("nounwind")

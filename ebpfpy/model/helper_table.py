@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..types import BOOL, ArrayType, BpfType, i32, i64, u8, u16, u32, u64
+from ..types import BOOL, NONE, ArrayType, BpfType, i32, i64, u8, u16, u32, u64
 
 TASK_COMM_LEN = 16
 # MAX_BPRINTF_VARARGS (kernel/bpf/helpers.c): the most values bpf_trace_vprintk and
@@ -65,6 +65,10 @@ _TABLE = [
     Helper("htons", -1, "bswap", u16),
     Helper("ntohl", -1, "bswap", u32),
     Helper("htonl", -1, "bswap", u32),
+    # memory a program allocates (kfuncs bpf_obj_new_impl / bpf_obj_drop_impl, helper 194)
+    Helper("obj_new", -1, "alloc", NONE),
+    Helper("obj_drop", -1, "alloc", NONE),
+    Helper("kptr_xchg", 194, "alloc", NONE),
 ]
 HELPERS: dict[str, Helper] = {h.name: h for h in _TABLE}
 

@@ -5,7 +5,7 @@ import ast
 
 from ...model.items import MapDef
 from ...model.typed import ERR, Local, Sym, is_int
-from ...types import (BOOL, SPINLOCK, TIMER, ArrayType, BoolType, IntType, RefType, StructType,
+from ...types import (BOOL, kernel_owned, ArrayType, BoolType, IntType, RefType, StructType,
                       common_int, iter_scalars)
 from ..typeexpr import type_expr
 from . import refs
@@ -171,7 +171,7 @@ def _new_local(c: CheckContext, name: str, value: ast.expr, node: ast.stmt) -> L
         return Local(name, t.target, "ref", node, nullable=t.nullable, space=t.space)
     if isinstance(t, (StructType, ArrayType)):
         # a struct/array value: P(), u8[4](), a map copy, or another name (aliasing)
-        if any(s in (TIMER, SPINLOCK) for s in iter_scalars(t)):
+        if any(kernel_owned(s) for s in iter_scalars(t)):
             c.src.error("E033", value)     # the kernel keeps these only in map values
             c.fi.locals[name] = Local(name, ERR, "value", node)
             return None

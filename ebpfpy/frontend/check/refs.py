@@ -17,6 +17,7 @@ from ...types import BpfType, RefType, u64
 from ..flow import Flow
 from ...model.items import MapDef
 from ...model.typed import ERR
+from . import alloc
 from .context import CheckContext, nargs
 from .expressions import expr, value_into
 
@@ -47,8 +48,8 @@ def bound(c: CheckContext, name: str, value: ast.expr) -> None:
         c.flow.held.pop(name)
     c.flow.released.pop(name, None)
     call = c.fi.calls.get(value) if isinstance(value, ast.Call) else None
-    if isinstance(value, ast.Call) and call is not None and call.kind == "map_method" and \
-            call.name == "reserve":
+    if isinstance(value, ast.Call) and (call is not None and call.kind == "map_method" and
+                                        call.name == "reserve" or alloc.owning_call(c, value)):
         c.flow.held[name] = value
 
 
@@ -84,6 +85,8 @@ def release(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
 
 def no_alias(c: CheckContext, node: ast.expr, what: str) -> None:
     """E080 when ``node`` is a reserved record bound to a second name or passed on."""
+    if alloc.no_alias(c, node, what):
+        return
     t = c.fi.types.get(node)
     if isinstance(node, ast.Name) and isinstance(t, RefType) and t.space == RINGBUF:
         c.src.error("E080", node, name=node.id, what=what)
@@ -102,7 +105,10 @@ def at_iteration_end(c: CheckContext, node: ast.stmt, how: str) -> None:
         return
     outer = c.loop_held[-1]
     for name, held in c.flow.held.items():
-        if name not in outer:
+        if name not in outer and alloc.is_alloc_call(c, held):
+            _leak(c, name, held, f"line {_last_line(node)} {how}, and the object was "
+                                 f"allocated in this iteration")
+        elif name not in outer:
             c.src.error("E074", held, name=name, map=_map_name(held),
                         where=f"line {_last_line(node)} {how}")
 
@@ -120,6 +126,10 @@ def join(c: CheckContext, node: ast.If, flows: list[Flow]) -> None:
 
 
 def _leak(c: CheckContext, name: str, held: ast.Call, where: str) -> None:
+    if alloc.is_alloc_call(c, held):
+        c.src.error("E315", held, name=name, type=c.fi.calls[held].extra.name,
+                    where=where.replace("reserved", "owned"))
+        return
     c.src.error("E073", held, name=name, map=_map_name(held), where=where)
 
 

@@ -15,12 +15,23 @@ def nullable_name(c: CheckContext, node: ast.Name) -> bool:
     return loc is not None and loc.nullable
 
 
+# How an allocated object left the program's hands (E316).
+_GIVEN_AWAY = {"obj_drop": "dropped", "kptr_xchg": "stored into a Kptr field",
+               "rb_add": "added to a tree", "list_push_front": "pushed onto a list",
+               "list_push_back": "pushed onto a list"}
+
+
 def not_released(c: CheckContext, node: ast.Name) -> bool:
-    """E078 (and False) when ``node`` names a ring-buffer record already submitted or
-    discarded on this path (the verifier invalidates the register: see ``refs.py``)."""
+    """E078 / E316 (and False) when ``node`` names a ring-buffer record already submitted or
+    discarded, or an allocated object already dropped or stored, on this path (the verifier invalidates the register: see ``refs.py``)."""
     done = c.flow.released.get(node.id)
     if done is None:
         return True
+    rec = c.fi.calls.get(done)
+    if rec is not None and rec.kind == "alloc":            # an allocated object given away
+        c.src.error("E316", node, name=node.id, how=_GIVEN_AWAY.get(rec.name, "given away"),
+                    line=done.lineno)
+        return False
     how = "submitted" if done.func.attr == "submit" else "discarded"    # type: ignore[attr-defined]
     c.src.error("E078", node, name=node.id, how=how, line=done.lineno)
     return False

@@ -1,0 +1,25 @@
+# expect: E315 21:9
+from ebpfpy import Array, Kptr, bpf_program, bpf_function, helpers, struct, u32, u64
+
+
+@struct
+class Item:
+    key: u64
+
+
+@struct
+class Slot:
+    item: Kptr[Item]
+    n: u64
+
+
+slots = Array(Slot, 4)
+
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    n = helpers.obj_new(Item)
+    if n is None:
+        return 0
+    n.key = 1
+    return 0
