@@ -79,7 +79,10 @@ def _alloc_type(info: ModuleInfo, node: ast.Subscript) -> BpfType | None:
     want = 1 if what == "Kptr" else 2
     if len(args) != want or (want == 2 and not (isinstance(args[1], ast.Constant)
                                                 and isinstance(args[1].value, str))):
-        info.src.error("E311", node, what=what)
+        member = "RbNode" if what == "RbRoot" else "ListNode"
+        usage = f"{what}[Node]" if want == 1 else \
+            f'{what}[Node, "field"]: the objects\' struct and the name of their {member} field'
+        info.src.error("E311", node, what=what, usage=usage)
         return None
     first = args[0]
     st = info.structs.get(first.id) if isinstance(first, ast.Name) else None
@@ -95,6 +98,6 @@ def _alloc_type(info: ModuleInfo, node: ast.Subscript) -> BpfType | None:
     field = str(args[1].value)                     # type: ignore[attr-defined]
     f = st.by_name.get(field)
     if f is None or f.type is not GRAPH_NODES[kind]:
-        info.src.error("E312", args[1], struct=st.name, field=field, node=GRAPH_NODES[kind])
+        info.src.error("E312", args[1], struct=st.name, field=field, member=GRAPH_NODES[kind])
         return None
     return GraphRootType(kind, st, field)

@@ -53,10 +53,11 @@ class DebugInfo:
     def pointer(self, target: Any, type_tag: str = "") -> Any:
         """A pointer to the debug type ``target`` (None: ``void *``); ``type_tag`` becomes a
         BTF ``TYPE_TAG`` between the pointer and its target (``kptr`` marks a kptr field)."""
-        ops = {"tag": ir.DIToken("DW_TAG_pointer_type"), "baseType": target, "size": 64}
+        ptr: dict[str, Any] = {"tag": ir.DIToken("DW_TAG_pointer_type"), "baseType": target,
+                               "size": 64}
         if type_tag:
-            ops["annotations"] = self._annotation("btf_type_tag", type_tag)
-        return self.m.add_debug_info("DIDerivedType", ops)
+            ptr["annotations"] = self._annotation("btf_type_tag", type_tag)
+        return self.m.add_debug_info("DIDerivedType", ptr)
 
     def _annotation(self, kind: str, text: str) -> Any:
         """``!{!{!"btf_decl_tag", !"text"}}``: how clang spells __attribute__((btf_*_tag))."""
@@ -78,11 +79,12 @@ class DebugInfo:
         ``btf_decl_tag`` text (e.g. ``contains:Node:rb`` on a tree root)."""
         elems = []
         for mname, mtype, msize, moff in members:
-            ops = {"tag": ir.DIToken("DW_TAG_member"), "name": mname, "file": self.file,
-                   "baseType": mtype, "size": msize, "offset": moff}
+            member: dict[str, Any] = {"tag": ir.DIToken("DW_TAG_member"), "name": mname,
+                                      "file": self.file, "baseType": mtype, "size": msize,
+                                      "offset": moff}
             if tags and mname in tags:
-                ops["annotations"] = self._annotation("btf_decl_tag", tags[mname])
-            elems.append(self.m.add_debug_info("DIDerivedType", ops))
+                member["annotations"] = self._annotation("btf_decl_tag", tags[mname])
+            elems.append(self.m.add_debug_info("DIDerivedType", member))
         ops: dict[str, Any] = {"tag": ir.DIToken("DW_TAG_structure_type"), "file": self.file,
                                "size": bits, "elements": self.m.add_metadata(elems)}
         if name:

@@ -194,8 +194,8 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E251": ("{name!r} is too long for BPF jumps: a branch in it spans more than 32,767 instructions (about {n:,} LLVM instructions in the function)", ["a BPF jump offset is 16 bits, so code inside one if/loop/early return cannot be longer than that: move repeated code into a loop or a @bpf_function called several times, or split the program into several programs chained with ProgArray.tail_call"]),
     # memory a program allocates: obj_new/obj_drop, kptrs, trees and lists (E310-E329)
     "E310": ("{what}[...] needs a @struct declared above it, not {got}", ["declare the object's struct first, e.g.\n@struct\nclass Node:\n    key: u64\n    rb: RbNode\nthen use {what}[Node]"]),
-    "E311": ("{what}[...] takes {what}[Node] for a kptr, or {what}[Node, \"field\"] for a tree or list root", ["e.g. n: Kptr[Node], tree: RbRoot[Node, \"rb\"], items: ListHead[Item, \"link\"]"]),
-    "E312": ("{struct} has no {node} field {field!r}", ["the root links objects through a field of theirs: declare it in {struct}, e.g. {field}: {node}"]),
+    "E311": ("{what}[...] takes {usage}", ["e.g. n: Kptr[Node], tree: RbRoot[Node, \"rb\"], items: ListHead[Item, \"link\"]"]),
+    "E312": ("{struct} has no {member} field {field!r}", ["the root links objects through a field of theirs: declare it in {struct}, e.g. {field}: {member}"]),
     "E313": ("helpers.obj_new takes a @struct class, not {what}", ["n = helpers.obj_new(Node), then check it: if n is None: return 0"]),
     "E314": ("the result of {what} must be bound to a name of its own", ["write n = {what}, check it (if n is None: ...), use n.field, and end with helpers.obj_drop(n) or by storing n"]),
     "E315": ("{name!r} owns an allocated {type} that is not dropped or stored on every path", ["{where}: call helpers.obj_drop({name}) or store it (helpers.kptr_xchg(v.field, {name}), tree.add({name}, less), items.push_back({name})) before that (the verifier refuses a program that can exit owning an object)"]),
