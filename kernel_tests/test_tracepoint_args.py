@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import ebpfpy
+from ebpfpy.loader.links import LinkGroup
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/sys/kernel/btf/vmlinux"),
                                 reason="the kernel has no BTF (/sys/kernel/btf/vmlinux)")
@@ -102,3 +103,47 @@ def test_a_refused_attach_is_an_attach_error_with_the_cause(tmp_path: Path) -> N
     assert err.program == "on_call" and "no_such_symbol_in_true" in err.target
     assert err.hint is not None and "symbol" in err.hint
     assert "hint: no such file or symbol" in str(err)
+
+
+LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
+MULTI = f'''
+from ebpfpy import bpf_program, helpers, Array, u32, u64
+
+me: u32 = 0
+calls = Array(u64, 1)
+
+@bpf_program("uprobe/{LIBC}:getppid,getpgrp")
+def on_call(ctx) -> int:
+    if u32(helpers.get_current_pid_tgid() >> 32) == me:
+        calls[0] += 1
+    return 0
+'''
+
+
+@pytest.mark.skipif(not os.path.exists(LIBC), reason=f"no {LIBC}")
+@pytest.mark.parametrize("how", ["section", "symbols"])
+def test_one_program_on_several_uprobe_symbols(tmp_path: Path, how: str) -> None:
+    with load(tmp_path, MULTI) as obj:
+        obj.globals.me = os.getpid()
+        prog = obj.programs.on_call
+        group = prog.attach() if how == "section" else \
+            prog.attach(path=LIBC, symbols=["getppid", "getpgrp"])
+        with group:
+            assert isinstance(group, LinkGroup) and len(group.links) == 2
+            for _ in range(3):
+                os.getppid()
+            for _ in range(4):
+                os.getpgrp()
+        assert obj.maps.calls[0] == 7
+        os.getppid()                                   # detached: not counted
+        assert obj.maps.calls[0] == 7
+        assert all(not link.attached for link in group.links)
+
+
+def test_a_failed_symbol_detaches_the_others(tmp_path: Path) -> None:
+    with load(tmp_path, MULTI) as obj:
+        with pytest.raises(ebpfpy.AttachError):
+            obj.programs.on_call.attach(path=LIBC, symbols=["getppid", "no_such_symbol_x"])
+        obj.globals.me = os.getpid()
+        os.getppid()
+        assert obj.maps.calls[0] == 0                  # the getppid link did not survive

@@ -70,6 +70,21 @@ class BpfLink(Link):
         self.ptr = ffi.NULL
 
 
+class LinkGroup(Link):
+    """One program attached at several places (``attach(symbols=[...])`` of a uprobe):
+    ``links`` holds one link per place; detaching the group detaches each."""
+
+    kind = "group"
+
+    def __init__(self, program: str, links: list[Link]) -> None:
+        super().__init__(program, ", ".join(link.target for link in links))
+        self.links = links
+
+    def _detach(self) -> None:
+        for link in self.links:
+            link.detach()
+
+
 class IterLink(BpfLink):
     """An ``iter/...`` program attached as an iterator; :meth:`read` runs it once."""
 

@@ -11,7 +11,7 @@ from .. import libbpf as L
 from ..codec import encode
 from ..libbpf import ffi, lib
 from ..types import StructType
-from .links import BpfLink, IterLink, Link, SocketLink, TcLink, attach_error
+from .links import BpfLink, IterLink, Link, LinkGroup, SocketLink, TcLink, attach_error
 
 _XDP_HEADROOM = 4096        # room for bpf_xdp_adjust_head/tail growth in data_out
 
@@ -196,11 +196,16 @@ class Program:
                                  f"perf event fd={pfd}")
 
     def _attach_uprobe(self, iface: Any, pid: int = -1, path: str | None = None,
-                       symbol: str | None = None, offset: int = 0, **kw: Any) -> Link:
+                       symbol: str | None = None, offset: int = 0,
+                       symbols: list[str] | None = None, **kw: Any) -> Link:
         _no_args(self, iface, kw)
         kind, _, spec = self.section.partition("/")
         spath, _, ssym = spec.rpartition(":") if ":" in spec else (spec, "", "")
         path, symbol = path or spath, symbol or ssym
+        if symbols is None and symbol and "," in symbol:
+            symbols = symbol.split(",")          # "uprobe/libc.so.6:getaddrinfo,gethostbyname"
+        if symbols is not None:
+            return self._attach_uprobes(pid, path, [s.strip() for s in symbols])
         if not path or not symbol:
             raise TypeError(f"program {self.name!r}: say where to attach, e.g. "
                             "section 'uprobe/PATH:SYMBOL' or attach(path=..., symbol=...)")
@@ -210,6 +215,22 @@ class Program:
         off_total = offset + (int(off, 0) if off else 0)
         return self._libbpf_link(lambda: lib.bpf_program__attach_uprobe_opts(
             self._ptr, pid, path.encode(), off_total, opts), f"{kind} {path}:{symbol}")
+
+    def _attach_uprobes(self, pid: int, path: str, symbols: list[str]) -> Link:
+        """One program on several symbols: a :class:`LinkGroup` of one link per symbol; if
+        one attach fails, the links already made are detached before the error is raised."""
+        if not path or not symbols or not all(symbols):
+            raise TypeError(f"program {self.name!r}: attach(path=..., symbols=[...]) needs a "
+                            "path and non-empty symbol names")
+        links: list[Link] = []
+        try:
+            for sym in symbols:
+                links.append(self._attach_uprobe(None, pid=pid, path=path, symbol=sym))
+        except BaseException:
+            for link in links:
+                link.detach()
+            raise
+        return LinkGroup(self.name, links)
 
 
 _ATTACHERS: dict[str, Callable[..., Link]] = {
