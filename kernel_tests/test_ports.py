@@ -256,3 +256,19 @@ def test_print_log2_hist_matches_libbpf_tools_layout() -> None:
         "         4 -> 7          : 0        |                                        |",
         "         8 -> 15         : 6        |****************************************|",
     ]
+
+
+def test_cpudist_offcpu_histogram_of_5ms_sleeps() -> None:
+    child = subprocess.Popen([sys.executable, "-c",
+                              "import time\ntime.sleep(0.5)\nfor _ in range(200): time.sleep(0.005)"])
+    try:
+        lines = Port("cpudist", "-O", "-P", "-p", str(child.pid), "1", "1").wait()
+    finally:
+        child.wait()
+    assert lines[0] == "Tracing off-CPU time... Hit Ctrl-C to end."
+    head = lines.index(f"pid = {child.pid} python") + 1
+    assert lines[head].split() == ["usecs", ":", "count", "distribution"]
+    rows = {ln.split("->")[0].strip(): int(ln.split(":")[1].split("|")[0])
+            for ln in lines[head + 1:] if "->" in ln}
+    # each time.sleep(0.005) is off the CPU for at least 5000 us: slot [4096, 8191] is fullest
+    assert max(rows, key=rows.get) == "4096", rows
