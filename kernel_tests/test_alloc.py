@@ -109,3 +109,25 @@ def test_kptr_to_a_struct_named_like_a_kernel_struct_is_refused() -> None:
     with pytest.raises(ebpfpy.CompileError) as info:
         ebpfpy.compile(source=src, filename="kname.py")
     assert info.value.code == "E325" and info.value.lineno == 16
+
+
+def _libbpf_version() -> tuple[int, int]:
+    import ctypes
+    lib = ctypes.CDLL("libbpf.so.1")
+    return lib.libbpf_major_version(), lib.libbpf_minor_version()
+
+
+def test_arena_is_a_compile_error_naming_libbpf_1_4() -> None:
+    src = "from ebpfpy import bpf_program\narena = Arena(100)\n\n" \
+          "@bpf_program('syscall')\ndef main(ctx) -> int:\n    return 0\n"
+    with pytest.raises(ebpfpy.CompileError) as info:
+        ebpfpy.compile(source=src, filename="arena.py")
+    assert info.value.code == "E326" and "libbpf 1.4" in info.value.message
+
+
+def test_arena_maps_load() -> None:
+    """Arena maps need libbpf's arena relocations (1.4); ebpfpy does not build them before."""
+    have = _libbpf_version()
+    if have < (1, 4):
+        pytest.skip(f"Arena maps need libbpf 1.4 (this machine has libbpf {have[0]}.{have[1]})")
+    pytest.fail("libbpf >= 1.4 is installed: build Arena maps (E326 refuses them today)")

@@ -187,6 +187,9 @@ class Collector:
             else:
                 self.src.error("E014", value)
             return
+        if isinstance(value, ast.Call) and self.names.dsl(value.func) == "Arena":
+            self.src.error("E326", value.func)      # needs libbpf 1.4 (arena relocations)
+            return
         if isinstance(value, ast.Call) and MapKind.named(self.names.dsl(value.func)) is not None:
             self._map(name, value, stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt)
             return

@@ -209,7 +209,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E323": ("{what} is not allowed while a spin lock is held (from line {line})", ["the verifier forbids calls, returns and loops that leave a locked region: do this after the with block"]),
     "E324": ("{name!r} needs exactly one SpinLock in the same struct to guard it ({n} found)", ["declare one lock beside the roots, e.g.\nlock: SpinLock\ntree: RbRoot[Node, \"rb\"]"]),
     "E325": ("{name!r} is the name of a kernel struct; an allocated object needs a name of its own", ["the kernel looks a kptr's type up by name in its own BTF first and would take struct {name} for the kernel's: rename it, e.g. {name}Item"]),
-    "E326": ("Arena maps need libbpf 1.4 or later (this machine has libbpf {have})", ["BPF_MAP_TYPE_ARENA objects need libbpf's arena relocations (libbpf 1.4, 2024): keep allocated objects in trees, lists or kptrs (helpers.obj_new), or install a newer libbpf"]),
+    "E326": ("Arena maps (BPF_MAP_TYPE_ARENA) need libbpf 1.4 or later, and ebpfpy loads objects with the system's libbpf (Debian 12 ships 1.1.2)", ["libbpf 1.4 (2024) added the arena relocations: keep allocated objects in trees, lists or Kptr fields (helpers.obj_new) instead"]),
     "E327": ("{name!r} is a reference into the {root} that is valid only while the lock is held", ["use it inside the with block: take it out with {root}.remove({name}) to keep it after"]),
     "E328": ("the comparison {name!r} must be a @bpf_function (a: {type}, b: {type}) -> bool", ["@bpf_function\ndef {name}(a: {type}, b: {type}) -> bool:\n    return a.key < b.key"]),
     "E329": ("{root} has no method {name!r}", ["{kind} roots have: {ok}"]),
