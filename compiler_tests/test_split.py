@@ -101,3 +101,29 @@ def test_http_stats_outlines_no_loop_that_buys_little() -> None:
     rows = _rows(ROOT / "examples" / "http_stats.py")
     outlined = sorted(n for n in rows if "__loop_" in n)
     assert outlined == ["http_stats__loop_l414c8", "http_stats__loop_l426c8"], outlined
+
+
+CONFIGURED = HEAD.replace("import ", "import Const, ") + """
+from ebpfpy import helpers
+counts = Array(u64, 64)
+verbose: Const[bool] = {verbose}
+pid_filter: Const[u32] = 0
+
+@bpf_program("tracepoint/syscalls/sys_enter_getpid")
+def prog(ctx) -> int:
+    if pid_filter != 0 and u32(helpers.get_current_pid_tgid()) != pid_filter:
+        return 0
+    if verbose:
+        for i in range(64):
+            counts[i] += helpers.ktime_get_ns() & 1
+    return 0
+"""
+
+
+def test_const_config_selects_one_side_of_an_if() -> None:
+    """A Const global is frozen at load: the verifier walks only the side its value selects,
+    and so does the estimate (taking its initial value)."""
+    off = _rows(source=CONFIGURED.format(verbose=False))["prog"].est_cost
+    on = _rows(source=CONFIGURED.format(verbose=True))["prog"].est_cost
+    assert off < 20, off
+    assert on > 64 * 10, on

@@ -4,7 +4,9 @@ and every benchmark kernel.
 ``ebpfpy check`` prints the estimate; the kernel reports ``processed N insns`` when a
 program loads with log level 4.  What is measured, per program:
 
-* the estimate is within a factor of 2 of the kernel's count, in both directions;
+* the estimate is within a factor of 2 of the kernel's count, in both directions, give or
+  take ``SLACK`` instructions: at a few dozen instructions one helper call's set-up more or
+  less is already a factor of 2, and the estimate is there for programs near the budget;
 * the kernel's count is at most half the 1,000,000 budget: what ebpfpy lets through (split
   or not) is never one small change away from the verifier's refusal.
 """
@@ -34,6 +36,8 @@ def _is_bpf_module(p: Path) -> bool:
         for n in tree.body)
 
 
+SLACK = 16
+
 FILES = sorted(p for p in EXAMPLES.rglob("*.py") if _is_bpf_module(p)) + \
     sorted(BENCHMARKS.glob("*.py"))
 
@@ -51,7 +55,7 @@ def test_estimate_within_2x_of_kernel_and_kernel_under_half_budget(path: Path) -
             m = re.search(r"processed (\d+) insns", obj.programs[name].log)
             assert m, f"{name}: no statistics in the verifier log"
             real = int(m.group(1))
-            assert real / 2 <= est[name] <= real * 2, \
+            assert real / 2 - SLACK <= est[name] <= real * 2 + SLACK, \
                 f"{name}: estimate {est[name]:,} is not within 2x of the kernel's {real:,}"
             assert real <= DEFAULT_BUDGET // 2, \
                 f"{name}: the kernel processed {real:,} instructions, over half the budget"

@@ -22,6 +22,12 @@ walk, as measured:
   the verifier widens only imprecise scalars, so it walks the callback once per possible
   iteration, up to the count's upper bound (``bpf_loop iteration limit reached``), and the
   caller's code after the call again with each new state.
+
+What shrinks it: ``Const[T]`` globals live in ``.rodata``, frozen at load, so the verifier
+knows their values and walks only the side of an ``if`` (or ``x if c else y``, or the
+operands of ``and``/``or``) they select.  The estimate takes them at their initial values:
+it is the estimate of the object as written; a configuration set before load may select
+the other sides.
 """
 from __future__ import annotations
 
@@ -30,6 +36,7 @@ from typing import Any
 
 from ..types import IntType, MapType
 from ..model.helper_table import PRINTK_VALUES
+from ..model.items import GlobalDef
 from ..model.typed import FuncInfo, LoopStrategy
 from ..model.walk import all_nodes
 
@@ -118,7 +125,10 @@ class CostModel:
             if isinstance(s, ast.For):
                 continue            # counted by ``exits`` and the loop's own estimate
             n = 1
-            if isinstance(s, ast.If) and s.test not in fi.consts and not _sets_locals(s):
+            known = frozen_value(fi, s.test) if isinstance(s, ast.If) else None
+            if isinstance(s, ast.If) and known is not None and s.test not in fi.consts:
+                n = self.paths(fi, s.body if known else s.orelse)
+            elif isinstance(s, ast.If) and s.test not in fi.consts and not _sets_locals(s):
                 n = 1       # both sides leave the same locals: the states merge at the head
             elif isinstance(s, ast.If) and s.test not in fi.consts:
                 n = self.paths(fi, s.body) + self.paths(fi, s.orelse)
@@ -160,6 +170,10 @@ class CostModel:
         if isinstance(s, ast.For) and s in fi.loops:
             return self.loop(fi, s)
         if isinstance(s, ast.If):
+            known = frozen_value(fi, s.test)
+            if known is not None:
+                # the load of the frozen value and the branch the verifier resolves
+                return 2 + self.block(fi, s.body if known else s.orelse)
             return 1 + self.expr(fi, s.test) + self.block(fi, s.body) + self.block(fi, s.orelse)
         if isinstance(s, (ast.Assign, ast.AnnAssign)):
             target = s.targets[0] if isinstance(s, ast.Assign) else s.target
@@ -236,10 +250,19 @@ class CostModel:
         if isinstance(e, ast.Compare):
             return 2 * len(e.ops) + self.expr(fi, e.left) + sum(self.expr(fi, c) for c in e.comparators)
         if isinstance(e, ast.BoolOp):
-            return sum(2 + self.expr(fi, v) for v in e.values)
+            total = 0
+            for v in e.values:
+                total += 2 + self.expr(fi, v)
+                known = frozen_value(fi, v)
+                if known is not None and bool(known) == isinstance(e.op, ast.Or):
+                    break           # the verifier knows the rest is not evaluated
+            return total
         if isinstance(e, ast.UnaryOp):
             return 1 + self.expr(fi, e.operand)
         if isinstance(e, ast.IfExp):
+            known = frozen_value(fi, e.test)
+            if known is not None:
+                return 2 + self.expr(fi, e.body if known else e.orelse)
             return 3 + self.expr(fi, e.test) + self.expr(fi, e.body) + self.expr(fi, e.orelse)
         if isinstance(e, ast.Attribute):
             if fi.attrs.get(e, ("",))[0] == "kfield":
@@ -290,6 +313,44 @@ class CostModel:
             size = c.type.size if c.type is not None else 8
             return 1 + size // 8 + args
         return 1 + args
+
+
+_COMPARE = {ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
+            ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,
+            ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b}
+
+
+def frozen_value(fi: FuncInfo, e: ast.AST) -> int | None:
+    """The value of ``e`` when the verifier knows it at load: compile-time constants and
+    ``Const[T]`` globals (at their initial values), through ``not``, unary minus, single
+    comparisons and ``and``/``or`` (which a known operand may decide alone); else None."""
+    if e in fi.consts:
+        return fi.consts[e]
+    if isinstance(e, ast.Name):
+        sym = fi.names.get(e)
+        if sym is not None and sym.kind == "global" and isinstance(sym.target, GlobalDef) \
+                and sym.target.const:
+            return sym.target.init
+        return None
+    if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.Not, ast.USub)):
+        v = frozen_value(fi, e.operand)
+        return None if v is None else (int(not v) if isinstance(e.op, ast.Not) else -v)
+    if isinstance(e, ast.Compare) and len(e.ops) == 1 and type(e.ops[0]) in _COMPARE and \
+            not any(isinstance(x, ast.BoolOp) for x in (e.left, e.comparators[0])):
+        # (``and``/``or`` give a truth value here, not Python's operand)
+        a, b = frozen_value(fi, e.left), frozen_value(fi, e.comparators[0])
+        return None if a is None or b is None else int(_COMPARE[type(e.ops[0])](a, b))
+    if isinstance(e, ast.BoolOp):
+        decider = isinstance(e.op, ast.Or)      # the value that decides the whole
+        unknown = False
+        for operand in e.values:
+            k = frozen_value(fi, operand)
+            if k is None:
+                unknown = True
+            elif bool(k) == decider and not unknown:
+                return int(decider)
+        return None if unknown else int(not decider)
+    return None
 
 
 def _shallow_walk(s: ast.stmt) -> list[ast.AST]:
