@@ -254,3 +254,15 @@ def test_10_http():
 def test_02_reserve_submit(tracefs):
     out = run_step("02_reserve_submit.py")
     assert "opened /etc/hostname" in out and "opened /etc/os-release" in out, out
+
+
+def test_11_sleepable():
+    """copy_from_user faults in a page probe_read_user cannot read; then both read it."""
+    out = run_step("11_sleepable.py")
+    assert out.splitlines() == [
+        "section 'syscall', sleepable: a page mapped but not resident",
+        "probe_read_user before: -14",
+        "copy_from_user:         0, first byte 's'",
+        "probe_read_user after:  0"], out
+    r = ebpfpy_cli("check", str(STEPS / "11_sleepable.py"))
+    assert r.returncode == 0 and r.stdout.startswith("program "), r.stderr
