@@ -38,6 +38,8 @@ class SimHost(Protocol):
 
     def ctx_load(self, frame: Frame, what: tuple[str, BpfType, int]) -> Any: ...
 
+    def data_loc(self, frame: Frame, what: tuple[str, Any, int]) -> int: ...
+
     def ctx_store(self, frame: Frame, what: tuple[str, BpfType, int], v: Any, src: Any) -> None: ...
 
     def packet_load(self, t: BpfType, off: int) -> Any: ...
@@ -363,6 +365,8 @@ class Frame:
         kind, what = self.fi.attrs[node]
         if kind == "ctx":
             return self.sim.ctx_load(self, what)
+        if kind == "dataloc":
+            return self.sim.data_loc(self, what)
         base = self.eval(node.value)
         if kind == "value":
             return base.value if isinstance(base, Cell) else base

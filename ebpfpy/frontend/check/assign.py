@@ -96,7 +96,7 @@ def _store_into(c: CheckContext, target: ast.expr, value: ast.expr) -> None:
 
 def _ctx_readonly(c: CheckContext, target: ast.expr) -> bool:
     a = c.fi.attrs.get(target)
-    return isinstance(a, tuple) and a[0] == "ctx" and c.fi.ctx_kind in ("tracepoint", "raw_tp", "xdp")
+    return isinstance(a, tuple) and a[0] in ("ctx", "dataloc") and c.fi.ctx_kind in ("tracepoint", "raw_tp", "xdp")
 
 
 def _assign_name(c: CheckContext, target: ast.Name, value: ast.expr, node: ast.stmt) -> None:

@@ -101,6 +101,10 @@ def _probe_read(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     if dt is not ERR and not dest_ok(c, node.args[0]):
         c.src.error("E156", node.args[0], type=dt)
     value_into(c, node.args[1], u64, "source address")
+    src = node.args[1]
+    if "user" in h.name and c.fi.attrs.get(src, ("",))[0] == "dataloc":
+        assert isinstance(src, ast.Attribute)
+        c.src.error("E270", src, name=src.attr, helper=h.name)
     return _record(c, h, node)
 
 def _copy_from_user_task(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
