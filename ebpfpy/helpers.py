@@ -198,3 +198,33 @@ def kptr_xchg(slot: Any, obj: Any) -> Any:
     the program with ``ebpfpy.testing.Simulator``, which follows the field itself."""
     raise TypeError("helpers.kptr_xchg swaps a map value's field: run the program with "
                     "ebpfpy.testing.Simulator or in the kernel")
+
+
+def _atomic(name: str, doc: str) -> Callable[..., Any]:
+    def op(place: Any, *values: int) -> Any:
+        raise TypeError(f"helpers.{name} changes the integer in memory its first argument "
+                        "names (a global, or a field or element of a map value or struct): "
+                        "run the program with ebpfpy.testing.Simulator or in the kernel")
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+# One BPF atomic instruction each, on a u32/u64/i32/i64 in memory (a global, a field or
+# element of a map value or struct): ``helpers.atomic_add(total, 1)``,
+# ``old = helpers.atomic_cmpxchg(r.owner, 0, tid)``.  The place is passed by name, which
+# CPython cannot do: these raise TypeError there (the Simulator runs them).
+atomic_add = _atomic("atomic_add", "``*place += v`` atomically (``lock *place += v``); no value.")
+atomic_sub = _atomic("atomic_sub", "``*place -= v`` atomically; no value.")
+atomic_and = _atomic("atomic_and", "``*place &= v`` atomically; no value.")
+atomic_or = _atomic("atomic_or", "``*place |= v`` atomically; no value.")
+atomic_xor = _atomic("atomic_xor", "``*place ^= v`` atomically; no value.")
+atomic_fetch_add = _atomic("atomic_fetch_add", "``*place += v`` atomically; the old value.")
+atomic_fetch_sub = _atomic("atomic_fetch_sub", "``*place -= v`` atomically; the old value.")
+atomic_fetch_and = _atomic("atomic_fetch_and", "``*place &= v`` atomically; the old value.")
+atomic_fetch_or = _atomic("atomic_fetch_or", "``*place |= v`` atomically; the old value.")
+atomic_fetch_xor = _atomic("atomic_fetch_xor", "``*place ^= v`` atomically; the old value.")
+atomic_xchg = _atomic("atomic_xchg", "Store ``v`` in ``place`` atomically; the old value.")
+atomic_cmpxchg = _atomic("atomic_cmpxchg", "``atomic_cmpxchg(place, expected, new)``: store "
+                         "``new`` when ``place`` holds ``expected``; the old value either way "
+                         "(it equals ``expected`` when the store happened).")

@@ -12,6 +12,7 @@ from ..types import BOOL, BoolType, IntType, RefType, StructType, i64, u32, u64
 from . import ints
 from .abi import returns_object
 from .alloc import lower_alloc
+from .atomics import lower_atomic
 from .branchless import compare01
 from .context import LowerContext
 from .core import CORE_SHAPES, format_value, format_values, kernel_ptr, lower_helper
@@ -177,7 +178,7 @@ _HELPER_SHAPES: dict[str, Callable[[LowerContext, ast.Call, Any, Any], ir.Value]
     "noargs": _noargs, "comm": _comm, "bswap": _bswap, "printk": _printk,
     "probe_read": _probe_read, "loop": _loop, "get_stack": _get_stack,
     "cgroup": _cgroup, "perf_output": _perf_output,
-    "copy_from_user_task": _copy_from_user_task}
+    "copy_from_user_task": _copy_from_user_task, "atomic": lower_atomic}
 
 
 # ------------------------------------------------------------------ subprograms

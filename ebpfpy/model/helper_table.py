@@ -69,6 +69,11 @@ _TABLE = [
     Helper("obj_new", -1, "alloc", NONE),
     Helper("obj_drop", -1, "alloc", NONE),
     Helper("kptr_xchg", 194, "alloc", NONE),
+    # atomic instructions on an integer in memory (BPF_ATOMIC, -mcpu=v3), not helpers
+    *(Helper(f"atomic_{f}{op}", -1, "atomic", NONE)
+      for op in ("add", "sub", "and", "or", "xor") for f in ("", "fetch_")),
+    Helper("atomic_xchg", -1, "atomic", NONE),
+    Helper("atomic_cmpxchg", -1, "atomic", NONE),
 ]
 HELPERS: dict[str, Helper] = {h.name: h for h in _TABLE}
 

@@ -141,6 +141,11 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E185": ("helpers.get_task_stack needs a task_struct from the kernel, not {type}", ["e.g. helpers.get_task_stack(helpers.get_current_task_btf(), buf, 0)"]),
     "E186": ("helpers.current_task_under_cgroup needs a CgroupArray first ({what} given)", ["declare cg = CgroupArray(1), fill it from userspace (obj.maps.cg[0] = \"/sys/fs/cgroup/...\"), then helpers.current_task_under_cgroup(cg, 0)"]),
     "E187": ("helpers.perf_event_output needs a PerfEventArray second ({what} given)", ["e.g. helpers.perf_event_output(ctx, events, BPF_F_CURRENT_CPU, rec) with events = PerfEventArray(event=T)"]),
+    # atomics (helpers.atomic_*)
+    "E188": ("{what} works on a 32- or 64-bit integer in memory, not {type}", ["the kernel has atomic instructions for 4- and 8-byte words only: declare the counter u32, u64, i32 or i64"]),
+    "E189": ("{what} needs an integer in memory to change, and {text!r} is a value", ["name a global (total: u64 = 0 ... helpers.atomic_add(total, 1)), a field or element of a map value (r = m.lookup(k); if r is not None: helpers.atomic_add(r.value, 1)) or of a struct: a local integer lives in a register, and m[k] is a copy"]),
+    "E190": ("{what} cannot change {where}", ["the verifier refuses atomic instructions on the ctx, packet data and kernel objects: keep the counter in a global or a map value"]),
+    "E191": ("{what} gives no value", ["use it as a statement, or helpers.{fetch}(...) for the value the place held before"]),
     "E178": ("{name!r} may point to a freed element of {map!r}: `{what}` (line {line}) may delete or replace entries of {map!r} after {name!r} was looked up", ["look the key up again after line {line}: `{name} = {map}.lookup(key)`, then check it for None. The kernel frees a hash map element on delete or replace and reuses it for the next insert, so a write through the old reference would change another key's entry"]),
     "E168": ("{spec} prints the {what} at an address, but {type} is passed by value", ["pass the array itself, e.g. helpers.printk(\"comm %s\\n\", helpers.get_current_comm()); print integers with %d / %u / %x"]),
     "E169": ("{spec} prints an integer, but {type} is passed by address", ["pass an integer, or print a u8 array with %s"]),

@@ -11,6 +11,7 @@ from ...model.typed import ERR, Call, is_int
 from ...types import BOOL, ArrayType, BpfType, RefType, u32, u64
 from ..printk_format import checked_conversions, value_problem
 from .alloc import RULES as ALLOC_RULES
+from .atomics import check_atomic
 from .context import CheckContext, ctx_arg, dest_ok, nargs, place_ok
 from .expressions import expr, value_into
 from .kernel import resolve_kernel_name
@@ -273,7 +274,7 @@ def _alloc(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
 
 
 RULES: dict[str, Callable[[CheckContext, Helper, ast.Call], BpfType]] = {
-    "alloc": _alloc,
+    "alloc": _alloc, "atomic": check_atomic,
     "iter_num": _iter_num,
     "noargs": _noargs, "comm": _comm, "bswap": _bswap, "printk": _printk,
     "probe_read": _probe_read, "loop": _loop, "task_btf": _task_btf,
