@@ -417,6 +417,8 @@ def stmt(cx: Context, node: ast.stmt, st: State) -> State:
     if isinstance(node, ast.If):
         st = expr(cx, node.test, st)
         return merge(block(cx, node.body, st), block(cx, node.orelse, st))
+    if isinstance(node, ast.With):                 # a locked block: its body, in order
+        return block(cx, node.body, expr(cx, node.items[0].context_expr, st))
     if isinstance(node, (ast.For, ast.While)):
         return loop(cx, node, st)
     if isinstance(node, ast.Break):

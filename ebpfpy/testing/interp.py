@@ -150,6 +150,9 @@ class Frame:
     def s_If(self, node: ast.If) -> None:
         self.block(node.body if self.truth(node.test) else node.orelse)
 
+    def s_With(self, node: ast.With) -> None:
+        self.block(node.body)       # one simulated CPU: the spin lock is always free
+
     def s_For(self, node: ast.For) -> None:
         info = self.fi.loops[node]
         vt: IntType = info.var_type

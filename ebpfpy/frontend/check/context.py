@@ -44,6 +44,8 @@ class CheckContext:
     call_sites: dict[str, ast.AST] = field(default_factory=dict)          # callee -> first call
     sleep_calls: list[tuple[str, ast.Call]] = field(default_factory=list)  # in a subprogram
     node: ast.stmt | None = None         # the statement being checked
+    lock: ast.With | None = None         # the `with v.lock:` whose lock is held here
+    lock_base: str = ""                  # ... and the map value reference it locks
 
     @property
     def src(self) -> Source:
