@@ -215,6 +215,9 @@ class ModuleState:
             for i, p in enumerate(fi.params):
                 if fi.is_callback and i == 0:
                     params.append((p.name, di.pointer(di.c_int())))
+                elif p.mode == "ctx":          # the program's ctx, passed on
+                    params.append((p.name, di.named_ctx("xdp_md" if fi.ctx_kind == "xdp"
+                                                        else "__sk_buff")))
                 elif p.mode == "value":
                     params.append((p.name, di.type_of(p.type)))
                 else:

@@ -220,6 +220,11 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E327": ("{name!r} is a reference into the {root} that is valid only while the lock is held", ["use it inside the with block: take it out with {root}.remove({name}) to keep it after"]),
     "E328": ("the comparison {name!r} must be a @bpf_function (a: {type}, b: {type}) -> bool", ["@bpf_function\ndef {name}(a: {type}, b: {type}) -> bool:\n    return a.key < b.key"]),
     "E329": ("{root} has no method {name!r}", ["{kind} roots have: {ok}"]),
+    # packets: the ctx in @bpf_functions, packet-changing helpers, skb helpers (E330-E339)
+    "E330": ("the context parameter {name!r} of {func} must be its first parameter", ["a function reads the packet through the ctx where a program has it: def {func}({name}: {type}, ...) -> int:"]),
+    "E331": ("{func}() takes the program's ctx as {param!r} ({type}); pass ctx itself, not another value", ["call it with the ctx your program (or function) was given: {func}(ctx, ...)"]),
+    "E332": ("{func}() takes an {type} as {param!r}, but this {kind} program's ctx is not one", ["{type} is the ctx of {kinds} programs: declare the parameter with the type of this program's ctx"]),
+    "E333": ("{func} is called from socket programs and from {other} programs, which read packets differently", ["a socket filter copies packet bytes with bpf_skb_load_bytes, the others read the packet in place: write one function for each"]),
     "E250": ("{name!r} needs an estimated {cost} verifier steps; the budget of {budget} allows {limit} (the estimate may be off by 2x)", ["the verifier walks straight-line code instruction by instruction: split the work into several programs chained with ProgArray.tail_call (each gets its own budget), or move repeated code into a loop"]),
     "E240": ("{name!r} needs {n} bytes of stack; BPF allows {limit}", ["move big locals into a map (e.g. a PerCpuArray used as scratch space). Largest:\n{listing}"]),
 }

@@ -107,9 +107,9 @@ def record(c: CheckContext, node: ast.Call, kind: str, name: str = "", t: BpfTyp
 
 
 def is_ctx(c: CheckContext, node: ast.expr) -> bool:
-    """True when ``node`` is a program's context parameter."""
+    """True when ``node`` is a program's context parameter (or a function's, passed on)."""
     fi = c.fi
-    if not isinstance(node, ast.Name) or not fi.params or fi.fdef.section is None:
+    if not isinstance(node, ast.Name) or not fi.params or not fi.ctx_kind:
         return False
     ctx = fi.params[0]
     return node.id == ctx.name and fi.locals.get(node.id) is ctx and ctx.mode == "ctx"

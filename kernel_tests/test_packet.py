@@ -1,0 +1,328 @@
+"""Packet parsing in @bpf_functions: the program's ctx passed on (``ctx: XdpContext`` /
+``ctx: SkbContext``), run with crafted frames through BPF_PROG_TEST_RUN and compared with the
+same parse written in plain Python over the frame's bytes."""
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+import ebpfpy
+from ebpfpy.objfile import BpfElf, disasm
+
+PARSE = '''
+from ebpfpy import (Array, SkbContext, TC_ACT_OK, XDP_DROP, XDP_PASS, XdpContext, bpf_function,
+                    bpf_program, helpers, struct, i32, u8, u16, u32)
+
+
+@struct
+class Cursor:
+    pos: u32                   # offset of the next header (xdp-tutorial's hdr_cursor)
+
+
+@struct
+class EthHdr:
+    dst: u8[6]
+    src: u8[6]
+    proto: u16
+
+
+@struct
+class VlanHdr:
+    tci: u16
+    proto: u16
+
+
+@struct
+class IpHdr:
+    ver_ihl: u8
+    tos: u8
+    tot_len: u16
+    id: u16
+    frag: u16
+    ttl: u8
+    protocol: u8
+    check: u16
+    saddr: u32
+    daddr: u32
+
+
+out = Array(u32, 4)            # [ethertype, l3 offset, ttl, protocol]
+
+
+@bpf_function
+def parse_ethhdr(ctx: XdpContext, nh: Cursor) -> i32:
+    """The ethertype (host order) after up to two VLAN tags, nh past them; -1 if cut off."""
+    eth = ctx.load(EthHdr, nh.pos)
+    if eth is None:
+        return -1
+    nh.pos += 14
+    proto = helpers.ntohs(eth.proto)
+    for _ in range(2):
+        if proto != 0x8100 and proto != 0x88A8:
+            break
+        vlan = ctx.load(VlanHdr, nh.pos)
+        if vlan is None:
+            return -1
+        nh.pos += 4
+        proto = helpers.ntohs(vlan.proto)
+    return i32(proto)
+
+
+@bpf_function
+def parse_iphdr(ctx: XdpContext, nh: Cursor, res: u32[4]) -> i32:
+    """TTL and protocol of the IPv4 header at nh; nh past its options; -1 if cut off."""
+    ip = ctx.load(IpHdr, nh.pos)
+    if ip is None:
+        return -1
+    ihl = u32(ip.ver_ihl & 0xF)
+    if ihl < 5:
+        return -1
+    res[2] = u32(ip.ttl)
+    res[3] = u32(ip.protocol)
+    nh.pos += ihl * 4
+    return i32(ip.protocol)
+
+
+@bpf_program("xdp")
+def xdp_parse(ctx) -> int:
+    nh = Cursor()
+    res = u32[4]()
+    proto = parse_ethhdr(ctx, nh)
+    if proto < 0:
+        return XDP_DROP
+    res[0] = u32(proto)
+    res[1] = nh.pos
+    if proto == 0x0800 and parse_iphdr(ctx, nh, res) < 0:
+        return XDP_DROP
+    for i in range(4):
+        out[i] = res[i]
+    return XDP_PASS
+
+
+@bpf_function
+def skb_ip_protocol(ctx: SkbContext, off: u32) -> i32:
+    """The IPv4 protocol at off in a tc program's packet (read in place); -1 if cut off."""
+    ip = ctx.load(IpHdr, off)
+    if ip is None:
+        return -1
+    return i32(ip.protocol)
+
+
+@bpf_program("tc")
+def tc_parse(ctx) -> int:
+    eth = ctx.load(EthHdr, 0)
+    if eth is None or helpers.ntohs(eth.proto) != 0x0800:
+        return TC_ACT_OK
+    out[3] = u32(skb_ip_protocol(ctx, 14))
+    out[0] = ctx.protocol
+    return TC_ACT_OK
+
+
+@bpf_function
+def sock_ip_ttl(ctx: SkbContext) -> i32:
+    """A socket filter's packet starts at the IP header; ctx.load copies it
+    (bpf_skb_load_bytes) since socket filters cannot read packets in place."""
+    ip = ctx.load(IpHdr, 0)
+    if ip is None:
+        return -1
+    return i32(ip.ttl)
+
+
+@bpf_program("socket")
+def sock_parse(ctx) -> int:
+    out[2] = u32(sock_ip_ttl(ctx))
+    return 0
+'''
+
+
+def mac(n: int) -> bytes:
+    return bytes([2, 0, 0, 0, 0, n])
+
+
+def ipv4(ttl: int, proto: int, ihl: int = 5, payload: bytes = b"") -> bytes:
+    opts = bytes(4 * (ihl - 5))
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, 20 + len(opts) + len(payload), 1, 0,
+                      ttl, proto, 0, bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+    return hdr + opts + payload
+
+
+def frame(proto: int, body: bytes, vlans: tuple[int, ...] = ()) -> bytes:
+    head = mac(1) + mac(2)
+    for tpid in vlans:
+        head += struct.pack("!HH", tpid, 7)
+    return head + struct.pack("!H", proto) + body
+
+
+def model_ethhdr(data: bytes, pos: int) -> tuple[int, int]:
+    """parse_ethhdr in Python: (ethertype, next offset), or (-1, pos) when cut off."""
+    if len(data) < pos + 14:
+        return -1, pos
+    (proto,) = struct.unpack_from("!H", data, pos + 12)
+    pos += 14
+    for _ in range(2):
+        if proto not in (0x8100, 0x88A8):
+            break
+        if len(data) < pos + 4:
+            return -1, pos
+        (proto,) = struct.unpack_from("!H", data, pos + 2)
+        pos += 4
+    return proto, pos
+
+
+def model_xdp(data: bytes) -> tuple[int, list[int] | None]:
+    """What xdp_parse computes, in Python: its verdict and the out[] it writes."""
+    proto, pos = model_ethhdr(data, 0)
+    if proto < 0:
+        return ebpfpy.XDP_DROP, None
+    res = [proto, pos, 0, 0]
+    if proto == 0x0800:
+        if len(data) < pos + 20 or data[pos] & 0xF < 5:
+            return ebpfpy.XDP_DROP, None
+        res[2], res[3] = data[pos + 8], data[pos + 9]
+    return ebpfpy.XDP_PASS, res
+
+
+FRAMES = {
+    "ipv4-udp": frame(0x0800, ipv4(64, 17, payload=bytes(8))),
+    "ipv4-options": frame(0x0800, ipv4(3, 6, ihl=7, payload=bytes(20))),
+    "vlan-ipv4": frame(0x0800, ipv4(200, 1, payload=bytes(8)), vlans=(0x8100,)),
+    "qinq-ipv4": frame(0x0800, ipv4(9, 17, payload=bytes(8)), vlans=(0x88A8, 0x8100)),
+    "three-tags": frame(0x0800, ipv4(9, 17, payload=bytes(8)), vlans=(0x8100,) * 3),
+    "ipv6": frame(0x86DD, bytes(40)),
+    "arp": frame(0x0806, bytes(28)),
+    "ipv4-cut": frame(0x0800, ipv4(64, 17)[:12]),
+    "vlan-cut": (mac(1) + mac(2) + struct.pack("!HH", 0x8100, 7)),
+    "bad-ihl": frame(0x0800, bytes([0x43]) + ipv4(64, 17)[1:]),
+}
+
+
+@pytest.fixture(scope="module")
+def obj(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ebpfpy.BpfObject]:
+    path = tmp_path_factory.mktemp("packet") / "parse.py"
+    path.write_text(PARSE)
+    with ebpfpy.load(str(path)) as o:
+        yield o
+
+
+@pytest.mark.parametrize("name", sorted(FRAMES))
+def test_xdp_functions_parse_through_the_ctx(obj, name: str) -> None:
+    data = FRAMES[name]
+    for i in range(4):
+        obj.maps.out[i] = 0
+    r = obj.programs.xdp_parse.test_run(data=data)
+    verdict, res = model_xdp(data)
+    assert r.retval == verdict
+    assert [obj.maps.out[i] for i in range(4)] == (res or [0, 0, 0, 0])
+
+
+def test_parse_from_several_call_sites(tmp_path: Path) -> None:
+    """parse_ethhdr called from three places with different cursors."""
+    src = PARSE + '''
+
+@bpf_program("xdp")
+def twice(ctx) -> int:
+    a = Cursor()
+    b = Cursor(pos=14)
+    c = Cursor(pos=32)
+    x = parse_ethhdr(ctx, a)
+    y = parse_ethhdr(ctx, b)
+    z = parse_ethhdr(ctx, c)
+    if x < 0 or y < 0:
+        return XDP_DROP
+    out[0] = u32(x)
+    out[1] = u32(y)
+    out[2] = b.pos
+    out[3] = u32(z)             # -1: the frame ends before a third header
+    return XDP_PASS
+'''
+    path = tmp_path / "twice.py"
+    path.write_text(src)
+    data = frame(0x8100, struct.pack("!H", 7) + mac(5) + mac(6) + struct.pack("!H", 0x0800)
+                 + ipv4(1, 1)[:2])
+    with ebpfpy.load(str(path)) as o:
+        assert o.programs.twice.test_run(data=data).retval == ebpfpy.XDP_PASS
+        x, _ = model_ethhdr(data, 0)
+        y, after = model_ethhdr(data, 14)
+        z, _ = model_ethhdr(data, 32)
+        assert [o.maps.out[i] for i in range(4)] == [x, y, after, z % 2**32]
+        assert z == -1
+
+
+SUBPROGRAM = '''
+from ebpfpy import Array, XDP_DROP, XdpContext, bpf_function, bpf_program, helpers, struct, i32, u8, u16, u32, u64
+
+
+@struct
+class Cursor:
+    pos: u32
+
+
+@struct
+class EthHdr:
+    dst: u8[6]
+    src: u8[6]
+    proto: u16
+
+
+seen = Array(u64, 2)
+
+
+@bpf_function
+def mix_ethhdr(ctx: XdpContext, nh: Cursor) -> i32:
+    """dst ^= src in the header at nh (a write through the packet), nh past it."""
+    eth = ctx.load(EthHdr, nh.pos)
+    if eth is None:
+        return -1
+    nh.pos += 14
+    seen[0] += u64(eth.dst[0])
+    seen[1] += u64(ctx.ingress_ifindex)
+    for i in range(6):
+        eth.dst[i] = eth.dst[i] ^ eth.src[i]
+    return i32(helpers.ntohs(eth.proto))
+
+
+@bpf_program("xdp")
+def mix3(ctx) -> int:
+    nh = Cursor()
+    if mix_ethhdr(ctx, nh) < 0:
+        return XDP_DROP
+    if mix_ethhdr(ctx, nh) < 0:
+        return XDP_DROP
+    p = mix_ethhdr(ctx, nh)
+    if p < 0:
+        return XDP_DROP
+    return u32(p) + nh.pos
+'''
+
+
+def test_packet_pointers_cross_a_real_bpf_call(tmp_path: Path) -> None:
+    """A function too big to inline stays a BPF-to-BPF call: the verifier checks it with each
+    caller's packet pointers (static subprograms are verified per call site), and its
+    writes reach the packet."""
+    path = tmp_path / "mix.py"
+    path.write_text(SUBPROGRAM)
+    assert "<mix_ethhdr>" in disasm(BpfElf(ebpfpy.compile(str(path))), program="mix3")
+    data = bytes(range(64))
+    want = bytearray(data)
+    for k in range(3):
+        for i in range(6):
+            want[14 * k + i] ^= want[14 * k + 6 + i]
+    with ebpfpy.load(str(path)) as o:
+        r = o.programs.mix3.test_run(data=data)
+        assert r.retval == struct.unpack_from("!H", data, 14 * 2 + 12)[0] + 3 * 14
+        assert r.data == bytes(want)
+        assert o.maps.seen[0] == data[0] + data[14] + data[28]
+
+
+def test_tc_and_socket_functions(obj) -> None:
+    data = FRAMES["vlan-ipv4"][:12] + FRAMES["ipv4-udp"][12:]
+    for i in range(4):
+        obj.maps.out[i] = 0
+    assert obj.programs.tc_parse.test_run(data=data).retval == ebpfpy.TC_ACT_OK
+    assert obj.maps.out[3] == data[14 + 9]                        # protocol, read in place
+    assert obj.maps.out[0] == struct.unpack_from("<H", data, 12)[0]   # skb->protocol: big-endian
+    obj.programs.sock_parse.test_run(data=data)
+    assert obj.maps.out[2] == data[14 + 8]                        # the socket filter's TTL
