@@ -58,3 +58,57 @@ def test_simulator_reads_a_data_loc_string() -> None:
     assert bytes(sim.maps.names[0]).rstrip(b"\0") == path[:-1]
     assert sim.maps.seen[0] == len(path)
     assert sim.maps.seen[1] == len(path)
+
+
+KCONFIG = '''
+from ebpfpy import Array, Kconfig, bpf_program, u8, u32, u64
+
+LINUX_KERNEL_VERSION: Kconfig[u32]
+CONFIG_HZ: Kconfig[u32]
+CONFIG_X86: Kconfig[bool]
+out = Array(u64, 3)
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    out[0] = u64(LINUX_KERNEL_VERSION)
+    if LINUX_KERNEL_VERSION >= (5 << 16) + (15 << 8):
+        out[1] = u64(CONFIG_HZ)
+    if CONFIG_X86:
+        out[2] = 86
+    return 0
+'''
+
+
+def test_kconfig_globals_are_weak_externs_in_a_kconfig_datasec() -> None:
+    """libbpf finds Kconfig values by an extern VAR in a ``.kconfig`` DATASEC and an
+    undefined ELF symbol (weak: an option the kernel's config lacks reads as zero)."""
+    import io
+
+    from elftools.elf.elffile import ELFFile
+
+    import ebpfpy
+    from ebpfpy.objfile.btf import Btf
+    from ebpfpy.objfile.elf import BpfElf
+    elf = ebpfpy.compile(source=KCONFIG, filename="kconfig.py")
+    btf = Btf(BpfElf(elf).section_data(".BTF"))
+    sec = btf.find("DATASEC", ".kconfig")
+    assert sec is not None
+    names = {btf.types[tid].name for _n, tid, _off in sec.members}
+    assert names == {"LINUX_KERNEL_VERSION", "CONFIG_HZ", "CONFIG_X86"}
+    symtab = ELFFile(io.BytesIO(elf)).get_section_by_name(".symtab")
+    binds = {s.name: (s["st_info"]["bind"], s["st_shndx"]) for s in symtab.iter_symbols()}
+    for name in names:
+        assert binds[name] == ("STB_WEAK", "SHN_UNDEF")
+
+
+def test_simulator_takes_kconfig_values_as_config() -> None:
+    """The simulator has no kernel: Kconfig values default to 0 and come from config=."""
+    sim = Simulator(source=KCONFIG, filename="kconfig_sim.py",
+                    config={"LINUX_KERNEL_VERSION": (6 << 16) + (1 << 8), "CONFIG_HZ": 250,
+                            "CONFIG_X86": True})
+    sim.run("main")
+    assert [sim.maps.out[i] for i in range(3)] == [(6 << 16) + (1 << 8), 250, 86]
+    old = Simulator(source=KCONFIG, filename="kconfig_sim.py",
+                    config={"LINUX_KERNEL_VERSION": (4 << 16) + (19 << 8)})
+    old.run("main")
+    assert [old.maps.out[i] for i in range(3)] == [(4 << 16) + (19 << 8), 0, 0]

@@ -47,6 +47,21 @@ class _ConstMarker:
 Const = _ConstMarker()
 
 
+class _KconfigMarker:
+    """``LINUX_KERNEL_VERSION: Kconfig[u32]``, ``CONFIG_HZ: Kconfig[u32]``: a value libbpf
+    fills at load from the running kernel (libbpf's ``extern ... __kconfig``), read-only.
+    Under CPython ``Kconfig[T]`` is just ``T``."""
+
+    def __getitem__(self, t: Any) -> Any:
+        return t
+
+    def __repr__(self) -> str:
+        return "Kconfig"
+
+
+Kconfig = _KconfigMarker()
+
+
 # ------------------------------------------------------------------------ allocated objects
 RbNode = RBNODE
 ListNode = LISTNODE

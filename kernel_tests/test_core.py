@@ -76,3 +76,83 @@ def test_data_loc_string_is_readable(name: str) -> None:
         assert obj.maps.seen[0] == len(want) + 1
         assert obj.maps.seen[1] == len(want) + 1
         assert obj.maps.seen[2] == child.pid
+
+
+KCONFIG = '''
+    from ebpfpy import Array, Kconfig, bpf_program, u8, u32, u64
+
+    LINUX_KERNEL_VERSION: Kconfig[u32]
+    LINUX_HAS_BPF_COOKIE: Kconfig[bool]
+    CONFIG_HZ: Kconfig[u64]
+    CONFIG_BPF_SYSCALL: Kconfig[bool]
+    CONFIG_BPF_JIT: Kconfig[u8]                     # the letter: y, m or n
+    CONFIG_DEFAULT_HOSTNAME: Kconfig[u8[64]]
+    CONFIG_EBPFPY_NO_SUCH_OPTION: Kconfig[u64]
+
+    out = Array(u64, 8)
+    host = Array(u8[64], 1)
+
+    @bpf_program("syscall")
+    def main(ctx) -> int:
+        out[0] = u64(LINUX_KERNEL_VERSION)
+        out[1] = u64(LINUX_HAS_BPF_COOKIE)
+        out[2] = CONFIG_HZ
+        out[3] = u64(CONFIG_BPF_SYSCALL)
+        out[4] = u64(CONFIG_BPF_JIT)
+        out[5] = CONFIG_EBPFPY_NO_SUCH_OPTION + 7
+        if LINUX_KERNEL_VERSION >= (5 << 16) + (15 << 8):
+            out[6] = 1                                 # a comparison the verifier decides
+        host[0] = CONFIG_DEFAULT_HOSTNAME
+        return 0
+'''
+
+
+def _kernel_config() -> dict[str, str] | None:
+    """The running kernel's config as libbpf reads it (/boot/config-$(uname -r), else
+    /proc/config.gz): option -> value text; None when neither exists."""
+    import gzip
+    path = f"/boot/config-{os.uname().release}"
+    try:
+        if os.path.exists(path):
+            with open(path) as f:
+                text = f.read()
+        else:
+            with gzip.open("/proc/config.gz", "rt") as f:
+                text = f.read()
+    except OSError:
+        return None
+    return dict(line.split("=", 1) for line in text.splitlines()
+                if line.startswith("CONFIG_") and "=" in line)
+
+
+def _kernel_version() -> int:
+    """KERNEL_VERSION(a, b, c) of ``uname -r`` as libbpf computes it (c capped at 255)."""
+    import re
+    a, b, c = (int(x) for x in re.match(r"(\d+)\.(\d+)\.(\d+)", os.uname().release).groups())
+    return (a << 16) + (b << 8) + min(c, 255)
+
+
+def test_kconfig_values_match_the_running_kernel() -> None:
+    """libbpf fills Kconfig globals at load: the version from uname, the options from the
+    kernel's config file (an option it lacks reads as 0); userspace sees the same values."""
+    if os.path.exists("/proc/version_signature"):
+        pytest.skip("Ubuntu's version_signature: libbpf takes the version from there")
+    config = _kernel_config()
+    if config is None:
+        pytest.skip("no /boot/config-$(uname -r) or /proc/config.gz: libbpf cannot read "
+                    "CONFIG_* values on this machine")
+    with build(KCONFIG, "kconfig") as obj:
+        assert obj.programs.main.test_run().retval == 0
+        out = [obj.maps.out[i] for i in range(7)]
+        version = _kernel_version()
+        assert out[0] == version == obj.globals.LINUX_KERNEL_VERSION
+        assert out[1] == 1                         # bpf cookies: Linux 5.15 and later
+        assert out[2] == int(config.get("CONFIG_HZ", "0"))
+        assert out[3] == int(config.get("CONFIG_BPF_SYSCALL") == "y")
+        assert out[4] == ord(config.get("CONFIG_BPF_JIT", "\0"))
+        assert out[5] == 7
+        assert out[6] == int(version >= (5 << 16) + (15 << 8))
+        want = config.get("CONFIG_DEFAULT_HOSTNAME", '""').strip('"').encode()
+        assert bytes(obj.maps.host[0]).rstrip(b"\0") == want
+        with pytest.raises(AttributeError, match="set by libbpf"):
+            obj.globals.CONFIG_HZ = 1

@@ -335,7 +335,7 @@ def frozen_value(fi: FuncInfo, e: ast.AST) -> int | None:
     if isinstance(e, ast.Name):
         sym = fi.names.get(e)
         if sym is not None and sym.kind == "global" and isinstance(sym.target, GlobalDef) \
-                and sym.target.const:
+                and sym.target.const and not sym.target.kconfig:
             return sym.target.init
         return None
     if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.Not, ast.USub)):
