@@ -233,7 +233,7 @@ class Collector:
                 return
             init = v
         self._unique(name, stmt)
-        self.info.globals[name] = GlobalDef(name, t, init, stmt, const)
+        self.info.globals[name] = GlobalDef(name, t, init, stmt, const == "Const")
 
     def _const_annotation(self, ann: ast.expr) -> tuple[ast.expr | None, str]:
         """``Const[T]`` → (T, "Const"), ``Kconfig[T]`` → (T, "Kconfig"); any other
