@@ -229,6 +229,10 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E331": ("{func}() takes the program's ctx as {param!r} ({type}); pass ctx itself, not another value", ["call it with the ctx your program (or function) was given: {func}(ctx, ...)"]),
     "E332": ("{func}() takes an {type} as {param!r}, but this {kind} program's ctx is not one", ["{type} is the ctx of {kinds} programs: declare the parameter with the type of this program's ctx"]),
     "E333": ("{func} is called from socket programs and from {other} programs, which read packets differently", ["a socket filter copies packet bytes with bpf_skb_load_bytes, the others read the packet in place: write one function for each"]),
+    "E334": ("{what} is not available in {kind} programs", ["the kernel offers it to {kinds} programs"]),
+    "E335": ("{what} needs the program's ctx first", ["pass the ctx your program (or function) was given, e.g. {what}(ctx, ...)"]),
+    "E336": ("{what} reads {param!r} from memory: pass a struct or an array (a whole number of 32-bit words for csum_diff), not {type}", ["e.g. words = u32[2](); words[0] = old_addr; then {what}(..., words, ...)"]),
+    "E337": ("{name!r} points into the packet as it was before `{what}` (line {line}), which may move or resize it", ["load it again after line {line}: `{name} = ctx.load(T, offset)`, then check it for None. After a helper that changes the packet the verifier forgets every packet pointer taken before"]),
     "E250": ("{name!r} needs an estimated {cost} verifier steps; the budget of {budget} allows {limit} (the estimate may be off by 2x)", ["the verifier walks straight-line code instruction by instruction: split the work into several programs chained with ProgArray.tail_call (each gets its own budget), or move repeated code into a loop"]),
     "E240": ("{name!r} needs {n} bytes of stack; BPF allows {limit}", ["move big locals into a map (e.g. a PerCpuArray used as scratch space). Largest:\n{listing}"]),
 }

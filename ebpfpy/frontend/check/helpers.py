@@ -16,6 +16,7 @@ from .context import CheckContext, ctx_arg, dest_ok, nargs, place_ok
 from .expressions import expr, value_into
 from .kernel import resolve_kernel_name
 from .methods import record_arg
+from .packets import check_packet_helper
 from .sleep import sleepable_only_call
 from .symbols import map_of
 
@@ -282,4 +283,5 @@ RULES: dict[str, Callable[[CheckContext, Helper, ast.Call], BpfType]] = {
     "seq_printf": _seq_printf, "seq_write": _seq_write, "core_field": _core_field,
     "core_type": _core_type, "get_stack": _get_stack,
     "cgroup": _cgroup, "perf_output": _perf_output,
+    "packet": check_packet_helper,
 }

@@ -12,6 +12,7 @@ from ...model.typed import ERR, Call
 from ..typeexpr import eval_type
 from . import refs
 from .context import CheckContext, ctx_arg, is_ctx, nargs
+from .packets import check_load_meta
 from .expressions import expr, key_expr, value_into
 from .ranges import value_range
 from .symbols import map_of
@@ -26,6 +27,8 @@ def check_method(c: CheckContext, node: ast.Call, func: ast.Attribute) -> BpfTyp
         return _map_method(c, node, func, m)
     if is_ctx(c, func.value) and func.attr == "load":
         return _ctx_load(c, node, func)
+    if is_ctx(c, func.value) and func.attr == "load_meta":
+        return check_load_meta(c, node, func)
     bt = expr(c, func.value)
     if bt is TIMER and func.attr in TIMER_METHODS:
         return _timer(c, node, func)
