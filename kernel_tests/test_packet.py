@@ -486,7 +486,8 @@ def test_xdp_adjust_tail_and_meta(reshape) -> None:
 
 # ------------------------------------------------------------------ tc: rewriting with checksums
 REWRITE = '''
-from ebpfpy import (Array, BPF_F_MARK_MANGLED_0, BPF_F_PSEUDO_HDR, TC_ACT_OK, bpf_program,
+from ebpfpy import (Array, BPF_ADJ_ROOM_MAC, BPF_F_MARK_MANGLED_0, BPF_F_PSEUDO_HDR, TC_ACT_OK,
+                    bpf_program,
                     helpers, struct, i64, u8, u16, u32, u64)
 
 
@@ -571,6 +572,15 @@ def set_tos(ctx) -> int:
 
 
 @bpf_program("tc")
+def room(ctx) -> int:
+    """4 bytes of room after the MAC header (skb_adjust_room), then 6 in front of the
+    packet (skb_change_head)."""
+    results[0] = helpers.skb_adjust_room(ctx, 4, BPF_ADJ_ROOM_MAC)
+    results[1] = helpers.skb_change_head(ctx, 6)
+    return TC_ACT_OK
+
+
+@bpf_program("tc")
 def pad(ctx) -> int:
     """Grow the packet by 8 bytes at the end (skb_change_tail)."""
     results[2] = helpers.skb_change_tail(ctx, ctx.len + 8, 0)
@@ -637,3 +647,10 @@ def test_tc_change_tail(rewrite) -> None:
     r = rewrite.programs.pad.test_run(data=data)
     assert rewrite.maps.results[2] == 0 and rewrite.maps.results[3] == len(data) + 8
     assert r.data == data + bytes(8)
+
+
+def test_tc_adjust_room_and_change_head(rewrite) -> None:
+    data = udp_frame(64, 1, 2, b"abc")
+    r = rewrite.programs.room.test_run(data=data)
+    assert [rewrite.maps.results[0], rewrite.maps.results[1]] == [0, 0]
+    assert r.data == bytes(6) + data[:14] + bytes(4) + data[14:]
