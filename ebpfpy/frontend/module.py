@@ -6,7 +6,8 @@ import re
 from typing import Any
 
 from ..map_kinds import MapKind
-from ..types import BOOL, ArrayType, BpfType, IntType, StructType
+from ..types import BOOL, LISTNODE, RBNODE, SPINLOCK, ArrayType, BpfType, GraphRootType, IntType, \
+    StructType
 from .consts import ConstFolder
 from .contexts import missing_trace_target
 from .idents import check_btf_name, nested_definitions
@@ -176,6 +177,14 @@ class Collector:
         if depth > MAX_TYPE_DEPTH and not any(self._too_deep(t) for _, t in members):
             self.src.error("E039", self._name_at(cls, cls.name), name=cls.name, depth=depth,
                            limit=MAX_TYPE_DEPTH)     # once, at the first struct past the limit
+        nodes = [n for n, t in members if t in (RBNODE, LISTNODE)]
+        if len(nodes) > 1:                 # the kernel refuses the BTF (no bpf_refcount yet)
+            self.src.error("E291", self._name_at(cls, cls.name), name=cls.name,
+                           fields=", ".join(nodes))
+        roots = [(n, t) for n, t in members if isinstance(t, GraphRootType)]
+        locks = sum(1 for _, t in members if t is SPINLOCK)
+        if roots and locks != 1:          # the verifier ties a root to the one lock beside it
+            self.src.error("E324", self._name_at(cls, cls.name), name=roots[0][0], n=locks)
         self._unique(cls.name, cls)
         self._depths[cls.name] = depth
         self.info.structs[cls.name] = StructType(cls.name, members)

@@ -208,8 +208,28 @@ def _compare_keep(cx: LowerContext, left: ast.expr, op: ast.cmpop, right: ast.ex
     return ints.compare(cx.b, ct, _CMP[type(op)], xc, yc), y
 
 
+def _taken_or_none(cx: LowerContext, node: ast.IfExp) -> ir.Value:
+    """The object the call in ``node.body`` takes out when the test holds, else NULL."""
+    c = cx.truth(node.test)
+    entry = cx.b.block
+    then = cx.fn.append_basic_block("take.then")
+    done = cx.fn.append_basic_block("take.end")
+    cx.b.cbranch(c, then, done)
+    cx.b.position_at_end(then)
+    v = cx.expr(node.body)
+    then_end = cx.b.block
+    cx.b.branch(done)
+    cx.b.position_at_end(done)
+    phi = cx.b.phi(v.type, name="taken")
+    phi.add_incoming(ir.Constant(v.type, None), entry)
+    phi.add_incoming(v, then_end)
+    return phi
+
+
 def _if_exp(cx: LowerContext, node: ast.IfExp) -> ir.Value:
     t = cx.fi.types[node]
+    if isinstance(t, RefType):          # `m = v.tree.pop_first() if c else None`
+        return _taken_or_none(cx, node)
     if isinstance(t, IntType) and cheap(node.body, cx.fi) and cheap(node.orelse, cx.fi):
         c01 = compare01(cx, node.test)
         if c01 is not None:

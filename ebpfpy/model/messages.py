@@ -56,7 +56,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E060": ("{name!r} (line {line}) is not available to BPF code", ["BPF code may use only @bpf_function functions, @struct classes, maps, constants and annotated globals; userspace code and imports run only in Python"]),
     "E061": ("name {name!r} is not defined", ["define it before use (locals are created by assignment), or declare it at module level"]),
     # null checks and indices
-    "E070": ("{name!r} may be None here", ["a lookup may find nothing (and a reserve a full ring buffer): check it first, e.g.\nif {name} is None:\n    return 0"]),
+    "E070": ("{name!r} may be None here", ["a lookup may find nothing (a reserve a full ring buffer, helpers.obj_new no memory, a pop an empty list or tree): check it first, e.g.\nif {name} is None:\n    return 0"]),
     "E071": ("index {index!r} is not provably within the array's {n} elements (all that is known: {range})", ["guard it so the verifier can see the bound, e.g.\nif {index} < {n}:\n    ... a[{index}] ..."]),
     "E072": ("constant index {index} is out of range for an array of {n}", ["valid indices are 0 up to but not including {n}, and -{n} to -1 counting from the end"]),
     # reserved ring-buffer records (acquire/release)
@@ -203,6 +203,8 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E281": ("{name} is a {kind}, which a sleepable {section!r} program cannot use", ["the kernel allows only array, hash, ring buffer and local storage maps in sleepable programs ({ok}): use one of those, or a non-sleepable section (uprobe/ rather than uprobe.s/) when the program needs this map"]),
     "E267": ("{type} made from an address cannot be passed as parameter {param!r}", ["a function reads its kernel struct parameter directly, which the verifier allows only for BTF pointers (helpers.get_current_task_btf(), tp_btf/fentry arguments): read the fields here, or pass a BTF reference"]),
     "E251": ("{name!r} is too long for BPF jumps: a branch in it spans more than 32,767 instructions (about {n:,} LLVM instructions in the function)", ["a BPF jump offset is 16 bits, so code inside one if/loop/early return cannot be longer than that: move repeated code into a loop or a @bpf_function called several times, or split the program into several programs chained with ProgArray.tail_call"]),
+    "E290": ("{root}.remove takes a node found in the tree with {root}.first(), not {what}", ["the kernel removes only a node it handed out while the lock is held:\nwith v.lock:\n    f = {root}.first()\n    m = {root}.remove(f) if f is not None and f.key < limit else None\nor simply m = {root}.pop_first()"]),
+    "E291": ("{name} has more than one tree or list node ({fields}); an allocated object can be linked into one tree or list", ["the kernel refuses the BTF of such a struct unless it is reference-counted (bpf_refcount, not supported by ebpfpy): keep one RbNode or ListNode per struct, and use a second struct for the second collection"]),
     # memory a program allocates: obj_new/obj_drop, kptrs, trees and lists (E310-E329)
     "E310": ("{what}[...] needs a @struct declared above it, not {got}", ["declare the object's struct first, e.g.\n@struct\nclass Node:\n    key: u64\n    rb: RbNode\nthen use {what}[Node]"]),
     "E311": ("{what}[...] takes {usage}", ["e.g. n: Kptr[Node], tree: RbRoot[Node, \"rb\"], items: ListHead[Item, \"link\"]"]),

@@ -46,6 +46,7 @@ class CheckContext:
     node: ast.stmt | None = None         # the statement being checked
     lock: ast.With | None = None         # the `with v.lock:` whose lock is held here
     lock_base: str = ""                  # ... and the map value reference it locks
+    graph_refs: dict[str, tuple[str, Any]] = field(default_factory=dict)  # first(): root, with
 
     @property
     def src(self) -> Source:

@@ -82,7 +82,8 @@ def _held_rules(c: CheckContext, w: ast.With, s: ast.stmt) -> None:
             what = f"{ast.unparse(n)} (a map lookup or update is a helper call)"
         elif isinstance(n, ast.Call):
             rec = c.fi.calls.get(n)
-            if rec is not None and rec.kind not in _INLINE_CALLS:
+            if rec is not None and rec.kind not in _INLINE_CALLS and not (
+                    rec.kind == "alloc" and rec.name.startswith(("rb_", "list_"))):
                 what = f"calling {ast.unparse(n.func)}"
         if what:
             c.src.error("E323", n, what=what, line=w.lineno)
