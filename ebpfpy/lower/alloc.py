@@ -178,7 +178,7 @@ def _less_trampoline(cx: LowerContext, less: str, root: GraphRootType) -> ir.Fun
     fn.args[0].name, fn.args[1].name = "a", "b"
     di = ml.di
     node_p = di.pointer(di.type_of(RBNODE))
-    line = cx.node.lineno if cx.node is not None else 1
+    line = getattr(cx.node, "lineno", 1)
     sp = di.subprogram(name, line, di.type_of(BOOL), [("a", node_p), ("b", node_p)], local=True)
     fn.set_metadata("dbg", sp)
     ml.functions[name] = fn
