@@ -26,7 +26,7 @@ from .model.report import Report, ReportRow
 from .map_kinds import MapKind
 from .types import BOOL, INT_TYPES, SPINLOCK, TIMER, ArrayType, BpfType, MapType, StructType
 
-MAGIC = b"ebpfpy-cache-2\n"
+MAGIC = b"ebpfpy-cache-3\n"      # 3: "chains" (programs split into tail calls)
 _DIGEST = 32                                  # sha256 of everything after it
 _LEN = 4                                      # the header's length
 _SCALARS: dict[str, BpfType] = {**INT_TYPES, "bool": BOOL, "Timer": TIMER, "SpinLock": SPINLOCK}
@@ -47,6 +47,7 @@ def pack(key: str, mod: CompiledModule) -> bytes:
         "programs": dict(mod.programs),
         "events": {n: _enc(t, structs) for n, t in mod.events.items()},
         "report": [dataclasses.asdict(r) for r in mod.report.rows],
+        "chains": dict(mod.chains),
     }
     if len(header["maps"]) != len(mod.maps):
         raise ValueError("a map type with extra options has no encoding")
@@ -81,7 +82,8 @@ def unpack(key: str, blob: bytes) -> CompiledModule:
         maps={_str(n): _map(m, structs) for n, m in _dict(h.get("maps")).items()},
         programs={_str(n): _str(s) for n, s in _dict(h.get("programs")).items()},
         events={_str(n): _dec(t, structs) for n, t in _dict(h.get("events")).items()},
-        report=_report(h.get("report")))
+        report=_report(h.get("report")),
+        chains={_str(n): [_str(p) for p in _list(parts)] for n, parts in _dict(h.get("chains")).items()})
 
 
 def _enc(t: BpfType | None, structs: dict[str, StructType]) -> Any:

@@ -40,8 +40,13 @@ def _emit(record: dict[str, Any], text: str, as_json: bool) -> None:
 def attach_all(obj: Any, iface: str | None) -> list[Any]:
     """Attach every program that can be; say on stderr which could not, and why."""
     links = []
+    parts = getattr(obj, "chain_parts", {})
     for name, prog in obj.programs.items():
         kind = prog.section.split("/", 1)[0]
+        if name in parts:       # runs by tail call from its entry (frontend/chain.py)
+            print(f"not attached: {name} ({prog.section}): a part of a tail-call chain "
+                  f"(through {parts[name]})", file=sys.stderr)
+            continue
         if kind in _NEEDS and not (iface and kind in _IFACE_KINDS):
             print(f"not attached: {name} ({prog.section}): {_NEEDS[kind]}", file=sys.stderr)
             continue

@@ -23,3 +23,6 @@ class CompiledModule:
     programs: dict[str, str] = field(default_factory=dict)          # name -> section
     events: dict[str, BpfType | None] = field(default_factory=dict)  # ring buffer -> record type
     report: Report = field(default_factory=Report)                   # for ``ebpfpy check``
+    # ProgArray -> the programs the loader puts at its indexes 0, 1, ...: the parts of a
+    # program too large for one verifier pass, chained by tail calls (frontend/chain.py)
+    chains: dict[str, list[str]] = field(default_factory=dict)

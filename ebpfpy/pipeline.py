@@ -13,7 +13,9 @@ from .errors import CompileError
 from .frontend.check import check_module
 from .frontend.module import Collector
 from .model.source import Source, parse
-from .frontend.split import DEFAULT_BUDGET, plan_splits
+from .frontend.chain import Chain, plan_chains, rewrite
+from .frontend.split import DEFAULT_BUDGET, ESTIMATE_ERROR, over_budget, plan_splits
+from .model.report import Report, ReportRow
 from .model.typed import CheckedModule
 from .lower.module import lower_module
 from .lower.hazards import function_sizes
@@ -69,7 +71,24 @@ def _run(src: Source, stop_after: str | None, insn_budget: int | None,
     info = col.collect()
     src.raise_if_errors()
     checked = check_module(col)
-    plan_splits(checked, insn_budget or DEFAULT_BUDGET, split)
+    budget = insn_budget or DEFAULT_BUDGET
+    costs = plan_splits(checked, budget, split, judge=False)
+    chains: dict[str, Chain] = {}
+    if split:
+        planned = plan_chains(checked, costs, budget // ESTIMATE_ERROR)
+        chains = {n: c for n, c in planned.items() if c is not None and len(c.starts) > 1}
+        over_budget(checked, budget, costs,
+                    skip=set(chains) | {n for n, c in planned.items() if c is None})
+    if chains:
+        # check the rewritten module (entry, parts, state struct and maps) as a whole
+        src = Source(src.text, src.filename)
+        col = Collector(src, rewrite(tree, checked, chains))
+        info = col.collect()
+        src.raise_if_errors()
+        checked = check_module(col)
+        plan_splits(checked, budget, split)
+        checked.report = _chain_report(checked.report, chains)
+        checked.chains = {c.prog_array: c.parts for c in chains.values()}
     if stop_after == "check":
         return checked
     ir_text = lower_module(checked)
@@ -89,7 +108,25 @@ def _run(src: Source, stop_after: str | None, insn_budget: int | None,
         maps={n: m.type for n, m in info.maps.items()},
         programs={n: f.section for n, f in info.programs.items() if f.section},
         events={n: m.event for n, m in info.maps.items() if m.type.kind.records},
-        report=checked.report)
+        report=checked.report,
+        chains=dict(checked.chains))
+
+
+def _chain_report(report: Report, chains: dict[str, Chain]) -> Report:
+    """The entry's row says where its body was cut; each part's row, which lines it runs."""
+    notes: dict[str, str] = {}
+    for c in chains.values():
+        cuts = ", ".join(f"line {c.lines[k][0]} -> {c.part_name(k)}" for k in range(1, len(c.starts)))
+        notes[c.name] = (f"lines {c.lines[0][0]}-{c.lines[0][1]}; too large for one program: "
+                         f"tail calls through {c.prog_array} at {cuts}")
+        for k in range(1, len(c.starts)):
+            first, last = c.lines[k]
+            carried = ", ".join(c.carried[k]) or "nothing"
+            notes[c.part_name(k)] = (f"part {k} of {c.name}: lines {first}-{last} "
+                                     f"(carried in {c.state_map}: {carried})")
+    rows = [ReportRow(r.name, r.section, r.est_cost, r.stack, notes[r.name])
+            if r.name in notes and r.split in ("", "-") else r for r in report.rows]
+    return Report(rows)
 
 
 def _long_jump(src: Source, checked: CheckedModule, ir_text: str) -> CompileError:

@@ -30,8 +30,11 @@ MARGINAL_GAIN = 1.1                # splitting further must cut the estimate by 
 MAX_WALKED_TRIPS = 65_536           # longer bounded loops are slow for the verifier to walk
 
 
-def plan_splits(checked: CheckedModule, budget: int = DEFAULT_BUDGET, split: bool = True) -> None:
-    """Annotate every loop with a strategy, fill ``checked.report``; errors for misfits.
+def plan_splits(checked: CheckedModule, budget: int = DEFAULT_BUDGET, split: bool = True,
+                judge: bool = True) -> dict[str, int]:
+    """Annotate every loop with a strategy, fill ``checked.report``; errors for misfits
+    (with ``judge``: else the caller calls :func:`over_budget` for what it does not chain).
+    The estimated cost of every function.
 
     ``split=False`` keeps every loop a bounded loop and leaves the verdict to the kernel.
     """
@@ -65,8 +68,9 @@ def plan_splits(checked: CheckedModule, budget: int = DEFAULT_BUDGET, split: boo
     # the chosen level's costs: the estimate depends on the strategies only (a large
     # function's estimate is a walk of its whole tree; made once, not three times)
     checked.report = _report(checked, costs)
-    if split:
-        _over_budget(checked, budget, costs)
+    if split and judge:
+        over_budget(checked, budget, costs)
+    return costs
 
 
 def _outer_loops(stmts: list[ast.stmt]) -> list[ast.For]:
@@ -99,7 +103,7 @@ def _decide(checked: CheckedModule, fi: FuncInfo, s: ast.For, limit: int) -> Non
     if info.trip_bound <= 1 or (walked <= limit and info.trip_bound <= MAX_WALKED_TRIPS):
         return
     if not _outlinable(fi, s):
-        return                  # walked; _over_budget says so if it does not fit
+        return                  # walked; over_budget says so if it does not fit
     info.strategy = LoopStrategy.BPF_LOOP
     if CostModel(checked.funcs).loop(fi, s) >= walked:
         info.strategy = LoopStrategy.LOOP     # outlining would cost the verifier more
@@ -172,10 +176,12 @@ def _report(checked: CheckedModule, costs: dict[str, int]) -> Report:
     return Report(rows)
 
 
-def _over_budget(checked: CheckedModule, budget: int, costs: dict[str, int]) -> None:
+def over_budget(checked: CheckedModule, budget: int, costs: dict[str, int],
+                skip: frozenset[str] | set[str] = frozenset()) -> None:
+    """E250 for every program (but those in ``skip``) whose estimate exceeds the budget."""
     src = checked.info.src
     for name, fi in checked.funcs.items():
-        if fi.fdef.section is None:
+        if fi.fdef.section is None or name in skip:
             continue
         cost = costs[name]
         limit = budget // ESTIMATE_ERROR    # the kernel's count may be twice the estimate

@@ -105,6 +105,7 @@ class BpfObject:
         self._elf = bytes(elf)
         self._log_level = log_level
         self.loaded = False
+        self.chain_parts: dict[str, str] = {}     # part of a tail-call chain -> its ProgArray
         validate_object(self._elf)      # libbpf 1.1 would crash on some corrupt objects
         self._res.obj, self._logs = self._open(self._elf, _LOG_SIZE, log_level)
         try:
@@ -272,6 +273,18 @@ class BpfObject:
         struct_classes = {n: st.pyclass for n, st in
                           (self._btf.structs if self._btf else classes).items() if st.pyclass}
         self.structs = Namespace("struct", struct_classes)
+        self._fill_chains(compiled.chains if compiled else _chains_by_name(maps, programs),
+                          maps, programs)
+
+    def _fill_chains(self, chains: dict[str, list[str]], maps: dict[str, Any],
+                     programs: dict[str, Program]) -> None:
+        """Put the parts of every program the compiler split into tail calls into their
+        ProgArray (index k: the program that runs part k + 1).  ``chain_parts`` names them:
+        they run only from their entry and are never attached on their own."""
+        self.chain_parts = {p: array for array, parts in chains.items() for p in parts}
+        for array, parts in chains.items():
+            for i, pname in enumerate(parts):
+                maps[array][i] = programs[pname]
 
     def _discover_structs(self) -> None:
         """Give every named struct in the object's BTF a class (``load(elf_bytes)``)."""
@@ -351,3 +364,19 @@ class BpfObject:
         state = ("closed" if self.closed else f"programs={list(self.programs)}" if self.loaded
                  else "opened, not loaded")
         return f"<BpfObject {self.name!r} {state}>"
+
+
+def _chains_by_name(maps: dict[str, Any], programs: dict[str, Any]) -> dict[str, list[str]]:
+    """The chains of an object loaded without the compiler's facts (a ``.bpf.o``), known by
+    their names: ProgArray ``NAME__parts`` holds ``NAME__part1``, ``NAME__part2``, ..."""
+    out: dict[str, list[str]] = {}
+    for mname in maps:
+        entry = mname[:-len("__parts")] if mname.endswith("__parts") else None
+        if entry is None or entry not in programs:
+            continue
+        parts: list[str] = []
+        while f"{entry}__part{len(parts) + 1}" in programs:
+            parts.append(f"{entry}__part{len(parts) + 1}")
+        if parts:
+            out[mname] = parts
+    return out

@@ -141,6 +141,9 @@ class CheckedModule:
     funcs: dict[str, FuncInfo]
     order: list[str]                 # callees before callers
     report: Report = field(default_factory=Report)
+    # ProgArray -> the programs at its indexes 0, 1, ...: the parts of a program too large
+    # for one verifier pass, chained by tail calls (frontend/chain.py; the loader fills it)
+    chains: dict[str, list[str]] = field(default_factory=dict)
 
 
 STAGED_CTX_LIMIT = 192
