@@ -109,6 +109,7 @@ struct bpf_link *bpf_program__attach_cgroup(const struct bpf_program *prog, int 
 struct bpf_link *bpf_program__attach_perf_event(const struct bpf_program *prog, int pfd);
 int bpf_link__destroy(struct bpf_link *link);
 int bpf_link__fd(const struct bpf_link *link);
+int bpf_link__pin(struct bpf_link *link, const char *path);
 
 int bpf_tc_hook_create(struct bpf_tc_hook *hook);
 int bpf_tc_hook_destroy(struct bpf_tc_hook *hook);

@@ -81,19 +81,23 @@ class _ElfSymbols:
 
     def __init__(self, path: str) -> None:
         self.segments: list[tuple[int, int, int]] = []      # (file offset, size, vaddr)
-        funcs: dict[int, tuple[str, int]] = {}
+        funcs: dict[int, tuple[bytes, int, int]] = {}       # start -> (strtab, name, size)
         with open(path, "rb") as f:
             elf = ELFFile(f)
             for seg in elf.iter_segments():
                 if seg["p_type"] == "PT_LOAD":
                     self.segments.append((seg["p_offset"], seg["p_filesz"], seg["p_vaddr"]))
+            fast = elf.elfclass == 64 and elf.little_endian
             for secname in (".dynsym", ".symtab"):      # .symtab wins where both name one
                 sec = elf.get_section_by_name(secname)
                 if sec is None or not hasattr(sec, "iter_symbols"):
                     continue
+                if fast:
+                    _raw_functions(sec.data(), elf.get_section(sec["sh_link"]).data(), funcs)
+                    continue
                 for sym in sec.iter_symbols():
                     if sym["st_info"]["type"] in ("STT_FUNC", "STT_GNU_IFUNC") and sym["st_value"]:
-                        funcs[sym["st_value"]] = (sym.name, sym["st_size"])
+                        funcs[sym["st_value"]] = (sym.name.encode() + b"\0", 0, sym["st_size"])
         self._starts = sorted(funcs)
         self._funcs = [funcs[a] for a in self._starts]
 
@@ -107,11 +111,48 @@ class _ElfSymbols:
         i = bisect.bisect_right(self._starts, vaddr) - 1
         if i < 0:
             return None
-        name, size = self._funcs[i]
+        strtab, at, size = self._funcs[i]
         off = vaddr - self._starts[i]
         if size and off >= size:
             return None                   # past the function's end: in a gap
+        name = strtab[at:strtab.find(b"\0", at)].decode("utf-8", "replace")
         return name, off
+
+
+_ELF_CACHE: dict[tuple[int, int, int, int], _ElfSymbols] = {}
+_ELF_CACHE_MAX = 256
+
+
+def _shared_elf(path: str) -> _ElfSymbols:
+    """The symbols of the file at ``path``, read once per file (device, inode, size, mtime)
+    in this process: a profiler meets the same libc and interpreter in every process."""
+    st = os.stat(path)
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    hit = _ELF_CACHE.get(key)
+    if hit is None:
+        if len(_ELF_CACHE) >= _ELF_CACHE_MAX:
+            _ELF_CACHE.clear()
+        hit = _ELF_CACHE[key] = _ElfSymbols(path)
+    return hit
+
+
+_STT_FUNC, _STT_GNU_IFUNC = 2, 10
+_SYM64_DTYPE = [("name", "<u4"), ("info", "u1"), ("other", "u1"), ("shndx", "<u2"),
+                ("value", "<u8"), ("size", "<u8")]          # Elf64_Sym
+
+
+def _raw_functions(symtab: bytes, strtab: bytes, funcs: dict[int, tuple[bytes, int, int]]) -> None:
+    """The function symbols of a little-endian ELF64 symbol table, filtered with NumPy
+    (pyelftools builds an object per symbol: seconds for libpython's tens of thousands).
+    Names stay offsets into ``strtab`` until a lookup needs one."""
+    import numpy as np                  # lazy: only symbolization pays for importing it
+    dtype = np.dtype(_SYM64_DTYPE)
+    syms = np.frombuffer(symtab, dtype=dtype, count=len(symtab) // dtype.itemsize)
+    kind = syms["info"] & 0xF
+    sel = syms[((kind == _STT_FUNC) | (kind == _STT_GNU_IFUNC)) & (syms["value"] != 0)]
+    for name, value, size in zip(sel["name"].tolist(), sel["value"].tolist(),
+                                 sel["size"].tolist()):
+        funcs[value] = (strtab, name, size)
 
 
 class UserSymbols:
@@ -134,10 +175,10 @@ class UserSymbols:
         if path not in self._elves:
             try:
                 # through the process's root, so a file replaced since still resolves
-                self._elves[path] = _ElfSymbols(f"/proc/{self.pid}/root{path}")
+                self._elves[path] = _shared_elf(f"/proc/{self.pid}/root{path}")
             except (OSError, ELFError):
                 try:
-                    self._elves[path] = _ElfSymbols(path)
+                    self._elves[path] = _shared_elf(path)
                 except (OSError, ELFError):
                     self._elves[path] = None
         return self._elves[path]

@@ -5,6 +5,7 @@ test checks the lines against what the original tool prints for those events.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -272,3 +273,60 @@ def test_cpudist_offcpu_histogram_of_5ms_sleeps() -> None:
             for ln in lines[head + 1:] if "->" in ln}
     # each time.sleep(0.005) is off the CPU for at least 5000 us: slot [4096, 8191] is fullest
     assert max(rows, key=rows.get) == "4096", rows
+
+
+def _trace_all(patterns: list[str], seconds: float) -> list[str]:
+    """trace_pipe lines read until each of ``patterns`` is in one (or ``seconds`` passed)."""
+    fd = os.open("/sys/kernel/tracing/trace_pipe", os.O_RDONLY | os.O_NONBLOCK)
+    found: list[str] = []
+    buf = b""
+    try:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not all(any(p in ln for ln in found) for p in patterns):
+            try:
+                buf += os.read(fd, 65536)
+            except BlockingIOError:
+                time.sleep(0.1)
+                continue
+            *done, buf = buf.split(b"\n")
+            found += [ln.decode("utf-8", "replace") for ln in done
+                      if any(p.encode() in ln for p in patterns)]
+    finally:
+        os.close(fd)
+    return found
+
+
+@pytest.mark.skipif(not shutil.which("cc"), reason="the port builds its probed functions with cc")
+def test_uprobe_prints_arguments_and_results() -> None:
+    port = Port("uprobe")
+    assert port.lines[0].startswith("Successfully started! Please run")
+    want = ["uprobed_add ENTRY: a = 0, b = 1", "uprobed_add EXIT: return = 1",
+            "uprobed_sub ENTRY: a = 0, b = 0", "uprobed_sub EXIT: return = 0",
+            "uprobed_add ENTRY: a = 1, b = 2", "uprobed_add EXIT: return = 3",
+            "uprobed_sub ENTRY: a = 1, b = 1"]
+    lines = _trace_all(want, 15)
+    port.finish(0)
+    mine = [ln for ln in lines if f"-{port.proc.pid} " in ln]      # "python3-PID  [cpu] ..."
+    for w in want:
+        assert any(ln.endswith(w) for ln in mine), (w, lines)
+
+
+def test_profile_samples_a_busy_child_with_symbolized_stacks() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        lines = Port("profile_sampler", "-f", "99", "--sw-event", "--duration", "3", ready=False).wait()
+    finally:
+        child.kill()
+        child.wait()
+    heads = [i for i, ln in enumerate(lines) if ln.startswith("COMM: ")
+             and f"(pid={child.pid}) @ CPU " in ln]
+    # 99 a second per CPU, shared with whatever else runs on a busy test machine
+    assert len(heads) >= 3, lines[:40]
+    block = lines[heads[0] + 1:lines.index("", heads[0])]
+    assert block[0] in ("Kernel:", "No Kernel Stack")
+    user = block[block.index("Userspace:") + 1:]
+    frame = r"[0-9a-f]{16}: (<no-symbol>|\S+ @ 0x[0-9a-f]+\+0x[0-9a-f]+)"
+    import re
+    assert user and all(re.fullmatch(frame, ln) for ln in user), block
+    # the interpreter's own functions are named (its ELF symbols), as blazesym names them
+    assert any("@" in ln for ln in user), block

@@ -198,3 +198,47 @@ def test_reserve_in_outlined_loop_until_full(tmp_path) -> None:
         got = list(obj.maps.ticks.poll(timeout=0.1))
     assert r.retval == len(got) == 255
     assert [e.n for e in got] == list(range(255))
+
+
+BIG = textwrap.dedent('''
+    from ebpfpy import bpf_program, struct, RingBuf, u8, u32
+
+    @struct
+    class Args:
+        fill: u32
+
+    @struct
+    class Big:
+        tag: u32
+        data: u8[5000]
+
+    events = RingBuf(1 << 14, event=Big)
+
+    @bpf_program("syscall")
+    def big(ctx: Args) -> int:
+        rec = events.reserve()          # 5 KB zeroed in place: no memset call
+        if rec is None:
+            return 1
+        rec.tag = ctx.fill
+        if ctx.fill != 0:
+            for i in range(5000):       # a zeroing/filling loop stays a loop
+                rec.data[i] = 7
+        events.submit(rec)
+        return 0
+''')
+
+
+def test_big_record_zeroed_and_filled_by_a_loop(tmp_path) -> None:
+    """A 5 KB record (its zeroing and a 5000-step store loop were LLVM memset calls, E998)
+    loads; after the ring wraps, a reserved record carries none of the old bytes."""
+    path = tmp_path / "big.py"
+    path.write_text(BIG)
+    with ebpfpy.load(str(path)) as obj:
+        got = []
+        for fill in (1, 1, 1, 1, 0, 0, 0, 0):           # a 16 KB ring holds three records
+            r = obj.programs.big.test_run(ctx=fill.to_bytes(4, "little"))
+            assert r.retval == 0
+            got += list(obj.maps.events.poll(timeout=0.5))
+    assert [e.tag for e in got] == [1, 1, 1, 1, 0, 0, 0, 0]
+    assert all(bytes(e.data) == b"\x07" * 5000 for e in got[:4])
+    assert all(bytes(e.data) == bytes(5000) for e in got[4:])

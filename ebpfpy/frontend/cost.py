@@ -301,6 +301,11 @@ class CostModel:
                 once = min(once * min(walks, _count_bound(fi, e.args[0])), CAP)
             return BPF_LOOP_CALL + args + once
         if c.kind == "map_method":
+            if c.name == "reserve":
+                # the record is zeroed in place: one store per 8 bytes once it is over
+                # LLVM's inline memset (a 2 KB stack trace record: ~260 instructions)
+                target = getattr(c.type, "target", None)
+                return 2 * MAP_OP + args + getattr(target, "size", 0) // 8
             return 2 * MAP_OP + args
         if c.kind == "helper" and (c.name == "seq_printf" or
                                    (c.name == "printk" and len(e.args) - 1 > PRINTK_VALUES)):

@@ -65,6 +65,18 @@ class BpfLink(Link):
         """The link's fd (-1 once detached)."""
         return lib.bpf_link__fd(self.ptr) if self.attached else -1
 
+    def pin(self, path: str) -> None:
+        """Pin the link at ``path`` in bpffs (libbpf's ``bpf_link__pin``): the program stays
+        attached after this process exits, until the file is removed (``os.unlink(path)``),
+        as xdp-tutorial's loaders leave their program on the interface.  Detaching closes only
+        this process's reference."""
+        if not self.attached:
+            raise ValueError(f"program {self.program!r}: a detached link cannot be pinned")
+        err = lib.bpf_link__pin(self.ptr, path.encode())
+        if err:
+            raise OSError(-err, f"cannot pin the link of {self.program!r} at {path}: "
+                          f"{os.strerror(-err)}", path)
+
     def _detach(self) -> None:
         lib.bpf_link__destroy(self.ptr)
         self.ptr = ffi.NULL

@@ -48,6 +48,16 @@ class Map:
         return (f"<{type(self).__name__} {self.name!r} {self.key_type!r} -> "
                 f"{self.value_type!r} max_entries={self.max_entries}>")
 
+    @property
+    def id(self) -> int:
+        """The kernel's id of the map (what ``bpftool map`` lists), from the fd's
+        ``/proc/self/fdinfo`` entry."""
+        with open(f"/proc/self/fdinfo/{self.fd}") as f:
+            for line in f:
+                if line.startswith("map_id:"):
+                    return int(line.split()[1])
+        raise OSError(f"map {self.name!r}: the kernel reports no map_id")
+
     # ----------------------------------------------------------- codecs
     def release(self) -> None:
         """Forget the fd: the object closed it (``BpfObject.close`` calls this)."""

@@ -49,8 +49,10 @@ class PerfEventArray(RecordConsumer):
         self.max_entries = max_entries
         self.page_count = DEFAULT_PAGES
         self.lost = 0
-        self._sample_cb = ffi.callback("void(void *, int, void *, __u32)", self._on_sample)
-        self._lost_cb = ffi.callback("void(void *, int, __u64)", self._on_lost)
+        self._sample_cb = ffi.callback("void(void *, int, void *, __u32)", self._on_sample,
+                                       onerror=self._escaped)
+        self._lost_cb = ffi.callback("void(void *, int, __u64)", self._on_lost,
+                                     onerror=self._escaped)
         with self._lock:
             self._consumer()
 

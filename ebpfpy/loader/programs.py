@@ -54,6 +54,16 @@ class Program:
         return lib.bpf_program__fd(self._ptr)
 
     @property
+    def id(self) -> int:
+        """The kernel's id of the loaded program (what ``bpftool prog`` lists), from the fd's
+        ``/proc/self/fdinfo`` entry."""
+        with open(f"/proc/self/fdinfo/{self.fd}") as f:
+            for line in f:
+                if line.startswith("prog_id:"):
+                    return int(line.split()[1])
+        raise OSError(f"program {self.name!r}: the kernel reports no prog_id")
+
+    @property
     def insn_cnt(self) -> int:
         """Number of BPF instructions after libbpf's relocations."""
         self._owner._check_open()         # the libbpf program is freed with the object

@@ -37,6 +37,7 @@ class RecordConsumer:
         self._pending: list[Any] = []
         self._error: BaseException | None = None
         self._lock = threading.Lock()   # held across each libbpf poll/consume and free
+        self._slice_end = 0.0           # when the running poll/consume should hand back
 
     def decode(self, data: bytes) -> Any:
         """One record's Python value."""
@@ -52,6 +53,14 @@ class RecordConsumer:
     def _fail(self, e: BaseException) -> None:
         if self._error is None:
             self._error = e
+
+    def _escaped(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        """cffi's ``onerror`` for the C callbacks: an exception raised outside a callback's
+        own ``try`` -- a Python signal handler runs at the callback's first instruction, so
+        Ctrl-C's ``KeyboardInterrupt`` lands there -- is kept for :meth:`_step` to raise in
+        the polling thread, instead of cffi printing it and carrying on as if nothing
+        happened."""
+        self._fail(exc if exc is not None else exc_type())
 
     # ------------------------------------------------------------ subclass hooks
     def _open(self) -> Any:
@@ -78,6 +87,7 @@ class RecordConsumer:
         """Wait up to ``timeout_ms`` for records; return those consumed."""
         with self._lock:
             self._consumer()
+            self._slice_end = time.monotonic() + max(timeout_ms, 10) / 1000
             rc = self._poll_raw(timeout_ms)
             out, err = self._take()
         if err is not None:
@@ -118,6 +128,7 @@ class RecordConsumer:
         """Every record available now, without waiting."""
         with self._lock:
             self._consumer()
+            self._slice_end = time.monotonic() + SLICE_MS / 1000
             rc = self._consume_raw()
             out, err = self._take()
         if err is not None:

@@ -15,6 +15,8 @@ calls the callback in the caller's thread with the lock released, so a callback 
 """
 from __future__ import annotations
 
+import time
+from errno import EINTR
 from typing import Any, Callable, Iterator
 
 from .. import libbpf as L
@@ -36,7 +38,8 @@ class RingBuf(RecordConsumer):
     def __init__(self, name: str, fd: int, max_entries: int, event: BpfType | None) -> None:
         super().__init__(name, fd, event)
         self.max_entries = max_entries
-        self._cb = ffi.callback("int(void *, void *, size_t)", self._on_sample)
+        self._cb = ffi.callback("int(void *, void *, size_t)", self._on_sample,
+                                onerror=self._on_escape)
 
     def __repr__(self) -> str:
         return f"<RingBuf {self.name!r} {self.max_entries} bytes event={self.event!r}>"
@@ -44,10 +47,18 @@ class RingBuf(RecordConsumer):
     def _on_sample(self, _ctx: Any, data: Any, size: int) -> int:
         try:
             self._deliver(bytes(ffi.buffer(data, size)))
-            return 0
+            # libbpf 1.1's ring_buffer__poll/consume read until the ring is empty: with a
+            # producer that keeps up, they never return, and neither would poll(timeout) or
+            # a Ctrl-C.  Past the slice's end a negative return stops them; the record
+            # is delivered, and -EINTR tells _step to carry on polling.
+            return -EINTR if time.monotonic() >= self._slice_end else 0
         except BaseException as e:  # noqa: BLE001 - re-raised in poll(), not lost in C
             self._fail(e)
             return -1
+
+    def _on_escape(self, exc_type: Any, exc: BaseException | None, tb: Any) -> int:
+        self._escaped(exc_type, exc, tb)
+        return -1                       # stop reading: poll() raises it now
 
     def _open(self) -> Any:
         rb = lib.ring_buffer__new(self.fd, self._cb, ffi.NULL, ffi.NULL)

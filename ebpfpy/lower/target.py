@@ -42,10 +42,20 @@ def target_machine() -> Any:
     return target.create_target_machine(cpu=CPU, opt=2, reloc="static", codemodel="small")
 
 
+# Every function is "no-builtins" (clang's -fno-builtin) when optimised: otherwise LLVM turns
+# zeroing and copying into calls to memset/memcpy (a loop ``rec.data[i] = 0``, the zeroing
+# of a reserved 2 KB record, runs of stores); past MAX_INLINE_MEM_BYTES the backend emits
+# them as library calls, which BPF cannot make ("A call to built-in function 'memset' is not
+# supported").  Without library functions the stores stay stores, and loops stay loops.
+# (llvmlite's IR builder takes no string attributes, hence the text edit; every function
+# ebpfpy defines is nounwind.)
+_DEFINE_NOUNWIND = re.compile(r'^(define\b[^\n]*?\)[^\n]*?\bnounwind\b)', re.M)
+
+
 def optimise(ir_text: str, level: int = 2) -> Any:
     """Parse and verify ``ir_text``, then run LLVM's ``-O<level>`` pipeline on it."""
     llvm = _llvm()
-    mod = llvm.parse_assembly(ir_text)
+    mod = llvm.parse_assembly(_DEFINE_NOUNWIND.sub(r'\1 "no-builtins"', ir_text))
     mod.triple = TRIPLE
     mod.verify()
     tm = target_machine()
