@@ -12,10 +12,12 @@ from .version import __version__
 TYPE_CHECKING = False    # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:       # the names as the lazy ``__getattr__`` below provides them
     from . import helpers
+    from .dsl import (BPF_ADJ_ROOM_MAC, BPF_ADJ_ROOM_NET, BPF_F_INVALIDATE_HASH,
+                      BPF_F_MARK_MANGLED_0, BPF_F_PSEUDO_HDR, BPF_F_RECOMPUTE_CSUM)
     from .dsl import (BPF_F_CURRENT_CPU, BPF_F_FAST_STACK_CMP, BPF_F_REUSE_STACKID,
                       BPF_F_USER_STACK, RB_FORCE_WAKEUP, RB_NO_WAKEUP, TC_ACT_OK, TC_ACT_REDIRECT,
                       TC_ACT_SHOT, TC_ACT_UNSPEC, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT,
-                      XDP_TX, Array, CgroupArray, Const, HashMap, LruHashMap, PerCpuArray,
+                      XDP_TX, Array, CgroupArray, Const, HashMap, Kconfig, LruHashMap, PerCpuArray,
                       PerCpuHashMap, PerfEventArray, ProgArray, RingBuf, SkbContext, SpinLock,
                       Kptr, ListHead, ListNode, RbNode, RbRoot, StackTraceMap, Timer, XdpContext, bpf_function, bpf_program, struct)
     from .errors import CompileError, LoadError, VerifierError
@@ -28,12 +30,14 @@ __all__ = [
     "Array", "HashMap", "LruHashMap", "PerCpuArray", "PerCpuHashMap", "ProgArray", "RingBuf",
     "PerfEventArray", "StackTraceMap", "CgroupArray",
     "BPF_F_USER_STACK", "BPF_F_FAST_STACK_CMP", "BPF_F_REUSE_STACKID", "BPF_F_CURRENT_CPU",
-    "Const", "Timer", "SpinLock", "XdpContext", "SkbContext",
+    "Const", "Kconfig", "Timer", "SpinLock", "XdpContext", "SkbContext",
     "Kptr", "RbRoot", "RbNode", "ListHead", "ListNode",
     "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64",
     "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
     "TC_ACT_OK", "TC_ACT_SHOT", "TC_ACT_UNSPEC", "TC_ACT_REDIRECT",
     "RB_NO_WAKEUP", "RB_FORCE_WAKEUP",
+    "BPF_F_RECOMPUTE_CSUM", "BPF_F_INVALIDATE_HASH", "BPF_F_PSEUDO_HDR", "BPF_F_MARK_MANGLED_0",
+    "BPF_ADJ_ROOM_NET", "BPF_ADJ_ROOM_MAC",
     "CompileError", "LoadError", "VerifierError", "AttachError",
 ]
 
@@ -43,11 +47,13 @@ _HOME = {name: "dsl" for name in (
     "bpf_program", "bpf_function", "struct", "Array", "HashMap", "LruHashMap", "PerCpuArray",
     "PerCpuHashMap", "ProgArray", "RingBuf", "PerfEventArray", "StackTraceMap", "CgroupArray",
     "BPF_F_USER_STACK", "BPF_F_FAST_STACK_CMP", "BPF_F_REUSE_STACKID", "BPF_F_CURRENT_CPU",
-    "Const", "Timer", "SpinLock", "XdpContext", "SkbContext",
+    "Const", "Kconfig", "Timer", "SpinLock", "XdpContext", "SkbContext",
     "Kptr", "RbRoot", "RbNode", "ListHead", "ListNode",
     "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
     "TC_ACT_OK", "TC_ACT_SHOT", "TC_ACT_UNSPEC", "TC_ACT_REDIRECT",
-    "RB_NO_WAKEUP", "RB_FORCE_WAKEUP")}
+    "RB_NO_WAKEUP", "RB_FORCE_WAKEUP",
+    "BPF_F_RECOMPUTE_CSUM", "BPF_F_INVALIDATE_HASH", "BPF_F_PSEUDO_HDR", "BPF_F_MARK_MANGLED_0",
+    "BPF_ADJ_ROOM_NET", "BPF_ADJ_ROOM_MAC")}
 _HOME.update({name: "types" for name in ("u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64")})
 _HOME.update({name: "errors" for name in ("CompileError", "LoadError", "VerifierError",
                                                 "AttachError")})

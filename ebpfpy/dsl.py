@@ -24,6 +24,10 @@ TC_ACT_UNSPEC, TC_ACT_OK, TC_ACT_SHOT, TC_ACT_REDIRECT = -1, 0, 2, 7
 # get_stackid / get_stack flags (include/uapi/linux/bpf.h)
 BPF_F_USER_STACK, BPF_F_FAST_STACK_CMP, BPF_F_REUSE_STACKID = 1 << 8, 1 << 9, 1 << 10
 BPF_F_CURRENT_CPU = 0xFFFFFFFF          # perf_event_output: this CPU's slot
+# packet helper flags: skb_store_bytes, l3/l4_csum_replace, skb_adjust_room's mode
+BPF_F_RECOMPUTE_CSUM, BPF_F_INVALIDATE_HASH = 1, 2
+BPF_F_PSEUDO_HDR, BPF_F_MARK_MANGLED_0 = 0x10, 0x20
+BPF_ADJ_ROOM_NET, BPF_ADJ_ROOM_MAC = 0, 1
 
 Timer = TIMER
 SpinLock = SPINLOCK
@@ -45,6 +49,21 @@ class _ConstMarker:
 
 
 Const = _ConstMarker()
+
+
+class _KconfigMarker:
+    """``LINUX_KERNEL_VERSION: Kconfig[u32]``, ``CONFIG_HZ: Kconfig[u32]``: a value libbpf
+    fills at load from the running kernel (libbpf's ``extern ... __kconfig``), read-only.
+    Under CPython ``Kconfig[T]`` is just ``T``."""
+
+    def __getitem__(self, t: Any) -> Any:
+        return t
+
+    def __repr__(self) -> str:
+        return "Kconfig"
+
+
+Kconfig = _KconfigMarker()
 
 
 # ------------------------------------------------------------------------ allocated objects

@@ -198,3 +198,70 @@ def kptr_xchg(slot: Any, obj: Any) -> Any:
     the program with ``ebpfpy.testing.Simulator``, which follows the field itself."""
     raise TypeError("helpers.kptr_xchg swaps a map value's field: run the program with "
                     "ebpfpy.testing.Simulator or in the kernel")
+
+
+def _atomic(name: str, doc: str) -> Callable[..., Any]:
+    def op(place: Any, *values: int) -> Any:
+        raise TypeError(f"helpers.{name} changes the integer in memory its first argument "
+                        "names (a global, or a field or element of a map value or struct): "
+                        "run the program with ebpfpy.testing.Simulator or in the kernel")
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+# One BPF atomic instruction each, on a u32/u64/i32/i64 in memory (a global, a field or
+# element of a map value or struct): ``helpers.atomic_add(total, 1)``,
+# ``old = helpers.atomic_cmpxchg(r.owner, 0, tid)``.  The place is passed by name, which
+# CPython cannot do: these raise TypeError there (the Simulator runs them).
+atomic_add = _atomic("atomic_add", "``*place += v`` atomically (``lock *place += v``); no value.")
+atomic_sub = _atomic("atomic_sub", "``*place -= v`` atomically; no value.")
+atomic_and = _atomic("atomic_and", "``*place &= v`` atomically; no value.")
+atomic_or = _atomic("atomic_or", "``*place |= v`` atomically; no value.")
+atomic_xor = _atomic("atomic_xor", "``*place ^= v`` atomically; no value.")
+atomic_fetch_add = _atomic("atomic_fetch_add", "``*place += v`` atomically; the old value.")
+atomic_fetch_sub = _atomic("atomic_fetch_sub", "``*place -= v`` atomically; the old value.")
+atomic_fetch_and = _atomic("atomic_fetch_and", "``*place &= v`` atomically; the old value.")
+atomic_fetch_or = _atomic("atomic_fetch_or", "``*place |= v`` atomically; the old value.")
+atomic_fetch_xor = _atomic("atomic_fetch_xor", "``*place ^= v`` atomically; the old value.")
+atomic_xchg = _atomic("atomic_xchg", "Store ``v`` in ``place`` atomically; the old value.")
+atomic_cmpxchg = _atomic("atomic_cmpxchg", "``atomic_cmpxchg(place, expected, new)``: store "
+                         "``new`` when ``place`` holds ``expected``; the old value either way "
+                         "(it equals ``expected`` when the store happened).")
+
+
+def _packet(name: str, doc: str) -> Callable[..., Any]:
+    def op(*args: Any) -> int:
+        raise TypeError(f"helpers.{name} works on the packet of a running program: run it in "
+                        "the kernel (prog.test_run(data=...)) to see its effect")
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+# Packet helpers (docs/language.md "Packets").  Each returns 0 or a negative error; after one
+# that moves or resizes the packet, references from ctx.load before it must be loaded again.
+xdp_adjust_head = _packet("xdp_adjust_head", "``bpf_xdp_adjust_head(ctx, delta)``: move the "
+                          "packet's start by ``delta`` bytes (negative: room for a new header).")
+xdp_adjust_tail = _packet("xdp_adjust_tail", "``bpf_xdp_adjust_tail(ctx, delta)``: move the "
+                          "packet's end by ``delta`` bytes (negative: trim).")
+xdp_adjust_meta = _packet("xdp_adjust_meta", "``bpf_xdp_adjust_meta(ctx, delta)``: move the "
+                          "metadata area's start (negative: room for metadata before the packet).")
+skb_load_bytes = _packet("skb_load_bytes", "``bpf_skb_load_bytes(ctx, offset, dst)``: copy "
+                         "``len(dst)`` packet bytes at ``offset`` into ``dst`` (a struct or array).")
+skb_store_bytes = _packet("skb_store_bytes", "``bpf_skb_store_bytes(ctx, offset, src[, flags])``: "
+                          "write ``src``'s bytes into the packet at ``offset`` (tc).")
+l3_csum_replace = _packet("l3_csum_replace", "``bpf_l3_csum_replace(ctx, offset, old, new, size)``: "
+                          "fix the checksum at ``offset`` for a 2- or 4-byte field changed from "
+                          "``old`` to ``new`` (tc).")
+l4_csum_replace = _packet("l4_csum_replace", "``bpf_l4_csum_replace(ctx, offset, old, new, flags)``: "
+                          "the same for a TCP/UDP checksum; ``flags`` holds the size and "
+                          "``BPF_F_PSEUDO_HDR`` for pseudo-header fields (tc).")
+skb_change_tail = _packet("skb_change_tail", "``bpf_skb_change_tail(ctx, new_len[, flags])``: "
+                          "grow or trim the packet to ``new_len`` bytes (tc).")
+skb_change_head = _packet("skb_change_head", "``bpf_skb_change_head(ctx, head_room[, flags])``: "
+                          "``head_room`` new bytes in front of the packet (tc).")
+skb_adjust_room = _packet("skb_adjust_room", "``bpf_skb_adjust_room(ctx, len_diff, mode[, flags])``: "
+                          "grow or shrink the room after the L2 (mode 1) or L3 (mode 0) header (tc).")
+csum_diff = _packet("csum_diff", "``bpf_csum_diff(old, new[, seed])``: the checksum difference "
+                    "between two buffers of 32-bit words (either may be None).")

@@ -248,6 +248,32 @@ TIMER = OpaqueType("Timer", "bpf_timer", 16, 8)
 SPINLOCK = OpaqueType("SpinLock", "bpf_spin_lock", 4, 4)
 
 
+class ContextType(BpfType):
+    """A program's context as a ``@bpf_function`` parameter (``ctx: XdpContext``): the
+    pointer the program was given, passed on as it is (``kinds``: the program kinds whose
+    ctx it is; ``c_name``: the kernel struct it points to)."""
+
+    size = 8
+    align = 8
+
+    def __init__(self, name: str, c_name: str, kinds: tuple[str, ...]) -> None:
+        self.name, self.c_name, self.kinds = name, c_name, kinds
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ContextType) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(("ctx", self.name))
+
+
+XDP_CTX = ContextType("XdpContext", "xdp_md", ("xdp",))
+SKB_CTX = ContextType("SkbContext", "__sk_buff", ("tc", "socket", "cgroup_skb"))
+CONTEXT_TYPES = {"XdpContext": XDP_CTX, "SkbContext": SKB_CTX}
+
+
 class KptrType(OpaqueType):
     """``Kptr[T]``: a map value's slot owning an object the program allocated (``__kptr``).
 

@@ -266,10 +266,11 @@ def test_walking_ancestors_matches_proc() -> None:
 
 
 FALLBACK = '''
-    from ebpfpy import bpf_program, helpers, u32, u64, Array
+    from ebpfpy import bpf_program, helpers, u8, u32, u64, Array
 
     me: u32 = 0
     seen = Array(u64, 6)
+    names = Array(u8[32], 1)
 
     @bpf_program("tracepoint/sched/sched_process_exec")
     def on_exec(ctx) -> int:
@@ -278,7 +279,10 @@ FALLBACK = '''
         seen[0] = u64(ctx.pid)
         seen[1] = u64(ctx.old_pid)
         seen[2] = helpers.get_current_pid_tgid() >> 32
-        seen[3] = u64(ctx.filename & 0xFFFF)        # __data_loc: offset of the string
+        seen[3] = u64(ctx.__data_loc_filename & 0xFFFF)   # __data_loc: offset of the string
+        name = u8[32]()
+        seen[5] = u64(helpers.probe_read_kernel_str(name, ctx.filename))
+        names[0] = name
         return 0
 
     @bpf_program("tracepoint/syscalls/sys_enter_getppid")
@@ -310,6 +314,8 @@ def test_tracepoint_fields_from_btf_without_tracefs(monkeypatch: pytest.MonkeyPa
         assert obj.maps.seen[1] == child.pid
         assert obj.maps.seen[2] == child.pid
         assert 0 < obj.maps.seen[3] < 4096
+        assert obj.maps.seen[5] == len(b"/bin/true") + 1      # the string and its NUL
+        assert bytes(obj.maps.names[0]).rstrip(b"\0") == b"/bin/true"
         assert obj.maps.seen[4] == (110 if os.uname().machine == "x86_64" else 173)
 
 

@@ -53,17 +53,14 @@ def arith(ctx: Args) -> int:
 #   %"zext" = zext i8 %".8" to i32 , !dbg !N
 #   %"add" = add i32 %"mul", %"zext", !dbg !N
 #   %"sub" = sub i32 %"add", 255, !dbg !N
-#   %"a.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
-#   store i32 %"sub", ptr %"a.1", !dbg !N
+#   store i32 %"sub", ptr %"a", !dbg !N
 #   %"c" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 2 , !dbg !N
 #   %".9" = load i64, ptr %"c", !dbg !N
 #   %"neg" = sub i64 0, %".9", !dbg !N
-#   %"c.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 2 , !dbg !N
-#   %".10" = load i64, ptr %"c.1", !dbg !N
+#   %".10" = load i64, ptr %"c", !dbg !N
 #   %"inv" = xor i64 %".10", -1, !dbg !N
 #   %"xor" = xor i64 %"neg", %"inv", !dbg !N
-#   %"c.2" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 2 , !dbg !N
-#   store i64 %"xor", ptr %"c.2", !dbg !N
+#   store i64 %"xor", ptr %"c", !dbg !N
 #   %"trunc" = trunc i64 0 to i32 , !dbg !N
 #   %".11" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
 #   %".12" = load i64, ptr %".11", !dbg !N

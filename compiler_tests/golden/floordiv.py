@@ -83,10 +83,8 @@ def divide(ctx: Args) -> int:
 #   %"rem" = select  i1 %"divzero", i32 %".13", i32 %"frem" , !dbg !N
 #   %"q" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 2 , !dbg !N
 #   store i32 %"quot", ptr %"q", !dbg !N
-#   %"a.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
-#   %".22" = load i32, ptr %"a.1", !dbg !N
-#   %"b.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 1 , !dbg !N
-#   %".23" = load i32, ptr %"b.1", !dbg !N
+#   %".22" = load i32, ptr %"a", !dbg !N
+#   %".23" = load i32, ptr %"b", !dbg !N
 #   %"divzero.1" = icmp eq i32 %".23", 0 , !dbg !N
 #   %"xneg.1" = icmp slt i32 %".22", 0 , !dbg !N
 #   %"yneg.1" = icmp slt i32 %".23", 0 , !dbg !N

@@ -38,8 +38,7 @@ def main(ctx) -> int:
 #   %"i" = load i32, ptr %"iter.p", !dbg !N
 #   store i32 %"i", ptr %"i.1", !dbg !N
 #   %".3" = load i64, ptr %"total", !dbg !N
-#   %".4" = load i32, ptr %"i.1", !dbg !N
-#   %"sext" = sext i32 %".4" to i64 , !dbg !N
+#   %"sext" = sext i32 %"i" to i64 , !dbg !N
 #   %"add" = add i64 %".3", %"sext", !dbg !N
 #   store i64 %"add", ptr %"total", !dbg !N
 #   br label %"iter.next", !dbg !N
@@ -49,13 +48,13 @@ def main(ctx) -> int:
 #   ret i32 %"trunc", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".5")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".4")
 #
-# declare !dbg !N i32 @"bpf_iter_num_new"(ptr %".5", i32 %".6", i32 %".7") nounwind section ".ksyms"
+# declare !dbg !N i32 @"bpf_iter_num_new"(ptr %".4", i32 %".5", i32 %".6") nounwind section ".ksyms"
 #
-# declare !dbg !N ptr @"bpf_iter_num_next"(ptr %".5") nounwind section ".ksyms"
+# declare !dbg !N ptr @"bpf_iter_num_next"(ptr %".4") nounwind section ".ksyms"
 #
-# declare !dbg !N void @"bpf_iter_num_destroy"(ptr %".5") nounwind section ".ksyms"
+# declare !dbg !N void @"bpf_iter_num_destroy"(ptr %".4") nounwind section ".ksyms"
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

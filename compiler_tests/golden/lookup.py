@@ -35,27 +35,25 @@ def look(ctx) -> int:
 #   %".1" = call ptr %"helper"({ptr, ptr, ptr, ptr}* @"values", ptr %"obj"), !dbg !N
 #   store ptr %".1", ptr %"r", !dbg !N
 #   call void @"llvm.lifetime.end.p0"(ptr %"obj"), !dbg !N
-#   %".2" = load ptr, ptr %"r", !dbg !N
-#   %"isnone" = icmp eq ptr %".2", null , !dbg !N
+#   %"isnone" = icmp eq ptr %".1", null , !dbg !N
 #   br i1 %"isnone", label %"if.then", label %"if.end", !dbg !N, !prof !N
 # if.then:
 #   %"trunc" = trunc i64 1 to i32 , !dbg !N
 #   ret i32 %"trunc", !dbg !N
 # if.end:
 #   %"r.1" = load ptr, ptr %"r", !dbg !N
-#   %".3" = load i64, ptr %"r.1", !dbg !N
-#   %"or" = or i64 %".3", 4, !dbg !N
-#   %"r.2" = load ptr, ptr %"r", !dbg !N
-#   store i64 %"or", ptr %"r.2", !dbg !N
+#   %".2" = load i64, ptr %"r.1", !dbg !N
+#   %"or" = or i64 %".2", 4, !dbg !N
+#   store i64 %"or", ptr %"r.1", !dbg !N
 #   %"trunc.1" = trunc i64 2 to i32 , !dbg !N
 #   ret i32 %"trunc.1", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".4")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".3")
 #
-# declare void @"llvm.lifetime.start.p0"(ptr %".4")
+# declare void @"llvm.lifetime.start.p0"(ptr %".3")
 #
-# declare void @"llvm.lifetime.end.p0"(ptr %".4")
+# declare void @"llvm.lifetime.end.p0"(ptr %".3")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

@@ -51,8 +51,7 @@ def loop(ctx: Args) -> int:
 # body:
 #   %"n" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
 #   %".7" = load i32, ptr %"n", !dbg !N
-#   %".8" = icmp ult i32 %".7", 16 , !dbg !N
-#   %"min" = select  i1 %".8", i32 %".7", i32 16 , !dbg !N
+#   %"min" = call i32 @"llvm.umin.i32"(i32 %".7", i32 16), !dbg !N
 #   %"zext" = zext i32 %"min" to i64 , !dbg !N
 #   store i64 0, ptr %"iv", !dbg !N
 #   br label %"for.head", !dbg !N
@@ -63,38 +62,39 @@ def loop(ctx: Args) -> int:
 # for.body:
 #   %"trunc" = trunc i64 %"i" to i32 , !dbg !N
 #   store i32 %"trunc", ptr %"i.1", !dbg !N
-#   %".9" = load i32, ptr %"i.1", !dbg !N
-#   %"cmp.1" = icmp eq i32 %".9", 9 , !dbg !N
+#   %"cmp.1" = icmp eq i32 %"trunc", 9 , !dbg !N
 #   br i1 %"cmp.1", label %"if.then", label %"if.end", !dbg !N
 # for.latch:
-#   %".10" = load i64, ptr %"iv", !dbg !N
-#   %"i.next" = add i64 %".10", 1, !dbg !N
+#   %".8" = load i64, ptr %"iv", !dbg !N
+#   %"i.next" = add i64 %".8", 1, !dbg !N
 #   store i64 %"i.next", ptr %"iv", !dbg !N
 #   br label %"for.head", !dbg !N
 # for.end:
 #   %"trunc.1" = trunc i64 0 to i32 , !dbg !N
-#   %".11" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
-#   %".12" = load i64, ptr %".11", !dbg !N
-#   %".13" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
-#   store i64 %".12", ptr %".13", !dbg !N
-#   %".14" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
-#   %".15" = load i64, ptr %".14", !dbg !N
-#   %".16" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
-#   store i64 %".15", ptr %".16", !dbg !N
+#   %".9" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
+#   %".10" = load i64, ptr %".9", !dbg !N
+#   %".11" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   store i64 %".10", ptr %".11", !dbg !N
+#   %".12" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
+#   %".13" = load i64, ptr %".12", !dbg !N
+#   %".14" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
+#   store i64 %".13", ptr %".14", !dbg !N
 #   ret i32 %"trunc.1", !dbg !N
 # if.then:
 #   br label %"for.end", !dbg !N
 # if.end:
 #   %"total" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 1 , !dbg !N
-#   %".17" = load i64, ptr %"total", !dbg !N
-#   %".18" = load i32, ptr %"i.1", !dbg !N
-#   %"zext.1" = zext i32 %".18" to i64 , !dbg !N
-#   %"add" = add i64 %".17", %"zext.1", !dbg !N
+#   %".15" = load i64, ptr %"total", !dbg !N
+#   %".16" = load i32, ptr %"i.1", !dbg !N
+#   %"zext.1" = zext i32 %".16" to i64 , !dbg !N
+#   %"add" = add i64 %".15", %"zext.1", !dbg !N
 #   store i64 %"add", ptr %"total", !dbg !N
 #   br label %"for.latch", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".19")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".17")
+#
+# declare i32 @"llvm.umin.i32"(i32 %".17", i32 %".18")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

@@ -52,8 +52,7 @@ def main(ctx) -> int:
 #   br label %"body.endif", !dbg !N
 # body.endif:
 #   store ptr %".1", ptr %"rec", !dbg !N
-#   %".2" = load ptr, ptr %"rec", !dbg !N
-#   %"isnone" = icmp eq ptr %".2", null , !dbg !N
+#   %"isnone" = icmp eq ptr %".1", null , !dbg !N
 #   br i1 %"isnone", label %"if.then", label %"if.end", !dbg !N, !prof !N
 # if.then:
 #   %"trunc" = trunc i64 1 to i32 , !dbg !N
@@ -62,14 +61,13 @@ def main(ctx) -> int:
 #   %"rec.1" = load ptr, ptr %"rec", !dbg !N
 #   %"n" = getelementptr inbounds %"struct.Event", ptr %"rec.1", i32 0, i32 0 , !dbg !N
 #   store i32 7, ptr %"n", !dbg !N
-#   %"rec.2" = load ptr, ptr %"rec", !dbg !N
 #   %"helper.1" = inttoptr i64 132 to void (ptr, i64)* , !dbg !N
-#   call void %"helper.1"(ptr %"rec.2", i64 0), !dbg !N
+#   call void %"helper.1"(ptr %"rec.1", i64 0), !dbg !N
 #   %"trunc.1" = trunc i64 0 to i32 , !dbg !N
 #   ret i32 %"trunc.1", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".3")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".2")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

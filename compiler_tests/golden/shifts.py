@@ -53,23 +53,18 @@ def shifts(ctx: Args) -> int:
 #   %"zext" = zext i8 %".8" to i32 , !dbg !N
 #   %"shcount" = and i32 %"zext", 31, !dbg !N
 #   %"shl" = shl i32 %".7", %"shcount", !dbg !N
-#   %"x.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
-#   store i32 %"shl", ptr %"x.1", !dbg !N
+#   store i32 %"shl", ptr %"x", !dbg !N
 #   %"s" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 1 , !dbg !N
 #   %".9" = load i16, ptr %"s", !dbg !N
-#   %"n.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 2 , !dbg !N
-#   %".10" = load i8, ptr %"n.1", !dbg !N
+#   %".10" = load i8, ptr %"n", !dbg !N
 #   %"zext.1" = zext i8 %".10" to i16 , !dbg !N
 #   %"shcount.1" = and i16 %"zext.1", 15, !dbg !N
 #   %"sar" = ashr i16 %".9", %"shcount.1", !dbg !N
-#   %"s.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 1 , !dbg !N
-#   store i16 %"sar", ptr %"s.1", !dbg !N
-#   %"x.2" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
-#   %".11" = load i32, ptr %"x.2", !dbg !N
+#   store i16 %"sar", ptr %"s", !dbg !N
+#   %".11" = load i32, ptr %"x", !dbg !N
 #   %"trunc" = trunc i64 31 to i32 , !dbg !N
 #   %"shr" = lshr i32 %".11", %"trunc", !dbg !N
-#   %"x.3" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
-#   store i32 %"shr", ptr %"x.3", !dbg !N
+#   store i32 %"shr", ptr %"x", !dbg !N
 #   %"trunc.1" = trunc i64 0 to i32 , !dbg !N
 #   %".12" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
 #   %".13" = load i32, ptr %".12", !dbg !N

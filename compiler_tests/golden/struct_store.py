@@ -48,14 +48,12 @@ def store(ctx) -> int:
 #   %".1" = getelementptr inbounds %"struct.Point", ptr %"obj", i32 0, i32 0 , !dbg !N
 #   store i16 1, ptr %".1", !dbg !N
 #   store ptr %"obj", ptr %"p", !dbg !N
-#   %"p.1" = load ptr, ptr %"p", !dbg !N
-#   %"y" = getelementptr inbounds %"struct.Point", ptr %"p.1", i32 0, i32 1 , !dbg !N
+#   %"y" = getelementptr inbounds %"struct.Point", ptr %"obj", i32 0, i32 1 , !dbg !N
 #   store i32 7, ptr %"y", !dbg !N
-#   %"p.2" = load ptr, ptr %"p", !dbg !N
 #   call void @"llvm.lifetime.start.p0"(ptr %"obj.1"), !dbg !N
 #   store i32 2, ptr %"obj.1", !dbg !N
 #   %"helper" = inttoptr i64 2 to i64 ({ptr, ptr, ptr, ptr}*, ptr, ptr, i64)* , !dbg !N
-#   %".2" = call i64 %"helper"({ptr, ptr, ptr, ptr}* @"points", ptr %"obj.1", ptr %"p.2", i64 0), !dbg !N
+#   %".2" = call i64 %"helper"({ptr, ptr, ptr, ptr}* @"points", ptr %"obj.1", ptr %"obj", i64 0), !dbg !N
 #   call void @"llvm.lifetime.end.p0"(ptr %"obj.1"), !dbg !N
 #   %"trunc" = trunc i64 0 to i32 , !dbg !N
 #   ret i32 %"trunc", !dbg !N

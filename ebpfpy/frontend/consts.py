@@ -17,7 +17,9 @@ DSL_CONSTANTS = {"XDP_ABORTED": 0, "XDP_DROP": 1, "XDP_PASS": 2, "XDP_TX": 3, "X
                  "TC_ACT_UNSPEC": -1, "TC_ACT_OK": 0, "TC_ACT_SHOT": 2, "TC_ACT_REDIRECT": 7,
                  "RB_NO_WAKEUP": 1, "RB_FORCE_WAKEUP": 2,
                  "BPF_F_USER_STACK": 1 << 8, "BPF_F_FAST_STACK_CMP": 1 << 9,
-                 "BPF_F_REUSE_STACKID": 1 << 10, "BPF_F_CURRENT_CPU": 0xFFFFFFFF}
+                 "BPF_F_REUSE_STACKID": 1 << 10, "BPF_F_CURRENT_CPU": 0xFFFFFFFF,
+                 "BPF_F_RECOMPUTE_CSUM": 1, "BPF_F_INVALIDATE_HASH": 2, "BPF_F_PSEUDO_HDR": 0x10,
+                 "BPF_F_MARK_MANGLED_0": 0x20, "BPF_ADJ_ROOM_NET": 0, "BPF_ADJ_ROOM_MAC": 1}
 
 
 class ConstFolder:

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..types import INT_TYPES, ArrayType, BpfType, IntType, u32
-from ..model.kernel_types import kernel_ctx_field, trace_event_fields, vmlinux
+from ..model.kernel_types import DataLoc, kernel_ctx_field, trace_event_fields, vmlinux
 
 Field = tuple[str, BpfType, int]          # (name, type, byte offset)
 
@@ -96,14 +96,18 @@ def parse_format(text: str) -> dict[str, Field]:
         size, signed = int(m.group("size")), m.group("signed") == "1"
         arr = re.search(r"(\w+)\s*\[(\d*)\]\s*$", decl)
         name = arr.group(1) if arr else decl.split()[-1].lstrip("*")
-        if "__data_loc" in decl:
-            t: BpfType = u32
-        elif arr:
+        loc = next((w for w in ("__data_loc", "__rel_loc") if w in decl.split()), None)
+        if loc is not None:
+            # the u32 as libbpf's C names it (ctx->__data_loc_filename), the string by name
+            out[f"{loc}_{name}"] = (f"{loc}_{name}", u32, off)
+            out[name] = (name, DataLoc(loc == "__rel_loc"), off)
+            continue
+        if arr:
             n = int(arr.group(2) or 0)
             if n <= 0:
                 continue
             elem_size = max(size // n, 1)
-            t = ArrayType(_int(elem_size, signed and elem_size > 1), n)
+            t: BpfType = ArrayType(_int(elem_size, signed and elem_size > 1), n)
         else:
             t = _int(size, signed and "*" not in decl)
         out[name] = (name, t, off)

@@ -111,6 +111,8 @@ class CostModel:
                 continue
             if isinstance(s, ast.If):
                 bits += self.fork_bits(fi, s.body) + self.fork_bits(fi, s.orelse)
+            if isinstance(s, ast.With):
+                bits += self.fork_bits(fi, s.body)
             bits += sum(1 for n in _shallow_walk(s) if _is_sign_mask(fi, n))
         return bits
 
@@ -134,6 +136,8 @@ class CostModel:
                 n = self.paths(fi, s.body) + self.paths(fi, s.orelse)
             elif isinstance(s, ast.If):
                 n = self.paths(fi, s.body if fi.consts[s.test] else s.orelse)
+            elif isinstance(s, ast.With):
+                n = self.paths(fi, s.body)
             for e in _shallow_walk(s):
                 n *= self._expr_paths(fi, e)
             total = min(total * n, CAP)
@@ -182,6 +186,8 @@ class CostModel:
             if isinstance(s.target, ast.Subscript) and isinstance(fi.types.get(s.target.value), MapType):
                 return 3 * MAP_OP + self.expr(fi, s.value) + self.expr(fi, s.target.slice)
             return 2 + self.expr(fi, s.value) + self._target(fi, s.target)
+        if isinstance(s, ast.With):         # lock, the body, unlock: two helper calls
+            return 2 * 3 + self.block(fi, s.body)
         if isinstance(s, ast.Return):
             return 1 + (self.expr(fi, s.value) if s.value is not None else 1)
         if isinstance(s, ast.Expr):
@@ -334,7 +340,7 @@ def frozen_value(fi: FuncInfo, e: ast.AST) -> int | None:
     if isinstance(e, ast.Name):
         sym = fi.names.get(e)
         if sym is not None and sym.kind == "global" and isinstance(sym.target, GlobalDef) \
-                and sym.target.const:
+                and sym.target.const and not sym.target.kconfig:
             return sym.target.init
         return None
     if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.Not, ast.USub)):

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import Any
 
 from ..map_kinds import MapKind
-from ..types import BOOL, ArrayType, BpfType, IntType, StructType
+from ..types import BOOL, LISTNODE, RBNODE, SPINLOCK, ArrayType, BpfType, GraphRootType, IntType, \
+    StructType
 from .consts import ConstFolder
 from .contexts import missing_trace_target
 from .idents import check_btf_name, nested_definitions
@@ -175,6 +177,14 @@ class Collector:
         if depth > MAX_TYPE_DEPTH and not any(self._too_deep(t) for _, t in members):
             self.src.error("E039", self._name_at(cls, cls.name), name=cls.name, depth=depth,
                            limit=MAX_TYPE_DEPTH)     # once, at the first struct past the limit
+        nodes = [n for n, t in members if t in (RBNODE, LISTNODE)]
+        if len(nodes) > 1:                 # the kernel refuses the BTF (no bpf_refcount yet)
+            self.src.error("E291", self._name_at(cls, cls.name), name=cls.name,
+                           fields=", ".join(nodes))
+        roots = [(n, t) for n, t in members if isinstance(t, GraphRootType)]
+        locks = sum(1 for _, t in members if t is SPINLOCK)
+        if roots and locks != 1:          # the verifier ties a root to the one lock beside it
+            self.src.error("E324", self._name_at(cls, cls.name), name=roots[0][0], n=locks)
         self._unique(cls.name, cls)
         self._depths[cls.name] = depth
         self.info.structs[cls.name] = StructType(cls.name, members)
@@ -211,6 +221,11 @@ class Collector:
         t = self.type_expr(ann)
         if t is None:
             return
+        if const == "Kconfig":
+            if kconfig_ok(self.src, stmt, name, ann, t):
+                self._unique(name, stmt)
+                self.info.globals[name] = GlobalDef(name, t, 0, stmt, True, kconfig=True)
+            return
         if const and not _config_type(t):
             self.src.error("E047", ann, type=t)
             return
@@ -227,19 +242,26 @@ class Collector:
                 return
             init = v
         self._unique(name, stmt)
-        self.info.globals[name] = GlobalDef(name, t, init, stmt, const)
+        self.info.globals[name] = GlobalDef(name, t, init, stmt, const == "Const")
 
-    def _const_annotation(self, ann: ast.expr) -> tuple[ast.expr | None, bool]:
-        """``Const[T]`` → (T, True); any other annotation → (itself, False)."""
-        if isinstance(ann, ast.Subscript) and self.names.dsl(ann.value) == "Const":
-            if isinstance(ann.slice, ast.Tuple):
-                self.src.error("E048", ann)
-                return None, True
-            return ann.slice, True
-        if self.names.dsl(ann) == "Const":
-            self.src.error("E048", ann)
-            return None, True
-        return ann, False
+    def _const_annotation(self, ann: ast.expr) -> tuple[ast.expr | None, str]:
+        """``Const[T]`` → (T, "Const"), ``Kconfig[T]`` → (T, "Kconfig"); any other
+        annotation → (itself, "")."""
+        for marker, code in (("Const", "E048"), ("Kconfig", "E272")):
+            if isinstance(ann, ast.Subscript) and self.names.dsl(ann.value) == marker:
+                if isinstance(ann.slice, ast.Tuple):
+                    self.src.error(code, ann, **self._kconfig_args(code, ann))
+                    return None, marker
+                return ann.slice, marker
+            if self.names.dsl(ann) == marker:
+                self.src.error(code, ann, **self._kconfig_args(code, ann))
+                return None, marker
+        return ann, ""
+
+    @staticmethod
+    def _kconfig_args(code: str, ann: ast.expr) -> dict[str, str]:
+        return {"name": "a Kconfig global", "given": ast.unparse(ann),
+                "want": "one type, e.g. Kconfig[u32]"} if code == "E272" else {}
 
     def _unique(self, name: str, node: ast.AST) -> None:
         info = self.info
@@ -258,6 +280,36 @@ class Collector:
     def type_expr(self, node: ast.expr, allow_opaque: bool = False) -> BpfType | None:
         """Evaluate a type expression: ``u32``, ``bool``, ``u8[W * H]``, a struct name."""
         return type_expr(self.info, self.fold, node, allow_opaque)
+
+
+# the virtual externs libbpf 1.1 fills itself (besides the kernel's CONFIG_* options)
+KCONFIG_VIRTUAL = {"LINUX_KERNEL_VERSION": "an integer of at least 32 bits (u32)",
+                   "LINUX_HAS_BPF_COOKIE": "bool", "LINUX_HAS_SYSCALL_WRAPPER": "bool"}
+
+
+def kconfig_ok(src: Any, stmt: ast.AnnAssign, name: str, ann: ast.expr, t: BpfType) -> bool:
+    """Whether ``name: Kconfig[t]`` is something libbpf can fill (E271-E273 otherwise):
+    a CONFIG_* option as bool (y/n), an integer (numbers; u8/i8 hold the letter of y/n/m) or
+    a u8[N] string, or one of libbpf's LINUX_* values."""
+    if name not in KCONFIG_VIRTUAL and not name.startswith("CONFIG_"):
+        src.error("E271", stmt.target, name=name, known=", ".join(KCONFIG_VIRTUAL))
+        return False
+    want = KCONFIG_VIRTUAL.get(name)
+    if want == "bool":
+        ok = t is BOOL
+    elif want is not None:
+        ok = isinstance(t, IntType) and t.bits >= 32
+    else:
+        want = "bool, an integer type or a u8[N] string"
+        ok = t is BOOL or isinstance(t, IntType) or (
+            isinstance(t, ArrayType) and isinstance(t.elem, IntType) and t.elem.bits == 8)
+    if not ok:
+        src.error("E272", ann, name=name, given=f"Kconfig[{t}]", want=want)
+        return False
+    if stmt.value is not None:
+        src.error("E273", stmt.value, name=name)
+        return False
+    return True
 
 
 def _config_type(t: BpfType) -> bool:

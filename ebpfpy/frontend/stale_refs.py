@@ -18,11 +18,17 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..map_kinds import MapKind
+from ..model.helper_table import PACKET_CHANGING
 from ..model.typed import FuncInfo
 from ..model.walk import all_nodes
 
 # Map kinds whose elements are freed by delete/update (references into them can go stale).
 FREEING_KINDS = frozenset(k for k in MapKind if k.value.deletable)
+
+# The packet, tracked as one more "map": ``ctx.load`` references go stale (E337) at a helper
+# that may move or resize it (xdp_adjust_head, skb_store_bytes, ...) or at a call of a
+# function that calls one.  Not an identifier, so no map has this name.
+PACKET = "<packet>"
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,14 @@ def _direct_frees(col: Any, fi: FuncInfo) -> set[str]:
             m = _method_write(col, fi, node)
             if m is not None:
                 found.add(m)
+            if _changes_packet(fi, node):
+                found.add(PACKET)
     return found
+
+
+def _changes_packet(fi: FuncInfo, node: ast.Call) -> bool:
+    call = fi.calls.get(node)
+    return call is not None and call.kind == "helper" and call.name in PACKET_CHANGING
 
 
 # Map methods that insert or replace an entry (``m.insert(k, v)``, ``m.replace(k, v)``).
@@ -272,6 +285,9 @@ def use(cx: Context, st: State, node: ast.Name) -> None:
     cx.reported.add(key)
     what = ast.unparse(ref.stale)
     what = what if len(what) <= 60 else what[:57] + "..."
+    if ref.stale_map == PACKET:
+        cx.col.src.error("E337", node, name=node.id, what=what, line=getattr(ref.stale, "lineno", "?"))
+        return
     cx.col.src.error("E178", node, name=node.id, map=ref.stale_map, what=what,
                      line=getattr(ref.stale, "lineno", "?"))
 
@@ -296,6 +312,8 @@ def expr(cx: Context, node: ast.expr | None, st: State) -> State:
         call = cx.fi.calls.get(node)
         callee = _callee(node, call) if call is not None else None
         freed = cx.frees.get(callee, frozenset()) if callee else frozenset()
+        if _changes_packet(cx.fi, node):
+            freed = frozenset({PACKET})
         if freed and st is not None:
             for a in node.args:     # the callee would work on an element it may free
                 if (st is not None and isinstance(a, ast.Name) and a.id in st
@@ -336,6 +354,8 @@ def bind(cx: Context, name: str, value: ast.expr, st: State) -> State:
         m = _map_name(cx.col, cx.fi, value.func.value)
         if call is not None and call.kind == "map_method" and call.name == "lookup" and m:
             out[name] = Ref(frozenset({m}), key=key_of(cx, value.args[0], st) if value.args else None)
+        elif call is not None and call.kind == "ctx_load":
+            out[name] = Ref(frozenset({PACKET}))
     return out
 
 
@@ -417,6 +437,8 @@ def stmt(cx: Context, node: ast.stmt, st: State) -> State:
     if isinstance(node, ast.If):
         st = expr(cx, node.test, st)
         return merge(block(cx, node.body, st), block(cx, node.orelse, st))
+    if isinstance(node, ast.With):                 # a locked block: its body, in order
+        return block(cx, node.body, expr(cx, node.items[0].context_expr, st))
     if isinstance(node, (ast.For, ast.While)):
         return loop(cx, node, st)
     if isinstance(node, ast.Break):

@@ -52,6 +52,9 @@ class Section:
         """Store ``data`` at ``off``."""
         if self.fd < 0:
             raise ValueError(f"section {self.name} is closed")
+        if self.name.startswith(".kconfig"):
+            raise AttributeError("Kconfig globals are set by libbpf from the running kernel "
+                                 "at load and frozen")
         if not self.writable:
             raise AttributeError(f"globals in {self.name} (Const) are frozen at load: set them "
                                  f"with ebpfpy.load(..., config=...) or ebpfpy.open()")

@@ -16,15 +16,18 @@ from typing import Any
 
 import llvmlite.ir as ir
 
-from ..types import StructType
+from ..types import BOOL, LISTNODE, RBNODE, GraphRootType, StructType
 from .context import LowerContext
 from .iters import declare_kfunc
-from .ltypes import I32, I64, PTR
+from .ltypes import I8, I32, I64, PTR
 
 BPF_FUNC_kptr_xchg = 194
 BTF_TYPE_ID_LOCAL = 0                 # enum bpf_type_id_kind
 _TYPE_ID = "llvm.bpf.btf.type.id"
-_SEQ = itertools.count()               # the intrinsic's sequence numbers must not repeat
+_SEQ = itertools.count()
+# any bpf_rb_root / bpf_list_head: the kfunc prototypes only need the C struct names
+_ROOT = GraphRootType("rb", StructType("_", []), "_")
+_HEAD = GraphRootType("list", StructType("_", []), "_")               # the intrinsic's sequence numbers must not repeat
 
 
 def lower_alloc(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
@@ -66,7 +69,22 @@ def local_type_id(cx: LowerContext, st: StructType) -> ir.Value:
 def _kfunc(cx: LowerContext, name: str) -> ir.Function:
     di = cx.ml.di
     void_p = di.pointer(None)
+    root, node = di.pointer(di.type_of(_ROOT)), di.pointer(di.type_of(RBNODE))
+    head, lnode = di.pointer(di.type_of(_HEAD)), di.pointer(di.type_of(LISTNODE))
+    u64_t, int_t = di.type_of_int(64), di.c_int()
+    less_t = di.pointer(di.m.add_debug_info("DISubroutineType", {
+        "types": di.m.add_metadata([di.type_of(BOOL), node, node])}))
+    push = (I32, [PTR, PTR, PTR, I64], (int_t, [("head", head), ("node", lnode),
+                                                ("meta__ign", void_p), ("off", u64_t)]))
+    pop = (PTR, [PTR], (lnode, [("head", head)]))
     sigs = {
+        "bpf_rbtree_add_impl": (I32, [PTR, PTR, PTR, PTR, I64], (int_t, [
+            ("root", root), ("node", node), ("less", less_t), ("meta__ign", void_p),
+            ("off", u64_t)])),
+        "bpf_rbtree_first": (PTR, [PTR], (node, [("root", root)])),
+        "bpf_rbtree_remove": (PTR, [PTR, PTR], (node, [("root", root), ("node", node)])),
+        "bpf_list_push_front_impl": push, "bpf_list_push_back_impl": push,
+        "bpf_list_pop_front": pop, "bpf_list_pop_back": pop,
         "bpf_obj_new_impl": (PTR, [I64, PTR], (void_p, [("local_type_id__k", di.type_of_int(64)),
                                                         ("meta__ign", void_p)])),
         "bpf_obj_drop_impl": (ir.VoidType(), [PTR, PTR], (None, [("p__alloc", void_p),
@@ -75,4 +93,105 @@ def _kfunc(cx: LowerContext, name: str) -> ir.Function:
     return declare_kfunc(cx, name, sigs[name])
 
 
-_LOWER = {"obj_new": _obj_new, "obj_drop": _obj_drop, "kptr_xchg": _kptr_xchg}
+# ------------------------------------------------------------------ trees and lists
+# The kfuncs take and return pointers to the node member (struct bpf_rb_node *), not to the
+# object: the object is at ``node - offsetof(T, field)`` (C's container_of), and the kfuncs
+# that add a node are told that offset.
+def _node(cx: LowerContext, obj: ir.Value, root: GraphRootType) -> ir.Value:
+    off = root.target.by_name[root.node].offset
+    return cx.b.gep(obj, [ir.Constant(I64, off)], source_etype=I8, name="node") if off else obj
+
+
+def _object(cx: LowerContext, p: ir.Value, root: GraphRootType) -> ir.Value:
+    """The object around a node pointer the kernel returned, or NULL.  The verifier refuses
+    arithmetic on a pointer that may be NULL, so the subtraction happens only past the
+    null check, on an opaque copy LLVM cannot hoist above it."""
+    off = root.target.by_name[root.node].offset
+    if not off:
+        return p
+    b = cx.b
+    entry = b.block
+    found = cx.fn.append_basic_block("node.found")
+    done = cx.fn.append_basic_block("node.done")
+    b.cbranch(b.icmp_unsigned("==", p, ir.Constant(PTR, None)), done, found)
+    b.position_at_end(found)
+    opaque = ir.InlineAsm(ir.FunctionType(PTR, [PTR]), "", "=r,0", side_effect=True)
+    q = b.gep(b.call(opaque, [p]), [ir.Constant(I64, -off)], source_etype=I8, name="obj")
+    b.branch(done)
+    b.position_at_end(done)
+    phi = b.phi(PTR, name="obj")
+    phi.add_incoming(ir.Constant(PTR, None), entry)
+    phi.add_incoming(q, found)
+    return phi
+
+
+def _graph(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
+    root: GraphRootType = call.extra
+    meth = call.name.split("_", 1)[1]
+    head = cx.place(node.func.value)             # type: ignore[attr-defined]
+    off = ir.Constant(I64, root.target.by_name[root.node].offset)
+    null = ir.Constant(PTR, None)
+    if meth == "add":
+        less = _less_trampoline(cx, node.args[1].id, root)      # type: ignore[attr-defined]
+        r = cx.b.call(_kfunc(cx, "bpf_rbtree_add_impl"),
+                      [head, _node(cx, cx.expr(node.args[0]), root), less, null, off])
+        return cx.b.sext(r, I64)
+    if meth in ("push_front", "push_back"):
+        r = cx.b.call(_kfunc(cx, f"bpf_list_{meth}_impl"),
+                      [head, _node(cx, cx.expr(node.args[0]), root), null, off])
+        return cx.b.sext(r, I64)
+    if meth == "remove":
+        p = cx.b.call(_kfunc(cx, "bpf_rbtree_remove"),
+                      [head, _node(cx, cx.expr(node.args[0]), root)])
+        return _object(cx, p, root)
+    if meth == "pop_first":              # first, and if there is one, remove it
+        b = cx.b
+        first = b.call(_kfunc(cx, "bpf_rbtree_first"), [head])
+        entry = b.block
+        found = cx.fn.append_basic_block("first.found")
+        done = cx.fn.append_basic_block("first.done")
+        b.cbranch(b.icmp_unsigned("==", first, null), done, found)
+        b.position_at_end(found)
+        taken = b.call(_kfunc(cx, "bpf_rbtree_remove"), [head, first])
+        found_end = b.block
+        b.branch(done)
+        b.position_at_end(done)
+        p = b.phi(PTR, name="taken")
+        p.add_incoming(null, entry)
+        p.add_incoming(taken, found_end)
+        return _object(cx, p, root)
+    name = "bpf_rbtree_first" if meth == "first" else f"bpf_list_{meth}"
+    return _object(cx, cx.b.call(_kfunc(cx, name), [head]), root)
+
+
+def _less_trampoline(cx: LowerContext, less: str, root: GraphRootType) -> ir.Function:
+    """``bool cb(struct bpf_rb_node *a, const struct bpf_rb_node *b)``: the callback the
+    kernel calls, which finds the two objects and asks the program's ``less(a, b)``."""
+    ml = cx.ml
+    name = f"__ebpfpy_less_{less}_{root.node}"
+    if name in ml.functions:
+        return ml.functions[name]
+    fn = ir.Function(ml.module, ir.FunctionType(I64, [PTR, PTR]), name)
+    fn.linkage = "internal"
+    fn.attributes.add("nounwind")
+    fn.attributes.add("noinline")
+    fn.args[0].name, fn.args[1].name = "a", "b"
+    di = ml.di
+    node_p = di.pointer(di.type_of(RBNODE))
+    line = getattr(cx.node, "lineno", 1)
+    sp = di.subprogram(name, line, di.type_of(BOOL), [("a", node_p), ("b", node_p)], local=True)
+    fn.set_metadata("dbg", sp)
+    ml.functions[name] = fn
+    ml.subprograms[name] = sp
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    b.debug_metadata = di.location(line, 1, sp)
+    off = root.target.by_name[root.node].offset
+    objs = [b.gep(a, [ir.Constant(I64, -off)], source_etype=I8) if off else a for a in fn.args]
+    r = b.call(ml.functions[less], objs)
+    b.ret(b.zext(r, I64) if r.type != I64 else r)
+    return fn
+
+
+_LOWER = {"obj_new": _obj_new, "obj_drop": _obj_drop, "kptr_xchg": _kptr_xchg,
+          **{f"rb_{m}": _graph for m in ("add", "first", "remove", "pop_first")},
+          **{f"list_{m}": _graph for m in ("push_front", "push_back", "pop_front", "pop_back")}}

@@ -12,6 +12,7 @@ from ..types import BOOL, BoolType, IntType, RefType, StructType, i64, u32, u64
 from . import ints
 from .abi import returns_object
 from .alloc import lower_alloc
+from .atomics import lower_atomic
 from .branchless import compare01
 from .context import LowerContext
 from .core import CORE_SHAPES, format_value, format_values, kernel_ptr, lower_helper
@@ -19,6 +20,7 @@ from .ints import convert
 from .ltypes import I1, I8, I16, I32, I64, PTR, gep
 from .maps import map_method, perf_output
 from .memory import as_i64, size_of, store_value
+from .packets import lower_load_meta, lower_packet_helper
 
 CLOCK_MONOTONIC = 1
 XDP_DATA_OFF, SKB_DATA_OFF = 0, 76
@@ -177,7 +179,8 @@ _HELPER_SHAPES: dict[str, Callable[[LowerContext, ast.Call, Any, Any], ir.Value]
     "noargs": _noargs, "comm": _comm, "bswap": _bswap, "printk": _printk,
     "probe_read": _probe_read, "loop": _loop, "get_stack": _get_stack,
     "cgroup": _cgroup, "perf_output": _perf_output,
-    "copy_from_user_task": _copy_from_user_task}
+    "copy_from_user_task": _copy_from_user_task, "atomic": lower_atomic,
+    "packet": lower_packet_helper}
 
 
 # ------------------------------------------------------------------ subprograms
@@ -206,6 +209,8 @@ def _kernel_ptr(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
 # ------------------------------------------------------------------ packets
 def _ctx_load(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
     t = call.extra
+    if call.name == "meta":
+        return lower_load_meta(cx, t)
     off = convert(cx.b, cx.expr(node.args[1]), cx.fi.types[node.args[1]], u64)
     if cx.fi.ctx_kind == "socket":
         return _skb_load_bytes(cx, node, t, off)

@@ -21,6 +21,7 @@ import llvmlite.ir as ir
 from ..model.typed import FuncInfo, Local
 from ..types import BpfType, MapType
 from .abi import Frame
+from .builder import LowerBuilder
 from .ltypes import PTR, TypeMap
 from .module_state import ModuleState
 
@@ -68,7 +69,7 @@ class LowerContext:
     types: TypeMap = field(init=False)
     sp: Any = field(init=False)                 # the function's DISubprogram
     alloca_builder: ir.IRBuilder = field(init=False)
-    b: ir.IRBuilder = field(init=False)
+    b: LowerBuilder = field(init=False)
     slots: dict[Local, ir.Value] = field(default_factory=dict)    # local -> alloca
     site_slots: dict[Any, ir.Value] = field(default_factory=dict)
     temps: list[ir.Value] = field(default_factory=list)           # the statement's temp slots
@@ -87,7 +88,7 @@ class LowerContext:
         self.types = self.ml.types
         self.sp = self.ml.subprograms[self.fn.name]
         self.alloca_builder = ir.IRBuilder(self.fn.append_basic_block("entry"))
-        self.b = ir.IRBuilder(self.fn.append_basic_block("body"))
+        self.b = LowerBuilder(self.fn.append_basic_block("body"))
 
     # ------------------------------------------------------------------ dispatch
     def expr(self, node: ast.expr) -> ir.Value:
@@ -141,6 +142,8 @@ class LowerContext:
         s = self.slots.get(loc)
         if s is None:
             s = self.exit.entry_copy(self, loc)
+            if s is not None:
+                self.b.track(s)
         if s is None and self.frame is not None and loc in self.frame.index:
             s = self.frame.field(self.alloca_builder, self.frame_ptr, loc)
         if s is None:
@@ -148,6 +151,8 @@ class LowerContext:
             s = self.alloca(lt, loc.name)
             # zeroed, so no path reads uninitialised stack (the verifier refuses that)
             self.alloca_builder.store(ir.Constant(lt, None), s)
+            if loc.mode == "ref" or lt != PTR and isinstance(lt, ir.IntType):
+                self.b.track(s)             # a scalar or a reference: its loads forward
         self.slots[loc] = s
         return s
 

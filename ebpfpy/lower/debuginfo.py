@@ -191,11 +191,13 @@ class DebugInfo:
                 self.m, False, "DILocation", ops, name=str(len(self.m.metadata)))
         return loc
 
-    def global_var(self, gv: ir.GlobalVariable, name: str, dtype: Any, line: int) -> None:
-        """Describe ``gv`` for BTF (maps and globals need it for libbpf)."""
+    def global_var(self, gv: ir.GlobalVariable, name: str, dtype: Any, line: int,
+                   definition: bool = True) -> None:
+        """Describe ``gv`` for BTF (maps and globals need it for libbpf); ``definition``
+        False for an extern (a ``Kconfig`` global)."""
         var = self.m.add_debug_info("DIGlobalVariable", {
             "name": name, "scope": self.cu, "file": self.file, "line": line, "type": dtype,
-            "isLocal": False, "isDefinition": True}, is_distinct=True)
+            "isLocal": False, "isDefinition": definition}, is_distinct=True)
         expr = self.m.add_debug_info("DIExpression", {})
         gve = self.m.add_debug_info("DIGlobalVariableExpression", {"var": var, "expr": expr})
         gv.set_metadata("dbg", gve)

@@ -13,7 +13,7 @@ from .branchless import barrier, cheap, compare01
 from .calls import lower_call
 from .context import LowerContext
 from .ints import const, convert
-from .ltypes import I1, PTR
+from .ltypes import I1, I8, I32, I64, PTR, gep
 from .maps import map_contains, map_get
 from .memory import load_config, load_place
 
@@ -73,7 +73,24 @@ def _name(cx: LowerContext, node: ast.Name) -> ir.Value:
 
 
 def _attribute(cx: LowerContext, node: ast.Attribute) -> ir.Value:
+    kind, what = cx.fi.attrs.get(node, ("", None))
+    if kind == "dataloc":
+        return _data_loc(cx, what)
     return load_place(cx, cx.place(node), cx.fi.types[node])
+
+
+def _data_loc(cx: LowerContext, what: Any) -> ir.Value:
+    """A tracepoint ``__data_loc`` field as the address of its data: the record's address
+    plus the field's low 16 bits (``__rel_loc``: counted from the end of the field), as
+    libbpf-bootstrap writes ``(void *)ctx + (ctx->__data_loc_filename & 0xFFFF)``."""
+    _name, t, off = what
+    ctx = cx.ctx_pointer()
+    field = gep(cx.b, ctx, [ir.Constant(I64, off)], I8, name="loc", inbounds=False)
+    loc = cx.b.and_(cx.b.zext(cx.b.load(field, typ=I32), I64), ir.Constant(I64, 0xFFFF))
+    if t.relative:
+        loc = cx.b.add(loc, ir.Constant(I64, off + 4))
+    data = gep(cx.b, ctx, [loc], I8, name="data", inbounds=False)
+    return cx.b.ptrtoint(data, I64, name=_name)
 
 
 def _subscript(cx: LowerContext, node: ast.Subscript) -> ir.Value:
@@ -191,8 +208,28 @@ def _compare_keep(cx: LowerContext, left: ast.expr, op: ast.cmpop, right: ast.ex
     return ints.compare(cx.b, ct, _CMP[type(op)], xc, yc), y
 
 
+def _taken_or_none(cx: LowerContext, node: ast.IfExp) -> ir.Value:
+    """The object the call in ``node.body`` takes out when the test holds, else NULL."""
+    c = cx.truth(node.test)
+    entry = cx.b.block
+    then = cx.fn.append_basic_block("take.then")
+    done = cx.fn.append_basic_block("take.end")
+    cx.b.cbranch(c, then, done)
+    cx.b.position_at_end(then)
+    v = cx.expr(node.body)
+    then_end = cx.b.block
+    cx.b.branch(done)
+    cx.b.position_at_end(done)
+    phi = cx.b.phi(v.type, name="taken")
+    phi.add_incoming(ir.Constant(v.type, None), entry)
+    phi.add_incoming(v, then_end)
+    return phi
+
+
 def _if_exp(cx: LowerContext, node: ast.IfExp) -> ir.Value:
     t = cx.fi.types[node]
+    if isinstance(t, RefType):          # `m = v.tree.pop_first() if c else None`
+        return _taken_or_none(cx, node)
     if isinstance(t, IntType) and cheap(node.body, cx.fi) and cheap(node.orelse, cx.fi):
         c01 = compare01(cx, node.test)
         if c01 is not None:

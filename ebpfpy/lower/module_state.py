@@ -93,6 +93,17 @@ class ModuleState:
     def _global(self, g: Any) -> None:
         lt = self.types.mem(g.type)
         gv = ir.GlobalVariable(self.module, lt, g.name)
+        if g.kconfig:
+            # libbpf's `extern T NAME __kconfig __weak`: a declaration in .kconfig, which
+            # libbpf fills from the running kernel (an option it lacks reads as zero); BTF
+            # describes it as an extern VAR in a .kconfig DATASEC
+            gv.linkage = "extern_weak"
+            gv.section = ".kconfig"
+            gv.align = max(g.type.align, 1)
+            self.di.global_var(gv, g.name, self.di.type_of(g.type), g.node.lineno,
+                               definition=False)
+            self.globals[g.name] = gv
+            return
         if isinstance(g.type, IntType) or g.type is BOOL:
             gv.initializer = ir.Constant(lt, g.init)
         else:
@@ -215,6 +226,9 @@ class ModuleState:
             for i, p in enumerate(fi.params):
                 if fi.is_callback and i == 0:
                     params.append((p.name, di.pointer(di.c_int())))
+                elif p.mode == "ctx":          # the program's ctx, passed on
+                    params.append((p.name, di.named_ctx("xdp_md" if fi.ctx_kind == "xdp"
+                                                        else "__sk_buff")))
                 elif p.mode == "value":
                     params.append((p.name, di.type_of(p.type)))
                 else:

@@ -171,8 +171,21 @@ def _for(cx: LowerContext, node: ast.For) -> None:
         lower_for(cx, node)
 
 
+BPF_FUNC_spin_lock, BPF_FUNC_spin_unlock = 93, 94
+
+
+def _with(cx: LowerContext, node: ast.With) -> None:
+    """``with v.lock:``: bpf_spin_lock, the body, bpf_spin_unlock (the checker refused every
+    way out of the body but its end)."""
+    lock = cx.place(node.items[0].context_expr)
+    cx.helper(BPF_FUNC_spin_lock, ir.IntType(64), [lock])
+    block(cx, node.body)
+    if not cx.b.block.is_terminated:
+        cx.helper(BPF_FUNC_spin_unlock, ir.IntType(64), [lock])
+
+
 _STATEMENTS: dict[type, Callable[[LowerContext, Any], None]] = {
     ast.Pass: _nothing, ast.Global: _nothing, ast.Expr: _expr, ast.Return: _return,
     ast.Break: _break, ast.Continue: _continue, ast.If: _if, ast.Assign: _assign,
     ast.AnnAssign: _ann_assign, ast.AugAssign: _aug_assign, ast.Delete: _delete,
-    ast.For: _for}
+    ast.For: _for, ast.With: _with}

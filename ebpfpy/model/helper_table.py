@@ -69,7 +69,53 @@ _TABLE = [
     Helper("obj_new", -1, "alloc", NONE),
     Helper("obj_drop", -1, "alloc", NONE),
     Helper("kptr_xchg", 194, "alloc", NONE),
+    # atomic instructions on an integer in memory (BPF_ATOMIC, -mcpu=v3), not helpers
+    *(Helper(f"atomic_{f}{op}", -1, "atomic", NONE)
+      for op in ("add", "sub", "and", "or", "xor") for f in ("", "fetch_")),
+    Helper("atomic_xchg", -1, "atomic", NONE),
+    Helper("atomic_cmpxchg", -1, "atomic", NONE),
 ]
+
+
+@dataclass(frozen=True)
+class PacketHelper:
+    """A packet helper's arguments, (name, "ctx" | "dst" | "src" | "buf" | an integer type),
+    the last ``optional`` of them defaulting to 0; the program kinds the kernel offers it to;
+    ``changes``: it may move or resize the packet (the kernel's bpf_helper_changes_pkt_data),
+    which makes every packet reference taken before it stale."""
+
+    id: int
+    args: tuple[tuple[str, object], ...]
+    kinds: tuple[str, ...]
+    changes: bool = True
+    optional: int = 0
+
+
+_XDP, _TC = ("xdp",), ("tc",)
+_CTX = ("ctx", "ctx")
+PACKET_HELPERS: dict[str, PacketHelper] = {
+    "xdp_adjust_head": PacketHelper(44, (_CTX, ("delta", i32)), _XDP),
+    "xdp_adjust_meta": PacketHelper(54, (_CTX, ("delta", i32)), _XDP),
+    "xdp_adjust_tail": PacketHelper(65, (_CTX, ("delta", i32)), _XDP),
+    "skb_load_bytes": PacketHelper(26, (_CTX, ("offset", u32), ("dst", "dst")),
+                                   ("tc", "socket", "cgroup_skb"), changes=False),
+    "skb_store_bytes": PacketHelper(9, (_CTX, ("offset", u32), ("src", "src"), ("flags", u64)),
+                                    _TC, optional=1),
+    "l3_csum_replace": PacketHelper(10, (_CTX, ("offset", u32), ("old", u64), ("new", u64),
+                                         ("size", u64)), _TC),
+    "l4_csum_replace": PacketHelper(11, (_CTX, ("offset", u32), ("old", u64), ("new", u64),
+                                         ("flags", u64)), _TC),
+    "skb_change_tail": PacketHelper(38, (_CTX, ("new_len", u32), ("flags", u64)), _TC, optional=1),
+    "skb_change_head": PacketHelper(43, (_CTX, ("head_room", u32), ("flags", u64)), _TC, optional=1),
+    "skb_adjust_room": PacketHelper(50, (_CTX, ("len_diff", i32), ("mode", u32), ("flags", u64)),
+                                    _TC, optional=1),
+    "csum_diff": PacketHelper(28, (("old", "buf"), ("new", "buf"), ("seed", u32)),
+                              ("xdp", "tc"), changes=False, optional=1),
+}
+_TABLE += [Helper(name, p.id, "packet", i64) for name, p in PACKET_HELPERS.items()]
+# helpers after which the verifier forgets every packet pointer (reload them from ctx)
+PACKET_CHANGING = frozenset(name for name, p in PACKET_HELPERS.items() if p.changes)
+
 HELPERS: dict[str, Helper] = {h.name: h for h in _TABLE}
 
 # ids used by the lowering for calls that are not user-visible helpers

@@ -24,6 +24,7 @@ class GlobalDef:
     init: int
     node: ast.AST
     const: bool = False       # Const[T]: read-only config in .rodata, frozen at load
+    kconfig: bool = False     # Kconfig[T]: an extern in .kconfig that libbpf fills (const too)
 
 
 @dataclass

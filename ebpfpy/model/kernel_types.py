@@ -30,6 +30,22 @@ from ..btf_reader import (INT_BOOL, INT_SIGNED, K_ARRAY, K_ENUM, K_ENUM64, K_FUN
 from ..types import BOOL, INT_TYPES, ArrayType, BpfType, IntType, RefType, u8, u64
 
 
+class DataLoc(BpfType):
+    """A tracepoint record's ``__data_loc`` (or ``__rel_loc``) field: a u32 whose low 16 bits
+    are the offset of variable-length data (a string) and whose high 16 bits its length; the
+    offset counts from the record's start (``__rel_loc``: from the end of the field).
+    ``ctx.NAME`` reads it as the kernel address of the data (``ctx.__data_loc_NAME`` is the
+    raw u32)."""
+
+    size = align = 4
+
+    def __init__(self, relative: bool = False) -> None:
+        self.relative = relative
+
+    def __repr__(self) -> str:
+        return "__rel_loc" if self.relative else "__data_loc"
+
+
 @dataclass(frozen=True)
 class KField:
     """A readable member: ``path`` is the chain of (struct, member index) from the struct the
@@ -328,8 +344,13 @@ def trace_event_fields(name: str) -> dict[str, Field] | None:
     for n, f in ks.fields.items():
         if isinstance(f.type, KernelStruct):
             continue
-        if n.startswith("__data_loc_"):
-            n = n[len("__data_loc_"):]
+        for loc in ("__data_loc_", "__rel_loc_"):
+            if n.startswith(loc):           # the raw u32 under its C name, the string by name
+                out[n] = (n, f.type, f.offset)
+                n = n[len(loc):]
+                out[n] = (n, DataLoc(loc == "__rel_loc_"), f.offset)
+        if n in out:
+            continue
         if n == "id" and name in ("sys_enter", "sys_exit"):
             # the records hold an int __syscall_nr there (tracefs's name); the kernel refuses
             # to attach a program that reads past a record's end, as a long id would

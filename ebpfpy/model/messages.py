@@ -56,7 +56,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E060": ("{name!r} (line {line}) is not available to BPF code", ["BPF code may use only @bpf_function functions, @struct classes, maps, constants and annotated globals; userspace code and imports run only in Python"]),
     "E061": ("name {name!r} is not defined", ["define it before use (locals are created by assignment), or declare it at module level"]),
     # null checks and indices
-    "E070": ("{name!r} may be None here", ["a lookup may find nothing (and a reserve a full ring buffer): check it first, e.g.\nif {name} is None:\n    return 0"]),
+    "E070": ("{name!r} may be None here", ["a lookup may find nothing (a reserve a full ring buffer, helpers.obj_new no memory, a pop an empty list or tree): check it first, e.g.\nif {name} is None:\n    return 0"]),
     "E071": ("index {index!r} is not provably within the array's {n} elements (all that is known: {range})", ["guard it so the verifier can see the bound, e.g.\nif {index} < {n}:\n    ... a[{index}] ..."]),
     "E072": ("constant index {index} is out of range for an array of {n}", ["valid indices are 0 up to but not including {n}, and -{n} to -1 counting from the end"]),
     # reserved ring-buffer records (acquire/release)
@@ -141,6 +141,11 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E185": ("helpers.get_task_stack needs a task_struct from the kernel, not {type}", ["e.g. helpers.get_task_stack(helpers.get_current_task_btf(), buf, 0)"]),
     "E186": ("helpers.current_task_under_cgroup needs a CgroupArray first ({what} given)", ["declare cg = CgroupArray(1), fill it from userspace (obj.maps.cg[0] = \"/sys/fs/cgroup/...\"), then helpers.current_task_under_cgroup(cg, 0)"]),
     "E187": ("helpers.perf_event_output needs a PerfEventArray second ({what} given)", ["e.g. helpers.perf_event_output(ctx, events, BPF_F_CURRENT_CPU, rec) with events = PerfEventArray(event=T)"]),
+    # atomics (helpers.atomic_*)
+    "E188": ("{what} works on a 32- or 64-bit integer in memory, not {type}", ["the kernel has atomic instructions for 4- and 8-byte words only: declare the counter u32, u64, i32 or i64"]),
+    "E189": ("{what} needs an integer in memory to change, and {text!r} is a value", ["name a global (total: u64 = 0 ... helpers.atomic_add(total, 1)), a field or element of a map value (r = m.lookup(k); if r is not None: helpers.atomic_add(r.value, 1)) or of a struct: a local integer lives in a register, and m[k] is a copy"]),
+    "E190": ("{what} cannot change {where}", ["the verifier refuses atomic instructions on the ctx, packet data and kernel objects: keep the counter in a global or a map value"]),
+    "E191": ("{what} gives no value", ["use it as a statement, or helpers.{fetch}(...) for the value the place held before"]),
     "E178": ("{name!r} may point to a freed element of {map!r}: `{what}` (line {line}) may delete or replace entries of {map!r} after {name!r} was looked up", ["look the key up again after line {line}: `{name} = {map}.lookup(key)`, then check it for None. The kernel frees a hash map element on delete or replace and reuses it for the next insert, so a write through the old reference would change another key's entry"]),
     "E168": ("{spec} prints the {what} at an address, but {type} is passed by value", ["pass the array itself, e.g. helpers.printk(\"comm %s\\n\", helpers.get_current_comm()); print integers with %d / %u / %x"]),
     "E169": ("{spec} prints an integer, but {type} is passed by address", ["pass an integer, or print a u8 array with %s"]),
@@ -188,12 +193,20 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E266": ("the kernel has no {what} {name!r} to attach {kind} to", ["{hint}"]),
     "E268": ("the {section!r} program's ctx has no argument {name!r}", ["its arguments, named as in the kernel's BTF prototype of the traced function or tracepoint, are: {fields}"]),
     "E269": ("a reference to kernel {type} converts only to u64 (its address), not to {to}", ["write u64(ref), e.g. starts[u64(ctx.rq)] = helpers.ktime_get_ns() keys a map by the request's address; the reverse is the struct's name as a function: request(addr)"]),
+    # CO-RE, kconfig, kfuncs and tracepoint strings (E270-E279)
+    "E270": ("ctx.{name} is the kernel address of a string in the tracepoint record; helpers.{helper} reads user memory", ["read it with helpers.probe_read_kernel_str(buf, ctx.{name}) (ctx.__data_loc_{name} is the raw u32: offset in its low 16 bits, length in its high 16)"]),
+    "E271": ("{name!r} is not a value libbpf fills for Kconfig[...]", ["Kconfig globals are named as the kernel's options, CONFIG_* (e.g. CONFIG_HZ: Kconfig[u32]), or as libbpf's own: {known}"]),
+    "E272": ("{name} cannot be {given}: libbpf fills it as {want}", ["libbpf fills a Kconfig global by its type: bool for y/n options, an integer for numbers (u8 holds the letter of a y/m/n tristate: ord(\"m\")), u8[N] for strings; LINUX_KERNEL_VERSION is a u32, LINUX_HAS_* are bool"]),
+    "E273": ("Kconfig global {name!r} cannot have a value here: libbpf sets it when the program loads", ["declare it without one: {name}: Kconfig[...]; an option the kernel's config does not set reads as 0 (False, an empty string)"]),
+    "E274": ("global {name!r} is Kconfig: BPF code cannot change it", ["libbpf sets Kconfig globals from the running kernel at load and the kernel freezes them: copy the value into a local or a plain global to change it"]),
     "E280": ("helpers.{helper} may sleep (it faults user pages in), and a {section!r} program cannot{via}", ["sleeping is allowed only in sleepable programs: use {fix}, or helpers.probe_read_user, which never sleeps but fails with -EFAULT on a page that is not resident"]),
     "E281": ("{name} is a {kind}, which a sleepable {section!r} program cannot use", ["the kernel allows only array, hash, ring buffer and local storage maps in sleepable programs ({ok}): use one of those, or a non-sleepable section (uprobe/ rather than uprobe.s/) when the program needs this map"]),
     "E267": ("{type} made from an address cannot be passed as parameter {param!r}", ["a function reads its kernel struct parameter directly, which the verifier allows only for BTF pointers (helpers.get_current_task_btf(), tp_btf/fentry arguments): read the fields here, or pass a BTF reference"]),
     "E252": ("{name!r} is too large even for a chain of tail calls: it needs {n} programs (estimated cost {cost:,}), and the kernel follows at most {most} (33 tail calls, MAX_TAIL_CALL_CNT)", ["ebpfpy splits a program too large for one verifier pass into parts of about 10,000 instructions chained with tail calls: make the straight-line code shorter, e.g. move repeated statements into a loop or a @bpf_function called several times"]),
     "E253": ("{name!r} holds {what}, and it is live from line {line} past line {end}, where {prog!r} must be split into programs chained by tail calls", ["a pointer cannot travel from one program to the next (only integers, bools, structs and arrays are carried): look it up or load it again after the split, or copy what you need from it into locals before line {end}"]),
     "E251": ("{name!r} is too long for BPF jumps: a branch in it spans more than 32,767 instructions (about {n:,} LLVM instructions in the function)", ["a BPF jump offset is 16 bits, so code inside one if/loop/early return cannot be longer than that: move repeated code into a loop or a @bpf_function called several times, or split the program into several programs chained with ProgArray.tail_call"]),
+    "E290": ("{root}.remove takes a node found in the tree with {root}.first(), not {what}", ["the kernel removes only a node it handed out while the lock is held:\nwith v.lock:\n    f = {root}.first()\n    m = {root}.remove(f) if f is not None and f.key < limit else None\nor simply m = {root}.pop_first()"]),
+    "E291": ("{name} has more than one tree or list node ({fields}); an allocated object can be linked into one tree or list", ["the kernel refuses the BTF of such a struct unless it is reference-counted (bpf_refcount, not supported by ebpfpy): keep one RbNode or ListNode per struct, and use a second struct for the second collection"]),
     # memory a program allocates: obj_new/obj_drop, kptrs, trees and lists (E310-E329)
     "E310": ("{what}[...] needs a @struct declared above it, not {got}", ["declare the object's struct first, e.g.\n@struct\nclass Node:\n    key: u64\n    rb: RbNode\nthen use {what}[Node]"]),
     "E311": ("{what}[...] takes {usage}", ["e.g. n: Kptr[Node], tree: RbRoot[Node, \"rb\"], items: ListHead[Item, \"link\"]"]),
@@ -215,6 +228,15 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E327": ("{name!r} is a reference into the {root} that is valid only while the lock is held", ["use it inside the with block: take it out with {root}.remove({name}) to keep it after"]),
     "E328": ("the comparison {name!r} must be a @bpf_function (a: {type}, b: {type}) -> bool", ["@bpf_function\ndef {name}(a: {type}, b: {type}) -> bool:\n    return a.key < b.key"]),
     "E329": ("{root} has no method {name!r}", ["{kind} roots have: {ok}"]),
+    # packets: the ctx in @bpf_functions, packet-changing helpers, skb helpers (E330-E339)
+    "E330": ("the context parameter {name!r} of {func} must be its first parameter", ["a function reads the packet through the ctx where a program has it: def {func}({name}: {type}, ...) -> int:"]),
+    "E331": ("{func}() takes the program's ctx as {param!r} ({type}); pass ctx itself, not another value", ["call it with the ctx your program (or function) was given: {func}(ctx, ...)"]),
+    "E332": ("{func}() takes an {type} as {param!r}, but this {kind} program's ctx is not one", ["{type} is the ctx of {kinds} programs: declare the parameter with the type of this program's ctx"]),
+    "E333": ("{func} is called from socket programs and from {other} programs, which read packets differently", ["a socket filter copies packet bytes with bpf_skb_load_bytes, the others read the packet in place: write one function for each"]),
+    "E334": ("{what} is not available in {kind} programs", ["the kernel offers it to {kinds} programs"]),
+    "E335": ("{what} needs the program's ctx first", ["pass the ctx your program (or function) was given, e.g. {what}(ctx, ...)"]),
+    "E336": ("{what} reads {param!r} from memory: pass a struct or an array (a whole number of 32-bit words for csum_diff), not {type}", ["e.g. words = u32[2](); words[0] = old_addr; then {what}(..., words, ...)"]),
+    "E337": ("{name!r} points into the packet as it was before `{what}` (line {line}), which may move or resize it", ["load it again after line {line}: `{name} = ctx.load(T, offset)`, then check it for None. After a helper that changes the packet the verifier forgets every packet pointer taken before"]),
     "E250": ("{name!r} needs an estimated {cost} verifier steps; the budget of {budget} allows {limit} (the estimate may be off by 2x)", ["the verifier walks straight-line code instruction by instruction: split the work into several programs chained with ProgArray.tail_call (each gets its own budget), or move repeated code into a loop"]),
     "E240": ("{name!r} needs {n} bytes of stack; BPF allows {limit}", ["move big locals into a map (e.g. a PerCpuArray used as scratch space). Largest:\n{listing}"]),
 }

@@ -9,13 +9,15 @@ from ..map_kinds import MapKind
 # Every public name a BPF module may use from the package, plus Python builtins the DSL knows.
 PUBLIC = {
     "bpf_program", "bpf_function", "struct", *(k.dsl_name for k in MapKind),
-    "Const", "Timer", "SpinLock", "XdpContext", "SkbContext",
+    "Const", "Kconfig", "Timer", "SpinLock", "XdpContext", "SkbContext",
     "Kptr", "RbRoot", "RbNode", "ListHead", "ListNode", "Arena",
     "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "helpers",
     "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
     "TC_ACT_OK", "TC_ACT_SHOT", "TC_ACT_UNSPEC", "TC_ACT_REDIRECT",
     "RB_NO_WAKEUP", "RB_FORCE_WAKEUP",
     "BPF_F_USER_STACK", "BPF_F_FAST_STACK_CMP", "BPF_F_REUSE_STACKID", "BPF_F_CURRENT_CPU",
+    "BPF_F_RECOMPUTE_CSUM", "BPF_F_INVALIDATE_HASH", "BPF_F_PSEUDO_HDR", "BPF_F_MARK_MANGLED_0",
+    "BPF_ADJ_ROOM_NET", "BPF_ADJ_ROOM_MAC",
 }
 BUILTINS = {"int", "bool", "range", "len", "min", "max", "abs", "None", "True", "False"}
 

@@ -38,6 +38,8 @@ class SimHost(Protocol):
 
     def ctx_load(self, frame: Frame, what: tuple[str, BpfType, int]) -> Any: ...
 
+    def data_loc(self, frame: Frame, what: tuple[str, Any, int]) -> int: ...
+
     def ctx_store(self, frame: Frame, what: tuple[str, BpfType, int], v: Any, src: Any) -> None: ...
 
     def packet_load(self, t: BpfType, off: int) -> Any: ...
@@ -57,6 +59,8 @@ _CMP: dict[type, Callable[[Any, Any], bool]] = {
     ast.LtE: lambda a, b: a <= b, ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b,
 }
 _ATOMIC = (ast.Add, ast.Sub, ast.BitOr, ast.BitAnd, ast.BitXor)
+_ATOMIC_BINOPS = {"add": ast.Add(), "sub": ast.Sub(), "and": ast.BitAnd(), "or": ast.BitOr(),
+                  "xor": ast.BitXor()}
 BPF_LOOP_MAX = 1 << 23
 PROGRAM_RET = i32
 
@@ -145,6 +149,9 @@ class Frame:
 
     def s_If(self, node: ast.If) -> None:
         self.block(node.body if self.truth(node.test) else node.orelse)
+
+    def s_With(self, node: ast.With) -> None:
+        self.block(node.body)       # one simulated CPU: the spin lock is always free
 
     def s_For(self, node: ast.For) -> None:
         info = self.fi.loops[node]
@@ -363,6 +370,8 @@ class Frame:
         kind, what = self.fi.attrs[node]
         if kind == "ctx":
             return self.sim.ctx_load(self, what)
+        if kind == "dataloc":
+            return self.sim.data_loc(self, what)
         base = self.eval(node.value)
         if kind == "value":
             return base.value if isinstance(base, Cell) else base
@@ -502,6 +511,8 @@ class Frame:
             return bswap(v, t.size)
         if name == "loop":
             return self._bpf_loop(node, call)
+        if name.startswith("atomic_"):
+            return self._atomic(node, name)
         if name.startswith(("probe_read", "copy_from_user")):
             return self._probe_read(node, name)
         if name in ("get_stack", "get_task_stack"):
@@ -515,6 +526,34 @@ class Frame:
             return self.map_of(node.args[0]).under(idx, k.cgroup)
         fn = getattr(k, name)
         return convert(fn(), None, call.type)
+
+    def _atomic(self, node: ast.Call, name: str) -> Any:
+        """``helpers.atomic_*``: one program runs at a time here, so a read, the update
+        and a store; the fetching forms give the old value."""
+        place = node.args[0]
+        t = int_type(self.fi.types[place])
+        old = self._read_place(place)
+        vals = [convert(self.eval(a), self.fi.types[a], t) for a in node.args[1:]]
+        if name == "atomic_cmpxchg":
+            new = vals[1] if old == vals[0] else old
+        elif name == "atomic_xchg":
+            new = vals[0]
+        else:
+            new = binop(_ATOMIC_BINOPS[name.rsplit("_", 1)[1]], t, old, vals[0])
+        self._write_place(place, t, new)
+        return old
+
+    def _read_place(self, node: ast.expr) -> int:
+        if isinstance(node, ast.Name) and self.fi.names[node].kind == "global":
+            return int(self.sim.global_values[node.id])
+        v = self.eval(node)
+        return int(v.value if isinstance(v, Cell) else v)
+
+    def _write_place(self, node: ast.expr, t: IntType, v: int) -> None:
+        if isinstance(node, ast.Name):
+            self.sim.global_values[node.id] = v
+        else:
+            self.store(node, v, t)
 
     def _bpf_loop(self, node: ast.Call, call: Any) -> int:
         n = convert(self.eval(node.args[0]), self.fi.types[node.args[0]], u32)

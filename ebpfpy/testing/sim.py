@@ -20,6 +20,10 @@ _CTX_SIZES = {"xdp": 24, "tc": 192, "socket": 192, "cgroup_skb": 192, "raw_tp": 
 _CHECK_CACHE: dict[tuple[str, str], CheckedModule] = {}
 
 
+# where the simulator's tracepoint record lives for reads of its __data_loc strings
+CTX_ADDRESS = 0xFFFF_8880_0000_0000
+
+
 @dataclass
 class RunResult:
     """What one simulated ``test_run`` gives, shaped like the loader's result.
@@ -324,6 +328,15 @@ class Simulator:
         if isinstance(t, ArrayType):
             return CtxArray(buf, t, off)
         return unpack(t, bytes(buf[off:off + t.size]).ljust(t.size, b"\0"))
+
+    def data_loc(self, frame: Frame, what: tuple[str, Any, int]) -> int:
+        """``ctx.NAME`` of a ``__data_loc`` field: the record sits at :data:`CTX_ADDRESS` in
+        the fake kernel's memory, so ``probe_read_kernel_str`` reads the string from it."""
+        _name, t, off = what
+        buf = self._ctx_buf if self._ctx_buf is not None else bytearray(off + 4)
+        loc = int.from_bytes(bytes(buf[off:off + 4]).ljust(4, b"\0"), "little") & 0xFFFF
+        self.env.memory[CTX_ADDRESS] = bytes(buf) + bytes(4096)   # room for a _str read
+        return CTX_ADDRESS + loc + (off + 4 if t.relative else 0)
 
     def ctx_store(self, frame: Frame, what: tuple[str, BpfType, int], v: Any, src: Any) -> None:
         _name, t, off = what

@@ -9,6 +9,7 @@ import ast
 
 from ...model.items import FuncDef
 from ...model.kernel_types import KernelStruct
+from ...types import ContextType, u64
 from ..module import Collector
 from ..rules import check_stack
 from ..stale_refs import check_stale_refs
@@ -47,6 +48,7 @@ def check_module(col: Collector) -> CheckedModule:
         sleep_calls[f.name] = c.sleep_calls
     sleep.check_callers(col.src, info.programs, funcs, sleep_calls)
     order = _call_order(col, funcs, call_sites)
+    _settle_ctx_kinds(col, funcs, order)
     for fname in order:
         check_stack(col, funcs[fname], funcs)
     if not col.src.errors:          # the rule reads complete type tables
@@ -67,6 +69,11 @@ def _func_info(col: Collector, f: FuncDef, sigs: dict[str, Signature],
     locs = [Local(n, t, "ref" if byref else "value", f.node, param_index=i,
                   space="kernel" if isinstance(t, KernelStruct) else "stack")
             for i, (n, t, byref) in enumerate(params)]
+    ctx_t = params[0][1] if params else None
+    if isinstance(ctx_t, ContextType):
+        # the caller's ctx, first as in a program; its kind is settled by the callers
+        locs[0] = Local(params[0][0], u64, "ctx", f.node, param_index=0, space="ctx")
+        return FuncInfo(f, locs, ret, ctx_kind=ctx_t.kinds[0], is_callback=f.name in roles)
     return FuncInfo(f, locs, ret, is_callback=f.name in roles)
 
 
@@ -83,6 +90,23 @@ def check_function(col: Collector, fi: FuncInfo, sigs: dict[str, Signature],
     if not c.flow.dead and fi.node.body:
         refs.at_exit(c, fi.node.body[-1], "ends the function")
     return c
+
+
+def _settle_ctx_kinds(col: Collector, funcs: dict[str, FuncInfo], order: list[str]) -> None:
+    """An ``SkbContext`` function reads the packet as the programs that call it do: in place
+    (tc, cgroup_skb) or through ``bpf_skb_load_bytes`` (socket); both at once is E333."""
+    reached: dict[str, set[str]] = {}
+    for name in reversed(order):             # callers before callees
+        fi = funcs[name]
+        kinds = {fi.ctx_kind} if fi.fdef.section is not None else reached.get(name, set())
+        for callee in fi.callees:
+            reached.setdefault(callee, set()).update(kinds)
+        if fi.fdef.section is None and fi.ctx_kind and "socket" in kinds:
+            other = sorted(kinds - {"socket"})
+            if other:
+                col.src.error("E333", fi.node, func=name, other=", ".join(other))
+            else:
+                fi.ctx_kind = "socket"
 
 
 def _call_order(col: Collector, funcs: dict[str, FuncInfo],

@@ -5,7 +5,7 @@ import ast
 
 from ...types import ArrayType, BpfType, IntType, RefType, StructType, u64
 from ..contexts import ctx_field
-from ...model.kernel_types import kernel_ctx_fields
+from ...model.kernel_types import DataLoc, kernel_ctx_fields
 from ...model.typed import ERR, is_int
 from .context import CheckContext, is_ctx
 from .expressions import expr, key_expr
@@ -23,6 +23,11 @@ def attribute(c: CheckContext, node: ast.Attribute, expect: BpfType | None) -> B
         if f is None:
             missing_ctx_field(c, node)
             return ERR
+        if isinstance(f[1], DataLoc):
+            # a __data_loc string: the kernel address of its bytes in the record, for
+            # helpers.probe_read_kernel_str (ctx.__data_loc_NAME is the raw u32)
+            c.fi.attrs[node] = ("dataloc", f)
+            return u64
         c.fi.attrs[node] = ("ctx", f)
         return f[1]
     bt = expr(c, base)

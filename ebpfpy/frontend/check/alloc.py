@@ -14,13 +14,15 @@ import ast
 
 from ...model.helper_table import Helper
 from ...model.typed import ERR, Call
-from ...types import NONE, BpfType, KptrType, RefType, StructType
+from ...types import BOOL, NONE, SPINLOCK, BpfType, GraphRootType, KptrType, RefType, \
+    StructType, i64
 from .context import CheckContext, nargs
 from .expressions import expr
 
 ALLOC = "alloc"                      # RefType.space of an allocated object
 # Calls whose result the program owns (released by obj_drop or a store).
-OWNING = frozenset({"obj_new", "kptr_xchg", "rb_remove", "list_pop_front", "list_pop_back"})
+OWNING = frozenset({"obj_new", "kptr_xchg", "rb_remove", "rb_pop_first", "list_pop_front",
+                    "list_pop_back"})
 
 
 def is_alloc_call(c: CheckContext, node: ast.AST) -> bool:
@@ -31,15 +33,28 @@ def is_alloc_call(c: CheckContext, node: ast.AST) -> bool:
 
 def owning_call(c: CheckContext, node: ast.AST) -> bool:
     """True when ``node`` is a call whose result the program owns."""
+    if isinstance(node, ast.IfExp):
+        node = taken_or_none(node) or node
     rec = c.fi.calls.get(node) if isinstance(node, ast.Call) else None
     return rec is not None and rec.kind == ALLOC and rec.name in OWNING
 
 
 def _bound_alone(c: CheckContext, node: ast.Call) -> bool:
-    """True when ``node`` is the whole value of ``name = node``."""
+    """True when ``node`` is the whole value of ``name = node`` (or of ``name = node if
+    test else None``: taken out only when ``test`` holds)."""
     s = c.node
-    return isinstance(s, ast.Assign) and s.value is node and len(s.targets) == 1 and \
-        isinstance(s.targets[0], ast.Name)
+    if not (isinstance(s, ast.Assign) and len(s.targets) == 1 and
+            isinstance(s.targets[0], ast.Name)):
+        return False
+    return s.value is node or taken_or_none(s.value) is node
+
+
+def taken_or_none(value: ast.expr) -> ast.expr | None:
+    """The call of ``call if test else None``, else None."""
+    if isinstance(value, ast.IfExp) and isinstance(value.body, ast.Call) and \
+            isinstance(value.orelse, ast.Constant) and value.orelse.value is None:
+        return value.body
+    return None
 
 
 def _statement_alone(c: CheckContext, node: ast.Call) -> bool:
@@ -160,3 +175,116 @@ def no_alias(c: CheckContext, node: ast.expr, what: str) -> bool:
 
 
 RULES = {"obj_new": obj_new, "obj_drop": obj_drop, "kptr_xchg": kptr_xchg}
+
+
+# ------------------------------------------------------------------ trees and lists
+GRAPH_METHODS = {"rb": {"add": 2, "first": 0, "remove": 1, "pop_first": 0},
+                 "list": {"push_front": 1, "push_back": 1, "pop_front": 0, "pop_back": 0}}
+GRAPH = "graph"                      # RefType.space of a node inside a tree (lock held)
+
+
+def graph_method(c: CheckContext, node: ast.Call, func: ast.Attribute,
+                 root: GraphRootType) -> BpfType:
+    """``v.tree.add(n, less)``, ``v.tree.first()``, ``v.tree.remove(x)``,
+    ``v.items.push_front(n)`` / ``push_back(n)``, ``v.items.pop_front()`` / ``pop_back()``:
+    the tree and list kfuncs, each under the lock of the map value holding the root."""
+    meth = func.attr
+    methods = GRAPH_METHODS[root.kind]
+    what = ast.unparse(func)
+    if meth not in methods:
+        c.src.error("E329", func, root=ast.unparse(func.value), name=meth,
+                    kind="RbRoot" if root.kind == "rb" else "ListHead",
+                    ok=", ".join(methods))
+        return ERR
+    if not nargs(c, node, methods[meth], what):
+        return ERR
+    stores = meth in ("add", "push_front", "push_back")
+    if not _locked(c, node, func.value, f"{what}(...)"):
+        if stores:
+            _forget(c, node.args[0])
+        return ERR
+    name = f"{root.kind}_{meth}"
+    st = root.target
+    if stores:
+        owned = owned_arg(c, node.args[0], f"{what}(n)")
+        if owned is None:
+            return ERR
+        if owned[1] != st:
+            c.src.error("E320", node.args[0], where=ast.unparse(func.value), want=st.name,
+                        name=owned[0], got=owned[1].name)
+            _forget(c, node.args[0])
+            return ERR
+        if meth == "add" and not _less(c, node.args[1], st):
+            _forget(c, node.args[0])
+            return ERR
+        release(c, owned[0], node)
+        c.fi.calls[node] = Call(ALLOC, name, i64, root)
+        return i64
+    if not _bound_alone(c, node):
+        c.src.error("E314", node, what=f"{what}()" if meth != "remove" else f"{what}(x)")
+        return ERR
+    if meth == "first" and c.node.value is not node:          # type: ignore[union-attr]
+        c.src.error("E314", node, what=f"{what}()")
+        return ERR
+    if meth == "remove":
+        arg = node.args[0]
+        t = expr(c, arg)
+        if t is ERR:
+            return ERR
+        if not (isinstance(arg, ast.Name) and isinstance(t, RefType) and t.space == GRAPH
+                and t.target == st):
+            c.src.error("E290", arg, root=ast.unparse(func.value), what=ast.unparse(arg))
+            return ERR
+    space = GRAPH if meth == "first" else ALLOC        # first() does not take it out
+    t = RefType(st, True, space)
+    c.fi.calls[node] = Call(ALLOC, name, t, root)
+    return t
+
+
+def _forget(c: CheckContext, arg: ast.expr) -> None:
+    """An object whose store was refused: reported there, not as a leak as well."""
+    if isinstance(arg, ast.Name):
+        c.flow.held.pop(arg.id, None)
+
+
+def bound_graph_ref(c: CheckContext, name: str, value: ast.expr) -> None:
+    """``name = v.tree.first()`` makes ``name`` valid until the lock is released; any other
+    binding ends that."""
+    rec = c.fi.calls.get(value) if isinstance(value, ast.Call) else None
+    if rec is not None and rec.kind == ALLOC and rec.name == "rb_first":
+        c.graph_refs[name] = (ast.unparse(value.func.value), c.lock)   # type: ignore[attr-defined]
+    else:
+        c.graph_refs.pop(name, None)
+
+
+def _locked(c: CheckContext, node: ast.Call, root: ast.expr, what: str) -> bool:
+    """E321 unless the lock of the map value holding ``root`` is held here."""
+    base = root.value if isinstance(root, ast.Attribute) else None
+    base_t = c.fi.types.get(base) if base is not None else None
+    if not (isinstance(base, ast.Name) and isinstance(base_t, RefType) and base_t.space == "map"
+            and isinstance(base_t.target, StructType)):
+        c.src.error("E321", node, what=f"{what} on a root not reached through a checked map "
+                                       f"value name", value="v", lock="lock",
+                    stmt=ast.unparse(node))
+        return False
+    if c.lock is not None and c.lock_base == base.id:
+        return True
+    locks = [f.name for f in base_t.target.fields if f.type is SPINLOCK]
+    c.src.error("E321", node, what=what, value=base.id, lock=locks[0] if locks else "lock",
+                stmt=ast.unparse(node))
+    return False
+
+
+def _less(c: CheckContext, arg: ast.expr, st: StructType) -> bool:
+    """The comparison of ``tree.add(n, less)``: ``@bpf_function less(a: T, b: T) -> bool``."""
+    sig = c.signatures.get(arg.id) if isinstance(arg, ast.Name) else None
+    ok = sig is not None and sig[1] is BOOL and len(sig[0]) == 2 and \
+        all(t == st and byref for _, t, byref in sig[0])
+    if not ok:
+        c.src.error("E328", arg, name=ast.unparse(arg), type=st.name)
+        return False
+    assert isinstance(arg, ast.Name)
+    c.fi.callees.add(arg.id)
+    c.call_sites.setdefault(arg.id, arg)
+    c.fi.types[arg] = BOOL
+    return True

@@ -78,10 +78,15 @@ def _const_global(c: CheckContext, target: ast.expr) -> str | None:
     return None
 
 
+def read_only_code(c: CheckContext, name: str) -> str:
+    """E218 for a Const global, E274 for a Kconfig one."""
+    return "E274" if c.info.globals[name].kconfig else "E218"
+
+
 def _store_into(c: CheckContext, target: ast.expr, value: ast.expr) -> None:
     name = _const_global(c, target)
     if name is not None:
-        c.src.error("E218", target, name=name)
+        c.src.error(read_only_code(c, name), target, name=name)
         expr(c, value)
         return
     tt = expr(c, target)
@@ -96,7 +101,7 @@ def _store_into(c: CheckContext, target: ast.expr, value: ast.expr) -> None:
 
 def _ctx_readonly(c: CheckContext, target: ast.expr) -> bool:
     a = c.fi.attrs.get(target)
-    return isinstance(a, tuple) and a[0] == "ctx" and c.fi.ctx_kind in ("tracepoint", "raw_tp", "xdp")
+    return isinstance(a, tuple) and a[0] in ("ctx", "dataloc") and c.fi.ctx_kind in ("tracepoint", "raw_tp", "xdp")
 
 
 def _assign_name(c: CheckContext, target: ast.Name, value: ast.expr, node: ast.stmt) -> None:
@@ -106,7 +111,7 @@ def _assign_name(c: CheckContext, target: ast.Name, value: ast.expr, node: ast.s
             c.src.error("E213", target, name=name)
             return
         if c.info.globals[name].const:
-            c.src.error("E218", target, name=name)
+            c.src.error(read_only_code(c, name), target, name=name)
             return
         c.fi.names[target] = Sym("global", c.info.globals[name])
         value_into(c, value, c.info.globals[name].type, "global")
@@ -198,7 +203,7 @@ def s_augassign(c: CheckContext, node: ast.AugAssign) -> None:
         return
     name = _const_global(c, target)
     if name is not None:
-        c.src.error("E218", target, name=name)
+        c.src.error(read_only_code(c, name), target, name=name)
         return
     tt = expr(c, target)        # the target is read first: typed like any other read
     if tt is ERR:
@@ -235,7 +240,7 @@ def _aug_name(c: CheckContext, target: ast.Name) -> bool:
         c.src.error("E061", target, name=name)
         return False
     if name not in c.fi.locals and c.info.globals[name].const:
-        c.src.error("E218", target, name=name)
+        c.src.error(read_only_code(c, name), target, name=name)
         return False
     c.flow.forget(name)
     if name in c.loop_vars:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import ast
 
-from ...types import (BOOL, INT_TYPES, ArrayType, BpfType, IntType, RefType, StructType,
-                      i64, u64)
+from ...types import (BOOL, INT_TYPES, ArrayType, BpfType, ContextType, IntType, RefType,
+                      StructType, i64, u64)
 from ...model.typed import ERR, int_type, is_int
 from ..typeexpr import eval_type
 from . import refs
@@ -212,7 +212,9 @@ def call_func(c: CheckContext, node: ast.Call, name: str) -> BpfType:
         c.src.error("E143", node, what=name, n=len(params), got=len(node.args) + len(node.keywords))
         return ERR
     for (pname, ptype, byref), arg in zip(params, node.args):
-        if byref:
+        if isinstance(ptype, ContextType):
+            ctx_param(c, arg, name, pname, ptype)
+        elif byref:
             at = expr(c, arg)
             refs.no_alias(c, arg, f"passed to {name}()")
             at_t = at.target if isinstance(at, RefType) else at
@@ -227,6 +229,17 @@ def call_func(c: CheckContext, node: ast.Call, name: str) -> BpfType:
     c.call_sites.setdefault(name, node)
     record(c, node, "func", name, ret)
     return ret if ret is not None else ERR
+
+
+def ctx_param(c: CheckContext, arg: ast.expr, func: str, pname: str, ptype: ContextType) -> None:
+    """The caller's own ctx, of a kind ``ptype`` stands for, passed to ``func``'s first
+    parameter (E331): the callee reads fields and packet data through it as a program does."""
+    expr(c, arg)
+    if not is_ctx(c, arg):
+        c.src.error("E331", arg, func=func, param=pname, type=ptype)
+    elif c.fi.ctx_kind not in ptype.kinds:
+        c.src.error("E332", arg, func=func, param=pname, type=ptype, kind=c.fi.ctx_kind,
+                    kinds=", ".join(ptype.kinds))
 
 # ------------------------------------------------------------------ methods
 

@@ -44,6 +44,9 @@ class CheckContext:
     call_sites: dict[str, ast.AST] = field(default_factory=dict)          # callee -> first call
     sleep_calls: list[tuple[str, ast.Call]] = field(default_factory=list)  # in a subprogram
     node: ast.stmt | None = None         # the statement being checked
+    lock: ast.With | None = None         # the `with v.lock:` whose lock is held here
+    lock_base: str = ""                  # ... and the map value reference it locks
+    graph_refs: dict[str, tuple[str, Any]] = field(default_factory=dict)  # first(): root, with
 
     @property
     def src(self) -> Source:
@@ -105,9 +108,9 @@ def record(c: CheckContext, node: ast.Call, kind: str, name: str = "", t: BpfTyp
 
 
 def is_ctx(c: CheckContext, node: ast.expr) -> bool:
-    """True when ``node`` is a program's context parameter."""
+    """True when ``node`` is a program's context parameter (or a function's, passed on)."""
     fi = c.fi
-    if not isinstance(node, ast.Name) or not fi.params or fi.fdef.section is None:
+    if not isinstance(node, ast.Name) or not fi.params or not fi.ctx_kind:
         return False
     ctx = fi.params[0]
     return node.id == ctx.name and fi.locals.get(node.id) is ctx and ctx.mode == "ctx"

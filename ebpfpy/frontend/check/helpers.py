@@ -11,10 +11,12 @@ from ...model.typed import ERR, Call, is_int
 from ...types import BOOL, ArrayType, BpfType, RefType, u32, u64
 from ..printk_format import checked_conversions, value_problem
 from .alloc import RULES as ALLOC_RULES
+from .atomics import check_atomic
 from .context import CheckContext, ctx_arg, dest_ok, nargs, place_ok
 from .expressions import expr, value_into
 from .kernel import resolve_kernel_name
 from .methods import record_arg
+from .packets import check_packet_helper
 from .sleep import sleepable_only_call
 from .symbols import map_of
 
@@ -101,6 +103,10 @@ def _probe_read(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     if dt is not ERR and not dest_ok(c, node.args[0]):
         c.src.error("E156", node.args[0], type=dt)
     value_into(c, node.args[1], u64, "source address")
+    src = node.args[1]
+    if "user" in h.name and c.fi.attrs.get(src, ("",))[0] == "dataloc":
+        assert isinstance(src, ast.Attribute)
+        c.src.error("E270", src, name=src.attr, helper=h.name)
     return _record(c, h, node)
 
 def _copy_from_user_task(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
@@ -269,7 +275,7 @@ def _alloc(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
 
 
 RULES: dict[str, Callable[[CheckContext, Helper, ast.Call], BpfType]] = {
-    "alloc": _alloc,
+    "alloc": _alloc, "atomic": check_atomic,
     "iter_num": _iter_num,
     "noargs": _noargs, "comm": _comm, "bswap": _bswap, "printk": _printk,
     "probe_read": _probe_read, "loop": _loop, "task_btf": _task_btf,
@@ -277,4 +283,5 @@ RULES: dict[str, Callable[[CheckContext, Helper, ast.Call], BpfType]] = {
     "seq_printf": _seq_printf, "seq_write": _seq_write, "core_field": _core_field,
     "core_type": _core_type, "get_stack": _get_stack,
     "cgroup": _cgroup, "perf_output": _perf_output,
+    "packet": check_packet_helper,
 }

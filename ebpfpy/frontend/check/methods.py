@@ -5,13 +5,15 @@ import ast
 from typing import Any
 
 from ...map_kinds import MapKind
-from ...types import BOOL, TIMER, ArrayType, BpfType, IntType, RefType, StructType, i64, u32, u64
+from ...types import BOOL, TIMER, ArrayType, GraphRootType, BpfType, IntType, RefType, StructType, i64, u32, u64
 from ..contexts import packet_load_overrun
 from ...model.items import MapDef
 from ...model.typed import ERR, Call
 from ..typeexpr import eval_type
 from . import refs
+from .alloc import graph_method
 from .context import CheckContext, ctx_arg, is_ctx, nargs
+from .packets import check_load_meta
 from .expressions import expr, key_expr, value_into
 from .ranges import value_range
 from .symbols import map_of
@@ -26,9 +28,13 @@ def check_method(c: CheckContext, node: ast.Call, func: ast.Attribute) -> BpfTyp
         return _map_method(c, node, func, m)
     if is_ctx(c, func.value) and func.attr == "load":
         return _ctx_load(c, node, func)
+    if is_ctx(c, func.value) and func.attr == "load_meta":
+        return check_load_meta(c, node, func)
     bt = expr(c, func.value)
     if bt is TIMER and func.attr in TIMER_METHODS:
         return _timer(c, node, func)
+    if isinstance(bt, GraphRootType):
+        return graph_method(c, node, func, bt)
     if bt is not ERR:
         c.src.error("E160", func, name=func.attr, type=bt.target if isinstance(bt, RefType) else bt)
     return ERR

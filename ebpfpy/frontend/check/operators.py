@@ -5,6 +5,7 @@ import ast
 
 from ...types import BOOL, ArrayType, BpfType, IntType, RefType, StructType
 from ...model.typed import ERR, Sym, int_type, is_int
+from .alloc import owning_call, taken_or_none
 from .context import CheckContext, ExprRule
 from .expressions import common, cond, expr, flexible, key_expr, unify
 from .ranges import assume
@@ -110,6 +111,13 @@ def _is_none(c: CheckContext, left: ast.expr, right: ast.expr, node: ast.AST) ->
         c.fi.names[left] = Sym("local", ref)
         c.fi.types[right] = ref.type
         return
+    if ref is not None and ref.type is ERR:     # its binding was reported already
+        return
+    if isinstance(left, ast.Call):      # e.g. helpers.obj_new(T) is None: E314 names the fix
+        n = len(c.src.errors)
+        expr(c, left)
+        if len(c.src.errors) > n:
+            return
     c.src.error("E113", left)
 
 
@@ -123,8 +131,21 @@ def _contains(c: CheckContext, left: ast.expr, right: ast.expr, node: ast.AST) -
 
 
 def ifexp(c: CheckContext, node: ast.IfExp, expect: BpfType | None) -> BpfType:
-    """``a if c else b``: two integers (or two bools)."""
+    """``a if c else b``: two integers (or two bools); ``v.tree.pop_first() if c else None``
+    takes an object out only when ``c`` holds (see ``alloc.taken_or_none``)."""
     cond(c, node.test)
+    if taken_or_none(node) is not None:
+        saved = c.flow.copy()
+        assume(c, node.test, True)
+        t = expr(c, node.body)
+        c.flow = saved
+        if t is ERR:
+            return ERR
+        if isinstance(t, RefType) and t.nullable and owning_call(c, node.body):
+            c.fi.types[node.orelse] = t
+            return t
+        c.src.error("E115", node)
+        return ERR
     saved = c.flow.copy()
     assume(c, node.test, True)
     consts_only = flexible(c, node.body) and flexible(c, node.orelse)

@@ -47,10 +47,13 @@ def bound(c: CheckContext, name: str, value: ast.expr) -> None:
                              f"reserved")
         c.flow.held.pop(name)
     c.flow.released.pop(name, None)
+    alloc.bound_graph_ref(c, name, value)
     call = c.fi.calls.get(value) if isinstance(value, ast.Call) else None
-    if isinstance(value, ast.Call) and (call is not None and call.kind == "map_method" and
-                                        call.name == "reserve" or alloc.owning_call(c, value)):
+    if isinstance(value, ast.Call) and call is not None and call.kind == "map_method" and \
+            call.name == "reserve":
         c.flow.held[name] = value
+    elif alloc.owning_call(c, value):
+        c.flow.held[name] = alloc.taken_or_none(value) or value     # type: ignore[assignment]
 
 
 def release(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
@@ -127,7 +130,8 @@ def join(c: CheckContext, node: ast.If, flows: list[Flow]) -> None:
 
 def _leak(c: CheckContext, name: str, held: ast.Call, where: str) -> None:
     if alloc.is_alloc_call(c, held):
-        c.src.error("E315", held, name=name, type=c.fi.calls[held].extra.name,
+        extra = c.fi.calls[held].extra                # a struct, or the root it came from
+        c.src.error("E315", held, name=name, type=getattr(extra, "target", extra).name,
                     where=where.replace("reserved", "owned"))
         return
     c.src.error("E073", held, name=name, map=_map_name(held), where=where)

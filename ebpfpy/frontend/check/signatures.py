@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from ...types import ArrayType, BpfType, StructType, TIMER, iter_scalars, i64, u32, u64
+from ...types import (CONTEXT_TYPES, ArrayType, BpfType, ContextType, StructType, TIMER, iter_scalars,
+                      i64, u32, u64)
 from ...model.kernel_types import KernelStruct
 from ..module import Collector
 from ...model.items import FuncDef, ModuleInfo
@@ -19,6 +20,9 @@ def _param_type(col: Collector, arg: ast.arg) -> BpfType | None:
     if arg.annotation is None:
         col.src.error("E221", arg, name=arg.arg)
         return None
+    ctx_t = CONTEXT_TYPES.get(col.names.dsl(arg.annotation) or "")
+    if ctx_t is not None:                 # the program's ctx, passed on (ctx.load works there)
+        return ctx_t
     kt = kernel_annotation(col.info, arg.annotation)       # a kernel struct, passed by reference
     if kt is not None:
         return kt or None
@@ -36,9 +40,14 @@ def function_signature(col: Collector, f: FuncDef, role: Role | None) -> Signatu
     if role is not None and role[0] == "timer_cb":
         return _timer_cb_signature(col, f, role[1])
     ok = True
-    for arg in a.args:
+    for i, arg in enumerate(a.args):
         t = _param_type(col, arg)
         if t is None:
+            ok = False
+            continue
+        if isinstance(t, ContextType) and i != 0:
+            # the lowering and the helpers find a function's ctx where a program has it
+            col.src.error("E330", arg, name=arg.arg, func=f.name, type=t)
             ok = False
             continue
         params.append((arg.arg, t, isinstance(t, (StructType, ArrayType, KernelStruct))))

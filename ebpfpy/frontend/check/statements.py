@@ -10,6 +10,7 @@ from ...model.typed import ERR, is_int
 from . import refs
 from .context import EXPR_RULES, CheckContext, StmtRule, block
 from .expressions import cond, expr, flexible, key_expr, value_into
+from .locks import s_with
 from .loops import check_for
 from .ranges import assume
 from .symbols import map_of
@@ -113,4 +114,4 @@ def s_while(c: CheckContext, node: ast.While) -> None:
 
 RULES: dict[type, StmtRule] = {ast.Pass: s_pass, ast.Expr: s_expr, ast.Global: s_global, ast.Break: s_break,
          ast.Continue: s_continue, ast.Return: s_return, ast.Delete: s_delete, ast.If: s_if,
-         ast.While: s_while, ast.For: check_for}
+         ast.While: s_while, ast.For: check_for, ast.With: s_with}

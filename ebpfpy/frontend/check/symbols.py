@@ -24,6 +24,12 @@ _GIVEN_AWAY = {"obj_drop": "dropped", "kptr_xchg": "stored into a Kptr field",
 def not_released(c: CheckContext, node: ast.Name) -> bool:
     """E078 / E316 (and False) when ``node`` names a ring-buffer record already submitted or
     discarded, or an allocated object already dropped or stored, on this path (the verifier invalidates the register: see ``refs.py``)."""
+    ref = c.graph_refs.get(node.id)
+    if ref is not None and ref[1] is not c.lock:      # bpf_spin_unlock invalidated it
+        if ref[1] != "reported":                       # once per name
+            c.src.error("E327", node, name=node.id, root=ref[0])
+            c.graph_refs[node.id] = (ref[0], "reported")
+        return False
     done = c.flow.released.get(node.id)
     if done is None:
         return True

@@ -1,0 +1,21 @@
+# expect: E323 20:15
+from ebpfpy import Array, SpinLock, bpf_program, helpers, struct, u32, u64
+
+
+@struct
+class Counter:
+    lock: SpinLock
+    n: u64
+
+
+counters = Array(Counter, 2)
+
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    v = counters.lookup(0)
+    if v is None:
+        return 0
+    with v.lock:
+        v.n = counters[1].n
+    return 0

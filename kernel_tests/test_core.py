@@ -1,0 +1,158 @@
+"""CO-RE and tracepoint strings in the kernel: ``__data_loc`` strings of tracepoint records.
+
+Each program runs on a real event the test makes (a child's exec) and the test compares what
+the program saw with what CPython knows about that event.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import textwrap
+
+import pytest
+
+import ebpfpy
+
+pytestmark = pytest.mark.skipif(not os.path.exists("/sys/kernel/btf/vmlinux"),
+                                reason="the kernel has no BTF (/sys/kernel/btf/vmlinux)")
+
+_dirs: list[str] = []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _sources_removed():
+    """The program files build() writes are removed with the module's tests."""
+    d = tempfile.mkdtemp(prefix="ebpfpy-core-")
+    _dirs.append(d)
+    yield
+    _dirs.remove(d)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def build(body: str, name: str):
+    path = os.path.join(_dirs[-1], f"{name}.py")
+    with open(path, "w") as f:
+        f.write(textwrap.dedent(body))
+    return ebpfpy.load(path)
+
+
+DATA_LOC = '''
+    from ebpfpy import bpf_program, helpers, u8, u32, u64, Array
+
+    me: u32 = 0
+    names = Array(u8[64], 1)
+    seen = Array(u64, 3)
+
+    @bpf_program("tracepoint/sched/sched_process_exec")
+    def on_exec(ctx) -> int:
+        if u32(helpers.get_current_task_btf().real_parent.tgid) != me:
+            return 0                                  # another process's exec
+        buf = u8[64]()
+        seen[0] = u64(helpers.probe_read_kernel_str(buf, ctx.filename))
+        names[0] = buf
+        seen[1] = u64(ctx.__data_loc_filename >> 16)  # the length the kernel recorded
+        seen[2] = u64(ctx.pid)
+        return 0
+'''
+
+
+@pytest.mark.parametrize("name", ["", "a-longer-name-for-true"])
+def test_data_loc_string_is_readable(name: str) -> None:
+    """``ctx.filename`` (a ``__data_loc char[]``) is the address of the string in the record:
+    probe_read_kernel_str copies the path the child exec'd (as given to execve), with its NUL."""
+    path = "/bin/true"
+    if name:                                   # another length, at another record offset
+        path = os.path.join(_dirs[-1], name)
+        os.symlink("/bin/true", path)
+    with build(DATA_LOC, "data_loc") as obj:
+        obj.globals.me = os.getpid()
+        with obj.programs.on_exec.attach():
+            child = subprocess.Popen([path])
+            child.wait()
+        want = path.encode()
+        assert bytes(obj.maps.names[0]).rstrip(b"\0") == want
+        assert obj.maps.seen[0] == len(want) + 1
+        assert obj.maps.seen[1] == len(want) + 1
+        assert obj.maps.seen[2] == child.pid
+
+
+KCONFIG = '''
+    from ebpfpy import Array, Kconfig, bpf_program, u8, u32, u64
+
+    LINUX_KERNEL_VERSION: Kconfig[u32]
+    LINUX_HAS_BPF_COOKIE: Kconfig[bool]
+    CONFIG_HZ: Kconfig[u64]
+    CONFIG_BPF_SYSCALL: Kconfig[bool]
+    CONFIG_BPF_JIT: Kconfig[u8]                     # the letter: y, m or n
+    CONFIG_DEFAULT_HOSTNAME: Kconfig[u8[64]]
+    CONFIG_EBPFPY_NO_SUCH_OPTION: Kconfig[u64]
+
+    out = Array(u64, 8)
+    host = Array(u8[64], 1)
+
+    @bpf_program("syscall")
+    def main(ctx) -> int:
+        out[0] = u64(LINUX_KERNEL_VERSION)
+        out[1] = u64(LINUX_HAS_BPF_COOKIE)
+        out[2] = CONFIG_HZ
+        out[3] = u64(CONFIG_BPF_SYSCALL)
+        out[4] = u64(CONFIG_BPF_JIT)
+        out[5] = CONFIG_EBPFPY_NO_SUCH_OPTION + 7
+        if LINUX_KERNEL_VERSION >= (5 << 16) + (15 << 8):
+            out[6] = 1                                 # a comparison the verifier decides
+        host[0] = CONFIG_DEFAULT_HOSTNAME
+        return 0
+'''
+
+
+def _kernel_config() -> dict[str, str] | None:
+    """The running kernel's config as libbpf reads it (/boot/config-$(uname -r), else
+    /proc/config.gz): option -> value text; None when neither exists."""
+    import gzip
+    path = f"/boot/config-{os.uname().release}"
+    try:
+        if os.path.exists(path):
+            with open(path) as f:
+                text = f.read()
+        else:
+            with gzip.open("/proc/config.gz", "rt") as f:
+                text = f.read()
+    except OSError:
+        return None
+    return dict(line.split("=", 1) for line in text.splitlines()
+                if line.startswith("CONFIG_") and "=" in line)
+
+
+def _kernel_version() -> int:
+    """KERNEL_VERSION(a, b, c) of ``uname -r`` as libbpf computes it (c capped at 255)."""
+    import re
+    a, b, c = (int(x) for x in re.match(r"(\d+)\.(\d+)\.(\d+)", os.uname().release).groups())
+    return (a << 16) + (b << 8) + min(c, 255)
+
+
+def test_kconfig_values_match_the_running_kernel() -> None:
+    """libbpf fills Kconfig globals at load: the version from uname, the options from the
+    kernel's config file (an option it lacks reads as 0); userspace sees the same values."""
+    if os.path.exists("/proc/version_signature"):
+        pytest.skip("Ubuntu's version_signature: libbpf takes the version from there")
+    config = _kernel_config()
+    if config is None:
+        pytest.skip("no /boot/config-$(uname -r) or /proc/config.gz: libbpf cannot read "
+                    "CONFIG_* values on this machine")
+    with build(KCONFIG, "kconfig") as obj:
+        assert obj.programs.main.test_run().retval == 0
+        out = [obj.maps.out[i] for i in range(7)]
+        version = _kernel_version()
+        assert out[0] == version == obj.globals.LINUX_KERNEL_VERSION
+        assert out[1] == 1                         # bpf cookies: Linux 5.15 and later
+        assert out[2] == int(config.get("CONFIG_HZ", "0"))
+        assert out[3] == int(config.get("CONFIG_BPF_SYSCALL") == "y")
+        assert out[4] == ord(config.get("CONFIG_BPF_JIT", "\0"))
+        assert out[5] == 7
+        assert out[6] == int(version >= (5 << 16) + (15 << 8))
+        want = config.get("CONFIG_DEFAULT_HOSTNAME", '""').strip('"').encode()
+        assert bytes(obj.maps.host[0]).rstrip(b"\0") == want
+        with pytest.raises(AttributeError, match="set by libbpf"):
+            obj.globals.CONFIG_HZ = 1
