@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 
+from ...types import SPINLOCK, GraphRootType, iter_scalars
 from ...model.items import MapDef
 from ...model.typed import Sym
 from .context import CheckContext
@@ -76,7 +77,32 @@ def map_of(c: CheckContext, node: ast.expr) -> MapDef | None:
     if isinstance(node, ast.Name) and node.id not in c.fi.locals and node.id in c.info.maps:
         if node not in c.fi.names:          # once per use, however often it is resolved
             map_use(c, node, c.info.maps[node.id].type.kind)
+            _locked_value_use(c, node, c.info.maps[node.id])
         c.fi.names[node] = Sym("map", c.info.maps[node.id])
         c.fi.types[node] = c.info.maps[node.id].type
         return c.info.maps[node.id]
     return None
+
+
+# Program kinds whose maps may hold no spin lock, tree or list (the kernel's
+# is_tracing_prog_type: kprobe, tracepoint, raw_tp, perf_event; BTF-typed tracing, tp_btf,
+# fentry and iter, is allowed), and socket filters, which may hold no spin lock.
+_NO_LOCK_KINDS = frozenset({"kprobe", "uprobe", "tracepoint", "raw_tp", "perf_event"})
+
+
+def _locked_value_use(c: CheckContext, node: ast.Name, m: MapDef) -> None:
+    """E292 when this program kind cannot use a map whose values hold a spin lock or the
+    root of a tree or list (check_map_prog_compatibility refuses the program)."""
+    kind = c.fi.ctx_kind
+    value = m.type.value
+    if not kind or value is None or kind not in _NO_LOCK_KINDS | {"socket"}:
+        return
+    scalars = list(iter_scalars(value))
+    roots = [s for s in scalars if isinstance(s, GraphRootType)]
+    if roots and kind != "socket":
+        what = "a tree root (RbRoot)" if roots[0].kind == "rb" else "a list head (ListHead)"
+    elif SPINLOCK in scalars:
+        what = "a SpinLock"
+    else:
+        return
+    c.src.error("E292", node, map=m.name, what=what, section=c.fi.fdef.section)
