@@ -163,3 +163,14 @@ def test_stack_depth_reads_both_frame_forms() -> None:
     """``*(r10 - N)`` and ``rX = r10; rX += -N``: a 64-byte frame reads as 64."""
     small = BIG_FRAME.replace("128 x i64", "8 x i64")
     assert stack_depth(emit_object(small)) == 64
+
+
+def test_a_kfunc_call_is_no_hazard_but_another_external_is() -> None:
+    """A kfunc is an extern in ``.ksyms`` that libbpf resolves at load: the backend emits
+    a call to it.  Any other external function is still a hazard."""
+    body = ("define i64 @f(ptr %a) {\n %p = call ptr @bpf_rbtree_first(ptr %a)\n"
+            " %r = ptrtoint ptr %p to i64\n ret i64 %r\n}\n")
+    kfunc = HEAD + 'declare ptr @"bpf_rbtree_first"(ptr %".1") nounwind section ".ksyms"\n' + body
+    other = HEAD + "declare ptr @bpf_rbtree_first(ptr)\n" + body
+    assert ir_hazard(kfunc) is None
+    assert ir_hazard(other) == "a call to the external function bpf_rbtree_first"

@@ -29,6 +29,7 @@ _SIGNED_DIV = re.compile(r"=\s*(sdiv|srem)\b")
 _DYN_ALLOCA = re.compile(r"=\s*alloca\b[^,]*,\s*i\d+\s+%")
 _ATOMICRMW = re.compile(r"\batomicrmw\s+(?:volatile\s+)?(\w+)\s+ptr\s+[^,]+,\s+(\S+)")
 _CMPXCHG = re.compile(r"\bcmpxchg\s+(?:weak\s+)?(?:volatile\s+)?ptr\s+[^,]+,\s+(\S+)")
+_KFUNC = re.compile(r'^declare\b[^@\n]*@"?([\w.$]+)"?\(.*\bsection\s+"\.ksyms"', re.M)
 _CALL = re.compile(r"\bcall\b[^@]*@([\w.$]+)\(")
 _MEM_CALL = re.compile(r"\bcall\b[^@]*@llvm\.mem(?:cpy|move|set)(?:\.inline)?\.[\w.]+\((.*)\)")
 _MEM_LENGTH = re.compile(r",\s*i(?:32|64)\s+(-?\d+)\s*,\s*i1\s+\w+\s*$")
@@ -67,7 +68,7 @@ def function_sizes(ir_text: str) -> dict[str, int]:
 def ir_hazard(ir_text: str) -> str | None:
     """The first construct in ``ir_text`` the BPF backend may stop the process on, or None."""
     sizes = function_sizes(ir_text)
-    defined = set(sizes)
+    defined = set(sizes) | set(_KFUNC.findall(ir_text))   # kfuncs: calls libbpf resolves
     for name, n in sizes.items():
         if n > LONG_FUNCTION_IR:
             return f"a function of {n} instructions ({name}: a branch may pass the jump range)"
