@@ -337,3 +337,42 @@ def f(ctx) -> int:
     err = info.value
     assert (err.code, err.lineno, err.col_offset) == ("E268", 6, 11)
     assert "are: vec_nr" in str(err)
+
+
+FLAVOUR = '''
+from ebpfpy import bpf_program, helpers, kernel_struct, Array, i32, i64, u64
+
+@kernel_struct
+class task_struct___pre514:
+    state: i64
+    pid: i32
+
+out = Array(u64, 3)
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    t = task_struct___pre514(helpers.get_current_task_btf())
+    out[0] = u64(helpers.field_exists(t.state))
+    out[1] = u64(t.pid)
+    if helpers.field_exists(t.state):
+        out[2] = u64(t.state)
+    return 0
+'''
+
+
+def test_flavour_fields_relocate_by_name() -> None:
+    """A @kernel_struct flavour reaches BTF under its own name (libbpf strips the part after
+    the last ___): this kernel's field at its offset, the missing one after the struct's
+    end; reads and field_exists carry relocations on it."""
+    elf = ebpfpy.compile(source=FLAVOUR, filename="flavour.py")
+    btf = Btf(BpfElf(elf).section_data(".BTF"))
+    fl = [t for t in btf.types if t and t.kind == "STRUCT" and t.name.startswith("task_struct___pre514")]
+    assert len(fl) == 1
+    from ebpfpy.model.kernel_types import kernel_struct
+    task = kernel_struct("task_struct")
+    members = {name: off // 8 for name, _t, off in fl[0].members}
+    assert members["pid"] == task.fields["pid"].offset
+    assert members["state"] >= task.size
+    kinds = {(path.split(".", 1)[1], kind) for _s, root, path, kind in core_relos(elf)
+             if root == "task_struct"}
+    assert {("state", 2), ("pid", 0), ("state", 0)} <= kinds

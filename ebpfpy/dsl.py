@@ -66,6 +66,17 @@ class _KconfigMarker:
 Kconfig = _KconfigMarker()
 
 
+def kernel_struct(cls: Any) -> Any:
+    """``@kernel_struct class task_struct___pre514``: a CO-RE struct flavour, the fields a
+    kernel struct has on other kernels (libbpf's ``struct task_struct___pre514``).
+    ``task_struct___pre514(task)`` views a kernel reference through it.  Under CPython
+    the class takes (and ignores) that argument."""
+    def __init__(self: Any, _ref: Any = None) -> None:
+        pass
+    cls.__init__ = __init__
+    return cls
+
+
 # ------------------------------------------------------------------------ allocated objects
 RbNode = RBNODE
 ListNode = LISTNODE

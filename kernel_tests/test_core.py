@@ -156,3 +156,48 @@ def test_kconfig_values_match_the_running_kernel() -> None:
         assert bytes(obj.maps.host[0]).rstrip(b"\0") == want
         with pytest.raises(AttributeError, match="set by libbpf"):
             obj.globals.CONFIG_HZ = 1
+
+
+FLAVOURS = '''
+    from ebpfpy import Array, bpf_program, helpers, i32, i64, kernel_struct, u32, u64
+    from ebpfpy.kernel import task_struct
+
+    @kernel_struct
+    class task_struct___pre514:
+        state: i64                   # Linux 5.14 renamed it __state (this kernel lacks it)
+        pid: i32                     # a field every kernel has
+        tgid: i32
+
+    @kernel_struct
+    class task_struct___v514:
+        __state: u32
+
+    out = Array(u64, 8)
+
+    @bpf_program("syscall")
+    def main(ctx) -> int:
+        task = helpers.get_current_task_btf()
+        old = task_struct___pre514(task)
+        out[0] = u64(helpers.field_exists(old.state))
+        out[1] = u64(helpers.field_exists(old.tgid))
+        out[2] = u64(old.tgid)
+        if helpers.field_exists(old.state):
+            out[3] = u64(old.state)
+        else:
+            out[3] = u64(task_struct___v514(task).__state) + 1000
+        out[4] = u64(helpers.field_size(task_struct___v514(task).__state))
+        out[5] = u64(helpers.field_size(old.pid))
+        out[6] = u64(old.state) if helpers.field_exists(old.state) else 77
+        return 0
+'''
+
+
+def test_struct_flavours_relocate_by_field_name() -> None:
+    """A flavour's fields relocate to the running kernel's: one this kernel lacks
+    (``task_struct.state``, renamed ``__state`` in 5.14) is ``field_exists`` 0 and its read,
+    in the branch libbpf's relocation makes dead, loads; one it has is read at the right
+    offset (the caller's tgid, as in CPython); a running task's ``__state`` is 0."""
+    with build(FLAVOURS, "flavours") as obj:
+        assert obj.programs.main.test_run().retval == 0
+        out = [obj.maps.out[i] for i in range(7)]
+    assert out == [0, 1, os.getpid(), 1000, 4, 4, 77]

@@ -7,11 +7,12 @@ from typing import Any
 
 from ..map_kinds import MapKind
 from ..types import BOOL, LISTNODE, RBNODE, SPINLOCK, ArrayType, BpfType, GraphRootType, IntType, \
-    StructType
+    RefType, StructType
 from .consts import ConstFolder
 from .contexts import missing_trace_target
 from .idents import check_btf_name, nested_definitions
 from ..model.items import FuncDef, GlobalDef, ModuleInfo
+from ..model.kernel_types import flavour_struct, kernel_struct
 from .maps_decl import parse_map_decl
 from ..model.names import DslNames
 from ..model.sections import kind_of
@@ -21,7 +22,8 @@ from ..model.walk import all_nodes
 
 MAX_TYPE_DEPTH = 64        # deeper types overflow the recursion of llvmlite's metadata hashing
 _DEF_NAME = re.compile(r"(?:async\s+)?(?:def|class)\s+(\w+)")
-DECORATORS = ("bpf_program", "bpf_function", "struct")
+DECORATORS = ("bpf_program", "bpf_function", "struct", "kernel_struct")
+CLASS_DECORATORS = ("struct", "kernel_struct")
 
 
 class Collector:
@@ -82,9 +84,9 @@ class Collector:
 
     def _function(self, fn: ast.FunctionDef) -> None:
         decos = self._dsl_decorators(fn)
-        kinds = [(what, deco) for what, deco in decos if what != "struct"]
+        kinds = [(what, deco) for what, deco in decos if what not in CLASS_DECORATORS]
         for what, deco in decos:
-            if what == "struct":
+            if what in CLASS_DECORATORS:
                 self.src.error("E017", deco, what=what, target="class", where="a function")
         if len(kinds) > 1:
             self.src.error("E016", kinds[1][1], name=fn.name)
@@ -121,9 +123,9 @@ class Collector:
         for stmt in self.tree.body:
             if isinstance(stmt, ast.ClassDef):
                 for what, deco in self._dsl_decorators(stmt):
-                    if what != "struct":
+                    if what not in CLASS_DECORATORS:
                         self.src.error("E017", deco, what=what, target="function", where="a class")
-                if stmt.name in self.info.structs:
+                if stmt.name in self.info.structs or stmt.name in self.info.kernel_types:
                     continue                     # its body is checked as fields (E030)
                 found = nested_definitions(stmt.body, "a class")
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -134,7 +136,7 @@ class Collector:
                 found = nested_definitions([stmt], "the module")
             for node, where in found:
                 for what, deco in self._dsl_decorators(node):   # type: ignore[arg-type]
-                    target = "class" if what == "struct" else "function"
+                    target = "class" if what in CLASS_DECORATORS else "function"
                     self.src.error("E017", deco, what=what, target=target, where=where)
 
     def _program(self, fn: ast.FunctionDef, deco: ast.expr) -> None:
@@ -154,6 +156,9 @@ class Collector:
         self.info.programs[fn.name] = FuncDef(fn.name, fn, section, deco)
 
     def _class(self, cls: ast.ClassDef) -> None:
+        if any(self.names.dsl(d) == "kernel_struct" for d in cls.decorator_list):
+            self._kernel_class(cls)
+            return
         if not any(self.names.dsl(d) == "struct" for d in cls.decorator_list):
             self.info.ignored.setdefault(cls.name, cls)
             return
@@ -189,6 +194,68 @@ class Collector:
         self._depths[cls.name] = depth
         self.info.structs[cls.name] = StructType(cls.name, members)
         self.info.struct_nodes[cls.name] = cls
+
+    def _kernel_class(self, cls: ast.ClassDef) -> None:
+        """``@kernel_struct class task_struct___pre514``: a struct flavour (E275 unless the
+        name is KERNEL_STRUCT___SUFFIX of a kernel struct; E276 for a field this kernel has
+        with another type)."""
+        at = self._name_at(cls, cls.name)
+        base, sep, suffix = cls.name.partition("___")
+        if not sep or not base or not suffix:
+            self.src.error("E275", at, name=cls.name)
+            return
+        ks = kernel_struct(base)
+        if ks is None:
+            self.src.error("E260", at, name=base)
+            return
+        decl: list[tuple[str, BpfType]] = []
+        for stmt in cls.body:
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                if stmt.value is not None:
+                    self.src.error("E031", stmt.value)
+                t = self._kernel_field_type(stmt.annotation)
+                if t is None:
+                    continue
+                fname = stmt.target.id
+                if fname in ks.unreadable:
+                    self.src.error("E262", stmt.target, type=ks, name=fname,
+                                   why=ks.unreadable[fname])
+                    continue
+                kf = ks.fields.get(fname)
+                if kf is not None and kf.type != t:
+                    self.src.error("E276", stmt.annotation, name=fname, type=cls.name,
+                                   why=f"this kernel's {ks} has it as {kf.type}, not {t}")
+                    continue
+                decl.append((fname, t))
+            elif isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and
+                                                 isinstance(stmt.value, ast.Constant)):
+                continue
+            else:
+                self.src.error("E030", stmt)
+        self._unique(cls.name, cls)
+        fl = flavour_struct(base, cls.name, tuple(decl))
+        if fl is not None:
+            self.info.kernel_types[cls.name] = fl
+
+    def _kernel_field_type(self, ann: ast.expr) -> BpfType | None:
+        """A flavour field's type: an integer, bool or array of them, or a kernel struct
+        (``real_parent: task_struct``) or another flavour, as a reference."""
+        dsl = self.names.dsl(ann)
+        if dsl is not None and dsl.startswith("kernel."):
+            ks = kernel_struct(dsl[7:])
+            if ks is None:
+                self.src.error("E260", ann, name=dsl[7:])
+                return None
+            return RefType(ks, False, "kernel")
+        if isinstance(ann, ast.Name) and ann.id in self.info.kernel_types:
+            return RefType(self.info.kernel_types[ann.id], False, "kernel")
+        t = self.type_expr(ann)
+        if t is not None and not _config_type(t):
+            self.src.error("E276", ann, name=ast.unparse(ann), type="a kernel struct flavour",
+                           why=f"a field is an integer, a bool, an array of them or a kernel "
+                               f"struct (a reference), not {t}")
+            return None
+        return t
 
     def _assign(self, name: str, value: ast.expr, stmt: ast.stmt) -> None:
         if name == "LICENSE":
@@ -266,7 +333,7 @@ class Collector:
     def _unique(self, name: str, node: ast.AST) -> None:
         info = self.info
         if any(name in d for d in (info.consts, info.structs, info.maps, info.globals,
-                                   info.programs, info.functions)):
+                                   info.programs, info.functions, info.kernel_types)):
             self.src.error("E015", node, name=name)
 
     # ------------------------------------------------------------------ maps

@@ -206,6 +206,10 @@ def _kernel_ptr(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
     return kernel_ptr(cx, node)
 
 
+def _kernel_view(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
+    return cx.expr(node.args[0])            # a flavour of the same kernel object
+
+
 # ------------------------------------------------------------------ packets
 def _ctx_load(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
     t = call.extra
@@ -258,4 +262,5 @@ def _timer(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
 _CALLS: dict[str, Callable[[LowerContext, ast.Call, Any], ir.Value]] = {
     "cast": _cast, "bool": _bool, "struct_new": _struct_new, "array_new": _array_new,
     "builtin": _builtin, "helper": _helper, "func": _func, "kernel_ptr": _kernel_ptr,
+    "kernel_view": _kernel_view,
     "ctx_load": _ctx_load, "timer": _timer, "map_method": map_method, "alloc": lower_alloc}

@@ -28,8 +28,8 @@ import llvmlite.ir as ir
 
 from ..model.typed import known
 from ..model import kernel_types as KT
-from ..model.kernel_types import KernelStruct
-from ..types import BOOL, ArrayType, IntType, u64
+from ..model.kernel_types import FlavourStruct, KernelStruct
+from ..types import BOOL, ArrayType, IntType, RefType, u64
 from .context import LowerContext
 from .ints import convert
 from .ltypes import I8, I32, I64, PTR
@@ -128,20 +128,39 @@ class CoreTypes:
         btf_members = kb.r.members(t)
         elems: list[tuple[str, Any, int, int]] = []
         index: dict[int, int] = {}
+        flavour = isinstance(ks, FlavourStruct)
         for idx in self.members(ks):
             mname, bit_off, _bits, mt = ks.members[idx]
-            mdi = self.di(mt)[0] if isinstance(mt, KernelStruct) else \
-                self._di_btf(kb, btf_members[idx].type)
+            if isinstance(mt, KernelStruct):
+                mdi = self.di(mt)[0]
+            elif flavour:
+                mdi = self._di_flavour_member(ks, idx, mt)
+            else:
+                mdi = self._di_btf(kb, btf_members[idx].type)
             index[idx] = len(elems)
             size = mt.size if mt is not None else 8
             elems.append((mname, mdi, size * 8, bit_off))
-        node = d.struct(ks.name + self.flavor if ks.name else None, elems, ks.size * 8)
+        name = ks.name
+        if name and self.flavor:
+            # libbpf strips what follows the *last* "___": a user's flavour keeps its own
+            # suffix and gets the module number without another separator
+            name += self.flavor.replace("___", "_") if flavour else self.flavor
+        node = d.struct(name or None, elems, ks.size * 8)
         if ks.union:
             ops = dict(node.operands)
             ops["tag"] = ir.DIToken("DW_TAG_union_type")
             node = d.m.add_debug_info("DICompositeType", ops)
         self._di[ks.key] = (node, index)
         return node, index
+
+    def _di_flavour_member(self, fl: Any, idx: int, t: Any) -> Any:
+        """A flavour member's debug type: the kernel's where this kernel has the field,
+        else from the declared DSL type (integers, arrays, references)."""
+        if idx in fl.member_btf:
+            return self._di_btf(fl.kbtf, fl.member_btf[idx])
+        if isinstance(t, RefType):
+            return self.ml.di.pointer(self._fwd_decl(t.target.name, t.target.union))
+        return self.ml.di.type_of(t)
 
     def _di_btf(self, kb: Any, tid: int) -> Any:
         """The debug type mirroring BTF type ``tid`` (typedefs and qualifiers dropped)."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..types import BpfType, MapType, StructType
 from .names import DslNames
@@ -47,6 +48,7 @@ class ModuleInfo:
     programs: dict[str, FuncDef] = field(default_factory=dict)
     functions: dict[str, FuncDef] = field(default_factory=dict)
     license: str = "GPL"
+    kernel_types: dict[str, Any] = field(default_factory=dict)   # @kernel_struct flavours
     ignored: dict[str, ast.stmt] = field(default_factory=dict)   # module names BPF code may not use
 
     @property

@@ -82,6 +82,64 @@ class KernelStruct(BpfType):
         return self._fields
 
 
+class FlavourStruct(KernelStruct):
+    """``@kernel_struct class task_struct___pre514``: libbpf's struct flavour, a local
+    description of a kernel struct as another kernel has it.
+
+    libbpf matches types by the name before the last ``___``, and fields by name, so the
+    declared fields relocate to wherever the target kernel has them.  A declared field this
+    kernel has sits at this kernel's offset (and must have its type); one it lacks
+    (``missing``) is laid out after the struct's end: reading it needs a
+    ``helpers.field_exists`` guard, since libbpf poisons the read on a kernel without it and
+    only a branch the verifier knows to be dead may contain it."""
+
+    def __init__(self, base: KernelStruct, name: str,
+                 decl: tuple[tuple[str, BpfType], ...]) -> None:
+        super().__init__(base.kbtf, base.tid, name, base.size, base.union, name)
+        self.base, self.decl = base, decl
+        self.missing: set[str] = set()
+        self.member_btf: dict[int, int] = {}           # member index -> the kernel's BTF type
+        self.kernel_type: dict[str, BpfType] = {}      # declared name -> the kernel's type
+        fields: dict[str, KField] = {}
+        end = base.size
+        for i, (n, t) in enumerate(decl):
+            kf = base.fields.get(n)
+            if kf is not None:
+                off = kf.offset
+                self.kernel_type[n] = kf.type
+                last, idx = kf.path[-1]
+                raw = last.kbtf.raw(last.tid)[0]
+                self.member_btf[i] = last.kbtf.r.members(raw)[idx].type
+            else:
+                align = max(getattr(t, "align", 1), 1)
+                off = -(-end // align) * align
+                end = off + t.size
+                self.missing.add(n)
+            self.members.append((n, off * 8, 0, t))
+            fields[n] = KField(n, t, off, ((self, i),))
+        self.size = -(-end // 8) * 8 if self.missing else base.size
+        self._fields = fields
+
+    def __reduce__(self) -> Any:
+        return (flavour_struct, (self.base.name, self.name, self.decl))
+
+
+_flavours: dict[tuple[str, tuple[tuple[str, BpfType], ...]], FlavourStruct] = {}
+
+
+def flavour_struct(base: str, name: str,
+                   decl: tuple[tuple[str, BpfType], ...]) -> FlavourStruct | None:
+    """The flavour ``name`` of kernel struct ``base`` with the declared fields (one object
+    per declaration, so types compare by identity)."""
+    key = (name, decl)
+    if key not in _flavours:
+        ks = kernel_struct(base)
+        if ks is None:
+            return None
+        _flavours[key] = FlavourStruct(ks, name, decl)
+    return _flavours[key]
+
+
 class KernelBtf:
     """The kernel's types as DSL types, read through a shared :class:`BtfReader`."""
 

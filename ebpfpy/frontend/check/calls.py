@@ -11,7 +11,7 @@ from . import refs
 from .context import CheckContext, is_ctx, nargs, record
 from .expressions import common, cond, expr, flexible, unify, value_into
 from .helpers import check_helper
-from .kernel import check_kernel_cast
+from .kernel import check_flavour_cast, check_kernel_cast
 from .methods import check_method
 from .symbols import resolve
 
@@ -56,6 +56,8 @@ def _named_call(c: CheckContext, node: ast.Call, func: ast.Name,
         return ERR
     if name in c.info.structs:
         return struct_new(c, node, c.info.structs[name])
+    if name in c.info.kernel_types:
+        return check_flavour_cast(c, node, c.info.kernel_types[name])
     if name in c.info.all_funcs:
         return call_func(c, node, name)
     if name in c.info.consts or name in c.info.globals:

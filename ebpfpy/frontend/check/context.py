@@ -47,10 +47,23 @@ class CheckContext:
     lock: ast.With | None = None         # the `with v.lock:` whose lock is held here
     lock_base: str = ""                  # ... and the map value reference it locks
     graph_refs: dict[str, tuple[str, Any]] = field(default_factory=dict)  # first(): root, with
+    core_guard: int = 0                  # inside an if on a CO-RE query (field_exists ...)
 
     @property
     def src(self) -> Source:
         return self.info.src
+
+
+CORE_QUERIES = ("field_exists", "field_size", "type_exists", "type_size",
+                "enum_value_exists", "ksym_exists")
+
+
+def core_test(c: CheckContext, test: ast.expr) -> bool:
+    """Whether an ``if`` test asks a CO-RE question (``helpers.field_exists(...)`` ...): both
+    of its branches may then read fields this kernel lacks (libbpf decides at load)."""
+    return any(isinstance(n, ast.Call) and
+               c.info.names.dsl(n.func) in {f"helpers.{q}" for q in CORE_QUERIES}
+               for n in ast.walk(test))
 
 
 ExprRule = Callable[[CheckContext, Any, "BpfType | None"], BpfType]

@@ -242,7 +242,9 @@ def _core_field(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     if not nargs(c, node, 1, f"helpers.{h.name}"):
         return ERR
     arg = node.args[0]
+    c.core_guard += 1                # the question itself may name a field this kernel lacks
     t = expr(c, arg)
+    c.core_guard -= 1
     if t is not ERR and not (isinstance(arg, ast.Attribute) and
                              c.fi.attrs.get(arg, ("",))[0] == "kfield"):
         c.src.error("E265", arg, what=f"helpers.{h.name}", want="a kernel struct field",

@@ -7,10 +7,10 @@ from typing import Literal
 
 from ...types import BpfType, RefType, u64
 from ...model.items import FuncDef, ModuleInfo
-from ...model.kernel_types import KernelStruct, base_space, kernel_struct, vmlinux
+from ...model.kernel_types import FlavourStruct, KernelStruct, base_space, kernel_struct, vmlinux
 from ...model.typed import ERR, Call
 from .context import CheckContext, nargs
-from .expressions import value_into
+from .expressions import expr, value_into
 
 
 def check_kernel_attr(c: CheckContext, node: ast.Attribute, bt: BpfType) -> BpfType | None:
@@ -22,6 +22,10 @@ def check_kernel_attr(c: CheckContext, node: ast.Attribute, bt: BpfType) -> BpfT
         c.src.error("E261", node, type=target)
         return ERR
     f = target.fields.get(node.attr)
+    if f is not None and isinstance(target, FlavourStruct) and node.attr in target.missing \
+            and not c.core_guard:
+        c.src.error("E277", node, base=target.base, name=node.attr, type=target.name,
+                    expr=ast.unparse(node))
     if f is None:
         if node.attr in target.unreadable:
             c.src.error("E262", node, type=target, name=node.attr, why=target.unreadable[node.attr])
@@ -49,6 +53,25 @@ def check_kernel_cast(c: CheckContext, node: ast.Call, name: str) -> BpfType:
     value_into(c, node.args[0], u64, "kernel address")
     t = RefType(ks, False, "probe")
     c.fi.calls[node] = Call("kernel_ptr", name, t)
+    return t
+
+
+def check_flavour_cast(c: CheckContext, node: ast.Call, fl: KernelStruct) -> BpfType:
+    """``task_struct___pre514(task)``: a kernel reference seen through a flavour (the same
+    pointer; reads relocate by the flavour's field names), or an integer address read
+    through probe_read_kernel as ``task_struct(addr)`` is."""
+    if not nargs(c, node, 1, fl.name):
+        return ERR
+    at = expr(c, node.args[0])
+    if at is ERR:
+        return ERR
+    if isinstance(at, RefType) and isinstance(at.target, KernelStruct):
+        t = RefType(fl, at.nullable, at.space)
+        c.fi.calls[node] = Call("kernel_view", fl.name, t)
+        return t
+    value_into(c, node.args[0], u64, "kernel address")
+    t = RefType(fl, False, "probe")
+    c.fi.calls[node] = Call("kernel_ptr", fl.name, t)
     return t
 
 

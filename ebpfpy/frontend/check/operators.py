@@ -6,7 +6,7 @@ import ast
 from ...types import BOOL, ArrayType, BpfType, IntType, RefType, StructType
 from ...model.typed import ERR, Sym, int_type, is_int
 from .alloc import owning_call, taken_or_none
-from .context import CheckContext, ExprRule
+from .context import CheckContext, ExprRule, core_test
 from .expressions import common, cond, expr, flexible, key_expr, unify
 from .ranges import assume
 from .symbols import map_of, not_released, nullable_name
@@ -147,6 +147,8 @@ def ifexp(c: CheckContext, node: ast.IfExp, expect: BpfType | None) -> BpfType:
         c.src.error("E115", node)
         return ERR
     saved = c.flow.copy()
+    guard = core_test(c, node.test)
+    c.core_guard += guard
     assume(c, node.test, True)
     consts_only = flexible(c, node.body) and flexible(c, node.orelse)
     exp = expect if consts_only and isinstance(expect, IntType) else None
@@ -158,6 +160,7 @@ def ifexp(c: CheckContext, node: ast.IfExp, expect: BpfType | None) -> BpfType:
         tb = expr(c, node.body, to if is_int(to) and flexible(c, node.body) else None)
     else:
         to = expr(c, node.orelse, tb if is_int(tb) and flexible(c, node.orelse) else None)
+    c.core_guard -= guard
     c.flow = saved
     if tb is BOOL and to is BOOL:
         return BOOL

@@ -8,7 +8,7 @@ from ...types import BOOL, i64
 from ..flow import Flow
 from ...model.typed import ERR, is_int
 from . import refs
-from .context import EXPR_RULES, CheckContext, StmtRule, block
+from .context import EXPR_RULES, CheckContext, StmtRule, block, core_test
 from .expressions import cond, expr, flexible, key_expr, value_into
 from .locks import s_with
 from .loops import check_for
@@ -97,12 +97,15 @@ def s_if(c: CheckContext, node: ast.If) -> None:
     """``if``: each branch under what the test tells; the flows join after."""
     cond(c, node.test)
     before = c.flow.copy()
+    guard = core_test(c, node.test)
+    c.core_guard += guard
     assume(c, node.test, True)
     block(c, node.body)
     after_body = c.flow
     c.flow = before.copy()
     assume(c, node.test, False)
     block(c, node.orelse)
+    c.core_guard -= guard
     refs.join(c, node, [after_body, c.flow])
     c.flow = Flow.join([after_body, c.flow])
 
