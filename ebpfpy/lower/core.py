@@ -158,7 +158,7 @@ class CoreTypes:
         else from the declared DSL type (integers, arrays, references)."""
         if idx in fl.member_btf:
             return self._di_btf(fl.kbtf, fl.member_btf[idx])
-        if isinstance(t, RefType):
+        if isinstance(t, RefType) and isinstance(t.target, KernelStruct):
             return self.ml.di.pointer(self._fwd_decl(t.target.name, t.target.union))
         return self.ml.di.type_of(t)
 
