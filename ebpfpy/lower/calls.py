@@ -21,10 +21,12 @@ from .ltypes import I1, I8, I16, I32, I64, PTR, gep
 from .maps import map_method, perf_output
 from .memory import as_i64, size_of, store_value
 from .packets import lower_load_meta, lower_packet_helper
+from .places import slice_place
 
 CLOCK_MONOTONIC = 1
 XDP_DATA_OFF, SKB_DATA_OFF = 0, 76
 BPF_FUNC_skb_load_bytes = 26
+E2BIG = 7                 # a destination slice that does not fit: the helper is not called
 
 
 def lower_call(cx: LowerContext, node: ast.Call) -> ir.Value:
@@ -121,17 +123,36 @@ def _printk(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
     return cx.helper(H.TRACE_VPRINTK, I64, args + [data, ir.Constant(I32, size)])
 
 
-def _destination(cx: LowerContext, node: ast.expr) -> ir.Value:
-    """The address a helper writes to: an object's, or an integer field's or element's."""
+def _destination(cx: LowerContext, node: ast.expr) -> tuple[ir.Value, ir.Value | None]:
+    """The address a helper writes to: an object's, an integer field's or element's, or a
+    slice's; and for a slice at a runtime offset, whether it fits (see ``slice_place``)."""
+    if cx.fi.attrs.get(node, ("",))[0] == "slice":
+        return slice_place(cx, node)                 # type: ignore[arg-type]
     t = cx.fi.types[node]
-    return cx.place(node) if isinstance(t, (IntType, BoolType)) else cx.expr(node)
+    return (cx.place(node) if isinstance(t, (IntType, BoolType)) else cx.expr(node)), None
+
+
+def _if_fits(cx: LowerContext, fits: ir.Value | None, call: Callable[[], ir.Value]) -> ir.Value:
+    """``call()`` when the destination fits, else -E2BIG without calling the helper."""
+    if fits is None:
+        return call()
+    with cx.b.if_else(fits) as (then, otherwise):
+        with then:
+            r = call()
+            called = cx.b.block
+        with otherwise:
+            skipped = cx.b.block
+    out = cx.b.phi(I64, name="r")
+    out.add_incoming(r, called)
+    out.add_incoming(ir.Constant(I64, -E2BIG), skipped)
+    return out
 
 
 def _probe_read(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
-    dst = _destination(cx, node.args[0])
+    dst, fits = _destination(cx, node.args[0])
     size = size_of(cx, node.args[0])
     src = cx.b.inttoptr(as_i64(cx, node.args[1]), PTR)
-    return cx.helper(h.id, I64, [dst, ir.Constant(I32, size), src])
+    return _if_fits(cx, fits, lambda: cx.helper(h.id, I64, [dst, ir.Constant(I32, size), src]))
 
 
 def _get_stack(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
@@ -154,11 +175,12 @@ def _perf_output(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Valu
 
 
 def _copy_from_user_task(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
-    dst = _destination(cx, node.args[0])
+    dst, fits = _destination(cx, node.args[0])
     size = size_of(cx, node.args[0])
     src = cx.b.inttoptr(as_i64(cx, node.args[1]), PTR)
     task = cx.expr(node.args[2])
-    return cx.helper(h.id, I64, [dst, ir.Constant(I32, size), src, task, ir.Constant(I64, 0)])
+    return _if_fits(cx, fits, lambda: cx.helper(
+        h.id, I64, [dst, ir.Constant(I32, size), src, task, ir.Constant(I64, 0)]))
 
 
 def _loop(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:

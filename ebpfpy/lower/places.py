@@ -153,3 +153,30 @@ def _opaque(cx: LowerContext, v: ir.Value) -> ir.Value:
     """``v`` unchanged, but with nothing LLVM knows about it (an empty inline asm)."""
     asm = ir.InlineAsm(ir.FunctionType(I64, [I64]), "", "=r,0")
     return cx.b.call(asm, [v], name="opaque")
+
+
+def slice_place(cx: LowerContext, node: ast.Subscript) -> tuple[ir.Value, ir.Value | None]:
+    """``a[x:y]`` as a helper's destination: the address of its first element, and an i1
+    that is false when a runtime offset does not leave room for the slice (the helper is
+    then not called), or None when the checker proved it fits.
+
+    The offset is clamped to ``len(a) - K`` behind an empty asm: LLVM cannot fold the clamp
+    away under the fits test, so the verifier sees the pointer's largest offset plus the
+    constant size inside the array (it checks the two apart)."""
+    info = cx.fi.attrs[node][1]
+    arr = cx.fi.types[node.value]
+    arr = arr.target if isinstance(arr, RefType) else arr
+    assert isinstance(arr, ArrayType)
+    base = cx.expr(node.value)
+    if info.start is not None:
+        return gep(cx.b, base, [ir.Constant(I64, 0), ir.Constant(I64, info.start)],
+                   cx.types.mem(arr), name="slice"), None
+    t = int_type(cx.fi.types[info.offset])
+    off = convert(cx.b, cx.expr(info.offset), t, IntType("u64", 64, False) if not t.signed
+                  else IntType("i64", 64, True))
+    last = ir.Constant(I64, arr.length - info.length)
+    fits = cx.b.icmp_unsigned("<=", off, last, name="fits") if info.checked else None
+    hidden = _opaque(cx, off)
+    over = cx.b.icmp_unsigned(">", hidden, last)
+    start = cx.b.select(over, last, hidden, name="start")
+    return gep(cx.b, base, [ir.Constant(I64, 0), start], cx.types.mem(arr), name="slice"), fits

@@ -146,6 +146,10 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E189": ("{what} needs an integer in memory to change, and {text!r} is a value", ["name a global (total: u64 = 0 ... helpers.atomic_add(total, 1)), a field or element of a map value (r = m.lookup(k); if r is not None: helpers.atomic_add(r.value, 1)) or of a struct: a local integer lives in a register, and m[k] is a copy"]),
     "E190": ("{what} cannot change {where}", ["the verifier refuses atomic instructions on the ctx, packet data and kernel objects: keep the counter in a global or a map value"]),
     "E191": ("{what} gives no value", ["use it as a statement, or helpers.{fetch}(...) for the value the place held before"]),
+    # slices as helper destinations
+    "E192": ("the slice [{text}] is empty or outside {type} (length {n})", ["a destination slice holds at least one element and lies inside the array: 0 <= start < end <= {n} (negative constants count from the end)"]),
+    "E193": ("this slice cannot be {what}'s destination: {why}", ["e.g. {example}"]),
+    "E194": ("a slice of an array is a helper's destination only (probe_read_*, copy_from_user)", ["read into it: helpers.probe_read_user_str(buf[off:off + 16], addr); to copy or compare elements, index them in a loop: for i in range(16): dst[i] = buf[off + i]"]),
     "E178": ("{name!r} may point to a freed element of {map!r}: `{what}` (line {line}) may delete or replace entries of {map!r} after {name!r} was looked up", ["look the key up again after line {line}: `{name} = {map}.lookup(key)`, then check it for None. The kernel frees a hash map element on delete or replace and reuses it for the next insert, so a write through the old reference would change another key's entry"]),
     "E168": ("{spec} prints the {what} at an address, but {type} is passed by value", ["pass the array itself, e.g. helpers.printk(\"comm %s\\n\", helpers.get_current_comm()); print integers with %d / %u / %x"]),
     "E169": ("{spec} prints an integer, but {type} is passed by address", ["pass an integer, or print a u8 array with %s"]),

@@ -587,23 +587,65 @@ class Frame:
         return 8 * len(frames)
 
     def _probe_read(self, node: ast.Call, name: str) -> int:
-        dst = self.eval(node.args[0])
-        dt = self.fi.types[node.args[0]]
+        target = node.args[0]
+        if self.fi.attrs.get(target, ("",))[0] == "slice":
+            return self._into_slice(node, name)
+        dst = self.eval(target)
+        dt = self.fi.types[target]
         dt = dt.target if isinstance(dt, RefType) else dt
         addr = convert(self.eval(node.args[1]), self.fi.types[node.args[1]], u64)
-        data = self.sim.env.read_memory(addr, dt.size)
         if not isinstance(dt, (StructType, ArrayType)):     # an integer field or element
-            self.store(node.args[0], unpack(dt, data) if data is not None else 0, dt)
+            data = self.sim.env.read_memory(addr, dt.size)
+            self.store(target, unpack(dt, data) if data is not None else 0, dt)
             return 0 if data is not None else -14
+        return self._read_into(dt, dst, addr, name)
+
+    def _read_into(self, dt: Any, dst: Any, addr: int, name: str) -> int:
+        """Copy ``dt.size`` bytes from ``addr`` into the object ``dst``; a ``_str`` read
+        stops after the NUL and leaves the bytes past it as they were, as the kernel's
+        strncpy_from_*_nofault does (the count includes the NUL); a failed read zeroes the
+        destination."""
+        data = self.sim.env.read_memory(addr, dt.size)
         if data is None:
             copy_into(dt, dst, zero(dt))
             return -14                 # -EFAULT
-        if name.endswith("_str") and b"\0" in data:
-            data = data[:data.index(b"\0") + 1]
-            copy_into(dt, dst, unpack(dt, data.ljust(dt.size, b"\0")))
+        if name.endswith("_str"):
+            # up to the NUL; a longer string is cut and ends in a NUL at the last byte
+            data = data[:data.index(b"\0") + 1] if b"\0" in data else data[:-1] + b"\0"
+            cur = bytearray(pack(dt, dst))
+            cur[:len(data)] = data
+            copy_into(dt, dst, unpack(dt, bytes(cur)))
             return len(data)
         copy_into(dt, dst, unpack(dt, data))
         return 0
+
+    def _into_slice(self, node: ast.Call, name: str) -> int:
+        """A helper writing into ``a[x:y]``: -E2BIG, without reading, when a runtime offset
+        leaves no room for the slice (lower/places.py ``slice_place``)."""
+        target = node.args[0]
+        assert isinstance(target, ast.Subscript)
+        info = self.fi.attrs[target][1]
+        bt = self.fi.types[target.value]
+        arr = bt.target if isinstance(bt, RefType) else bt
+        base = self.eval(target.value)
+        if isinstance(base, Cell):
+            base = base.value
+        start = info.start
+        if start is None:
+            off = self.eval(info.offset)
+            start = off if 0 <= off <= arr.length - info.length else None
+        addr = convert(self.eval(node.args[1]), self.fi.types[node.args[1]], u64)
+        if start is None:
+            return -7                  # -E2BIG
+        dt = self.fi.types[target]
+        part = [copy(arr.elem, base[start + i]) for i in range(info.length)]
+        r = self._read_into(dt, part, addr, name)
+        for i, v in enumerate(part):
+            if isinstance(arr.elem, (StructType, ArrayType)):
+                copy_into(arr.elem, base[start + i], v)
+            else:
+                base[start + i] = v
+        return r
 
     def c_map_method(self, node: ast.Call, call: Any) -> Any:
         m = self.map_of(node.func.value)            # type: ignore[attr-defined]

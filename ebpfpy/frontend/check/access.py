@@ -66,7 +66,7 @@ def missing_ctx_field(c: CheckContext, node: ast.Attribute) -> None:
 def subscript(c: CheckContext, node: ast.Subscript, expect: BpfType | None) -> BpfType:
     """``m[k]`` (a map value copy), ``ctx.args[i]`` (raw_tp), ``a[i]``."""
     if isinstance(node.slice, ast.Slice):
-        c.src.error("E100", node.slice, what="a slice")
+        c.src.error("E194", node.slice)
         return ERR
     m = map_of(c, node.value)
     if m is not None:

@@ -18,6 +18,7 @@ from .kernel import resolve_kernel_name
 from .methods import record_arg
 from .packets import check_packet_helper
 from .sleep import sleepable_only_call
+from .slices import check_slice, is_slice
 from .symbols import map_of
 
 
@@ -96,12 +97,20 @@ def _format_call(c: CheckContext, h: Helper, node: ast.Call, at: int) -> str | N
             ok = False
     return widen_printk_format(fmt) if ok else None
 
+def _destination(c: CheckContext, arg: ast.expr, what: str) -> None:
+    """Memory a helper writes ``len(arg)`` bytes into: an object, an integer field or
+    element of one, or a slice of an array (``buf[off:off + 16]``)."""
+    if is_slice(arg):
+        check_slice(c, arg, what)      # type: ignore[arg-type]
+        return
+    dt = expr(c, arg)
+    if dt is not ERR and not dest_ok(c, arg):
+        c.src.error("E156", arg, type=dt)
+
 def _probe_read(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     if not nargs(c, node, 2, f"helpers.{h.name}"):
         return ERR
-    dt = expr(c, node.args[0])
-    if dt is not ERR and not dest_ok(c, node.args[0]):
-        c.src.error("E156", node.args[0], type=dt)
+    _destination(c, node.args[0], f"helpers.{h.name}")
     value_into(c, node.args[1], u64, "source address")
     src = node.args[1]
     if "user" in h.name and c.fi.attrs.get(src, ("",))[0] == "dataloc":
@@ -113,9 +122,7 @@ def _copy_from_user_task(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     # bpf_copy_from_user_task(dst, size, user_ptr, task, 0): another task's user memory
     if not nargs(c, node, 3, f"helpers.{h.name}"):
         return ERR
-    dt = expr(c, node.args[0])
-    if dt is not ERR and not dest_ok(c, node.args[0]):
-        c.src.error("E156", node.args[0], type=dt)
+    _destination(c, node.args[0], f"helpers.{h.name}")
     value_into(c, node.args[1], u64, "source address")
     t = expr(c, node.args[2])
     name = getattr(getattr(t, "target", None), "name", None)

@@ -1,0 +1,8 @@
+# expect: E192 8:44
+from ebpfpy import bpf_program, helpers, u8
+
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    buf = u8[64]()
+    return helpers.probe_read_user_str(buf[48:80], 0)
