@@ -627,6 +627,7 @@ class Frame:
         info = self.fi.attrs[target][1]
         bt = self.fi.types[target.value]
         arr = bt.target if isinstance(bt, RefType) else bt
+        assert isinstance(arr, ArrayType), "the checker slices arrays only"
         base = self.eval(target.value)
         if isinstance(base, Cell):
             base = base.value
