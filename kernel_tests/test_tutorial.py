@@ -132,6 +132,19 @@ def test_03_tail_calls():
     assert f"Python: total = {m.group(3)}" in out
 
 
+def test_03_chain():
+    """With a budget of 400 the unrolled hash is an entry and four parts; same hash as Python."""
+    out = run_step("03_chain.py")
+    assert out.startswith("5 programs, 4 tail calls through fnv__parts:"), out
+    processed = [int(n) for n in re.findall(r"the verifier processed +(\d+) insns", out)]
+    assert len(processed) == 5 and all(n < 400 for n in processed), out
+    kernel = re.search(r"kernel: fnv1a\(packet\[:32\]\) = (0x[0-9a-f]+)", out).group(1)
+    assert f"Python: fnv1a(packet[:32]) = {kernel}" in out
+    r = ebpfpy_cli("check", str(STEPS / "03_chain.py"), "--insn-budget", "400")
+    assert r.returncode == 0 and "fnv__part4" in r.stdout, r.stderr
+    assert "tail calls through fnv__parts at line 48 -> fnv__part1" in r.stdout
+
+
 def test_04_loops():
     out = run_step("04_loops.py")
     assert "collatz(27, limit 1000): 111 steps, stopped at 1" in out
@@ -232,7 +245,7 @@ def test_08_game_of_life():
 
 
 @pytest.mark.parametrize("name", ["01_hello.py", "02_verifier.py", "03_limits.py",
-                                  "03_tail_calls.py", "04_loops.py", "05_timer.py",
+                                  "03_tail_calls.py", "03_chain.py", "04_loops.py", "05_timer.py",
                                   "06_iterator.py", "07_maps.py", "08_policy.py",
                                   "02_reserve_submit.py"])
 def test_every_good_step_passes_check(name):

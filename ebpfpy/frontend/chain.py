@@ -130,8 +130,10 @@ def _cut(src: Source, fi: FuncInfo, limit: int) -> Chain | None:
         """Locals defined before statement ``b`` and used at or after it."""
         return [n for n, d in first_def.items() if d < b <= last_use.get(n, -1)]
 
+    fresh = _fresh_objects(fi)
+
     def blockers(b: int) -> list[str]:
-        return [n for n in live(b) if fi.locals[n].mode not in ("value", "object")]
+        return [n for n in live(b) if fi.locals[n].mode != "value" and n not in fresh]
 
     starts: list[int] = [0]
     carried: list[list[str]] = [[]]
@@ -160,10 +162,27 @@ def _cut(src: Source, fi: FuncInfo, limit: int) -> Chain | None:
     return chain
 
 
+def _fresh_objects(fi: FuncInfo) -> set[str]:
+    """Locals bound only to structs and arrays made on the stack (``p = P()``, ``a =
+    u8[16]()``): copied into the state and back, they stay one object.  A name ever bound to
+    another name's object (``q = p``) is not carried: two copies would no longer alias."""
+    objects = {n for n, loc in fi.locals.items()
+               if loc.mode == "ref" and loc.space == "stack" and isinstance(loc.type, (StructType, ArrayType))}
+    for node in ast.walk(fi.node):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                if isinstance(t, ast.Name) and t.id in objects and not isinstance(node.value, ast.Call):
+                    objects.discard(t.id)
+    return objects
+
+
 def _ref_kind(loc: Local) -> str:
     what = {"packet": "a packet pointer", "ringbuf": "a reserved ring-buffer record",
             "alloc": "an allocated object", "map": "a reference into a map value",
-            "kernel": "a pointer to kernel memory", "ctx": "a pointer to the program's ctx"}
+            "kernel": "a pointer to kernel memory", "ctx": "a pointer to the program's ctx",
+            "probe": "a pointer to kernel memory", "task_struct": "a pointer to a kernel task",
+            "stack": "a second name for a struct or array (bound with name = other)"}
     return what.get(loc.space, f"a reference ({loc.space})")
 
 
