@@ -106,7 +106,12 @@ def _decide(checked: CheckedModule, fi: FuncInfo, s: ast.For, limit: int) -> Non
         return                  # walked; over_budget says so if it does not fit
     info.strategy = LoopStrategy.BPF_LOOP
     if CostModel(checked.funcs).loop(fi, s) >= walked:
-        info.strategy = LoopStrategy.LOOP     # outlining would cost the verifier more
+        # outlining would cost the verifier as much or more: the cost is in the body (an
+        # inner loop whose own paths multiply; fuzz seed 7700417 program 1174), so decide
+        # the inner loops, walked inside this one
+        info.strategy = LoopStrategy.LOOP
+        for inner in _outer_loops(s.body):
+            _decide(checked, fi, inner, limit)
         return
     if CostModel(checked.funcs).block(fi, s.body) > limit:
         for inner in _outer_loops(s.body):

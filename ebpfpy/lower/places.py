@@ -7,7 +7,7 @@ from typing import Any, Callable
 import llvmlite.ir as ir
 
 from ..model.masks import mask_bounds, masked_below
-from ..model.typed import int_type
+from ..model.typed import LoopStrategy, int_type
 from ..types import ArrayType, IntType, RefType, StructType
 from .context import LowerContext
 from .core import field_place
@@ -69,12 +69,16 @@ _PLACES: dict[type, Callable[[LowerContext, Any], ir.Value]] = {
 
 
 def _loop_var(cx: LowerContext, node: ast.expr) -> bool:
-    """A ``range`` variable: LLVM may unroll its loop and fold the index to constants."""
+    """A ``range`` variable of a walked loop: LLVM may unroll its loop and fold the index to
+    constants.  Not one of an outlined loop: in the callback it is computed from bpf_loop's
+    index, a runtime value whose clamp LLVM dropped where it could prove the bound ("invalid
+    unbounded variable-offset read from stack", fuzz seed 5 program 608)."""
     if not isinstance(node, ast.Name) or node not in cx.fi.names:
         return False
     target = cx.fi.names[node].target
     return any(cx.fi.names.get(f.target) is not None and
-               cx.fi.names[f.target].target is target for f in cx.fi.loops)
+               cx.fi.names[f.target].target is target and info.strategy is not LoopStrategy.BPF_LOOP
+               for f, info in cx.fi.loops.items())
 
 
 def _outside_frame(cx: LowerContext, node: ast.expr) -> bool:
