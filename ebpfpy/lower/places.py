@@ -58,8 +58,15 @@ def _subscript(cx: LowerContext, node: ast.Subscript) -> ir.Value:
     arr = bt.target if isinstance(bt, RefType) else bt
     assert isinstance(arr, ArrayType)
     runtime = not _loop_var(cx, node.slice) and not in_ctx(cx, node.value)
+    # an outlined loop's variable is computed from bpf_loop's index in the callback, a
+    # runtime value: a mask clamps it as the verifier tracks it (GoL's rows need no
+    # barrier), but the compare-and-select clamp of a length that is not a power of two
+    # reached the verifier on another register ("invalid unbounded variable-offset read
+    # from stack", fuzz seed 5 program 608) unless the value passes through the barrier
+    pow2 = arr.length & (arr.length - 1) == 0
+    outlined = runtime and pow2 and _loop_var(cx, node.slice, outlined=True)
     idx = index_value(cx, node.slice, arr.length,
-                      hide_value=runtime and not _mask_kept(cx, node, arr.length),
+                      hide_value=runtime and not outlined and not _mask_kept(cx, node, arr.length),
                       hide_index=runtime and not _outside_frame(cx, node.value))
     return gep(cx.b, base, [ir.Constant(I64, 0), idx], cx.types.mem(arr), name="elem")
 
@@ -68,16 +75,15 @@ _PLACES: dict[type, Callable[[LowerContext, Any], ir.Value]] = {
     ast.Name: _name, ast.Attribute: _attribute, ast.Subscript: _subscript}
 
 
-def _loop_var(cx: LowerContext, node: ast.expr) -> bool:
-    """A ``range`` variable of a walked loop: LLVM may unroll its loop and fold the index to
-    constants.  Not one of an outlined loop: in the callback it is computed from bpf_loop's
-    index, a runtime value whose clamp LLVM dropped where it could prove the bound ("invalid
-    unbounded variable-offset read from stack", fuzz seed 5 program 608)."""
+def _loop_var(cx: LowerContext, node: ast.expr, outlined: bool = False) -> bool:
+    """A ``range`` variable of a walked loop (LLVM may unroll its loop and fold the index to
+    constants), or with ``outlined`` of an outlined one."""
     if not isinstance(node, ast.Name) or node not in cx.fi.names:
         return False
     target = cx.fi.names[node].target
     return any(cx.fi.names.get(f.target) is not None and
-               cx.fi.names[f.target].target is target and info.strategy is not LoopStrategy.BPF_LOOP
+               cx.fi.names[f.target].target is target and
+               (info.strategy is LoopStrategy.BPF_LOOP) == outlined
                for f, info in cx.fi.loops.items())
 
 
