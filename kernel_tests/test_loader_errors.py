@@ -163,6 +163,20 @@ def test_hints_for_common_failures(log_line: str, hint: str) -> None:
                                      f"{log_line.splitlines()[0]}"
 
 
+def test_reason_on_the_line_of_the_instruction_before() -> None:
+    """Fuzz seed 2 program 3312: the kernel printed its reason on the last instruction's line
+    (that instruction's state not yet printed); the headline was "the verifier rejected the
+    program"."""
+    log = ("; if x: @ f.py:7\n"
+           "869: (85) call bpf_map_lookup_elem#1          ; frame1: R0=map_value_or_null(id=6) cb\n"
+           "870: (55) if r0 != 0x0 goto pc+1 BPF program is too large. Processed 1000001 insn\n"
+           "processed 1000001 insns (limit 1000000) max_states_per_insn 34 total_states 45560\n")
+    e = verifier.verifier_error("p", log)
+    assert str(e).splitlines()[0] == "f.py:7:1: error: verifier rejected program 'p': " \
+                                     "BPF program is too large. Processed 1000001 insn", str(e)
+    assert "too many instructions" in str(e) and e.lineno == 7
+
+
 # Every kind of refusal this suite can provoke, each from a tiny LLVM IR program (ebpfpy's
 # checker refuses the same mistakes in Python first): (section, body, the kernel's reason).
 IR_HEAD = 'target triple = "bpfel-unknown-none"\n' \

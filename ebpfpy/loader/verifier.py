@@ -26,6 +26,11 @@ _NOISE = re.compile(r"^(processed \d+ insns|verification time|stack depth|"
 _BACK_JUMP = re.compile(r"^(?P<insn>\d+): \([0-9a-f]{2}\) (?:if .* )?goto pc-(?P<off>\d+)")
 # Refusals for having walked too much: the place to show is the loop being walked.
 _TOO_MUCH = re.compile(r"BPF program is too large|sequence of \d+ jumps is too complex")
+# Reasons the kernel prints when it starts on an instruction, which can land on the line of
+# the instruction before it (printed without its newline): ``870: (55) if r0 != 0x0 goto
+# pc+1 BPF program is too large. Processed 1000001 insn`` (fuzz seed 2 program 3312).
+_APPENDED = re.compile(r"\s((?:BPF program is too large|infinite loop detected|"
+                       r"The sequence of \d+ jumps is too complex)\b.*)$")
 
 # (pattern in the log, one-line hint) -- the first that matches wins.
 HINTS: list[tuple[re.Pattern[str], str]] = [
@@ -83,6 +88,9 @@ def reason_of(lines: list[str]) -> str:
     for line in lines[last_insn + 1:]:
         if _is_reason(line):
             return line.strip()
+    appended = _APPENDED.search(lines[last_insn].rstrip()) if last_insn >= 0 else None
+    if appended:
+        return appended.group(1)
     for line in reversed(lines[:last_insn + 1]):
         if _is_reason(line):
             return line.strip()
