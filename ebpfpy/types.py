@@ -286,6 +286,10 @@ class KptrType(OpaqueType):
     def __eq__(self, other: object) -> bool:
         return isinstance(other, KptrType) and other.target == self.target
 
+    def unpack(self, data: bytes) -> None:       # type: ignore[override]
+        """None: the object is the kernel's (a map read shows no pointer; writes keep it)."""
+        return None
+
     def __hash__(self) -> int:
         return hash(("kptr", self.target.name))
 
@@ -299,6 +303,10 @@ class GraphRootType(OpaqueType):
         dsl, c_name = ("RbRoot", "bpf_rb_root") if kind == "rb" else ("ListHead", "bpf_list_head")
         super().__init__(f"{dsl}[{target.name}, {node!r}]", c_name, 16, 8)
         self.kind, self.target, self.node = kind, target, node
+
+    def unpack(self, data: bytes) -> None:       # type: ignore[override]
+        """None: the tree or list is the kernel's; userspace cannot walk it."""
+        return None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, GraphRootType) and (other.kind, other.target.name, other.node) \

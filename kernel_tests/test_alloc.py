@@ -14,6 +14,7 @@ import pytest
 
 import ebpfpy
 from ebpfpy import libbpf
+from ebpfpy.testing import Simulator
 
 KPTR = textwrap.dedent('''
     from ebpfpy import Array, Kptr, bpf_program, helpers, struct, u32, u64
@@ -92,13 +93,16 @@ def test_kptr_store_and_take_match_a_python_model(tmp_path) -> None:
     ops = [(rng.choice(["put", "put", "take"]), rng.randrange(4), rng.randrange(1000))
            for _ in range(60)]
     mark = libbpf.message_mark()
+    sim = Simulator(source=KPTR, filename="kptr.py")
+    simulated = [sim.run(op, ctx={"slot": s, "key": k}).retval for op, s, k in ops]
     with ebpfpy.load(str(path)) as obj:
         Args = obj.structs.Args
         got = [getattr(obj.programs, op).test_run(ctx=Args(slot=s, key=k)).retval
                for op, s, k in ops]
+        assert obj.maps.slots[0].item is None          # 8 kernel-owned bytes: no object here
         assert [obj.maps.slots[i].stores for i in range(4)] == \
             [sum(1 for op, s, _ in ops if op == "put" and s == i) for i in range(4)]
-    assert got == _model_run(ops)
+    assert got == _model_run(ops) == simulated
     assert not any("BTF is optional" in m for m in libbpf.messages_since(mark))
 
 
@@ -312,6 +316,7 @@ def test_rbtree_and_list_match_python_models(tmp_path) -> None:
     tree: list[int] = []
     adds = 0
     queue: collections.deque[int] = collections.deque()
+    sim = Simulator(source=TREE, filename="tree.py")
     with ebpfpy.load(str(path)) as obj:
         Args = obj.structs.Args
         progs = obj.programs
@@ -320,6 +325,8 @@ def test_rbtree_and_list_match_python_models(tmp_path) -> None:
                                                 "push", "pop"]), rng.randrange(1000), \
                 rng.randrange(1000), rng.randrange(2)
             got = getattr(progs, op).test_run(ctx=Args(key=key, limit=limit, front=front)).retval
+            simulated = sim.run(op, ctx={"key": key, "limit": limit, "front": front}).retval
+            assert simulated == got, (op, key, limit, front)
             if op == "add":
                 bisect.insort(tree, key)
                 adds += 1

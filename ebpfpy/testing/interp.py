@@ -437,6 +437,8 @@ class Frame:
     def x_IfExp(self, node: ast.IfExp) -> Any:
         t = self.fi.types[node]
         branch = node.body if self.truth(node.test) else node.orelse
+        if isinstance(branch, ast.Constant) and branch.value is None:
+            return None             # `m = v.tree.pop_first() if c else None`
         return convert(self.eval(branch), self.fi.types[branch], t)
 
     def x_Call(self, node: ast.Call) -> Any:
@@ -703,6 +705,47 @@ class Frame:
         else:
             timer.armed_ns = None
         return 0
+
+    def c_alloc(self, node: ast.Call, call: Any) -> Any:
+        """Allocated objects: obj_new/obj_drop, Kptr fields and trees and lists, as Python
+        objects and lists (one CPU: locks are always free)."""
+        name = call.name
+        if name == "obj_new":
+            return zero(call.extra)
+        if name == "obj_drop":
+            return None
+        if name == "kptr_xchg":
+            slot = self.eval(node.args[0])
+            new = node.args[1]
+            old, slot.obj = slot.obj, None if isinstance(new, ast.Constant) else self.eval(new)
+            return old
+        root = self.eval(node.func.value)           # type: ignore[attr-defined]
+        items: list[Any] = root.items
+        meth = name.split("_", 1)[1]
+        if meth == "add":
+            n = self.eval(node.args[0])
+            less = node.args[1].id                   # type: ignore[attr-defined]
+            # the kernel walks down from the root: left when less(n, node), else right, so
+            # a node goes after the ones it is not less than
+            at = next((i for i, x in enumerate(items) if self.sim.invoke(less, [n, x])),
+                      len(items))
+            items.insert(at, n)
+            return 0
+        if meth in ("push_front", "push_back"):
+            n = self.eval(node.args[0])
+            items.insert(0 if meth == "push_front" else len(items), n)
+            return 0
+        if meth == "first":
+            return items[0] if items else None
+        if meth == "remove":
+            x = self.eval(node.args[0])
+            for i, y in enumerate(items):
+                if y is x:
+                    return items.pop(i)
+            return None
+        if not items:                                # pop_first, pop_front, pop_back
+            return None
+        return items.pop(-1 if meth == "pop_back" else 0)
 
     # ================================================================ maps
     def is_map(self, node: ast.expr) -> bool:

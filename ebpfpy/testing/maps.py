@@ -103,7 +103,9 @@ class SimMap:
         return unpack(self.key_type, kb)
 
     def _user_value(self, s: Any) -> Any:
-        return s[0] if self.scalar else copy(self.value_type, s)
+        # through the C layout, as the kernel copies a value out: kernel-owned objects
+        # (Kptr fields, trees, lists) read as None
+        return s[0] if self.scalar else unpack(self.value_type, pack(self.value_type, s))
 
     def __getitem__(self, k: Any) -> Any:
         s = self._slot(self.key_bytes(k))

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..types import (BOOL, ArrayType, BoolType, BpfType, IntType, OpaqueType, StructType,
-                     TIMER)
+from ..types import (BOOL, ArrayType, BoolType, BpfType, GraphRootType, IntType, KptrType,
+                     OpaqueType, StructType, TIMER)
 
 _CLASSES: dict[int, type[SimStruct]] = {}
 
@@ -74,6 +74,33 @@ class SimTimer:
         return "Timer()"
 
 
+class SimKptr:
+    """A ``Kptr[T]`` field: the allocated object it holds, or None."""
+
+    def __init__(self) -> None:
+        self.obj: Any = None
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, (SimKptr, bytes, bytearray)) or other is None
+
+    def __repr__(self) -> str:
+        return f"Kptr({self.obj!r})" if self.obj is not None else "None"
+
+
+class SimGraphRoot:
+    """An ``RbRoot`` / ``ListHead`` field: its objects in order (a tree: by its ``less``)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.items: list[Any] = []
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, (SimGraphRoot, bytes, bytearray))
+
+    def __repr__(self) -> str:
+        return ("RbRoot" if self.kind == "rb" else "ListHead") + f"({self.items!r})"
+
+
 def zero(t: BpfType) -> Any:
     """A fresh zero value of ``t``."""
     if isinstance(t, IntType):
@@ -89,6 +116,10 @@ def zero(t: BpfType) -> Any:
         return obj
     if t is TIMER:
         return SimTimer()
+    if isinstance(t, KptrType):
+        return SimKptr()
+    if isinstance(t, GraphRootType):
+        return SimGraphRoot(t.kind)
     if isinstance(t, OpaqueType):
         return bytes(t.size)
     raise TypeError(f"no value of type {t!r}")
@@ -164,6 +195,8 @@ def unpack(t: BpfType, data: bytes) -> Any:
         return [unpack(t.elem, data[i * es:(i + 1) * es]) for i in range(t.length)]
     if t is TIMER:
         return SimTimer()
+    if isinstance(t, (KptrType, GraphRootType)):
+        return None                 # kernel-owned objects: userspace sees none (as the loader)
     if isinstance(t, OpaqueType):
         return bytes(data[:t.size])
     if t is BOOL:
