@@ -36,6 +36,12 @@ _MEM_LENGTH = re.compile(r",\s*i(?:32|64)\s+(-?\d+)\s*,\s*i1\s+\w+\s*$")
 _AGGREGATE_RET = re.compile(r"^define\b[^@]*?\s[{\[<][^@]*@")
 _VARARGS = re.compile(r"^define\b.*\.\.\.\)")
 _ATOMIC_OPS = {"add", "and", "or", "xor", "xchg"}
+# Every line one of the checks below can flag holds one of these; the rest (most of the
+# function: loads, stores, arithmetic, branches) are passed over with one search each
+# instead of a search per check (sortnet's optimised IR: 1.75 ms -> ~0.4 ms).
+_CANDIDATE = re.compile(
+    r"\bi(?:6[5-9]|[7-9]\d|[1-9]\d{2,})\b|half|bfloat|float|double|fp128|x86_fp80|ppc_fp128"
+    r"|<|sdiv|srem|alloca|atomicrmw|cmpxchg|call")
 # the backend copies a constant-length memcpy/memset of up to this many bytes inline, at any
 # alignment (LLVM 22, measured); a longer one becomes a call to memcpy, which BPF cannot make
 MAX_INLINE_MEM_BYTES = 1024
@@ -75,6 +81,8 @@ def ir_hazard(ir_text: str) -> str | None:
     for raw in ir_text.splitlines():
         if not (raw[:1] in (" ", "\t") or raw.startswith("define") or raw.startswith("declare")):
             continue                            # types, globals, metadata, the datalayout
+        if raw[:1] != "d" and not _CANDIDATE.search(raw):
+            continue
         line = _QUOTED.sub('""', raw) if '"' in raw else raw
         found = _line_hazard(line, raw, defined)
         if found:
