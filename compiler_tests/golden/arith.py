@@ -43,6 +43,7 @@ def arith(ctx: Args) -> int:
 #   %"ctx.1" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
 #   store ptr %"ctx.stack", ptr %"ctx.1", !dbg !N
+#   %"retval" = alloca i32, align 8, !dbg !N
 #   br label %"body", !dbg !N
 # body:
 #   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
@@ -62,6 +63,9 @@ def arith(ctx: Args) -> int:
 #   %"xor" = xor i64 %"neg", %"inv", !dbg !N
 #   store i64 %"xor", ptr %"c", !dbg !N
 #   %"trunc" = trunc i64 0 to i32 , !dbg !N
+#   store i32 %"trunc", ptr %"retval", !dbg !N
+#   br label %"return", !dbg !N
+# return:
 #   %".11" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
 #   %".12" = load i64, ptr %".11", !dbg !N
 #   %".13" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
@@ -70,10 +74,11 @@ def arith(ctx: Args) -> int:
 #   %".15" = load i64, ptr %".14", !dbg !N
 #   %".16" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
 #   store i64 %".15", ptr %".16", !dbg !N
-#   ret i32 %"trunc", !dbg !N
+#   %".17" = load i32, ptr %"retval", !dbg !N
+#   ret i32 %".17", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".17")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".18")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

@@ -36,12 +36,17 @@ def caller(ctx: Args) -> int:
 #   %"x.1" = alloca i32, align 8, !dbg !N
 #   store i32 0, ptr %"x.1", !dbg !N
 #   store i32 %"x", ptr %"x.1", !dbg !N
+#   %"retval" = alloca i64, align 8, !dbg !N
 #   br label %"body", !dbg !N
 # body:
 #   %".1" = load i32, ptr %"x.1", !dbg !N
 #   %"sext" = sext i32 %".1" to i64 , !dbg !N
 #   %"mul" = mul i64 %"sext", 2, !dbg !N
-#   ret i64 %"mul", !dbg !N
+#   store i64 %"mul", ptr %"retval", !dbg !N
+#   br label %"return", !dbg !N
+# return:
+#   %".2" = load i64, ptr %"retval", !dbg !N
+#   ret i64 %".2", !dbg !N
 # }
 #
 # define i32 @"caller"(ptr %"ctx") nounwind section "syscall" !dbg !N
@@ -49,37 +54,42 @@ def caller(ctx: Args) -> int:
 # entry:
 #   %"ctx.static" = call ptr @"llvm.preserve.static.offset"(ptr %"ctx"), !dbg !N
 #   %"ctx.stack" = alloca %"struct.Args", align 8, !dbg !N
-#   %".2" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
-#   %".3" = load i64, ptr %".2", !dbg !N
+#   %".3" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   %".4" = load i64, ptr %".3", !dbg !N
 #   %".1" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
-#   store i64 %".3", ptr %".1", !dbg !N
-#   %".4" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
-#   %".5" = load i64, ptr %".4", !dbg !N
-#   %".6" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
-#   store i64 %".5", ptr %".6", !dbg !N
+#   store i64 %".4", ptr %".1", !dbg !N
+#   %".5" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
+#   %".6" = load i64, ptr %".5", !dbg !N
+#   %".7" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
+#   store i64 %".6", ptr %".7", !dbg !N
 #   %"ctx.1" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
 #   store ptr %"ctx.stack", ptr %"ctx.1", !dbg !N
+#   %"retval" = alloca i32, align 8, !dbg !N
 #   br label %"body", !dbg !N
 # body:
 #   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
-#   %".7" = load i32, ptr %"a", !dbg !N
-#   %".8" = call i64 @"twice"(i32 %".7"), !dbg !N
+#   %".8" = load i32, ptr %"a", !dbg !N
+#   %".9" = call i64 @"twice"(i32 %".8"), !dbg !N
 #   %"out" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 1 , !dbg !N
-#   store i64 %".8", ptr %"out", !dbg !N
+#   store i64 %".9", ptr %"out", !dbg !N
 #   %"trunc" = trunc i64 0 to i32 , !dbg !N
-#   %".9" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
-#   %".10" = load i64, ptr %".9", !dbg !N
-#   %".11" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
-#   store i64 %".10", ptr %".11", !dbg !N
-#   %".12" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
-#   %".13" = load i64, ptr %".12", !dbg !N
-#   %".14" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
-#   store i64 %".13", ptr %".14", !dbg !N
-#   ret i32 %"trunc", !dbg !N
+#   store i32 %"trunc", ptr %"retval", !dbg !N
+#   br label %"return", !dbg !N
+# return:
+#   %".10" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
+#   %".11" = load i64, ptr %".10", !dbg !N
+#   %".12" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   store i64 %".11", ptr %".12", !dbg !N
+#   %".13" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
+#   %".14" = load i64, ptr %".13", !dbg !N
+#   %".15" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
+#   store i64 %".14", ptr %".15", !dbg !N
+#   %".16" = load i32, ptr %"retval", !dbg !N
+#   ret i32 %".16", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".15")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".17")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

@@ -52,6 +52,7 @@ def divide(ctx: Args) -> int:
 #   %"ctx.1" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
 #   store ptr %"ctx.stack", ptr %"ctx.1", !dbg !N
+#   %"retval" = alloca i32, align 8, !dbg !N
 #   br label %"body", !dbg !N
 # body:
 #   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
@@ -111,6 +112,9 @@ def divide(ctx: Args) -> int:
 #   %"r" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 3 , !dbg !N
 #   store i32 %"rem.1", ptr %"r", !dbg !N
 #   %"trunc" = trunc i64 0 to i32 , !dbg !N
+#   store i32 %"trunc", ptr %"retval", !dbg !N
+#   br label %"return", !dbg !N
+# return:
 #   %".31" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
 #   %".32" = load i32, ptr %".31", !dbg !N
 #   %".33" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
@@ -127,10 +131,11 @@ def divide(ctx: Args) -> int:
 #   %".41" = load i32, ptr %".40", !dbg !N
 #   %".42" = getelementptr i8, ptr %"ctx.static", i64 12 , !dbg !N
 #   store i32 %".41", ptr %".42", !dbg !N
-#   ret i32 %"trunc", !dbg !N
+#   %".43" = load i32, ptr %"retval", !dbg !N
+#   ret i32 %".43", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".43")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".44")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

@@ -46,6 +46,7 @@ def branch(ctx: Args) -> int:
 #   %"ctx.1" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
 #   store ptr %"ctx.stack", ptr %"ctx.1", !dbg !N
+#   %"retval" = alloca i32, align 8, !dbg !N
 #   br label %"body", !dbg !N
 # body:
 #   %"a" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
@@ -63,15 +64,8 @@ def branch(ctx: Args) -> int:
 #   br i1 %"cmp.1", label %"if.then.1", label %"if.else.1", !dbg !N
 # if.end:
 #   %"trunc" = trunc i64 0 to i32 , !dbg !N
-#   %".9" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
-#   %".10" = load i32, ptr %".9", !dbg !N
-#   %".11" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
-#   store i32 %".10", ptr %".11", !dbg !N
-#   %".12" = getelementptr i8, ptr %"ctx.stack", i64 4 , !dbg !N
-#   %".13" = load i32, ptr %".12", !dbg !N
-#   %".14" = getelementptr i8, ptr %"ctx.static", i64 4 , !dbg !N
-#   store i32 %".13", ptr %".14", !dbg !N
-#   ret i32 %"trunc", !dbg !N
+#   store i32 %"trunc", ptr %"retval", !dbg !N
+#   br label %"return", !dbg !N
 # if.then.1:
 #   %"out.1" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 1 , !dbg !N
 #   store i32 0, ptr %"out.1", !dbg !N
@@ -82,9 +76,20 @@ def branch(ctx: Args) -> int:
 #   br label %"if.end.1", !dbg !N
 # if.end.1:
 #   br label %"if.end", !dbg !N
+# return:
+#   %".9" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
+#   %".10" = load i32, ptr %".9", !dbg !N
+#   %".11" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   store i32 %".10", ptr %".11", !dbg !N
+#   %".12" = getelementptr i8, ptr %"ctx.stack", i64 4 , !dbg !N
+#   %".13" = load i32, ptr %".12", !dbg !N
+#   %".14" = getelementptr i8, ptr %"ctx.static", i64 4 , !dbg !N
+#   store i32 %".13", ptr %".14", !dbg !N
+#   %".15" = load i32, ptr %"retval", !dbg !N
+#   ret i32 %".15", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".15")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".16")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

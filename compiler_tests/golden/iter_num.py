@@ -25,6 +25,7 @@ def main(ctx) -> int:
 #   %"iter" = alloca i64, align 8, !dbg !N
 #   %"i.1" = alloca i32, align 8, !dbg !N
 #   store i32 0, ptr %"i.1", !dbg !N
+#   %"retval" = alloca i32, align 8, !dbg !N
 #   br label %"body", !dbg !N
 # body:
 #   store i64 0, ptr %"total", !dbg !N
@@ -45,16 +46,20 @@ def main(ctx) -> int:
 # iter.end:
 #   call void @"bpf_iter_num_destroy"(ptr %"iter"), !dbg !N
 #   %"trunc" = trunc i64 0 to i32 , !dbg !N
-#   ret i32 %"trunc", !dbg !N
+#   store i32 %"trunc", ptr %"retval", !dbg !N
+#   br label %"return", !dbg !N
+# return:
+#   %".4" = load i32, ptr %"retval", !dbg !N
+#   ret i32 %".4", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".4")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".5")
 #
-# declare !dbg !N i32 @"bpf_iter_num_new"(ptr %".4", i32 %".5", i32 %".6") nounwind section ".ksyms"
+# declare !dbg !N i32 @"bpf_iter_num_new"(ptr %".5", i32 %".6", i32 %".7") nounwind section ".ksyms"
 #
-# declare !dbg !N ptr @"bpf_iter_num_next"(ptr %".4") nounwind section ".ksyms"
+# declare !dbg !N ptr @"bpf_iter_num_next"(ptr %".5") nounwind section ".ksyms"
 #
-# declare !dbg !N void @"bpf_iter_num_destroy"(ptr %".4") nounwind section ".ksyms"
+# declare !dbg !N void @"bpf_iter_num_destroy"(ptr %".5") nounwind section ".ksyms"
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

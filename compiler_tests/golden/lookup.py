@@ -27,6 +27,7 @@ def look(ctx) -> int:
 #   %"obj" = alloca i32, align 8, !dbg !N
 #   %"r" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"r", !dbg !N
+#   %"retval" = alloca i32, align 8, !dbg !N
 #   br label %"body", !dbg !N
 # body:
 #   call void @"llvm.lifetime.start.p0"(ptr %"obj"), !dbg !N
@@ -39,21 +40,26 @@ def look(ctx) -> int:
 #   br i1 %"isnone", label %"if.then", label %"if.end", !dbg !N, !prof !N
 # if.then:
 #   %"trunc" = trunc i64 1 to i32 , !dbg !N
-#   ret i32 %"trunc", !dbg !N
+#   store i32 %"trunc", ptr %"retval", !dbg !N
+#   br label %"return", !dbg !N
 # if.end:
 #   %"r.1" = load ptr, ptr %"r", !dbg !N
 #   %".2" = load i64, ptr %"r.1", !dbg !N
 #   %"or" = or i64 %".2", 4, !dbg !N
 #   store i64 %"or", ptr %"r.1", !dbg !N
 #   %"trunc.1" = trunc i64 2 to i32 , !dbg !N
-#   ret i32 %"trunc.1", !dbg !N
+#   store i32 %"trunc.1", ptr %"retval", !dbg !N
+#   br label %"return", !dbg !N
+# return:
+#   %".3" = load i32, ptr %"retval", !dbg !N
+#   ret i32 %".3", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".3")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".4")
 #
-# declare void @"llvm.lifetime.start.p0"(ptr %".3")
+# declare void @"llvm.lifetime.start.p0"(ptr %".4")
 #
-# declare void @"llvm.lifetime.end.p0"(ptr %".3")
+# declare void @"llvm.lifetime.end.p0"(ptr %".4")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

@@ -47,6 +47,7 @@ def loop(ctx: Args) -> int:
 #   %"iv" = alloca i64, align 8, !dbg !N
 #   %"i.1" = alloca i32, align 8, !dbg !N
 #   store i32 0, ptr %"i.1", !dbg !N
+#   %"retval" = alloca i32, align 8, !dbg !N
 #   br label %"body", !dbg !N
 # body:
 #   %"n" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
@@ -71,30 +72,34 @@ def loop(ctx: Args) -> int:
 #   br label %"for.head", !dbg !N
 # for.end:
 #   %"trunc.1" = trunc i64 0 to i32 , !dbg !N
-#   %".9" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
-#   %".10" = load i64, ptr %".9", !dbg !N
-#   %".11" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
-#   store i64 %".10", ptr %".11", !dbg !N
-#   %".12" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
-#   %".13" = load i64, ptr %".12", !dbg !N
-#   %".14" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
-#   store i64 %".13", ptr %".14", !dbg !N
-#   ret i32 %"trunc.1", !dbg !N
+#   store i32 %"trunc.1", ptr %"retval", !dbg !N
+#   br label %"return", !dbg !N
 # if.then:
 #   br label %"for.end", !dbg !N
 # if.end:
 #   %"total" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 1 , !dbg !N
-#   %".15" = load i64, ptr %"total", !dbg !N
-#   %".16" = load i32, ptr %"i.1", !dbg !N
-#   %"zext.1" = zext i32 %".16" to i64 , !dbg !N
-#   %"add" = add i64 %".15", %"zext.1", !dbg !N
+#   %".9" = load i64, ptr %"total", !dbg !N
+#   %".10" = load i32, ptr %"i.1", !dbg !N
+#   %"zext.1" = zext i32 %".10" to i64 , !dbg !N
+#   %"add" = add i64 %".9", %"zext.1", !dbg !N
 #   store i64 %"add", ptr %"total", !dbg !N
 #   br label %"for.latch", !dbg !N
+# return:
+#   %".11" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
+#   %".12" = load i64, ptr %".11", !dbg !N
+#   %".13" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   store i64 %".12", ptr %".13", !dbg !N
+#   %".14" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
+#   %".15" = load i64, ptr %".14", !dbg !N
+#   %".16" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
+#   store i64 %".15", ptr %".16", !dbg !N
+#   %".17" = load i32, ptr %"retval", !dbg !N
+#   ret i32 %".17", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".17")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".18")
 #
-# declare i32 @"llvm.umin.i32"(i32 %".17", i32 %".18")
+# declare i32 @"llvm.umin.i32"(i32 %".18", i32 %".19")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

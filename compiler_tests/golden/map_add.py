@@ -23,6 +23,7 @@ def count(ctx) -> int:
 #   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
 #   %"obj" = alloca i32, align 8, !dbg !N
 #   %"obj.1" = alloca i64, align 8, !dbg !N
+#   %"retval" = alloca i32, align 8, !dbg !N
 #   br label %"body", !dbg !N
 # body:
 #   call void @"llvm.lifetime.start.p0"(ptr %"obj"), !dbg !N
@@ -51,14 +52,18 @@ def count(ctx) -> int:
 #   call void @"llvm.lifetime.end.p0"(ptr %"obj"), !dbg !N
 #   call void @"llvm.lifetime.end.p0"(ptr %"obj.1"), !dbg !N
 #   %"trunc" = trunc i64 2 to i32 , !dbg !N
-#   ret i32 %"trunc", !dbg !N
+#   store i32 %"trunc", ptr %"retval", !dbg !N
+#   br label %"return", !dbg !N
+# return:
+#   %".8" = load i32, ptr %"retval", !dbg !N
+#   ret i32 %".8", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".8")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".9")
 #
-# declare void @"llvm.lifetime.start.p0"(ptr %".8")
+# declare void @"llvm.lifetime.start.p0"(ptr %".9")
 #
-# declare void @"llvm.lifetime.end.p0"(ptr %".8")
+# declare void @"llvm.lifetime.end.p0"(ptr %".9")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

@@ -41,6 +41,7 @@ def main(ctx) -> int:
 #   store ptr %"ctx.static", ptr %"ctx.1", !dbg !N
 #   %"rec" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"rec", !dbg !N
+#   %"retval" = alloca i32, align 8, !dbg !N
 #   br label %"body", !dbg !N
 # body:
 #   %"helper" = inttoptr i64 131 to ptr ({ptr, ptr}*, i64, i64)* , !dbg !N
@@ -56,7 +57,8 @@ def main(ctx) -> int:
 #   br i1 %"isnone", label %"if.then", label %"if.end", !dbg !N, !prof !N
 # if.then:
 #   %"trunc" = trunc i64 1 to i32 , !dbg !N
-#   ret i32 %"trunc", !dbg !N
+#   store i32 %"trunc", ptr %"retval", !dbg !N
+#   br label %"return", !dbg !N
 # if.end:
 #   %"rec.1" = load ptr, ptr %"rec", !dbg !N
 #   %"n" = getelementptr inbounds %"struct.Event", ptr %"rec.1", i32 0, i32 0 , !dbg !N
@@ -64,10 +66,14 @@ def main(ctx) -> int:
 #   %"helper.1" = inttoptr i64 132 to void (ptr, i64)* , !dbg !N
 #   call void %"helper.1"(ptr %"rec.1", i64 0), !dbg !N
 #   %"trunc.1" = trunc i64 0 to i32 , !dbg !N
-#   ret i32 %"trunc.1", !dbg !N
+#   store i32 %"trunc.1", ptr %"retval", !dbg !N
+#   br label %"return", !dbg !N
+# return:
+#   %".2" = load i32, ptr %"retval", !dbg !N
+#   ret i32 %".2", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".2")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".3")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

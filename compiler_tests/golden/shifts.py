@@ -44,6 +44,7 @@ def shifts(ctx: Args) -> int:
 #   %"ctx.1" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
 #   store ptr %"ctx.stack", ptr %"ctx.1", !dbg !N
+#   %"retval" = alloca i32, align 8, !dbg !N
 #   br label %"body", !dbg !N
 # body:
 #   %"x" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 0 , !dbg !N
@@ -66,6 +67,9 @@ def shifts(ctx: Args) -> int:
 #   %"shr" = lshr i32 %".11", %"trunc", !dbg !N
 #   store i32 %"shr", ptr %"x", !dbg !N
 #   %"trunc.1" = trunc i64 0 to i32 , !dbg !N
+#   store i32 %"trunc.1", ptr %"retval", !dbg !N
+#   br label %"return", !dbg !N
+# return:
 #   %".12" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
 #   %".13" = load i32, ptr %".12", !dbg !N
 #   %".14" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
@@ -74,10 +78,11 @@ def shifts(ctx: Args) -> int:
 #   %".16" = load i32, ptr %".15", !dbg !N
 #   %".17" = getelementptr i8, ptr %"ctx.static", i64 4 , !dbg !N
 #   store i32 %".16", ptr %".17", !dbg !N
-#   ret i32 %"trunc.1", !dbg !N
+#   %".18" = load i32, ptr %"retval", !dbg !N
+#   ret i32 %".18", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".18")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".19")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

@@ -42,6 +42,7 @@ def store(ctx) -> int:
 #   %"p" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"p", !dbg !N
 #   %"obj.1" = alloca i32, align 8, !dbg !N
+#   %"retval" = alloca i32, align 8, !dbg !N
 #   br label %"body", !dbg !N
 # body:
 #   call void @"llvm.memset.p0.i64"(ptr %"obj", i8 0, i64 8, i1 0), !dbg !N
@@ -56,16 +57,20 @@ def store(ctx) -> int:
 #   %".2" = call i64 %"helper"({ptr, ptr, ptr, ptr}* @"points", ptr %"obj.1", ptr %"obj", i64 0), !dbg !N
 #   call void @"llvm.lifetime.end.p0"(ptr %"obj.1"), !dbg !N
 #   %"trunc" = trunc i64 0 to i32 , !dbg !N
-#   ret i32 %"trunc", !dbg !N
+#   store i32 %"trunc", ptr %"retval", !dbg !N
+#   br label %"return", !dbg !N
+# return:
+#   %".3" = load i32, ptr %"retval", !dbg !N
+#   ret i32 %".3", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".3")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".4")
 #
-# declare void @"llvm.memset.p0.i64"(ptr %".3", i8 %".4", i64 %".5", i1 %".6")
+# declare void @"llvm.memset.p0.i64"(ptr %".4", i8 %".5", i64 %".6", i1 %".7")
 #
-# declare void @"llvm.lifetime.start.p0"(ptr %".3")
+# declare void @"llvm.lifetime.start.p0"(ptr %".4")
 #
-# declare void @"llvm.lifetime.end.p0"(ptr %".3")
+# declare void @"llvm.lifetime.end.p0"(ptr %".4")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

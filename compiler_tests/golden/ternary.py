@@ -47,6 +47,7 @@ def pick(ctx: Args) -> int:
 #   %"ctx.1" = alloca ptr, align 8, !dbg !N
 #   store ptr null, ptr %"ctx.1", !dbg !N
 #   store ptr %"ctx.stack", ptr %"ctx.1", !dbg !N
+#   %"retval" = alloca i32, align 8, !dbg !N
 #   br label %"body", !dbg !N
 # body:
 #   %"c" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 2 , !dbg !N
@@ -69,6 +70,9 @@ def pick(ctx: Args) -> int:
 #   %"o" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 3 , !dbg !N
 #   store i16 %"select", ptr %"o", !dbg !N
 #   %"trunc.1" = trunc i64 0 to i32 , !dbg !N
+#   store i32 %"trunc.1", ptr %"retval", !dbg !N
+#   br label %"return", !dbg !N
+# return:
 #   %".18" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
 #   %".19" = load i32, ptr %".18", !dbg !N
 #   %".20" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
@@ -81,10 +85,11 @@ def pick(ctx: Args) -> int:
 #   %".25" = load i32, ptr %".24", !dbg !N
 #   %".26" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
 #   store i32 %".25", ptr %".26", !dbg !N
-#   ret i32 %"trunc.1", !dbg !N
+#   %".27" = load i32, ptr %"retval", !dbg !N
+#   ret i32 %".27", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".27")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".28")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }

@@ -83,6 +83,9 @@ class LowerContext:
     index_masks: dict[int, int] | None = None
     # blocks of rarely taken paths, moved to the end of the function by finish()
     cold: list[ir.Block] = field(default_factory=list)
+    # the one block every ``return v`` of a function branches to, laid out last (exits.py)
+    ret_block: ir.Block | None = None
+    ret_slot: ir.Value | None = None
 
     def __post_init__(self) -> None:
         self.types = self.ml.types
@@ -117,9 +120,11 @@ class LowerContext:
         return bb
 
     def finish(self) -> None:
-        """Close the function: the cold blocks go last, the entry block (the allocas)
-        branches to the body."""
-        for bb in self.cold:
+        """Close the function: the cold blocks, then the return block go last, the entry
+        block (the allocas) branches to the body."""
+        # the cold blocks, then the return block (after them: hashcount's verifier count
+        # grew 12% with the return block between the loop and the cold blocks)
+        for bb in self.cold + ([self.ret_block] if self.ret_block is not None else []):
             self.fn.blocks.remove(bb)
             self.fn.blocks.append(bb)
         self.alloca_builder.branch(self.fn.blocks[1])

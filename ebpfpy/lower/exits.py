@@ -26,16 +26,37 @@ def before_exit(cx: LowerContext) -> None:
 
 
 class FunctionExit:
-    """Exits of a program or subprogram."""
+    """Exits of a program or subprogram.
+
+    Every ``return v`` of a value stores it and branches to one return block laid out
+    last, as clang's code for the same C has it: LLVM merges the returns into the first
+    one it finds otherwise, which sat near the top, and the common path (the last
+    ``return``) jumped back to it instead of falling through to ``exit``."""
 
     def default_return(self, cx: LowerContext) -> None:
         """Falling off the end returns 0 (or nothing)."""
-        before_exit(cx)
         rt = cx.fn.function_type.return_type
         if isinstance(rt, ir.VoidType):
+            before_exit(cx)
             cx.b.ret_void()
         else:
-            cx.b.ret(ir.Constant(rt, 0))
+            self._to_return_block(cx, ir.Constant(rt, 0))
+
+    def _to_return_block(self, cx: LowerContext, v: ir.Value) -> None:
+        if cx.ret_block is None:
+            cx.ret_block = cx.fn.append_basic_block("return")
+            cx.ret_slot = cx.alloca(v.type, "retval")
+            rb = ir.IRBuilder(cx.ret_block)
+            rb.debug_metadata = cx.b.debug_metadata
+            saved = cx.b
+            cx.b = rb
+            try:
+                before_exit(cx)
+                rb.ret(rb.load(cx.ret_slot, typ=v.type))
+            finally:
+                cx.b = saved
+        cx.b.store(v, cx.ret_slot)
+        cx.b.branch(cx.ret_block)
 
     def emit_return(self, cx: LowerContext, v: ir.Value | None) -> None:
         """``return v``: objects are copied to the caller's result pointer."""
@@ -45,8 +66,7 @@ class FunctionExit:
         elif v is None:
             self.default_return(cx)
         else:
-            before_exit(cx)
-            cx.b.ret(v)
+            self._to_return_block(cx, v)
 
     def after_outlined_return(self, cx: LowerContext) -> None:
         """Leave this function with the value an outlined loop left in the frame."""
