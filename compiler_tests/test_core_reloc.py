@@ -376,3 +376,45 @@ def test_flavour_fields_relocate_by_name() -> None:
     kinds = {(path.split(".", 1)[1], kind) for _s, root, path, kind in core_relos(elf)
              if root == "task_struct"}
     assert {("state", 2), ("pid", 0), ("state", 0)} <= kinds
+
+
+ENUMS = '''
+from ebpfpy import bpf_program, helpers, kernel_enum, Array, u64
+
+@kernel_enum
+class bpf_func_id___mine:
+    BPF_FUNC_ktime_get_ns = 0
+    BPF_FUNC_not_in_this_kernel = 7
+
+out = Array(u64, 2)
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    out[0] = u64(helpers.enum_value(bpf_func_id___mine.BPF_FUNC_ktime_get_ns))
+    out[1] = u64(helpers.enum_value_exists(bpf_func_id___mine.BPF_FUNC_not_in_this_kernel))
+    return 0
+'''
+
+
+def test_enum_queries_are_enum_value_relocations() -> None:
+    """enum_value / enum_value_exists carry BPF_CORE_ENUMVAL_VALUE (11) / _EXISTS (10)
+    relocations on the enum's local BTF (its enumerator index as the access string), the
+    enum keeping this kernel's value (BPF_FUNC_ktime_get_ns = 5) or the declared one."""
+    elf = ebpfpy.compile(source=ENUMS, filename="enums.py")
+    obj = BpfElf(elf)
+    btf = Btf(obj.section_data(".BTF"))
+    ext = obj.section_data(".BTF.ext")
+    hdr_len = struct.unpack_from("<HBBI", ext, 0)[3]
+    core_off, core_len = struct.unpack_from("<II", ext, 24)
+    pos, end = hdr_len + core_off + 4, hdr_len + core_off + core_len
+    got = set()
+    while pos < end:
+        _sec, n = struct.unpack_from("<II", ext, pos)
+        pos += 8
+        for _ in range(n):
+            _insn, type_id, access_off, kind = struct.unpack_from("<IIII", ext, pos)
+            pos += 16
+            got.add((_essential(btf.type(type_id).name), btf.string(access_off), kind))
+    assert got == {("bpf_func_id", "0", 11), ("bpf_func_id", "1", 10)}
+    enum = next(t for t in btf.types if t and t.kind == "ENUM" and t.name.startswith("bpf_func_id___mine"))
+    assert enum.vlen == 2

@@ -77,6 +77,21 @@ class BtfReader:
         """The ``btf_array`` record of an ARRAY."""
         return self.ffi.cast("struct btf_array *", t + 1)
 
+    def enumerators(self, t: Any, kind: int, vlen: int) -> list[tuple[str, int]]:
+        """(name, value) of each enumerator of an ENUM or ENUM64 (kflag: signed)."""
+        out = []
+        words = self.ffi.cast("unsigned int *", t + 1)
+        step = 3 if kind == K_ENUM64 else 2
+        signed = bool(t.info >> 31)
+        for i in range(vlen):
+            name = self.name(words[i * step])
+            v = words[i * step + 1] | ((words[i * step + 2] << 32) if step == 3 else 0)
+            bits = 64 if step == 3 else 32
+            if signed and v >> (bits - 1):
+                v -= 1 << bits
+            out.append((name, v))
+        return out
+
     def params(self, t: Any) -> Any:
         """The ``btf_param`` array of a FUNC_PROTO."""
         return self.ffi.cast("struct btf_param *", t + 1)

@@ -77,6 +77,14 @@ def kernel_struct(cls: Any) -> Any:
     return cls
 
 
+def kernel_enum(cls: Any) -> Any:
+    """``@kernel_enum class pid_type: PIDTYPE_TGID = 1``: kernel enumerators a program asks
+    about with ``helpers.enum_value(pid_type.PIDTYPE_TGID)`` / ``enum_value_exists``, which
+    libbpf relocates to the loading kernel's values.  Under CPython the class attributes
+    are the declared values."""
+    return cls
+
+
 # ------------------------------------------------------------------------ allocated objects
 RbNode = RBNODE
 ListNode = LISTNODE

@@ -180,6 +180,17 @@ def type_size(kernel_type: Any) -> int:
     return 0
 
 
+def enum_value(enumerator: Any) -> int:
+    """CO-RE: the loading kernel's value of a ``@kernel_enum`` enumerator
+    (``helpers.enum_value(pid_type.PIDTYPE_TGID)``); the declared value in CPython."""
+    return int(enumerator)
+
+
+def enum_value_exists(enumerator: Any) -> bool:
+    """CO-RE: whether the loading kernel's enum has the enumerator.  True in CPython."""
+    return True
+
+
 def obj_new(struct_class: Any) -> Any:
     """``bpf_obj_new(T)``: a zeroed ``T`` the program owns, or None when memory is short.
     The program must give it back with :func:`obj_drop` or store it (a ``Kptr`` field, a

@@ -201,3 +201,61 @@ def test_struct_flavours_relocate_by_field_name() -> None:
         assert obj.programs.main.test_run().retval == 0
         out = [obj.maps.out[i] for i in range(7)]
     assert out == [0, 1, os.getpid(), 1000, 4, 4, 77]
+
+
+ENUMS = '''
+    from ebpfpy import Array, bpf_program, helpers, kernel_enum, u64
+
+    @kernel_enum
+    class bpf_func_id:
+        BPF_FUNC_ktime_get_ns = 0            # declared values: used only where the kernel
+        BPF_FUNC_get_current_task_btf = 0    # lacks the enumerator
+        BPF_FUNC_ebpfpy_future_helper = 9999
+
+    @kernel_enum
+    class pid_type___mine:                   # a flavour: matched as enum pid_type
+        PIDTYPE_TGID = 0
+
+    @kernel_enum
+    class ebpfpy_enum_nobody_has:
+        NOPE = 3
+
+    out = Array(u64, 8)
+
+    @bpf_program("syscall")
+    def main(ctx) -> int:
+        out[0] = u64(helpers.enum_value(bpf_func_id.BPF_FUNC_ktime_get_ns))
+        out[1] = u64(helpers.enum_value(bpf_func_id.BPF_FUNC_get_current_task_btf))
+        out[2] = u64(helpers.enum_value_exists(bpf_func_id.BPF_FUNC_ebpfpy_future_helper))
+        out[3] = u64(helpers.enum_value_exists(bpf_func_id.BPF_FUNC_ktime_get_ns))
+        out[4] = u64(helpers.enum_value_exists(ebpfpy_enum_nobody_has.NOPE))
+        out[5] = u64(helpers.enum_value(pid_type___mine.PIDTYPE_TGID))
+        if helpers.enum_value_exists(bpf_func_id.BPF_FUNC_ebpfpy_future_helper):
+            out[6] = u64(helpers.enum_value(bpf_func_id.BPF_FUNC_ebpfpy_future_helper))
+        else:
+            out[6] = 42
+        return 0
+'''
+
+
+def _kernel_enum(name: str) -> dict[str, int]:
+    """The running kernel's enumerators of ``enum name``, read from its BTF."""
+    from ebpfpy.btf_reader import K_ENUM, K_ENUM64, vmlinux_btf
+    r = vmlinux_btf()
+    tid = r.find(name, K_ENUM) or r.find(name, K_ENUM64)
+    t, kind, vlen, _kflag, _n = r.raw(tid)
+    return dict(r.enumerators(t, kind, vlen))
+
+
+def test_enum_values_relocate_to_the_running_kernel() -> None:
+    """libbpf gives the loading kernel's enumerator values (the declared 0s are replaced:
+    BPF_FUNC_ktime_get_ns is 5 in the UAPI, PIDTYPE_TGID from the kernel's BTF), 0 for the
+    existence of an enumerator or an enum it lacks, and the guarded read of a missing one
+    loads (its branch is dead)."""
+    funcs, pids = _kernel_enum("bpf_func_id"), _kernel_enum("pid_type")
+    with build(ENUMS, "enums") as obj:
+        assert obj.programs.main.test_run().retval == 0
+        out = [obj.maps.out[i] for i in range(7)]
+    assert out == [funcs["BPF_FUNC_ktime_get_ns"], funcs["BPF_FUNC_get_current_task_btf"],
+                   0, 1, 0, pids["PIDTYPE_TGID"], 42]
+    assert out[:2] == [5, 158]                      # the UAPI's numbers

@@ -12,7 +12,7 @@ from .consts import ConstFolder
 from .contexts import missing_trace_target
 from .idents import check_btf_name, nested_definitions
 from ..model.items import FuncDef, GlobalDef, ModuleInfo
-from ..model.kernel_types import flavour_struct, kernel_struct
+from ..model.kernel_types import KernelEnum, flavour_struct, kernel_struct
 from .maps_decl import parse_map_decl
 from ..model.names import DslNames
 from ..model.sections import kind_of
@@ -22,8 +22,8 @@ from ..model.walk import all_nodes
 
 MAX_TYPE_DEPTH = 64        # deeper types overflow the recursion of llvmlite's metadata hashing
 _DEF_NAME = re.compile(r"(?:async\s+)?(?:def|class)\s+(\w+)")
-DECORATORS = ("bpf_program", "bpf_function", "struct", "kernel_struct")
-CLASS_DECORATORS = ("struct", "kernel_struct")
+DECORATORS = ("bpf_program", "bpf_function", "struct", "kernel_struct", "kernel_enum")
+CLASS_DECORATORS = ("struct", "kernel_struct", "kernel_enum")
 
 
 class Collector:
@@ -125,7 +125,8 @@ class Collector:
                 for what, deco in self._dsl_decorators(stmt):
                     if what not in CLASS_DECORATORS:
                         self.src.error("E017", deco, what=what, target="function", where="a class")
-                if stmt.name in self.info.structs or stmt.name in self.info.kernel_types:
+                if stmt.name in self.info.structs or stmt.name in self.info.kernel_types \
+                        or stmt.name in self.info.kernel_enums:
                     continue                     # its body is checked as fields (E030)
                 found = nested_definitions(stmt.body, "a class")
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -158,6 +159,9 @@ class Collector:
     def _class(self, cls: ast.ClassDef) -> None:
         if any(self.names.dsl(d) == "kernel_struct" for d in cls.decorator_list):
             self._kernel_class(cls)
+            return
+        if any(self.names.dsl(d) == "kernel_enum" for d in cls.decorator_list):
+            self._kernel_enum(cls)
             return
         if not any(self.names.dsl(d) == "struct" for d in cls.decorator_list):
             self.info.ignored.setdefault(cls.name, cls)
@@ -236,6 +240,25 @@ class Collector:
         fl = flavour_struct(base, cls.name, tuple(decl))
         if fl is not None:
             self.info.kernel_types[cls.name] = fl
+
+    def _kernel_enum(self, cls: ast.ClassDef) -> None:
+        """``@kernel_enum class pid_type``: enumerators as ``NAME = value`` (the value used
+        where this kernel lacks the enumerator; libbpf gives the loading kernel's)."""
+        declared: list[tuple[str, int]] = []
+        for stmt in cls.body:
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
+                    isinstance(stmt.targets[0], ast.Name):
+                v = self.fold.fold(stmt.value, python=True)
+                if v is not None:
+                    declared.append((stmt.targets[0].id, v))
+            elif isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and
+                                                 isinstance(stmt.value, ast.Constant)):
+                continue
+            else:
+                self.src.error("E278", stmt, what="a @kernel_enum class holds only "
+                               "enumerators, NAME = value")
+        self._unique(cls.name, cls)
+        self.info.kernel_enums[cls.name] = KernelEnum(cls.name, tuple(declared))
 
     def _kernel_field_type(self, ann: ast.expr) -> BpfType | None:
         """A flavour field's type: an integer, bool or array of them, or a kernel struct
@@ -333,7 +356,8 @@ class Collector:
     def _unique(self, name: str, node: ast.AST) -> None:
         info = self.info
         if any(name in d for d in (info.consts, info.structs, info.maps, info.globals,
-                                   info.programs, info.functions, info.kernel_types)):
+                                   info.programs, info.functions, info.kernel_types,
+                                   info.kernel_enums)):
             self.src.error("E015", node, name=name)
 
     # ------------------------------------------------------------------ maps

@@ -153,6 +153,23 @@ class CoreTypes:
         self._di[ks.key] = (node, index)
         return node, index
 
+    def enum_di(self, en: Any) -> Any:
+        """The debug type of a @kernel_enum: its enumerators at this kernel's values (the
+        declared ones where it lacks them); named with the module's flavour suffix."""
+        key = "enum " + en.name
+        if key in self._di:
+            return self._di[key][0]
+        d = self.ml.di
+        elems = [d.m.add_debug_info("DIEnumerator", {"name": n, "value": en.value(n),
+                                                      "isUnsigned": en.value(n) >= 0})
+                 for n in en.declared]
+        name = en.name + (self.flavor.replace("___", "_") if "___" in en.name else self.flavor)
+        node = d.m.add_debug_info("DICompositeType", {
+            "tag": ir.DIToken("DW_TAG_enumeration_type"), "name": name, "file": d.file,
+            "size": en.size * 8, "elements": d.m.add_metadata(elems)})
+        self._di[key] = (node, {})
+        return node
+
     def _di_flavour_member(self, fl: Any, idx: int, t: Any) -> Any:
         """A flavour member's debug type: the kernel's where this kernel has the field,
         else from the declared DSL type (integers, arrays, references)."""
@@ -265,10 +282,13 @@ def kernel_ptr(cx: LowerContext, node: ast.Call) -> ir.Value:
 
 
 # helper shapes lowered here (calls.py dispatches them)
-CORE_SHAPES = frozenset({"task_btf", "seq_printf", "seq_write", "core_field", "core_type"})
+CORE_SHAPES = frozenset({"task_btf", "seq_printf", "seq_write", "core_field", "core_type",
+                         "core_enum"})
 # clang's __builtin_preserve_field_info / __builtin_preserve_type_info kinds
 FIELD_INFO = {"field_exists": 2, "field_size": 1}
 TYPE_INFO = {"type_exists": 0, "type_size": 1}
+# llvm.bpf.preserve.enum.value flags (BPFCoreSharedInfo: ENUM_VALUE_EXISTENCE, ENUM_VALUE)
+ENUM_INFO = {"enum_value_exists": 0, "enum_value": 1}
 _type_info_seq = [0]
 
 
@@ -301,6 +321,25 @@ def _core_query(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value
     return r
 
 
+def _enum_query(cx: LowerContext, call: Any, h: Any) -> ir.Value:
+    """``llvm.bpf.preserve.enum.value(seq, "NAME:VALUE", flag)`` with the enum's debug type,
+    as clang emits ``__builtin_preserve_enum_value``: LLVM finds the enumerator by the name
+    before the colon and patches the value after it (or 1 for existence); libbpf relocates
+    both against the loading kernel."""
+    en, name = call.extra
+    mod = cx.ml.module
+    fn = mod.globals.get("llvm.bpf.preserve.enum.value") or ir.Function(
+        mod, ir.FunctionType(I64, [I32, PTR, I64]), "llvm.bpf.preserve.enum.value")
+    _type_info_seq[0] += 1
+    text = cx.ml.cstring(f"{name}:{en.value(name)}")
+    r = cx.b.call(fn, [ir.Constant(I32, _type_info_seq[0]), text,
+                       ir.Constant(I64, ENUM_INFO[call.name])], name=call.name)
+    r.set_metadata("llvm.preserve.access.index", core_types(cx.ml).enum_di(en))
+    if h.ret is BOOL:
+        return cx.b.icmp_unsigned("!=", r, ir.Constant(I64, 0), name="exists")
+    return r
+
+
 def lower_helper(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
     """Helpers that take or give kernel objects: get_current_task_btf, seq_printf,
     seq_write, and the CO-RE queries field_exists/field_size/type_exists/type_size."""
@@ -308,6 +347,8 @@ def lower_helper(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Valu
         return cx.helper(h.id, PTR, [])
     if h.shape in ("core_field", "core_type"):
         return _core_query(cx, node, call, h)
+    if h.shape == "core_enum":
+        return _enum_query(cx, call, h)
     seq = cx.expr(node.args[0])
     if h.shape == "seq_write":
         data = cx.expr(node.args[1])

@@ -61,6 +61,8 @@ _TABLE = [
     Helper("field_size", -1, "core_field", u32),
     Helper("type_exists", -1, "core_type", BOOL),
     Helper("type_size", -1, "core_type", u32),
+    Helper("enum_value", -1, "core_enum", i64),
+    Helper("enum_value_exists", -1, "core_enum", BOOL),
     Helper("ntohs", -1, "bswap", u16),
     Helper("htons", -1, "bswap", u16),
     Helper("ntohl", -1, "bswap", u32),

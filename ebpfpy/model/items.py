@@ -49,6 +49,7 @@ class ModuleInfo:
     functions: dict[str, FuncDef] = field(default_factory=dict)
     license: str = "GPL"
     kernel_types: dict[str, Any] = field(default_factory=dict)   # @kernel_struct flavours
+    kernel_enums: dict[str, Any] = field(default_factory=dict)   # @kernel_enum classes
     ignored: dict[str, ast.stmt] = field(default_factory=dict)   # module names BPF code may not use
 
     @property

@@ -140,6 +140,50 @@ def flavour_struct(base: str, name: str,
     return _flavours[key]
 
 
+class KernelEnum(BpfType):
+    """``@kernel_enum class pid_type``: the enumerators a program asks about with
+    ``helpers.enum_value(E.X)`` / ``enum_value_exists(E.X)``, which libbpf relocates by name
+    (the enum's before its last ``___``, each enumerator's) against the loading kernel.
+    ``kernel`` holds this kernel's values (None when it has no such enum); ``declared`` the
+    class's own (used where this kernel lacks the enumerator)."""
+
+    size = align = 4
+
+    def __init__(self, name: str, declared: tuple[tuple[str, int], ...]) -> None:
+        self.name, self.declared = name, dict(declared)
+        self._decl = declared
+        kb = vmlinux()
+        self.kernel: dict[str, int] | None = None
+        base = name.rsplit("___", 1)[0] if "___" in name else name
+        if kb is not None:
+            tid = kb.find(base, K_ENUM) or kb.find(base, K_ENUM64)
+            if tid:
+                t, kind, vlen, _kflag, _n = kb.raw(tid)
+                self.size = self.align = t.size_or_type
+                self.kernel = {_essential(n): v for n, v in kb.r.enumerators(t, kind, vlen)}
+
+    def has(self, name: str) -> bool:
+        """Whether this kernel's enum has the enumerator (by its essential name)."""
+        return self.kernel is not None and _essential(name) in self.kernel
+
+    def value(self, name: str) -> int:
+        """This kernel's value of the enumerator, else the declared one."""
+        if self.kernel is not None and _essential(name) in self.kernel:
+            return self.kernel[_essential(name)]
+        return self.declared[name]
+
+    def __repr__(self) -> str:
+        return f"enum {self.name}"
+
+    def __reduce__(self) -> Any:
+        return (KernelEnum, (self.name, self._decl))
+
+
+def _essential(name: str) -> str:
+    """libbpf's essential name: what precedes the last "___" (a flavour suffix)."""
+    return name.rsplit("___", 1)[0] if "___" in name else name
+
+
 class KernelBtf:
     """The kernel's types as DSL types, read through a shared :class:`BtfReader`."""
 

@@ -17,6 +17,12 @@ from .symbols import map_of
 def attribute(c: CheckContext, node: ast.Attribute, expect: BpfType | None) -> BpfType:
     """``ctx.field``, ``struct.field``, a kernel struct's field, ``ref.value``."""
     base = node.value
+    if isinstance(base, ast.Name) and base.id in c.info.kernel_enums and \
+            base.id not in c.fi.locals:
+        c.src.error("E278", node, what=f"{ast.unparse(node)} is a kernel enumerator, whose "
+                    f"value libbpf gives at load: read it with "
+                    f"helpers.enum_value({ast.unparse(node)})")
+        return ERR
     if is_ctx(c, base):
         c.fi.types[base] = c.fi.ctx_type or ERR
         f = ctx_field(c.fi, node.attr)

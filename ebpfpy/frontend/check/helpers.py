@@ -274,6 +274,27 @@ def _core_type(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     return _record(c, h, node, ks)
 
 
+def _core_enum(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    # helpers.enum_value(E.X) / enum_value_exists(E.X) of a @kernel_enum class
+    if not nargs(c, node, 1, f"helpers.{h.name}"):
+        return ERR
+    arg = node.args[0]
+    en = c.info.kernel_enums.get(arg.value.id) if isinstance(arg, ast.Attribute) and \
+        isinstance(arg.value, ast.Name) and arg.value.id not in c.fi.locals else None
+    if en is None or not isinstance(arg, ast.Attribute):
+        c.src.error("E278", arg, what=f"helpers.{h.name} takes an enumerator of a @kernel_enum "
+                    f"class, E.NAME, not {ast.unparse(arg)}")
+        return ERR
+    if arg.attr not in en.declared:
+        c.src.error("E278", arg, what=f"@kernel_enum class {en.name} declares no "
+                    f"enumerator {arg.attr!r} (it has: {', '.join(en.declared) or 'none'})")
+        return ERR
+    if h.name == "enum_value" and not en.has(arg.attr) and not c.core_guard:
+        c.src.error("E277", arg, base=f"enum {en.name.rsplit('___', 1)[0]}", what="enumerator",
+                    name=arg.attr, expr=ast.unparse(arg), query="enum_value_exists")
+    return _record(c, h, node, (en, arg.attr))
+
+
 def _iter_num(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     c.src.error("E095", node, what="helpers.iter_num()", example="for i in helpers.iter_num(0, n): ...")
     return ERR
@@ -289,7 +310,7 @@ RULES: dict[str, Callable[[CheckContext, Helper, ast.Call], BpfType]] = {
     "noargs": _noargs, "comm": _comm, "bswap": _bswap, "printk": _printk,
     "probe_read": _probe_read, "loop": _loop, "task_btf": _task_btf,
     "copy_from_user_task": _copy_from_user_task,
-    "seq_printf": _seq_printf, "seq_write": _seq_write, "core_field": _core_field,
+    "seq_printf": _seq_printf, "seq_write": _seq_write, "core_field": _core_field, "core_enum": _core_enum,
     "core_type": _core_type, "get_stack": _get_stack,
     "cgroup": _cgroup, "perf_output": _perf_output,
     "packet": check_packet_helper,

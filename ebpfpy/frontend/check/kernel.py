@@ -24,8 +24,8 @@ def check_kernel_attr(c: CheckContext, node: ast.Attribute, bt: BpfType) -> BpfT
     f = target.fields.get(node.attr)
     if f is not None and isinstance(target, FlavourStruct) and node.attr in target.missing \
             and not c.core_guard:
-        c.src.error("E277", node, base=target.base, name=node.attr, type=target.name,
-                    expr=ast.unparse(node))
+        c.src.error("E277", node, base=target.base, what="field", name=node.attr,
+                    expr=ast.unparse(node), query="field_exists")
     if f is None:
         if node.attr in target.unreadable:
             c.src.error("E262", node, type=target, name=node.attr, why=target.unreadable[node.attr])
