@@ -250,6 +250,14 @@ def _ctx_load(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
     data = field(base_off)
     data_end = field(base_off + 4)
     start = gep(cx.b, data, [off], I8, name="pkt", inbounds=False)
+    if not isinstance(off, ir.Constant):
+        # The verifier gives a pointer at a variable offset a new identity at each addition,
+        # and knows in bounds only the one it saw compared with data_end.  LLVM may compute
+        # data + off again near a use (CodeGenPrepare sinks address arithmetic; a caller's
+        # load repeats a function's), and the copy has no known range.  An empty asm (no
+        # instruction) makes the pointer a value LLVM cannot recompute.
+        opaque = ir.InlineAsm(ir.FunctionType(PTR, [PTR]), "", "=r,0")
+        start = cx.b.call(opaque, [start], name="pkt", attrs=("readnone", "nounwind"))
     # The packet is never at address 0: telling LLVM lets `if p is None` test only the
     # bounds, as clang's `if (p + 1 > data_end)` does, instead of bounds and null.
     cx.b.assume(cx.b.icmp_unsigned("!=", start, ir.Constant(PTR, None)))
