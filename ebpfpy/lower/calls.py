@@ -237,7 +237,8 @@ def _ctx_load(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
     t = call.extra
     if call.name == "meta":
         return lower_load_meta(cx, t)
-    off = convert(cx.b, cx.expr(node.args[1]), cx.fi.types[node.args[1]], u64)
+    raw = cx.expr(node.args[1])
+    off = convert(cx.b, raw, cx.fi.types[node.args[1]], u64)
     if cx.fi.ctx_kind == "socket":
         return _skb_load_bytes(cx, node, t, off)
     base_off = XDP_DATA_OFF if cx.fi.ctx_kind == "xdp" else SKB_DATA_OFF
@@ -250,7 +251,7 @@ def _ctx_load(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
     data = field(base_off)
     data_end = field(base_off + 4)
     start = gep(cx.b, data, [off], I8, name="pkt", inbounds=False)
-    if not isinstance(off, ir.Constant):
+    if not isinstance(raw, ir.Constant):
         # The verifier gives a pointer at a variable offset a new identity at each addition,
         # and knows in bounds only the one it saw compared with data_end.  LLVM may compute
         # data + off again near a use (CodeGenPrepare sinks address arithmetic; a caller's
