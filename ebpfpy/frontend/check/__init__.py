@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 
 from ...model.items import FuncDef
+from ...model.helper_table import PACKET_HELPERS
 from ...model.kernel_types import KernelStruct
 from ...types import ContextType, u64
 from ..module import Collector
@@ -107,6 +108,17 @@ def _settle_ctx_kinds(col: Collector, funcs: dict[str, FuncInfo], order: list[st
                 col.src.error("E333", fi.node, func=name, other=", ".join(other))
             else:
                 fi.ctx_kind = "socket"
+                _socket_helpers(col, fi)
+
+
+def _socket_helpers(col: Collector, fi: FuncInfo) -> None:
+    """A function settled as a socket filter's: its packet helpers must be ones socket
+    filters have (it was checked as a tc function)."""
+    for node, call in fi.calls.items():
+        spec = PACKET_HELPERS.get(call.name) if call.kind == "helper" else None
+        if spec is not None and "socket" not in spec.kinds:
+            col.src.error("E334", node.func, what=f"helpers.{call.name}", kind="socket",
+                          kinds=", ".join(spec.kinds))
 
 
 def _call_order(col: Collector, funcs: dict[str, FuncInfo],
