@@ -40,6 +40,16 @@ def test_attach_all_says_what_was_not_attached_and_why(capsys: pytest.CaptureFix
     assert "not attached: bad (kprobe/nope): no such function" in err
 
 
+def test_attach_all_attaches_a_chain_by_its_entry_only(capsys: pytest.CaptureFixture[str]) -> None:
+    obj = FakeObject(big=FakeProgram("tracepoint/syscalls/sys_enter_openat"),
+                     big__part1=FakeProgram("tracepoint/syscalls/sys_enter_openat"))
+    obj.chain_parts = {"big__part1": "big__parts"}
+    assert len(attach_all(obj, iface=None)) == 1
+    assert obj.programs["big"].calls == [None] and obj.programs["big__part1"].calls == []
+    assert "not attached: big__part1 (tracepoint/syscalls/sys_enter_openat): a part of a " \
+        "tail-call chain (through big__parts)" in capsys.readouterr().err.splitlines()
+
+
 def test_attach_all_passes_the_interface_to_xdp_and_tc() -> None:
     obj = FakeObject(pkt=FakeProgram("xdp"), cls=FakeProgram("tc/ingress"),
                      tp=FakeProgram("raw_tp/sched_switch"))

@@ -9,6 +9,7 @@ in the normal suite.
 """
 from __future__ import annotations
 
+import os
 import random
 import re
 import time
@@ -127,3 +128,49 @@ def test_a_chain_cut_by_a_small_budget_agrees_with_cpython(tmp_path: Path) -> No
         sim.maps.inp[i] = v
     assert sim.run("big", data=bytes(64)).retval == 2
     assert [sim.maps.out[i] for i in range(4)] == got
+
+
+def test_a_bpf_o_finds_its_chain_by_name(tmp_path: Path) -> None:
+    """Loaded from ELF bytes alone (no compiler facts), the ProgArray NAME__parts is filled with
+    NAME__part1, NAME__part2, ... by their names."""
+    stmts = _statements(600, seed=7)
+    src = tmp_path / "chain_o.py"
+    src.write_text(_source(stmts))
+    with ebpfpy.load(ebpfpy.compile(str(src), insn_budget=2000)) as obj:
+        assert len(obj.chain_parts) >= 3
+        values = [9, 8, 7, 6]
+        assert _run(obj, values) == (2, _python(stmts, values))
+
+
+TRACEPOINT = '''
+from ebpfpy import bpf_program, Array, helpers, u64
+
+seen = Array(u64, 2)
+
+
+@bpf_program("tracepoint/syscalls/sys_enter_getppid")
+def on_getppid(ctx) -> int:
+    pid = u64(helpers.get_current_pid_tgid() >> 32)
+    h: u64 = pid
+{body}
+    seen[0] = pid
+    seen[1] = h
+    return 0
+'''
+
+
+def test_a_tracepoint_chain_runs_on_its_event(tmp_path: Path) -> None:
+    """Tracepoint programs tail-call too: the entry is attached, the parts run from it."""
+    lines = [f"h = (h ^ {k}) * {2 * k + 1}" for k in range(1, 201)]
+    path = tmp_path / "chain_tp.py"
+    path.write_text(TRACEPOINT.format(body="\n".join("    " + ln for ln in lines)))
+    with ebpfpy.load(str(path), insn_budget=1000) as obj:
+        assert len(obj.chain_parts) >= 2
+        with obj.programs.on_getppid.attach():
+            os.getppid()
+        pid, h = obj.maps.seen[0], obj.maps.seen[1]
+    assert pid == os.getpid()
+    want = pid
+    for k in range(1, 201):
+        want = ((want ^ k) * (2 * k + 1)) & M
+    assert h == want
