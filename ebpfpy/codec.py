@@ -19,7 +19,7 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from .types import ArrayType, BoolType, BpfType, IntType, OpaqueType, StructType
+from .types import ArrayType, BoolType, BpfType, IntType, OpaqueType, StructType, u8
 
 
 def encode(t: BpfType, value: Any, where: str) -> bytes:
@@ -111,3 +111,28 @@ def _check_struct(t: StructType, value: Any, where: str) -> None:
         except AttributeError:
             raise ValueError(f"{where}: field {f.name!r} of struct {t.name} is missing") from None
         check(f.type, fv, f"{where}.{f.name}")
+
+
+def decode_record(event: BpfType | None, data: bytes) -> Any:
+    """A ring- or perf-buffer record's Python value: ``event``'s value when ``data`` holds it
+    all; for a struct whose last field is an array, a shorter record (``rb.output(rec,
+    size)``) that reaches that field decodes with the field cut to the elements received
+    (``bytes`` for a ``u8`` array); anything else stays ``bytes``."""
+    if event is None or event.size == 0:
+        return data
+    if len(data) >= event.size:
+        return event.unpack(data[:event.size])
+    last = event.fields[-1] if isinstance(event, StructType) and event.fields else None
+    if last is None or not isinstance(last.type, ArrayType) or len(data) < last.offset:
+        return data
+    rec = event.unpack(data.ljust(event.size, b"\0"))
+    es = last.type.elem.size
+    n = min((len(data) - last.offset) // es, last.type.length)
+    tail = data[last.offset:last.offset + n * es]
+    cut: Any = tail if last.type.elem == u8 else \
+        [last.type.elem.unpack(tail[i * es:(i + 1) * es]) for i in range(n)]
+    if isinstance(rec, dict):
+        rec[last.name] = cut
+    else:
+        object.__setattr__(rec, last.name, cut)
+    return rec

@@ -13,6 +13,7 @@ import time
 from typing import Any, Callable, Iterator
 
 from .. import libbpf as L
+from ..codec import decode_record
 from ..types import BpfType
 
 SLICE_MS = 100          # longest wait inside libbpf: keeps Ctrl-C and release() responsive
@@ -25,7 +26,8 @@ class RecordConsumer:
     A subclass provides ``_open()`` (the libbpf consumer), ``_poll_raw(ms)``,
     ``_consume_raw()`` and ``_free(handle)``; its C callbacks call :meth:`_deliver` or
     :meth:`_fail`.  Records decode to the ``event`` type's Python value (a struct instance, an
-    int), or stay ``bytes`` when the map has no record type or a record is shorter.
+    int), or stay ``bytes`` when the map has no record type; a shorter record decodes with the
+    event's last array field cut to what arrived (``rb.output(rec, size)``), or stays ``bytes``.
     """
 
     what = "buffer"
@@ -40,10 +42,9 @@ class RecordConsumer:
         self._slice_end = 0.0           # when the running poll/consume should hand back
 
     def decode(self, data: bytes) -> Any:
-        """One record's Python value."""
-        if self.event is None or len(data) < self.event.size or self.event.size == 0:
-            return data
-        return self.event.unpack(data[: self.event.size])
+        """One record's Python value (``codec.decode_record``: a short record cuts the
+        event's last array field, or stays bytes)."""
+        return decode_record(self.event, data)
 
     # ------------------------------------------------------------ callbacks
     def _deliver(self, data: bytes) -> None:

@@ -14,6 +14,7 @@ from .context import LowerContext
 from .ints import convert
 from .ltypes import I64, PTR
 from .memory import copy, load_place, store_value
+from .places import opaque
 
 BPF_ANY, BPF_NOEXIST, BPF_EXIST = 0, 1, 2
 BPF_F_CURRENT_CPU = 0xFFFFFFFF      # perf_event_output: the buffer of the CPU running now
@@ -256,23 +257,41 @@ _RINGBUF = {"reserve": _reserve, "submit": _release, "discard": _release}
 
 
 def _output(cx: LowerContext, node: ast.Call, m: ir.Value, mt: Any) -> ir.Value:
-    """``rb.output(v)``: bpf_ringbuf_output; ``events.output(ctx, v)``: bpf_perf_event_output
-    into the current CPU's buffer."""
-    if mt.kind is MapKind.PERF_EVENT_ARRAY:
+    """``rb.output(v[, size])``: bpf_ringbuf_output; ``events.output(ctx, v[, size])``:
+    bpf_perf_event_output into the current CPU's buffer."""
+    perf = mt.kind is MapKind.PERF_EVENT_ARRAY
+    rec = node.args[1 if perf else 0]
+    size = node.args[-1] if len(node.args) == (3 if perf else 2) else None
+    if perf:
         cur = ir.Constant(I64, BPF_F_CURRENT_CPU)
-        return perf_output(cx, node.func.value, cur, node.args[-1])  # type: ignore[attr-defined]
-    arg = node.args[-1]
-    t = cx.fi.types[arg]
+        return perf_output(cx, node.func.value, cur, rec, size)  # type: ignore[attr-defined]
+    t = cx.fi.types[rec]
     t = getattr(t, "target", t)
-    data = value_ptr(cx, arg, t)
-    return cx.helper(H.RINGBUF_OUTPUT, I64, [m, data, ir.Constant(I64, t.size), ir.Constant(I64, 0)])
+    data = value_ptr(cx, rec, t)
+    n = _record_size(cx, size, t.size)
+    return cx.helper(H.RINGBUF_OUTPUT, I64, [m, data, n, ir.Constant(I64, 0)])
 
 
-def perf_output(cx: LowerContext, mapnode: ast.expr, flags: ir.Value, rec: ast.expr) -> ir.Value:
-    """bpf_perf_event_output(ctx, map, flags, &rec, sizeof(rec))."""
+def perf_output(cx: LowerContext, mapnode: ast.expr, flags: ir.Value, rec: ast.expr,
+                size: ast.expr | None = None) -> ir.Value:
+    """bpf_perf_event_output(ctx, map, flags, &rec, sizeof(rec) or size)."""
     m, _mt = _map(cx, mapnode)
     t = cx.fi.types[rec]
     t = getattr(t, "target", t)
     data = value_ptr(cx, rec, t)
-    return cx.helper(H.PERF_EVENT_OUTPUT, I64,
-                     [cx.ctx_pointer(), m, flags, data, ir.Constant(I64, t.size)])
+    n = _record_size(cx, size, t.size)
+    return cx.helper(H.PERF_EVENT_OUTPUT, I64, [cx.ctx_pointer(), m, flags, data, n])
+
+
+def _record_size(cx: LowerContext, size: ast.expr | None, full: int) -> ir.Value:
+    """The bytes to output: the whole record, or ``min(size, full)``.  The clamp sits
+    behind an empty asm so that LLVM keeps it even where the program checked the size
+    itself: the verifier needs the bound in the register the helper gets."""
+    if size is None:
+        return ir.Constant(I64, full)
+    c = cx.fi.consts.get(size)
+    if c is not None:
+        return ir.Constant(I64, c)
+    v = opaque(cx, convert(cx.b, cx.expr(size), cx.fi.types[size], u64))
+    over = cx.b.icmp_unsigned(">", v, ir.Constant(I64, full))
+    return cx.b.select(over, ir.Constant(I64, full), v, name="size")

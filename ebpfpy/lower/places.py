@@ -149,17 +149,17 @@ def index_value(cx: LowerContext, node: ast.expr, length: int, hide_value: bool 
     # into ``base | idx * 4`` ("bitwise operator |= on pointer") where it knows the base's
     # alignment: the frame and globals, not a map value or the packet.
     if hide_value:
-        v = _opaque(cx, v)
+        v = opaque(cx, v)
     if length & (length - 1) == 0:
         # a mask is what the verifier tracks best (no copy-before-compare)
         idx = cx.b.and_(v, ir.Constant(I64, length - 1), name="idx")
     else:
         outside = cx.b.icmp_unsigned(">=", v, ir.Constant(I64, length))
         idx = cx.b.select(outside, ir.Constant(I64, 0), v, name="idx")
-    return _opaque(cx, idx) if hide_index else idx
+    return opaque(cx, idx) if hide_index else idx
 
 
-def _opaque(cx: LowerContext, v: ir.Value) -> ir.Value:
+def opaque(cx: LowerContext, v: ir.Value) -> ir.Value:
     """``v`` unchanged, but with nothing LLVM knows about it (an empty inline asm)."""
     asm = ir.InlineAsm(ir.FunctionType(I64, [I64]), "", "=r,0")
     return cx.b.call(asm, [v], name="opaque")
@@ -186,7 +186,7 @@ def slice_place(cx: LowerContext, node: ast.Subscript) -> tuple[ir.Value, ir.Val
                   else IntType("i64", 64, True))
     last = ir.Constant(I64, arr.length - info.length)
     fits = cx.b.icmp_unsigned("<=", off, last, name="fits") if info.checked else None
-    hidden = _opaque(cx, off)
+    hidden = opaque(cx, off)
     over = cx.b.icmp_unsigned(">", hidden, last)
     start = cx.b.select(over, last, hidden, name="start")
     return gep(cx.b, base, [ir.Constant(I64, 0), start], cx.types.mem(arr), name="slice"), fits

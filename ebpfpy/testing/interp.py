@@ -16,7 +16,7 @@ from ..model.typed import CheckedModule, FuncInfo, Local, LoopStrategy, int_type
 from ..types import (BOOL, ArrayType, BoolType, BpfType, IntType, MapType, RefType, StructType,
                      common_int, i32, i64, u16, u32, u64)
 from .fakes import FakeKernel, bswap, format_printk
-from .maps import BPF_EXIST, BPF_NOEXIST, Cell, SimMap, SimRingBuf
+from .maps import BPF_EXIST, BPF_NOEXIST, Cell, SimMap, SimPerfEventArray, SimRingBuf
 from .values import SimTimer, convert, copy, copy_into, pack, unpack, zero
 
 
@@ -672,8 +672,13 @@ class Frame:
             k = self.key(node.args[0], m)              # arguments left to right
             v = self._value_for(m.value_type, self.eval(node.args[1]), self.fi.types[node.args[1]])
             return m.update(k, v, BPF_NOEXIST if call.name == "insert" else BPF_EXIST) == 0
-        if call.name == "output":             # rb.output(v) or perf.output(ctx, v)
-            return m.output(*self._record(node.args[-1]))
+        if call.name == "output":             # rb.output(v[, n]) or perf.output(ctx, v[, n])
+            perf = isinstance(m, SimPerfEventArray)
+            t, v = self._record(node.args[1 if perf else 0])
+            size = None
+            if len(node.args) == (3 if perf else 2):
+                size = min(convert(self.eval(node.args[-1]), self.fi.types[node.args[-1]], u64), t.size)
+            return m.output(t, v, size)
         if call.name == "get_stackid":
             flags = convert(self.eval(node.args[1]), self.fi.types[node.args[1]], u64)
             return m.get_stackid(self.sim.env.stack(flags))

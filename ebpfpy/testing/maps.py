@@ -12,6 +12,7 @@ import os
 from collections import OrderedDict
 from typing import Any, Callable, Iterator
 
+from ..codec import decode_record
 from ..map_kinds import MapKind
 from ..types import ArrayType, BpfType, MapType, StructType
 from .values import convert, copy, copy_into, from_user, pack, unpack, zero
@@ -239,10 +240,23 @@ class SimRingBuf:
         self.records: list[Any] = []
         self.max_entries = mt.max_entries
 
-    def output(self, t: BpfType, v: Any) -> int:
-        raw = pack(t, v)
-        self.records.append(unpack(self.event, raw) if self.event is not None else raw)
+    def output(self, t: BpfType, v: Any, size: int | None = None) -> int:
+        """Record ``v`` (its first ``size`` bytes when given), decoded as the loader does."""
+        raw = pack(t, v)[:size]
+        self.records.append(self._decode(raw))
         return 0
+
+    def _decode(self, raw: bytes) -> Any:
+        ev = self.event
+        if ev is None or len(raw) >= ev.size:
+            return unpack(ev, raw[:ev.size]) if ev is not None else raw
+        short = decode_record(ev, raw)          # the loader's rule for a short record
+        if isinstance(short, bytes):
+            return short
+        rec = unpack(ev, raw.ljust(ev.size, b"\0"))
+        last = ev.fields[-1].name                 # decode_record cut this array field
+        setattr(rec, last, short[last] if isinstance(short, dict) else getattr(short, last))
+        return rec
 
     def reserve(self) -> Any:
         """``events.reserve()``: a zeroed record (the simulated ring never fills)."""

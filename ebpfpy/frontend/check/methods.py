@@ -84,13 +84,30 @@ def _write_if(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
 
 
 def _output(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
-    """``rb.output(rec)`` (RingBuf) or ``events.output(ctx, rec)`` (PerfEventArray)."""
+    """``rb.output(rec[, size])`` (RingBuf) or ``events.output(ctx, rec[, size])``
+    (PerfEventArray); ``size``: only the record's first bytes (a record of variable length)."""
     perf = m.type.kind is MapKind.PERF_EVENT_ARRAY
-    if not nargs(c, node, 2 if perf else 1, f"{m.name}.output"):
+    if not nargs(c, node, (2, 3) if perf else (1, 2), f"{m.name}.output"):
         return ERR
     if perf and not ctx_arg(c, node.args[0], "E180"):
         return ERR
-    return i64 if record_arg(c, node.args[-1], m) else ERR
+    rec = node.args[1 if perf else 0]
+    if not record_arg(c, rec, m):
+        return ERR
+    if len(node.args) == (3 if perf else 2):
+        _output_size(c, node.args[-1], rec)
+    return i64
+
+
+def _output_size(c: CheckContext, size: ast.expr, rec: ast.expr) -> None:
+    """The byte count of a record of variable length: unsigned, at most the record's size
+    (a larger runtime value is cut to it); a constant must be 1..sizeof(rec)."""
+    value_into(c, size, u64, "size")
+    t = c.fi.types.get(rec)
+    full = (t.target if isinstance(t, RefType) else t).size if t is not None else 0
+    k = c.fi.consts.get(size)
+    if k is not None and not 0 < k <= full:
+        c.src.error("E195", size, n=k, full=full, type=t)
 
 
 def record_arg(c: CheckContext, rec: ast.expr, m: MapDef) -> bool:
