@@ -253,6 +253,7 @@ class SimRingBuf:
         short = decode_record(ev, raw)          # the loader's rule for a short record
         if isinstance(short, bytes):
             return short
+        assert isinstance(ev, StructType), "only a struct's last field is cut"
         rec = unpack(ev, raw.ljust(ev.size, b"\0"))
         last = ev.fields[-1].name                 # decode_record cut this array field
         setattr(rec, last, short[last] if isinstance(short, dict) else getattr(short, last))
