@@ -279,3 +279,14 @@ def test_11_sleepable():
         "probe_read_user after:  0"], out
     r = ebpfpy_cli("check", str(STEPS / "11_sleepable.py"))
     assert r.returncode == 0 and r.stdout.startswith("program "), r.stderr
+
+
+def test_12_alloc():
+    """Each write of the process allocates an object into a red-black tree; past three the
+    smallest is freed again; the drained tree holds the three largest."""
+    out = run_step("12_alloc.py")
+    assert out.splitlines() == [
+        "writes: 100, 7000, 42, 512, 65536, 3",
+        "the 3 largest, from the tree: 65536, 7000, 512"], out
+    r = ebpfpy_cli("check", str(STEPS / "12_alloc.py"))
+    assert r.returncode == 0 and "__ebpfpy_less_smaller_rb  (subprogram)" in r.stdout, r.stderr
