@@ -32,6 +32,7 @@ the other sides.
 from __future__ import annotations
 
 import ast
+from weakref import WeakKeyDictionary
 from typing import Any
 
 from ..types import IntType, MapType
@@ -374,21 +375,34 @@ def frozen_value(fi: FuncInfo, e: ast.AST) -> int | None:
     return None
 
 
+# The walks below depend on the tree alone, which the compiler never rewrites; the estimate
+# asks for the same statement's or loop's walk many times (block, fork_bits, paths, exits,
+# loop), so each is made once while its tree lives (a weak key: the compile server keeps no
+# old trees).
+_SHALLOW: WeakKeyDictionary[ast.AST, list[ast.AST]] = WeakKeyDictionary()
+_LOOP_BODY: WeakKeyDictionary[ast.AST, list[ast.AST]] = WeakKeyDictionary()
+
+
 def _shallow_walk(s: ast.stmt) -> list[ast.AST]:
     """The expressions of ``s`` itself, not of the statements nested in it."""
-    out: list[ast.AST] = []
-    for name, value in ast.iter_fields(s):
-        if name in ("body", "orelse", "handlers", "finalbody"):
-            continue
-        for v in value if isinstance(value, list) else [value]:
-            if isinstance(v, ast.AST):
-                out.extend(all_nodes(v))
+    out = _SHALLOW.get(s)
+    if out is None:
+        out = _SHALLOW[s] = []
+        for name, value in ast.iter_fields(s):
+            if name in ("body", "orelse", "handlers", "finalbody"):
+                continue
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, ast.AST):
+                    out.extend(all_nodes(v))
     return out
 
 
 def _loop_body_walk(s: ast.For) -> list[ast.AST]:
     """The nodes of the loop's body, leaving out nested loops' bodies (their ``break``)."""
-    out: list[ast.AST] = []
+    out = _LOOP_BODY.get(s)
+    if out is not None:
+        return out
+    out = _LOOP_BODY[s] = []
     todo: list[ast.AST] = list(s.body)
     while todo:
         n = todo.pop()
