@@ -133,3 +133,34 @@ def test_the_simulator_runs_the_chain_as_the_kernel_would(monkeypatch: pytest.Mo
 def test_the_chain_compiles_to_one_object_with_every_part() -> None:
     elf = compile_module(source=_program(300), filename="mix.py", insn_budget=1000)
     assert elf[:4] == b"\x7fELF" and b"mix__part1" in elf and b"mix__parts" in elf
+
+
+def test_a_second_name_for_a_stack_struct_is_not_carried_E253() -> None:
+    before = ("    w = Pair()\n    v = w\n    v.x = a\n")
+    src = _program(300, before=before, after="    b += w.x + v.x\n").replace(
+        "inp = Array", "@struct\nclass Pair:\n    x: u64\n\n\ninp = Array").replace(
+        "import bpf_program,", "import bpf_program, struct,")
+    with pytest.raises(CompileError) as e:
+        run_pipeline(src, "mix.py", stop_after="check", insn_budget=1000)
+    d = e.value.errors[0]
+    assert d.code == "E253" and "a second name for a struct or array" in d.message
+
+
+def test_a_stack_struct_travels_through_the_state_and_globals_are_declared_in_every_part(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chain_mod, "MAX_STATEMENTS", 100)
+    monkeypatch.setattr(chain_mod, "PART_STATEMENTS", 60)
+    before = "    global total\n    w = Pair()\n    w.x = a\n"
+    src = _program(250, before=before, after="    total += w.x + a\n    w.x += c\n    b ^= w.x\n")
+    src = src.replace("inp = Array", "total: u64 = 0\n\n\n@struct\nclass Pair:\n    x: u64\n\n\ninp = Array")
+    src = src.replace("import bpf_program,", "import bpf_program, struct,")
+    sim = Simulator(source=src + "# globals\n", filename="mix_glob.py")
+    parts = sim.checked.chains["mix__parts"]
+    assert len(parts) >= 3
+    assert "w, " in sim.checked.report.get(parts[0]).split or ", w" in sim.checked.report.get(parts[0]).split
+    for i, v in enumerate((3, 5, 7)):
+        sim.maps.inp[i] = v
+    sim.run("mix", data=bytes(64))
+    a, b, c = _python(250, 3, 5, 7)
+    assert sim.globals.total == (3 + a) & M
+    assert [sim.maps.out[i] for i in range(3)] == [a, b ^ ((3 + c) & M), c]

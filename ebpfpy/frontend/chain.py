@@ -85,8 +85,7 @@ def plan_chains(checked: CheckedModule, costs: dict[str, int],
     for name, fi in checked.funcs.items():
         if not can_tail_call(fi.fdef.section):
             continue
-        stmts = sum(1 for n in ast.walk(fi.node) if isinstance(n, ast.stmt)) - 1
-        if costs.get(name, 0) <= limit and stmts <= MAX_STATEMENTS:
+        if costs.get(name, 0) <= limit and _statements(fi.node.body) <= MAX_STATEMENTS:
             continue
         chain = chains[name] = _cut(src, fi, limit)
         if chain is not None and len(chain.starts) - 1 > MAX_TAIL_CALLS:
@@ -96,6 +95,16 @@ def plan_chains(checked: CheckedModule, costs: dict[str, int],
                       most=MAX_TAIL_CALLS + 1)
             chains[name] = None
     return chains
+
+
+def _statements(body: list[ast.stmt]) -> int:
+    """How many statements ``body`` holds, nested ones included."""
+    n = 0
+    for s in body:
+        n += 1
+        for attr in ("body", "orelse", "finalbody"):
+            n += _statements(getattr(s, attr, None) or [])
+    return n
 
 
 def _cut(src: Source, fi: FuncInfo, limit: int) -> Chain | None:
@@ -123,7 +132,7 @@ def _cut(src: Source, fi: FuncInfo, limit: int) -> Chain | None:
                     last_use[n.id] = i
                     used.append(n)
         uses_at.append(used)
-        costs.append(model.block(fi, [s]))
+        costs.append(model.stmt(fi, s))      # one statement: no fork multiplies it
         sizes.append(n_stmts)
 
     def live(b: int) -> list[str]:
@@ -168,7 +177,7 @@ def _fresh_objects(fi: FuncInfo) -> set[str]:
     another name's object (``q = p``) is not carried: two copies would no longer alias."""
     objects = {n for n, loc in fi.locals.items()
                if loc.mode == "ref" and loc.space == "stack" and isinstance(loc.type, (StructType, ArrayType))}
-    for node in ast.walk(fi.node):
+    for node in ast.walk(fi.node) if objects else ():
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
