@@ -15,7 +15,7 @@ from .context import LowerContext
 from .ints import const, convert
 from .ltypes import I1, I8, I32, I64, PTR, gep
 from .maps import map_contains, map_get
-from .memory import load_config, load_place
+from .memory import load_config, load_place, shared_in_callback
 
 _SIMPLE: dict[type, Callable[[ir.IRBuilder, ir.Value, ir.Value], ir.Value]] = {
     ast.Add: lambda b, x, y: b.add(x, y, name="add"),
@@ -68,7 +68,7 @@ def _name(cx: LowerContext, node: ast.Name) -> ir.Value:
         return cx.ctx_pointer()
     if loc.mode != "value":
         return cx.b.load(cx.slot(loc), typ=PTR, name=node.id)
-    v = load_place(cx, cx.slot(loc), loc.type)
+    v = load_place(cx, cx.slot(loc), loc.type, unlink=shared_in_callback(cx, node))
     return convert(cx.b, v, loc.type, cx.fi.types[node])
 
 
@@ -76,7 +76,7 @@ def _attribute(cx: LowerContext, node: ast.Attribute) -> ir.Value:
     kind, what = cx.fi.attrs.get(node, ("", None))
     if kind == "dataloc":
         return _data_loc(cx, what)
-    return load_place(cx, cx.place(node), cx.fi.types[node])
+    return load_place(cx, cx.place(node), cx.fi.types[node], unlink=shared_in_callback(cx, node))
 
 
 def _data_loc(cx: LowerContext, what: Any) -> ir.Value:
@@ -96,7 +96,7 @@ def _data_loc(cx: LowerContext, what: Any) -> ir.Value:
 def _subscript(cx: LowerContext, node: ast.Subscript) -> ir.Value:
     if cx.is_map(node.value):
         return map_get(cx, node, node.value, node.slice, None)
-    return load_place(cx, cx.place(node), cx.fi.types[node])
+    return load_place(cx, cx.place(node), cx.fi.types[node], unlink=shared_in_callback(cx, node))
 
 
 # ------------------------------------------------------------------ operators

@@ -12,15 +12,46 @@ from .ints import convert
 from .ltypes import I1, I8, I64, PTR, gep
 
 
-def load_place(cx: LowerContext, ptr: ir.Value, t: BpfType) -> ir.Value:
+def load_place(cx: LowerContext, ptr: ir.Value, t: BpfType, unlink: bool = False) -> ir.Value:
     """Load a scalar from memory into its register form (bool → i1); aggregates stay
-    addresses."""
+    addresses.  ``unlink``: see _unlinked."""
     if t is TIMER or isinstance(t, (StructType, ArrayType, KernelStruct)):
         return ptr
     v = cx.b.load(ptr, typ=cx.types.mem(t))
+    if unlink and isinstance(v.type, ir.IntType):
+        v = _unlinked(cx, v)
     if v.type == I8 and not isinstance(t, IntType):
         return cx.b.icmp_unsigned("!=", v, ir.Constant(I8, 0), name="bool")
     return v
+
+
+def shared_in_callback(cx: LowerContext, node: ast.expr) -> bool:
+    """Whether ``node`` (a name, field or element) is a scalar in the caller's stack read in
+    a bpf_loop callback (an outlined loop's body): a local shared through the frame, or a
+    part of a struct or array (or a ``syscall`` ctx's stack copy) the caller owns."""
+    if not cx.loop_targets or cx.loop_targets[0] is not None or cx.frame is None:
+        return False
+    root = node
+    while isinstance(root, (ast.Attribute, ast.Subscript)):
+        root = root.value
+    sym = cx.fi.names.get(root) if isinstance(root, ast.Name) else None
+    if sym is None or sym.kind == "global" or sym.target not in cx.frame.index:
+        return False
+    space = getattr(sym.target, "space", "")
+    return space == "stack" or (space == "ctx" and cx.fi.ctx_kind == "syscall")
+
+
+def _unlinked(cx: LowerContext, v: ir.Value) -> ir.Value:
+    """``v`` through ``v |= 0``: the verifier gives the result an identity of its own, so a
+    comparison in the callback narrows the register, not the caller's stack slot it was
+    read from (a slot narrowed to a constant is precise and changes on every walk of the
+    callback, which then never converges: fuzz seed 2 program 244, seed 3 program 2745)."""
+    # (the backend takes no asm text: a zero LLVM cannot see through, or'ed in)
+    asm = ir.InlineAsm(ir.FunctionType(I64, [I64]), "", "=r,0")
+    zero = cx.b.call(asm, [ir.Constant(I64, 0)], name="zero")
+    wide = cx.b.zext(v, I64) if v.type.width < 64 else v
+    out = cx.b.or_(wide, zero, name="unlinked")
+    return cx.b.trunc(out, v.type) if v.type.width < 64 else out
 
 
 class _VolatileLoad(ir.LoadInstr):
