@@ -81,6 +81,8 @@ class LowerContext:
     ctx_real: ir.Value | None = None
     # locals only ever assigned ``e & C`` (places.mask_bounds), made on first use
     index_masks: dict[int, int] | None = None
+    # ids of the operands compared with a runtime value (memory.shared_in_callback), on first use
+    compared: set[int] | None = None
     # blocks of rarely taken paths, moved to the end of the function by finish()
     cold: list[ir.Block] = field(default_factory=list)
     # the one block every ``return v`` of a function branches to, laid out last (exits.py)
