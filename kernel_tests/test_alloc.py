@@ -343,3 +343,17 @@ def test_rbtree_and_list_match_python_models(tmp_path) -> None:
             assert got == want, (op, key, limit, front)
         assert obj.maps.trees[0].count == adds
     assert not any("BTF is optional" in m for m in libbpf.messages_since(mark))
+
+
+def test_kptr_to_a_struct_named_like_a_kernel_union_loads(tmp_path) -> None:
+    """The kernel looks a kptr's type up by name *and kind* (struct): a name the kernel uses
+    only for a union (``bpf_attr``) is free for an allocated struct."""
+    src = KPTR.replace("Item", "bpf_attr")
+    path = tmp_path / "kunion.py"
+    path.write_text(src)
+    mark = libbpf.message_mark()
+    with ebpfpy.load(str(path)) as obj:
+        Args = obj.structs.Args
+        assert obj.programs.put.test_run(ctx=Args(slot=1, key=41)).retval == 0
+        assert obj.programs.take.test_run(ctx=Args(slot=1, key=0)).retval == 41 * 16 + 1
+    assert not any("BTF is optional" in m for m in libbpf.messages_since(mark))

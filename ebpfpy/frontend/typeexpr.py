@@ -6,7 +6,7 @@ from ..types import BOOL, GRAPH_NODES, INT_TYPES, LISTNODE, RBNODE, SPINLOCK, TI
     BpfType, GraphRootType, KptrType, StructType, i64, iter_scalars, kernel_owned
 from .consts import ConstFolder
 from ..model.items import ModuleInfo
-from ..model.kernel_types import kernel_struct
+from ..model.kernel_types import kernel_has_struct
 
 MAX_ARRAY_BYTES = 1 << 28
 
@@ -90,7 +90,7 @@ def _alloc_type(info: ModuleInfo, node: ast.Subscript) -> BpfType | None:
         info.src.error("E310", first, what=what, got=ast.unparse(first))
         return None
     if what == "Kptr":
-        if kernel_struct(st.name) is not None:
+        if kernel_has_struct(st.name):
             info.src.error("E325", first, name=st.name)
             return None
         return KptrType(st)

@@ -375,6 +375,13 @@ def kernel_struct(name: str) -> KernelStruct | None:
     return kb.struct(name) if kb is not None else None
 
 
+def kernel_has_struct(name: str) -> bool:
+    """True when the running kernel's BTF has a ``struct name`` (not a union: the kernel
+    looks a kptr's type up by name and by kind, and ours are structs)."""
+    kb = vmlinux()
+    return kb is not None and bool(kb.find(name, K_STRUCT))
+
+
 # ------------------------------------------------------------------ typed contexts
 Field = tuple[str, BpfType, int]
 

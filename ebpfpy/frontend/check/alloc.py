@@ -16,6 +16,7 @@ from ...model.helper_table import Helper
 from ...model.typed import ERR, Call
 from ...types import BOOL, NONE, SPINLOCK, BpfType, GraphRootType, KptrType, RefType, \
     StructType, i64
+from ...model.walk import all_nodes
 from .context import CheckContext, nargs
 from .expressions import expr
 
@@ -247,6 +248,24 @@ def _forget(c: CheckContext, arg: ast.expr) -> None:
         c.flow.held.pop(arg.id, None)
 
 
+def _call_in_callback(c: CheckContext, name: str) -> str | None:
+    """What in ``less`` would be a call while the lock is held (the kernel runs it under the
+    tree's lock): a helper, a map access or a loop (it may become bpf_loop); None if nothing."""
+    fdef = c.info.functions.get(name)
+    if fdef is None:
+        return None
+    params = {a.arg for a in fdef.node.args.args}
+    for n in all_nodes(fdef.node):
+        dsl = c.info.names.dsl(n.func) if isinstance(n, ast.Call) else None
+        if dsl is not None and dsl.startswith("helpers."):
+            return f"calls {dsl} (line {n.lineno})"                # type: ignore[attr-defined]
+        if isinstance(n, ast.Name) and n.id in c.info.maps and n.id not in params:
+            return f"uses the map {n.id} (line {n.lineno})"
+        if isinstance(n, ast.For):
+            return f"has a loop (line {n.lineno})"
+    return None
+
+
 def bound_graph_ref(c: CheckContext, name: str, value: ast.expr) -> None:
     """``name = v.tree.first()`` makes ``name`` valid until the lock is released; any other
     binding ends that."""
@@ -284,6 +303,11 @@ def _less(c: CheckContext, arg: ast.expr, st: StructType) -> bool:
         c.src.error("E328", arg, name=ast.unparse(arg), type=st.name)
         return False
     assert isinstance(arg, ast.Name)
+    call = _call_in_callback(c, arg.id)
+    if call is not None:
+        c.src.error("E323", arg, what=f"{arg.id!r}, which {call},",
+                    line=c.lock.lineno if c.lock is not None else arg.lineno)
+        return False
     c.fi.callees.add(arg.id)
     c.call_sites.setdefault(arg.id, arg)
     c.fi.types[arg] = BOOL
