@@ -654,3 +654,40 @@ def test_tc_adjust_room_and_change_head(rewrite) -> None:
     r = rewrite.programs.room.test_run(data=data)
     assert [rewrite.maps.results[0], rewrite.maps.results[1]] == [0, 0]
     assert r.data == bytes(6) + data[:14] + bytes(4) + data[14:]
+
+
+# ------------------------------------------------------------------ the simulator agrees
+PORTS = Path(__file__).resolve().parent.parent / "examples" / "ports"
+
+
+def _sim_cases(tmp: Path) -> list[tuple[Path, list[str], list[bytes], bool]]:
+    (tmp / "reshape.py").write_text(RESHAPE)
+    (tmp / "rewrite.py").write_text(REWRITE)
+    udp = [udp_frame(64, 1000, 2000, b"hello"), udp_frame(1, 53, 0, b""),
+           udp_frame(200, 9, 65535, bytes(range(33)))]
+    return [
+        (tmp / "reshape.py", ["push_vlan", "decap", "trim", "meta"],
+         [FRAMES[n] for n in ("ipv4-udp", "ipv6", "arp", "vlan-ipv4")], True),
+        (tmp / "rewrite.py", ["rewrite", "set_tos", "room"], udp, True),
+        (PORTS / "xdp_rewriting.py", ["xdp_patch_ports_func", "xdp_vlan_swap_func"],
+         list(FRAMES.values()) + udp, False),
+        (PORTS / "xdp_parsing.py", ["xdp_parser_func"], list(FRAMES.values()), False),
+    ]
+
+
+def test_simulator_agrees_with_the_kernel(tmp_path: Path) -> None:
+    """ebpfpy.testing runs the packet helpers (adjust_head/tail/meta, store_bytes, the
+    checksum helpers, csum_diff, change_tail/head, adjust_room) as the kernel does: the same
+    verdict, output frame and results, frame by frame."""
+    from ebpfpy.testing import Simulator
+    for path, progs, frames, has_results in _sim_cases(tmp_path):
+        sim = Simulator(str(path))
+        with ebpfpy.load(str(path)) as o:
+            for prog in progs:
+                for data in frames:
+                    k = o.programs[prog].test_run(data=data)
+                    s = sim.run(prog, data=data)
+                    assert (prog, s.retval, s.data) == (prog, k.retval, k.data)
+                    if has_results:
+                        assert [sim.maps.results[i] for i in range(4)] == \
+                            [o.maps.results[i] for i in range(4)], prog

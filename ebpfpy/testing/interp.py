@@ -15,8 +15,10 @@ from ..model.items import GlobalDef
 from ..model.typed import CheckedModule, FuncInfo, Local, LoopStrategy, int_type, is_int, known
 from ..types import (BOOL, ArrayType, BoolType, BpfType, IntType, MapType, RefType, StructType,
                      common_int, i32, i64, u16, u32, u64)
+from ..model.helper_table import PACKET_HELPERS
 from .fakes import FakeKernel, bswap, format_printk
 from .maps import BPF_EXIST, BPF_NOEXIST, Cell, SimMap, SimPerfEventArray, SimRingBuf
+from .packets import meta_load, packet_helper
 from .values import SimTimer, convert, copy, copy_into, pack, unpack, zero
 
 
@@ -526,6 +528,8 @@ class Frame:
         if name == "current_task_under_cgroup":
             idx = convert(self.eval(node.args[1]), self.fi.types[node.args[1]], u32)
             return self.map_of(node.args[0]).under(idx, k.cgroup)
+        if name in PACKET_HELPERS:
+            return packet_helper(self, node, name)
         fn = getattr(k, name)
         return convert(fn(), None, call.type)
 
@@ -690,6 +694,8 @@ class Frame:
         raise TailCall(name)
 
     def c_ctx_load(self, node: ast.Call, call: Any) -> Any:
+        if call.name == "meta":
+            return meta_load(self.sim, call.extra)
         off = convert(self.eval(node.args[1]), self.fi.types[node.args[1]], u64)
         return self.sim.packet_load(call.extra, off)
 

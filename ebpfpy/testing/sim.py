@@ -11,6 +11,7 @@ from ..codec import check
 from ..model.typed import CheckedModule
 from ..types import ArrayType, BpfType, IntType, StructType, u32
 from .fakes import FakeKernel
+from . import packets
 from .interp import Frame, SimulationError, TailCall
 from .maps import SimRingBuf, make_map
 from .values import SimStruct, SimTimer, convert, copy, copy_into, from_user, pack, struct_class, unpack, zero
@@ -192,6 +193,9 @@ class Simulator:
         self._ctx_buf: bytearray | None = None
         self._packet: bytearray | None = None
         self._packet_refs: list[tuple[Any, BpfType, int]] = []
+        self._meta = bytearray()             # XDP metadata in front of the packet
+        self._meta_refs: list[tuple[Any, BpfType]] = []
+        self._headroom = 0
 
     def _configure(self, config: dict[str, Any]) -> None:
         """Set ``Const`` globals as ``ebpfpy.load(..., config=...)`` does (same checks)."""
@@ -254,6 +258,7 @@ class Simulator:
             self._ctx_buf = bytearray(raw.ljust(size, b"\0"))
         self._packet = bytearray(data) if data is not None else None
         self._packet_refs = []
+        packets.reset(self)
         prog, tail_calls = name, 0
         while True:
             try:
@@ -277,7 +282,8 @@ class Simulator:
         elif ctx is not None:
             res.ctx = bytes(self._ctx_buf or b"")
         if self._packet is not None:
-            res.data = bytes(self._packet)
+            packets.flush_meta(self)     # XDP test_run hands back the metadata in front
+            res.data = bytes(self._meta) + bytes(self._packet)
         return res
 
     def events(self, name: str) -> list[Any]:
@@ -324,6 +330,10 @@ class Simulator:
     # ---------------------------------------------------------------- kernel contexts
     def ctx_load(self, frame: Frame, what: tuple[str, BpfType, int]) -> Any:
         _name, t, off = what
+        if isinstance(t, IntType):
+            v = packets.packet_field(self, frame.fi.ctx_kind, off)
+            if v is not None:
+                return v
         buf = self._ctx_buf if self._ctx_buf is not None else bytearray(off + t.size)
         if isinstance(t, ArrayType):
             return CtxArray(buf, t, off)
