@@ -177,3 +177,12 @@ def test_deploy_doc_matches_what_package_builds(tmp_path: Path, capsys) -> None:
                  "--tag", "v1"]) == 0
     assert capsys.readouterr().out == f"{tmp_path / command.group(2)}: " + \
         command.group(3).split(": ", 1)[1] + "\n"
+
+
+def test_a_chain_of_tail_calls_is_found_by_its_names() -> None:
+    from ebpfpy.cli_package import _chains
+    programs = {"big": "xdp", "big__part1": "xdp", "big__part2": "xdp", "other": "xdp",
+                "lone__part1": "xdp"}
+    maps = {"big__parts": "prog_array", "big__state": "percpu_array"}
+    assert _chains(programs, maps) == {"big": ["big__part1", "big__part2"]}
+    assert _chains(programs, {}) == {}      # no ProgArray of that name: not a chain

@@ -65,7 +65,24 @@ def cmd_package(args: argparse.Namespace) -> int:
     for name, section in found.skipped.items():
         print(f"ebpfpy: note: {name} ({section}) is left out: bpfman does not load this kind",
               file=sys.stderr)
+    for entry, parts in _chains(found.programs, found.maps).items():
+        print(f"ebpfpy: note: {entry} runs as a chain of tail calls ({', '.join(parts)}): bpfman "
+              f"does not fill its ProgArray {entry}__parts; put the parts at indexes 0..{len(parts) - 1} "
+              "after loading (ebpfpy.load does it), and attach only the entry", file=sys.stderr)
     progs = ", ".join(f"{n} ({t})" for n, t in found.programs.items())
     maps = ", ".join(f"{n} ({t})" for n, t in found.maps.items()) or "none"
     print(f"{args.output}: programs {progs}; maps {maps}")
     return 0
+
+
+def _chains(programs: dict[str, str], maps: dict[str, str]) -> dict[str, list[str]]:
+    """Programs the compiler split into tail calls (frontend/chain.py), by their names: the
+    entry NAME, its parts NAME__part1, NAME__part2, ... and the ProgArray NAME__parts."""
+    out: dict[str, list[str]] = {}
+    for entry in programs:
+        parts: list[str] = []
+        while f"{entry}__part{len(parts) + 1}" in programs:
+            parts.append(f"{entry}__part{len(parts) + 1}")
+        if parts and f"{entry}__parts" in maps:
+            out[entry] = parts
+    return out
