@@ -58,3 +58,15 @@ def test_simulator_values_for_the_regressions() -> None:
     assert sim.run("run").retval == 7
     sim.maps.h[1] = 3
     assert sim.run("run").retval == 3
+
+
+def test_fuzz_detail_keeps_the_headline_and_the_log_end() -> None:
+    """A long load error kept only its last 2,000 characters: the report of seed 2 program
+    3312 lost the headline (the kernel's reason) and showed only the log's tail."""
+    from ebpfpy.testing.difftest import _shortened
+    text = "f.py:9:5: error: verifier rejected program 'p': BPF program is too large\n" + \
+        "\n".join(f"{i}: (07) r1 += 1" for i in range(400)) + "\nprocessed 1000001 insns"
+    out = _shortened(text)
+    assert len(out) <= 2000 and out.splitlines()[0] == text.splitlines()[0]
+    assert out.endswith("processed 1000001 insns")
+    assert _shortened("short") == "short"

@@ -58,7 +58,7 @@ def run_batch(specs: list[ProgramSpec], inputs: list[list[dict[str, Any]]],
     except (CompileError, LoadError) as e:
         if len(specs) == 1:
             kind = "compile" if isinstance(e, CompileError) else "load"
-            return [Mismatch(specs[0], kind, str(e)[-2000:], inputs[0])]
+            return [Mismatch(specs[0], kind, _shortened(str(e)), inputs[0])]
         mid = len(specs) // 2
         return run_batch(specs[:mid], inputs[:mid], filename) + run_batch(specs[mid:], inputs[mid:], filename)
     bad: list[Mismatch] = []
@@ -69,6 +69,15 @@ def run_batch(specs: list[ProgramSpec], inputs: list[list[dict[str, Any]]],
             if m is not None:
                 bad.append(m)
     return bad
+
+
+def _shortened(text: str, limit: int = 2000) -> str:
+    """``text`` within ``limit`` characters: its first line (the headline, the kernel's
+    reason) and its end (the last lines of the verifier log)."""
+    if len(text) <= limit:
+        return text
+    head = text.splitlines()[0][:limit // 4]
+    return head + "\n...\n" + text[-(limit - len(head) - 5):]
 
 
 def _run_one(obj: Any, sim: Simulator, spec: ProgramSpec, ins: list[dict[str, Any]]) -> Mismatch | None:
