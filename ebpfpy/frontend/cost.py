@@ -208,18 +208,8 @@ class CostModel:
             # the state it started from, and the kernel's second walk of it is pruned at
             # once (examples/gol_step.py's rows: 3,972 processed, one walk's worth)
             early = any(isinstance(n, (ast.Break, ast.Return)) for n in _loop_body_walk(s))
-            outlined = BPF_LOOP_CALL + bounds + self.callback(
+            return BPF_LOOP_CALL + bounds + self.callback(
                 lambda: self.block(fi, s.body) + LOOP_OVERHEAD, rewalked=early)
-            if not _narrows_shared(fi, s):
-                return outlined
-            # the callback does not converge (see _narrows_shared): measured, the kernel
-            # gave up (1,000,001 processed) on bodies it walks in 26,135 unrolled (fuzz seed
-            # 2 program 244); no cheaper than walking the loop, so the splitter keeps it walked
-            info.strategy = LoopStrategy.LOOP
-            try:
-                return max(outlined, self.loop(fi, s))
-            finally:
-                info.strategy = LoopStrategy.BPF_LOOP
         step = self.block(fi, s.body) + LOOP_OVERHEAD
         bits = self.fork_bits(fi, s.body)
         # each exit of an inner loop walks the rest of this loop again
@@ -471,51 +461,6 @@ def _count_bound(fi: FuncInfo, count: ast.expr, depth: int = 0) -> int:
         if len(values) == 1 and values[0] is not None:
             return _count_bound(fi, values[0], depth + 1)
     return BPF_LOOP_MAX
-
-
-def _narrows_shared(fi: FuncInfo, s: ast.For) -> bool:
-    """Whether the body of the outlined loop ``s`` compares a value kept in the caller's
-    stack (a struct or array on the stack, the ``syscall`` ctx's stack copy, a local shared
-    through the frame) with the variable of a walked loop inside it.  The walked loop's
-    variable is a different constant on each iteration; a load from the stack shares the
-    slot's identity, so the comparison narrows the slot itself (``if ctx.o1 == i3`` makes it
-    3) and marks it precise.  Precise values are never widened: the callback comes back with
-    a new state on every walk and never converges (fuzz seed 2 program 244)."""
-    walked = {f.target.id for f in all_nodes(s) if isinstance(f, ast.For) and f is not s
-              and f in fi.loops and fi.loops[f].strategy is LoopStrategy.LOOP
-              and isinstance(f.target, ast.Name)}
-    if not walked:
-        return False
-    inside = {id(n) for n in all_nodes(s)}
-    outside = {n.id for n in all_nodes(fi.node) if isinstance(n, ast.Name) and id(n) not in inside}
-
-    def shared(e: ast.AST) -> bool:
-        for n in all_nodes(e):
-            root: ast.AST = n
-            while isinstance(root, (ast.Attribute, ast.Subscript)):
-                root = root.value
-            if not isinstance(root, ast.Name):
-                continue
-            sym = fi.names.get(root)
-            loc = fi.locals.get(root.id)
-            if loc is None or sym is None or sym.kind != "local":
-                continue
-            if root is not n and (loc.space == "stack" or
-                                  (loc.space == "ctx" and fi.ctx_kind == "syscall")):
-                return True         # a field or element of the caller's stack
-            if root is n and loc.mode == "value" and root.id in outside and root.id not in walked:
-                return True         # a local kept in the frame struct
-        return False
-
-    def counter(e: ast.AST) -> bool:
-        return any(isinstance(n, ast.Name) and n.id in walked for n in all_nodes(e))
-    for n in all_nodes(s):
-        if isinstance(n, ast.Compare):
-            sides = [n.left, *n.comparators]
-            if any(counter(a) and not shared(a) for a in sides) and \
-                    any(shared(b) and not counter(b) for b in sides):
-                return True
-    return False
 
 
 def _cursor_walks(cb: FuncInfo) -> int:
