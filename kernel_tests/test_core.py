@@ -259,3 +259,57 @@ def test_enum_values_relocate_to_the_running_kernel() -> None:
     assert out == [funcs["BPF_FUNC_ktime_get_ns"], funcs["BPF_FUNC_get_current_task_btf"],
                    0, 1, 0, pids["PIDTYPE_TGID"], 42]
     assert out[:2] == [5, 158]                      # the UAPI's numbers
+
+
+TASKS = '''
+    from ebpfpy import Array, bpf_program, helpers, u8, u32, u64
+
+    target: u32 = 0
+    out = Array(u64, 6)
+    comm = Array(u8[16], 1)
+
+    @bpf_program("syscall")
+    def main(ctx) -> int:
+        t = helpers.task_from_pid(target)
+        if t is None:
+            out[0] = 0
+        else:
+            out[0] = 1
+            out[1] = u64(u32(t.tgid))
+            out[2] = u64(u32(t.real_parent.tgid))
+            comm[0] = t.comm
+            helpers.task_release(t)
+        out[3] = u64(helpers.ksym_exists("bpf_task_from_pid"))
+        out[4] = u64(helpers.ksym_exists("ebpfpy_no_such_kernel_symbol"))
+        out[5] = u64(helpers.ksym_exists("schedule"))
+        return 0
+'''
+
+
+def test_task_from_pid_acquires_and_releases_a_task() -> None:
+    """bpf_task_from_pid finds a sleeping child by pid (its tgid, parent and comm as /proc
+    shows them) and gives None for a pid that has exited; ksym_exists answers from
+    /proc/kallsyms (a kfunc and a function the kernel has, a name it lacks)."""
+    from ebpfpy.btf_reader import K_FUNC, vmlinux_btf
+    if not vmlinux_btf().find("bpf_task_from_pid", K_FUNC):
+        pytest.skip("this kernel has no bpf_task_from_pid kfunc (Linux 6.2+)")
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        with build(TASKS, "tasks") as obj:
+            obj.globals.target = child.pid
+            assert obj.programs.main.test_run().retval == 0
+            out = [obj.maps.out[i] for i in range(6)]
+            name = bytes(obj.maps.comm[0]).rstrip(b"\0")
+            with open(f"/proc/{child.pid}/comm", "rb") as f:
+                want = f.read().strip()
+            assert out[:3] == [1, child.pid, os.getpid()] and name == want == b"sleep"
+            assert out[3:] == [1, 0, 1]
+            child.kill()
+            child.wait()
+            obj.globals.target = child.pid              # reaped: no such task any more
+            obj.maps.out[0] = 7
+            assert obj.programs.main.test_run().retval == 0
+            assert obj.maps.out[0] == 0
+    finally:
+        child.kill()
+        child.wait()

@@ -15,6 +15,7 @@ from .alloc import lower_alloc
 from .atomics import lower_atomic
 from .branchless import compare01
 from .context import LowerContext
+from .kfuncs import lower_ksym_exists, lower_kfunc_task
 from .core import CORE_SHAPES, format_value, format_values, kernel_ptr, lower_helper
 from .ints import convert
 from .ltypes import I1, I8, I16, I32, I64, PTR, gep
@@ -200,7 +201,7 @@ def _loop(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
 _HELPER_SHAPES: dict[str, Callable[[LowerContext, ast.Call, Any, Any], ir.Value]] = {
     "noargs": _noargs, "comm": _comm, "bswap": _bswap, "printk": _printk,
     "probe_read": _probe_read, "loop": _loop, "get_stack": _get_stack,
-    "cgroup": _cgroup, "perf_output": _perf_output,
+    "cgroup": _cgroup, "perf_output": _perf_output, "kfunc": lower_ksym_exists,
     "copy_from_user_task": _copy_from_user_task, "atomic": lower_atomic,
     "packet": lower_packet_helper}
 
@@ -293,5 +294,5 @@ def _timer(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
 _CALLS: dict[str, Callable[[LowerContext, ast.Call, Any], ir.Value]] = {
     "cast": _cast, "bool": _bool, "struct_new": _struct_new, "array_new": _array_new,
     "builtin": _builtin, "helper": _helper, "func": _func, "kernel_ptr": _kernel_ptr,
-    "kernel_view": _kernel_view,
+    "kernel_view": _kernel_view, "kfunc_task": lower_kfunc_task,
     "ctx_load": _ctx_load, "timer": _timer, "map_method": map_method, "alloc": lower_alloc}

@@ -15,6 +15,7 @@ from .atomics import check_atomic
 from .context import CheckContext, ctx_arg, dest_ok, nargs, place_ok
 from .expressions import expr, value_into
 from .kernel import resolve_kernel_name
+from .kfuncs import RULES as KFUNC_RULES
 from .methods import record_arg
 from .packets import check_packet_helper
 from .sleep import sleepable_only_call
@@ -295,6 +296,10 @@ def _core_enum(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     return _record(c, h, node, (en, arg.attr))
 
 
+def _kfunc(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    return KFUNC_RULES[h.name](c, h, node)
+
+
 def _iter_num(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     c.src.error("E095", node, what="helpers.iter_num()", example="for i in helpers.iter_num(0, n): ...")
     return ERR
@@ -310,7 +315,7 @@ RULES: dict[str, Callable[[CheckContext, Helper, ast.Call], BpfType]] = {
     "noargs": _noargs, "comm": _comm, "bswap": _bswap, "printk": _printk,
     "probe_read": _probe_read, "loop": _loop, "task_btf": _task_btf,
     "copy_from_user_task": _copy_from_user_task,
-    "seq_printf": _seq_printf, "seq_write": _seq_write, "core_field": _core_field, "core_enum": _core_enum,
+    "seq_printf": _seq_printf, "seq_write": _seq_write, "core_field": _core_field, "core_enum": _core_enum, "kfunc": _kfunc,
     "core_type": _core_type, "get_stack": _get_stack,
     "cgroup": _cgroup, "perf_output": _perf_output,
     "packet": check_packet_helper,

@@ -17,7 +17,7 @@ from ...types import BpfType, RefType, u64
 from ..flow import Flow
 from ...model.items import MapDef
 from ...model.typed import ERR
-from . import alloc
+from . import alloc, kfuncs
 from .context import CheckContext, nargs
 from .expressions import expr, value_into
 
@@ -51,6 +51,8 @@ def bound(c: CheckContext, name: str, value: ast.expr) -> None:
     call = c.fi.calls.get(value) if isinstance(value, ast.Call) else None
     if isinstance(value, ast.Call) and call is not None and call.kind == "map_method" and \
             call.name == "reserve":
+        c.flow.held[name] = value
+    elif kfuncs.acquires(c, value):
         c.flow.held[name] = value
     elif alloc.owning_call(c, value):
         c.flow.held[name] = alloc.taken_or_none(value) or value     # type: ignore[assignment]
@@ -108,7 +110,7 @@ def at_iteration_end(c: CheckContext, node: ast.stmt, how: str) -> None:
         return
     outer = c.loop_held[-1]
     for name, held in c.flow.held.items():
-        if name not in outer and alloc.is_alloc_call(c, held):
+        if name not in outer and (alloc.is_alloc_call(c, held) or kfuncs.acquires(c, held)):
             _leak(c, name, held, f"line {_last_line(node)} {how}, and the object was "
                                  f"allocated in this iteration")
         elif name not in outer:
@@ -129,6 +131,12 @@ def join(c: CheckContext, node: ast.If, flows: list[Flow]) -> None:
 
 
 def _leak(c: CheckContext, name: str, held: ast.Call, where: str) -> None:
+    if kfuncs.acquires(c, held):
+        c.src.error("E279", held, what=f"{name!r} holds a task from helpers.task_from_pid "
+                    f"that is not released on every path: "
+                    f"{where.replace('reserved', 'held')} (call helpers.task_release({name}) "
+                    f"before)")
+        return
     if alloc.is_alloc_call(c, held):
         extra = c.fi.calls[held].extra                # a struct, or the root it came from
         c.src.error("E315", held, name=name, type=getattr(extra, "target", extra).name,

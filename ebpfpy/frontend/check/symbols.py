@@ -35,6 +35,10 @@ def not_released(c: CheckContext, node: ast.Name) -> bool:
     if done is None:
         return True
     rec = c.fi.calls.get(done)
+    if rec is not None and rec.kind == "kfunc_task":          # a task given back
+        c.src.error("E279", node, what=f"{node.id!r} is used after helpers.task_release "
+                                       f"(line {done.lineno}) gave the task back")
+        return False
     if rec is not None and rec.kind == "alloc":            # an allocated object given away
         c.src.error("E316", node, name=node.id, how=_GIVEN_AWAY.get(rec.name, "given away"),
                     line=done.lineno)
