@@ -28,7 +28,8 @@ from ..types import i32
 def lower_kfunc_task(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
     """``bpf_task_from_pid(pid)`` (NULL when no such task) or ``bpf_task_release(t)``."""
     di = cx.ml.di
-    ks = call.extra if call.name == "task_from_pid" else cx.fi.types[node.args[0]].target
+    ks = call.extra if call.name == "task_from_pid" else \
+        getattr(cx.fi.types[node.args[0]], "target")       # the released task's struct
     task_p = di.pointer(core_types(cx.ml).di(ks)[0])
     if call.name == "task_from_pid":
         fn = declare_kfunc(cx, "bpf_task_from_pid", (PTR, [I32], (task_p, [("pid", di.c_int())])))

@@ -52,7 +52,7 @@ def bound(c: CheckContext, name: str, value: ast.expr) -> None:
     if isinstance(value, ast.Call) and call is not None and call.kind == "map_method" and \
             call.name == "reserve":
         c.flow.held[name] = value
-    elif kfuncs.acquires(c, value):
+    elif isinstance(value, ast.Call) and kfuncs.acquires(c, value):
         c.flow.held[name] = value
     elif alloc.owning_call(c, value):
         c.flow.held[name] = alloc.taken_or_none(value) or value     # type: ignore[assignment]
