@@ -290,3 +290,21 @@ def test_12_alloc():
         "the 3 largest, from the tree: 65536, 7000, 512"], out
     r = ebpfpy_cli("check", str(STEPS / "12_alloc.py"))
     assert r.returncode == 0 and "__ebpfpy_less_smaller_rb  (subprogram)" in r.stdout, r.stderr
+
+
+def test_12_alloc_leak_in_c_is_refused_by_the_kernel(tmp_path):
+    """The C twin of broken/alloc_leak.py compiles with clang; the verifier refuses it with
+    'Unreleased reference', and the error carries the hint naming E315."""
+    if shutil.which("clang-19") is None:
+        pytest.skip("clang-19 is not installed (apt-get install clang-19)")
+    obj = tmp_path / "alloc_leak.bpf.o"
+    cc = subprocess.run(["clang-19", "-O2", "-g", "-target", "bpf", "-c",
+                         str(STEPS / "c" / "alloc_leak.bpf.c"), "-o", str(obj)],
+                        capture_output=True, text=True, timeout=120)
+    assert cc.returncode == 0, cc.stderr
+    r = run(str(STEPS / "02_unchecked_c.py"), str(obj))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+    assert re.search(r"alloc_leak\.bpf\.c:\d+:1: error: verifier rejected program 'add': "
+                     r"Unreleased reference", r.stderr), r.stderr
+    assert "E315" in r.stderr

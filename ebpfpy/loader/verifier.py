@@ -61,6 +61,13 @@ HINTS: list[tuple[re.Pattern[str], str]] = [
      "the program reads outside its context: a ctx struct annotation must match the kernel's "
      "record (tracefs events/CATEGORY/NAME/format), and ctx fields are read-only for most "
      "program kinds"),
+    (re.compile(r"Unreleased reference|would lead to reference leak"),
+     "the program can exit still holding something it acquired (an object from obj_new or "
+     "a tree/list pop, a ring-buffer reserve): free, submit or store it on every path "
+     "(ebpfpy checks this at compile time: E315, E073)"),
+    (re.compile(r"function calls are not allowed while holding a lock"),
+     "no helper, kfunc or function call while a spin lock is held, other than the tree and "
+     "list operations: move the call after the `with v.lock:` block (E323)"),
     (re.compile(r"R0 !read_ok|R0 leaks addr|At program exit the register R0"),
      "the program must return an integer on every path"),
     (re.compile(r"unknown func|program of this type cannot use helper"),
