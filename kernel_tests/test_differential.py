@@ -196,6 +196,10 @@ REGRESSIONS = [
             G.IfExp(G.Compare([_v("a_u64"), _c(5, "u64")], ["!="]), _v("b_u8"), _v("a_u8"),
                     INT_TYPES["u8"]), INT_TYPES["u8"]),
     G.IfExp(G.Compare([_v("a_i64"), _v("b_i64")], ["<"]), _v("c_i32"), _v("a_i32"), INT_TYPES["i32"]),
+    # unsigned ==/!= as -(a ^ c) >> 63 (both zero-extended); signed ones keep (d | -d) >> 63
+    G.IfExp(G.Compare([_v("c_u32"), _v("a_u32")], ["=="]), _v("b_u64"), _v("a_u64"), INT_TYPES["u64"]),
+    G.IfExp(G.Compare([_v("b_u16"), _c(65535, "u16")], ["!="]), _v("b_u8"), _v("a_u8"), INT_TYPES["u8"]),
+    G.IfExp(G.Compare([_v("c_i32"), _v("a_i32")], ["=="]), _v("b_u16"), _v("a_u16"), INT_TYPES["u16"]),
 ]
 
 
@@ -207,5 +211,8 @@ def test_regressions() -> None:
     inputs = input_vectors(rng)
     for a in (5, 6):                    # both sides of the a_u64 != 5 test
         inputs.append({**inputs[-1], "a_u64": a})
+    last = inputs[-1]                   # the equal sides of the ==/!= cases, at their extremes
+    for u32, u16, i32 in ((0xFFFFFFFF, 65535, -1), (0, 0, -(1 << 31))):
+        inputs.append({**last, "a_u32": u32, "c_u32": u32, "b_u16": u16, "a_i32": i32, "c_i32": i32})
     bad = run_batch(batch, inputs, filename="diff_regressions.py")
     assert not bad, report(bad)

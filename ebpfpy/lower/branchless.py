@@ -50,6 +50,11 @@ def compare01(cx: LowerContext, node: ast.expr) -> ir.Value | None:
         r = b.lshr(barrier(b, b.sub(a, c)), sixty3)
     elif op in (ast.Gt, ast.LtE):
         r = b.lshr(barrier(b, b.sub(c, a)), sixty3)
+    elif not any(getattr(t, "signed", False) for t in (lt, rt)):
+        # both zero-extended: a ^ c is below 2**32, so its negation has the sign bit
+        # exactly when it is not 0 (clang's form of a branch-free ==: 3 instructions, not 5)
+        d = barrier(b, b.xor(a, c))
+        r = b.lshr(barrier(b, b.neg(d)), sixty3)                  # 1 when a != c
     else:
         d = barrier(b, b.sub(a, c))
         r = b.lshr(barrier(b, b.or_(d, b.neg(d))), sixty3)       # 1 when d != 0
