@@ -19,14 +19,15 @@ if TYPE_CHECKING:       # the names as the lazy ``__getattr__`` below provides t
                       TC_ACT_SHOT, TC_ACT_UNSPEC, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT,
                       XDP_TX, Array, CgroupArray, Const, HashMap, Kconfig, kernel_enum, kernel_struct, LruHashMap, PerCpuArray,
                       PerCpuHashMap, PerfEventArray, ProgArray, RingBuf, SkbContext, SpinLock,
-                      Kptr, ListHead, ListNode, RbNode, RbRoot, StackTraceMap, Timer, XdpContext, bpf_function, bpf_program, struct)
+                      Kptr, ListHead, ListNode, RbNode, RbRoot, StackTraceMap, Timer, XdpContext, bpf_function, bpf_program, struct,
+                      union)
     from .errors import CompileError, LoadError, VerifierError
     from typing import Any
 
     from .types import i8, i16, i32, i64, u8, u16, u32, u64
 
 __all__ = [
-    "compile", "load", "open", "helpers", "bpf_program", "bpf_function", "struct",
+    "compile", "load", "open", "helpers", "bpf_program", "bpf_function", "struct", "union",
     "Array", "HashMap", "LruHashMap", "PerCpuArray", "PerCpuHashMap", "ProgArray", "RingBuf",
     "PerfEventArray", "StackTraceMap", "CgroupArray",
     "BPF_F_USER_STACK", "BPF_F_FAST_STACK_CMP", "BPF_F_REUSE_STACKID", "BPF_F_CURRENT_CPU",
@@ -44,7 +45,7 @@ __all__ = [
 # Which submodule defines each public name.  They load on first use (PEP 562): the CLI's
 # ``ebpfpy compile`` client imports this package and must not pay for the DSL's classes.
 _HOME = {name: "dsl" for name in (
-    "bpf_program", "bpf_function", "struct", "Array", "HashMap", "LruHashMap", "PerCpuArray",
+    "bpf_program", "bpf_function", "struct", "union", "Array", "HashMap", "LruHashMap", "PerCpuArray",
     "PerCpuHashMap", "ProgArray", "RingBuf", "PerfEventArray", "StackTraceMap", "CgroupArray",
     "BPF_F_USER_STACK", "BPF_F_FAST_STACK_CMP", "BPF_F_REUSE_STACKID", "BPF_F_CURRENT_CPU",
     "Const", "Kconfig", "kernel_struct", "kernel_enum", "Timer", "SpinLock", "XdpContext", "SkbContext",

@@ -24,9 +24,9 @@ from typing import Any
 from .compiled import CompiledModule
 from .model.report import Report, ReportRow
 from .map_kinds import MapKind
-from .types import BOOL, INT_TYPES, SPINLOCK, TIMER, ArrayType, BpfType, MapType, StructType
+from .types import BOOL, INT_TYPES, SPINLOCK, TIMER, ArrayType, BpfType, MapType, StructType, UnionType
 
-MAGIC = b"ebpfpy-cache-3\n"      # 3: "chains" (programs split into tail calls)
+MAGIC = b"ebpfpy-cache-4\n"      # 3: "chains" (programs split into tail calls); 4: unions
 _DIGEST = 32                                  # sha256 of everything after it
 _LEN = 4                                      # the header's length
 _SCALARS: dict[str, BpfType] = {**INT_TYPES, "bool": BOOL, "Timer": TIMER, "SpinLock": SPINLOCK}
@@ -41,6 +41,7 @@ def pack(key: str, mod: CompiledModule) -> bytes:
     header = {
         "key": key, "filename": mod.filename, "source": mod.source,
         "structs": [[name, [[f.name, _enc(f.type, structs)] for f in st.fields]]
+                    + ([True] if isinstance(st, UnionType) else [])
                     for name, st in structs.items()],
         "maps": {n: {"kind": m.kind.dsl_name, "key": _enc(m.key, structs), "value": _enc(m.value, structs),
                      "max_entries": m.max_entries} for n, m in mod.maps.items() if not m.extra},
@@ -71,11 +72,13 @@ def unpack(key: str, blob: bytes) -> CompiledModule:
     _expect(elf[:4] == b"\x7fELF", "no ELF")
     structs: dict[str, StructType] = {}
     for item in _list(h.get("structs")):
-        name, fields = _list(item, 2)
+        is_union = isinstance(item, list) and len(item) == 3 and item[2] is True
+        name, fields = _list(item[:2] if is_union else item, 2)
         _expect(isinstance(name, str) and name not in structs, "bad struct name")
         members = [(_str(fname), _dec(t, structs)) for fname, t in (_list(f, 2) for f in _list(fields))]
         _expect(len({m for m, _ in members}) == len(members), "duplicate field")
-        structs[name] = StructType(name, [(m, _nonnull(t)) for m, t in members])
+        kind = UnionType if is_union else StructType
+        structs[name] = kind(name, [(m, _nonnull(t)) for m, t in members])
     return CompiledModule(
         elf=elf, filename=_str(h.get("filename")), source=_str(h.get("source")),
         structs=structs,

@@ -13,7 +13,7 @@ from typing import Any, Callable, ClassVar, TypeVar
 from .codec import check, encode
 from .map_kinds import MapKind
 from .types import (BOOL, LISTNODE, RBNODE, SPINLOCK, TIMER, ArrayType, BpfType, GraphRootType,
-                    KptrType, MapType, StructType, u32, u64)
+                    KptrType, MapType, StructType, UnionType, u32, u64)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -236,6 +236,43 @@ def struct(cls: type) -> type:
     """``@struct``: a C-layout struct usable in BPF code and as a userspace value."""
     members = [(k, _as_type(v)) for k, v in _resolve_annotations(cls).items()]
     return make_struct_class(StructType(cls.__name__, members), cls)
+
+
+def union(cls: type) -> type:
+    """``@union``: a C union (every field at offset 0, the size of the largest), usable
+    where a ``@struct`` is.  In userspace an instance holds the union's bytes: assigning one
+    field re-reads every other field from them, as C would show it."""
+    members = [(k, _as_type(v)) for k, v in _resolve_annotations(cls).items()]
+    return make_union_class(UnionType(cls.__name__, members), cls)
+
+
+def make_union_class(ut: UnionType, base: type | None = None) -> type:
+    """Give ``base`` (or a new class) the userspace behaviour of a ``@union``."""
+    klass = make_struct_class(ut, base)
+
+    def __init__(self: Any, **kw: Any) -> None:
+        if len(kw) > 1:
+            raise TypeError(f"union {ut.name} holds one field at a time; got {', '.join(kw)}")
+        _set_raw(self, bytes(ut.size))
+        for k, v in kw.items():
+            setattr(self, k, v)
+
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        f = ut.by_name.get(name)
+        if f is None:
+            raise AttributeError(f"union {ut.name} has no field {name!r}")
+        raw = bytearray(getattr(self, "__raw__", bytes(ut.size)))
+        raw[:f.type.size] = encode(f.type, _coerce_field(ut, name, f.type, value), f"{ut.name}.{name}")
+        _set_raw(self, bytes(raw))
+
+    def _set_raw(self: Any, raw: bytes) -> None:
+        object.__setattr__(self, "__raw__", raw)
+        for f in ut.fields:
+            object.__setattr__(self, f.name, f.type.unpack(raw[:f.type.size]))
+
+    setattr(klass, "__init__", __init__)
+    setattr(klass, "__setattr__", __setattr__)
+    return klass
 
 
 # ------------------------------------------------------------------------ maps

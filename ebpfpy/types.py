@@ -379,6 +379,48 @@ class StructType(BpfType):
         return obj
 
 
+class UnionType(StructType):
+    """A C union (``@union``): every field at offset 0, the size the largest field's rounded
+    to the strictest alignment.  A userspace value keeps the union's bytes (``__raw__``) and
+    shows every field decoded from them."""
+
+    def __init__(self, name: str, members: list[tuple[str, BpfType]], pyclass: type[Any] | None = None) -> None:
+        super().__init__(name, [], pyclass)
+        self.fields = [Field(n, t, 0) for n, t in members]
+        self.by_name = {f.name: f for f in self.fields}
+        self.align = max((t.align for _, t in members), default=1)
+        big = max((t.size for _, t in members), default=0)
+        self.size = (big + self.align - 1) // self.align * self.align
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UnionType) and StructType.__eq__(self, other)
+
+    def __hash__(self) -> int:
+        return hash(("union", self.name))
+
+    def pack(self, value: Any) -> bytes:
+        raw = value.get("__raw__") if isinstance(value, dict) else getattr(value, "__raw__", None)
+        if raw is not None:
+            return bytes(raw).ljust(self.size, b"\0")[:self.size]
+        buf = bytearray(self.size)        # a dict naming at most one field
+        for f in self.fields:
+            if isinstance(value, dict) and f.name in value:
+                buf[:f.type.size] = f.type.pack(value[f.name])
+        return bytes(buf)
+
+    def unpack(self, data: bytes) -> Any:
+        raw = bytes(data[:self.size])
+        vals = {f.name: f.type.unpack(raw[:f.type.size]) for f in self.fields}
+        if self.pyclass is None:
+            return {**vals, "__raw__": raw}
+        cls: Any = self.pyclass
+        obj = cls.__new__(cls)
+        object.__setattr__(obj, "__raw__", raw)
+        for k, v in vals.items():
+            object.__setattr__(obj, k, v)
+        return obj
+
+
 def iter_scalars(t: BpfType) -> Iterator[BpfType]:
     """Yield every leaf type inside ``t`` (used by checks such as 'contains a Timer')."""
     if isinstance(t, ArrayType):

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..map_kinds import MapKind
 from ..types import BOOL, LISTNODE, RBNODE, SPINLOCK, ArrayType, BpfType, GraphRootType, IntType, \
-    RefType, StructType
+    OpaqueType, RefType, StructType, UnionType, iter_scalars
 from .consts import ConstFolder
 from .contexts import missing_trace_target
 from .idents import check_btf_name, nested_definitions
@@ -22,8 +22,8 @@ from ..model.walk import all_nodes
 
 MAX_TYPE_DEPTH = 64        # deeper types overflow the recursion of llvmlite's metadata hashing
 _DEF_NAME = re.compile(r"(?:async\s+)?(?:def|class)\s+(\w+)")
-DECORATORS = ("bpf_program", "bpf_function", "struct", "kernel_struct", "kernel_enum")
-CLASS_DECORATORS = ("struct", "kernel_struct", "kernel_enum")
+DECORATORS = ("bpf_program", "bpf_function", "struct", "union", "kernel_struct", "kernel_enum")
+CLASS_DECORATORS = ("struct", "union", "kernel_struct", "kernel_enum")
 
 
 class Collector:
@@ -163,9 +163,10 @@ class Collector:
         if any(self.names.dsl(d) == "kernel_enum" for d in cls.decorator_list):
             self._kernel_enum(cls)
             return
-        if not any(self.names.dsl(d) == "struct" for d in cls.decorator_list):
+        if not any(self.names.dsl(d) in ("struct", "union") for d in cls.decorator_list):
             self.info.ignored.setdefault(cls.name, cls)
             return
+        is_union = any(self.names.dsl(d) == "union" for d in cls.decorator_list)
         members: list[tuple[str, BpfType]] = []
         check_btf_name(self.src.error, self._name_at(cls, cls.name), cls.name, "struct")
         depth = 1
@@ -196,8 +197,21 @@ class Collector:
             self.src.error("E324", self._name_at(cls, cls.name), name=roots[0][0], n=locks)
         self._unique(cls.name, cls)
         self._depths[cls.name] = depth
-        self.info.structs[cls.name] = StructType(cls.name, members)
+        if is_union:
+            self._union_members(cls, members)
+        self.info.structs[cls.name] = (UnionType if is_union else StructType)(cls.name, members)
         self.info.struct_nodes[cls.name] = cls
+
+    def _union_members(self, cls: ast.ClassDef, members: list[tuple[str, BpfType]]) -> None:
+        """A union overlaps its fields: kernel objects the verifier tracks by their place
+        (timers, locks, kptrs, tree and list links) cannot share theirs (E196)."""
+        if not members:
+            self.src.error("E196", self._name_at(cls, cls.name), name=cls.name, what="no field")
+        for name, t in members:
+            bad = next((x for x in iter_scalars(t) if isinstance(x, OpaqueType)), None)
+            if bad is not None:
+                self.src.error("E196", self._name_at(cls, cls.name), name=cls.name,
+                               what=f"field {name!r} ({bad!r})")
 
     def _kernel_class(self, cls: ast.ClassDef) -> None:
         """``@kernel_struct class task_struct___pre514``: a struct flavour (E275 unless the

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..dsl import make_struct_class
+from ..dsl import make_struct_class, make_union_class
 from ..types import (BOOL, SPINLOCK, TIMER, ArrayType, BpfType, OpaqueType, StructType,
+                     UnionType,
                      INT_TYPES, u8)
 from .. import libbpf as L
 from ..btf_reader import INT_BOOL, INT_SIGNED, BtfReader
@@ -84,7 +85,29 @@ class BtfTypes:
             if name in _OPAQUE_STRUCTS:
                 return _OPAQUE_STRUCTS[name]
             return self._struct(tid, t, vlen, kflag, name)
-        return raw_bytes(t.size_or_type if kind in (L.BTF_KIND_UNION, L.BTF_KIND_FLOAT) else 0)
+        if kind == L.BTF_KIND_UNION:
+            return self._union(tid, t, vlen, kflag, name)
+        return raw_bytes(t.size_or_type if kind == L.BTF_KIND_FLOAT else 0)
+
+    def _union(self, tid: int, t: Any, vlen: int, kflag: bool, name: str) -> BpfType:
+        """A union whose members all start at offset 0 with a name (else opaque bytes)."""
+        if name and name in self.structs:
+            return self.structs[name]
+        members = self.r.members(t)
+        fields: list[tuple[str, BpfType]] = []
+        for i in range(vlen):
+            m = members[i]
+            fname = self.r.name(m.name_off)
+            if m.offset != 0 or not fname:
+                return raw_bytes(t.size_or_type)
+            fields.append((fname, self.type_of(m.type)))
+        ut = UnionType(name or f"anon{tid}", fields)
+        if ut.size != t.size_or_type:
+            return raw_bytes(t.size_or_type)
+        make_union_class(ut)
+        if name:
+            self.structs[name] = ut
+        return ut
 
     def _struct(self, tid: int, t: Any, vlen: int, kflag: bool, name: str) -> BpfType:
         if name and name in self.structs:
@@ -177,9 +200,15 @@ def bind_classes(structs: dict[str, StructType],
             if t.name in user and user[t.name] == t:
                 out[t.name] = user[t.name]
             else:
-                st = StructType(t.name, [(f.name, bind(f.type)) for f in t.fields])
-                make_struct_class(st)
-                out[t.name] = st
+                members = [(f.name, bind(f.type)) for f in t.fields]
+                if isinstance(t, UnionType):
+                    ut = UnionType(t.name, members)
+                    make_union_class(ut)
+                    out[t.name] = ut
+                else:
+                    st = StructType(t.name, members)
+                    make_struct_class(st)
+                    out[t.name] = st
         return out[t.name]
 
     for st in structs.values():

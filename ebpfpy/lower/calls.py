@@ -61,8 +61,7 @@ def _struct_new(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
     cx.b.call(memset, [ptr, ir.Constant(I8, 0), ir.Constant(I64, st.size), ir.Constant(I1, 0)])
     for kw in node.keywords:
         f = st.by_name[known(kw.arg)]
-        fp = gep(cx.b, ptr, [ir.Constant(I32, 0), ir.Constant(I32, cx.types.field_index(st, f.name))],
-                 cx.types.mem(st))
+        fp = cx.types.field_ptr(cx.b, ptr, st, f.name)
         store_value(cx, fp, f.type, kw.value)
     return ptr
 

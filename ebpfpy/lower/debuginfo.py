@@ -12,7 +12,7 @@ import llvmlite.ir as ir
 
 from ..model.kernel_types import KernelStruct
 from ..types import (ArrayType, BoolType, BpfType, GraphRootType, IntType, KptrType, OpaqueType,
-                     RefType, StructType, u32, u64)
+                     RefType, StructType, UnionType, u32, u64)
 
 DW_ATE_boolean, DW_ATE_signed, DW_ATE_unsigned = 0x02, 0x05, 0x08
 
@@ -74,7 +74,7 @@ class DebugInfo:
             "elements": self.m.add_metadata(subs)})
 
     def struct(self, name: str | None, members: list[tuple[str, Any, int, int]], bits: int,
-               tags: dict[str, str] | None = None) -> Any:
+               tags: dict[str, str] | None = None, union: bool = False) -> Any:
         """members: (name, debug type, bit size, bit offset); ``tags``: member name ->
         ``btf_decl_tag`` text (e.g. ``contains:Node:rb`` on a tree root)."""
         elems = []
@@ -85,7 +85,8 @@ class DebugInfo:
             if tags and mname in tags:
                 member["annotations"] = self._annotation("btf_decl_tag", tags[mname])
             elems.append(self.m.add_debug_info("DIDerivedType", member))
-        ops: dict[str, Any] = {"tag": ir.DIToken("DW_TAG_structure_type"), "file": self.file,
+        tag = "DW_TAG_union_type" if union else "DW_TAG_structure_type"
+        ops: dict[str, Any] = {"tag": ir.DIToken(tag), "file": self.file,
                                "size": bits, "elements": self.m.add_metadata(elems)}
         if name:
             ops["name"] = name
@@ -121,7 +122,8 @@ class DebugInfo:
             tags = {f.name: f"contains:{f.type.target.name}:{f.type.node}" for f in t.fields
                     if isinstance(f.type, GraphRootType)}
             d = self.struct(t.name, [(f.name, self.type_of(f.type), f.type.size * 8, f.offset * 8)
-                                     for f in t.fields], t.size * 8, tags)
+                                     for f in t.fields], t.size * 8, tags,
+                            union=isinstance(t, UnionType))
         elif isinstance(t, RefType):
             d = self.pointer(self.type_of(t.target))
         elif isinstance(t, KernelStruct):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import llvmlite.ir as ir
 
 from ..types import (ArrayType, BoolType, BpfType, IntType, MapType, OpaqueType, RefType,
-                     StructType)
+                     StructType, UnionType)
 
 I1 = ir.IntType(1)
 I8 = ir.IntType(8)
@@ -51,8 +51,19 @@ class TypeMap:
         if st is None:
             st = self.module.context.get_identified_type("struct." + t.name)
             self._structs[t.name] = st
-            st.set_body(*[self.mem(f.type) for f in t.fields])
+            if isinstance(t, UnionType):      # the size and alignment; fields share offset 0
+                word = ir.IntType(8 * t.align)
+                st.set_body(ir.ArrayType(word, t.size // t.align))
+            else:
+                st.set_body(*[self.mem(f.type) for f in t.fields])
         return st
+
+    def field_ptr(self, b: ir.IRBuilder, base: ir.Value, t: StructType, name: str) -> ir.Value:
+        """The address of field ``name`` of the struct (or union) at ``base``."""
+        if isinstance(t, UnionType):
+            return base
+        return gep(b, base, [ir.Constant(I32, 0), ir.Constant(I32, self.field_index(t, name))],
+                   self.mem(t), name=name)
 
     def field_index(self, t: StructType, name: str) -> int:
         """The LLVM element index of field ``name``."""

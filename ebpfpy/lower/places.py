@@ -12,7 +12,7 @@ from ..types import ArrayType, IntType, RefType, StructType
 from .context import LowerContext
 from .core import field_place
 from .ints import convert
-from .ltypes import I8, I32, I64, PTR, gep
+from .ltypes import I8, I64, PTR, gep
 
 
 def place(cx: LowerContext, node: ast.expr) -> ir.Value:
@@ -44,9 +44,7 @@ def _attribute(cx: LowerContext, node: ast.Attribute) -> ir.Value:
     target = cx.fi.types[node.value]
     st = target.target if isinstance(target, RefType) else target
     assert isinstance(st, StructType)
-    idx = cx.types.field_index(st, what.name)
-    return gep(cx.b, base, [ir.Constant(I32, 0), ir.Constant(I32, idx)],
-               cx.types.mem(st), name=what.name)
+    return cx.types.field_ptr(cx.b, base, st, what.name)
 
 
 def _subscript(cx: LowerContext, node: ast.Subscript) -> ir.Value:

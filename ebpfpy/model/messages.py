@@ -152,6 +152,9 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E194": ("a slice of an array is a helper's destination only (probe_read_*, copy_from_user)", ["read into it: helpers.probe_read_user_str(buf[off:off + 16], addr); to copy or compare elements, index them in a loop: for i in range(16): dst[i] = buf[off + i]"]),
     # records of variable length
     "E195": ("an output size of {n} bytes is outside the record ({type}: {full} bytes)", ["output(rec, size) sends the first size bytes of rec, 1 to {full}: e.g. events.output(e, EVENT_HEAD + u32(e.args_size)) for a record whose last array is filled up to args_size"]),
+    # unions
+    "E196": ("union {name} cannot hold {what}", ["a union overlaps its fields, so each is integers, bool, arrays, structs or unions of those; keep a Timer, SpinLock, Kptr or tree/list link in a @struct (the verifier tracks them by their place)"]),
+    "E197": ("union {name} holds one field at a time: give only one", ["the fields share their bytes, so a second would overwrite the first: {name}({first}=...), then assign another field to reinterpret them"]),
     "E178": ("{name!r} may point to a freed element of {map!r}: `{what}` (line {line}) may delete or replace entries of {map!r} after {name!r} was looked up", ["look the key up again after line {line}: `{name} = {map}.lookup(key)`, then check it for None. The kernel frees a hash map element on delete or replace and reuses it for the next insert, so a write through the old reference would change another key's entry"]),
     "E168": ("{spec} prints the {what} at an address, but {type} is passed by value", ["pass the array itself, e.g. helpers.printk(\"comm %s\\n\", helpers.get_current_comm()); print integers with %d / %u / %x"]),
     "E169": ("{spec} prints an integer, but {type} is passed by address", ["pass an integer, or print a u8 array with %s"]),

@@ -8,7 +8,7 @@ from ..map_kinds import MapKind
 
 # Every public name a BPF module may use from the package, plus Python builtins the DSL knows.
 PUBLIC = {
-    "bpf_program", "bpf_function", "struct", *(k.dsl_name for k in MapKind),
+    "bpf_program", "bpf_function", "struct", "union", *(k.dsl_name for k in MapKind),
     "Const", "Kconfig", "kernel_struct", "kernel_enum", "Timer", "SpinLock", "XdpContext", "SkbContext",
     "Kptr", "RbRoot", "RbNode", "ListHead", "ListNode", "Arena",
     "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "helpers",

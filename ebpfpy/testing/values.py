@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..types import (BOOL, ArrayType, BoolType, BpfType, GraphRootType, IntType, KptrType,
-                     OpaqueType, StructType, TIMER)
+                     OpaqueType, StructType, TIMER, UnionType)
 
 _CLASSES: dict[int, type[SimStruct]] = {}
 
@@ -54,9 +54,55 @@ def struct_class(st: StructType) -> type[SimStruct]:
     """The simulator's class for struct type ``st`` (cached per type object)."""
     cls = _CLASSES.get(id(st))
     if cls is None or cls.__bpf_type__ is not st:
-        cls = type(st.name, (SimStruct,), {"__bpf_type__": st, "__slots__": ("__dict__",)})
+        base = SimUnion if isinstance(st, UnionType) else SimStruct
+        cls = type(st.name, (base,), {"__bpf_type__": st, "__slots__": ("__dict__",)})
         _CLASSES[id(st)] = cls
     return cls
+
+
+class SimUnion(SimStruct):
+    """A union: its fields are views of one set of bytes.  The program may change the field
+    it touched last in place (``u.v6[0] = 1``), so the bytes are brought up to date from that
+    field when another is read, and the others are decoded again from them."""
+
+    __slots__ = ()
+
+    def __init__(self, **kw: Any) -> None:
+        st = type(self).__bpf_type__
+        d = object.__getattribute__(self, "__dict__")
+        d["__raw__"], d["__last__"] = bytes(st.size), None
+        _sync_union(self, st)
+        for k, v in kw.items():
+            if k not in st.by_name:
+                raise TypeError(f"{st.name} has no field {k!r}")
+            setattr(self, k, from_user(st.by_name[k].type, v))
+
+    def __getattribute__(self, name: str) -> Any:
+        st = object.__getattribute__(self, "__bpf_type__")
+        if name in st.by_name:
+            _sync_union(self, st)
+            object.__setattr__(self, "__last__", name)
+        return object.__getattribute__(self, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        st = object.__getattribute__(self, "__bpf_type__")
+        _sync_union(self, st)
+        object.__setattr__(self, name, value)
+        object.__setattr__(self, "__last__", name)
+
+
+def _sync_union(u: Any, st: StructType) -> None:
+    """Rewrite the bytes from the last touched field and decode every other field."""
+    d = object.__getattribute__(u, "__dict__")
+    last = d.get("__last__")
+    raw = bytearray(d.get("__raw__", bytes(st.size)))
+    if last is not None:
+        f = st.by_name[last]
+        raw[:f.type.size] = pack(f.type, d[last])
+    d["__raw__"] = bytes(raw)
+    for f in st.fields:
+        if f.name != last or f.name not in d:
+            d[f.name] = unpack(f.type, bytes(raw[:f.type.size]))
 
 
 class SimTimer:
@@ -109,6 +155,8 @@ def zero(t: BpfType) -> Any:
         return False
     if isinstance(t, ArrayType):
         return [zero(t.elem) for _ in range(t.length)]
+    if isinstance(t, UnionType):
+        return unpack(t, bytes(t.size))
     if isinstance(t, StructType):
         obj = struct_class(t).__new__(struct_class(t))
         for f in t.fields:
@@ -143,6 +191,10 @@ def copy_into(t: BpfType, dst: Any, src: Any) -> Any:
             else:
                 dst[i] = convert(src[i], t.elem, t.elem)
         return dst
+    if isinstance(t, UnionType):                  # the bytes, then every view of them
+        d = object.__getattribute__(dst, "__dict__")
+        d.update(object.__getattribute__(unpack(t, pack(t, src)), "__dict__"))
+        return dst
     if isinstance(t, StructType):
         for f in t.fields:
             sv = getattr(src, f.name)
@@ -165,6 +217,11 @@ def copy(t: BpfType, v: Any) -> Any:
 
 def pack(t: BpfType, v: Any) -> bytes:
     """The C layout of ``v`` (the bytes the kernel would hold)."""
+    if isinstance(t, UnionType) and isinstance(v, SimUnion):
+        _sync_union(v, t)
+        return object.__getattribute__(v, "__dict__")["__raw__"]
+    if isinstance(t, UnionType):                # a user's union instance, or a dict
+        return t.pack(v)
     if isinstance(t, StructType):
         buf = bytearray(t.size)
         for f in t.fields:
@@ -184,6 +241,14 @@ def pack(t: BpfType, v: Any) -> bytes:
 
 def unpack(t: BpfType, data: bytes) -> Any:
     """A simulator value from the C layout."""
+    if isinstance(t, UnionType):
+        cls = struct_class(t)
+        obj = cls.__new__(cls)
+        d = object.__getattribute__(obj, "__dict__")
+        d["__raw__"] = bytes(data[:t.size])
+        d["__last__"] = None
+        _sync_union(obj, t)
+        return obj
     if isinstance(t, StructType):
         cls = struct_class(t)
         obj = cls.__new__(cls)
@@ -218,6 +283,8 @@ def from_user(t: BpfType, v: Any) -> Any:
         for i, x in enumerate(v):
             out[i] = from_user(t.elem, x)
         return out
+    if isinstance(t, UnionType):                # the bytes of the user's union
+        return unpack(t, pack(t, v))
     if isinstance(t, StructType):
         out = zero(t)
         for f in t.fields:

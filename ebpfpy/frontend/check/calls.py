@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 
 from ...types import (BOOL, INT_TYPES, ArrayType, BpfType, ContextType, IntType, RefType,
-                      StructType, i64, u64)
+                      StructType, UnionType, i64, u64)
 from ...model.typed import ERR, int_type, is_int
 from ..typeexpr import eval_type
 from . import refs
@@ -118,6 +118,9 @@ def struct_new(c: CheckContext, node: ast.Call, st: StructType) -> BpfType:
     """``P(x=1, y=2)``: a struct value, fields by keyword."""
     if node.args:
         c.src.error("E145", node, name=st.name)
+        return ERR
+    if isinstance(st, UnionType) and len(node.keywords) > 1:
+        c.src.error("E197", node.keywords[1], name=st.name, first=node.keywords[0].arg)
         return ERR
     for kw in node.keywords:
         f = st.by_name.get(kw.arg or "")
