@@ -58,12 +58,13 @@ class TypeMap:
                 st.set_body(*[self.mem(f.type) for f in t.fields])
         return st
 
-    def field_ptr(self, b: ir.IRBuilder, base: ir.Value, t: StructType, name: str) -> ir.Value:
+    def field_ptr(self, b: ir.IRBuilder, base: ir.Value, t: StructType, name: str,
+                  label: str = "") -> ir.Value:
         """The address of field ``name`` of the struct (or union) at ``base``."""
         if isinstance(t, UnionType):
             return base
         return gep(b, base, [ir.Constant(I32, 0), ir.Constant(I32, self.field_index(t, name))],
-                   self.mem(t), name=name)
+                   self.mem(t), name=label)
 
     def field_index(self, t: StructType, name: str) -> int:
         """The LLVM element index of field ``name``."""

@@ -44,7 +44,7 @@ def _attribute(cx: LowerContext, node: ast.Attribute) -> ir.Value:
     target = cx.fi.types[node.value]
     st = target.target if isinstance(target, RefType) else target
     assert isinstance(st, StructType)
-    return cx.types.field_ptr(cx.b, base, st, what.name)
+    return cx.types.field_ptr(cx.b, base, st, what.name, what.name)
 
 
 def _subscript(cx: LowerContext, node: ast.Subscript) -> ir.Value:
