@@ -691,3 +691,42 @@ def test_simulator_agrees_with_the_kernel(tmp_path: Path) -> None:
                     if has_results:
                         assert [sim.maps.results[i] for i in range(4)] == \
                             [o.maps.results[i] for i in range(4)], prog
+
+
+UNBOUNDED = '''
+from ebpfpy import XDP_DROP, bpf_program, struct, u16, u32
+
+
+@struct
+class Off:
+    v: u32
+
+
+@struct
+class Proto:
+    v: u16
+
+
+@bpf_program("xdp")
+def unbounded(ctx) -> int:
+    o = ctx.load(Off, 0)
+    if o is None:
+        return XDP_DROP
+    p = ctx.load(Proto, o.v)          # any u32: the verifier cannot bound data + o.v
+    if p is None:
+        return XDP_DROP
+    return u32(p.v)
+'''
+
+
+def test_unbounded_offset_gets_its_own_hint(tmp_path: Path) -> None:
+    path = tmp_path / "unbounded.py"
+    path.write_text(UNBOUNDED)
+    with pytest.raises(ebpfpy.VerifierError) as info:
+        ebpfpy.load(str(path))
+    assert "MAX_PACKET_OFF" in str(info.value) and info.value.lineno == 23    # the read
+    path.write_text(UNBOUNDED.replace("ctx.load(Proto, o.v)", "ctx.load(Proto, o.v & 0x3FFF)"))
+    with ebpfpy.load(str(path)) as o:
+        data = struct.pack("<I", 6) + bytes(range(4, 20))
+        assert o.programs.unbounded.test_run(data=data).retval == \
+            struct.unpack_from("<H", data, 6)[0]

@@ -54,6 +54,12 @@ HINTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"sequence of \d+ jumps is too complex"),
      "too many branches inside a loop for the verifier to follow: reduce the conditions in "
      "the loop body or the number of iterations"),
+    # a packet pointer at a variable offset with no range (r=0) after ctx.load's check: the
+    # verifier counts the check only when the offset is provably below MAX_PACKET_OFF
+    (re.compile(r"invalid access to packet, off=-?\d+ size=\d+, R\d+\(id=[1-9]\d*,off=-?\d+,r=0\)"),
+     "the verifier could not prove this ctx.load in bounds: its offset is not known to stay "
+     "below 65535 (MAX_PACKET_OFF), so the check against the packet's end does not count. "
+     "Bound the offset first, e.g. `off = u32(x & 0x3FFF)` or `if off > 1500: return XDP_PASS`"),
     (re.compile(r"invalid access to packet|R\d+ offset is outside of the packet"),
      "packet access without a bounds check: read packet data through ctx.load(T, offset) "
      "and check the result for None"),
