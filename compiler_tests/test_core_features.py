@@ -112,3 +112,37 @@ def test_simulator_takes_kconfig_values_as_config() -> None:
                     config={"LINUX_KERNEL_VERSION": (4 << 16) + (19 << 8)})
     old.run("main")
     assert [old.maps.out[i] for i in range(3)] == [(4 << 16) + (19 << 8), 0, 0]
+
+
+KERNEL_ONLY = '''
+from ebpfpy import Array, bpf_program, helpers, kernel_enum, u32, u64
+
+@kernel_enum
+class pid_type:
+    PIDTYPE_TGID = 1
+
+target: u32 = 0
+out = Array(u64, 1)
+
+@bpf_program("syscall")
+def by_enum(ctx) -> int:
+    out[0] = u64(helpers.enum_value(pid_type.PIDTYPE_TGID))
+    return 0
+
+@bpf_program("syscall")
+def by_pid(ctx) -> int:
+    t = helpers.task_from_pid(target)
+    if t is not None:
+        helpers.task_release(t)
+    return 0
+'''
+
+
+def test_simulator_says_what_needs_the_kernel() -> None:
+    """CO-RE queries, enum values and kfuncs are answered by the kernel and libbpf: the
+    simulator refuses them by name (NotImplementedError), not with an AttributeError."""
+    import pytest
+    sim = Simulator(source=KERNEL_ONLY, filename="kernel_only.py")
+    for prog, what in (("by_enum", "helpers.enum_value"), ("by_pid", "helpers.task_from_pid")):
+        with pytest.raises(NotImplementedError, match=f"{what} needs the running kernel"):
+            sim.run(prog)

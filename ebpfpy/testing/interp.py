@@ -91,6 +91,12 @@ class SimulationError(Exception):
     """The simulated program did something the kernel would refuse at run time."""
 
 
+def _kernel_only(what: str) -> NotImplementedError:
+    return NotImplementedError(
+        f"{what} needs the running kernel (its types, BTF relocations or symbols), which the "
+        f"simulator does not model: test this program in the kernel (ebpfpy.load)")
+
+
 def binop(op: ast.operator, t: IntType, x: int, y: int) -> int:
     """``x op y`` in type ``t`` (``y`` already converted, except a shift count)."""
     if isinstance(op, ast.LShift):
@@ -445,7 +451,10 @@ class Frame:
 
     def x_Call(self, node: ast.Call) -> Any:
         call = self.fi.calls[node]
-        return getattr(self, "c_" + call.kind)(node, call)
+        rule = getattr(self, "c_" + call.kind, None)
+        if rule is None:                        # kernel_ptr, kernel_view, kfunc_task
+            raise _kernel_only(ast.unparse(node.func))
+        return rule(node, call)
 
     # ================================================================ calls
     def c_cast(self, node: ast.Call, call: Any) -> Any:
@@ -530,7 +539,9 @@ class Frame:
             return self.map_of(node.args[0]).under(idx, k.cgroup)
         if name in PACKET_HELPERS:
             return packet_helper(self, node, name)
-        fn = getattr(k, name)
+        fn = getattr(k, name, None)
+        if fn is None:            # kernel structs, CO-RE queries, enum values, kfuncs, ksyms
+            raise _kernel_only(f"helpers.{name}")
         return convert(fn(), None, call.type)
 
     def _atomic(self, node: ast.Call, name: str) -> Any:
