@@ -434,3 +434,50 @@ def test_runqslower_reports_a_task_waiting_behind_cpu_hogs() -> None:
     rows = [ln.split() for ln in lines[2:]]
     assert rows and all(r[1:3] == ["python", str(child.pid)] and int(r[3]) > 1000
                         for r in rows), rows
+
+
+def test_runqlen_sees_the_queue_of_a_crowded_cpu() -> None:
+    child = subprocess.Popen([sys.executable, "-c", CONTEND, "60"], start_new_session=True)
+    try:
+        time.sleep(0.5)                                 # four busy processes on CPU 0
+        hist = Port("runqlen", "-C", "1", "1").wait()
+        occ = Port("runqlen", "-C", "-O", "1", "1").wait()
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+    assert hist[0] == "Sampling run queue length... Hit Ctrl-C to end."
+    cpu0 = hist[hist.index("cpu = 0") + 1:hist.index("cpu = 1") if "cpu = 1" in hist else None]
+    assert cpu0[0].split() == ["runqlen", ":", "count", "distribution"], hist
+    rows = {int(ln.split(":")[0]): int(ln.split(":")[1].split("|")[0]) for ln in cpu0[1:]}
+    assert 50 <= sum(rows.values()) <= 150, rows        # 99 samples a second
+    assert max(rows, key=rows.get) >= 2, rows           # three waiting behind the running one
+    line = [ln for ln in occ if ln.startswith("runqocc, CPU 0 ")][0]
+    assert float(line.split()[-1].rstrip("%")) > 50, occ
+
+
+def test_bootstrap_exec_and_exit_with_code_and_lifetime() -> None:
+    port = Port("bootstrap")
+    assert port.lines[0].split() == ["TIME", "EVENT", "COMM", "PID", "PPID", "FILENAME/EXIT", "CODE"]
+    child = subprocess.Popen(["/bin/sh", "-c", "sleep 0.3; exit 3"])
+    child.wait()
+    quick = subprocess.Popen(["/bin/true"])
+    quick.wait()
+    rows = [ln.split()[1:] for ln in port.finish()[1:]]
+    me, pid = str(os.getpid()), str(child.pid)
+    assert ["EXEC", "sh", pid, me, "/bin/sh"] in rows, rows
+    [exit_row] = [r for r in rows if r[0] == "EXIT" and r[2] == pid]
+    assert exit_row[:5] == ["EXIT", "sh", pid, me, "[3]"]
+    ms = int(exit_row[5].strip("()ms"))
+    assert 300 <= ms < 5000
+    assert ["EXEC", "true", str(quick.pid), me, "/bin/true"] in rows
+
+
+def test_bootstrap_min_duration_reports_long_exits_only() -> None:
+    port = Port("bootstrap", "-d", "200")
+    slow = subprocess.Popen(["sleep", "0.4"])
+    quick = subprocess.Popen(["/bin/true"])
+    slow.wait(), quick.wait()
+    rows = [ln.split()[1:] for ln in port.finish()[1:]]
+    assert all(r[0] == "EXIT" for r in rows), rows      # no EXEC events with -d
+    pids = {r[2] for r in rows}
+    assert str(slow.pid) in pids and str(quick.pid) not in pids
