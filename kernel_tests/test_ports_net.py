@@ -180,3 +180,66 @@ def test_tc_prints_length_and_ttl_of_ingress_packets(veth) -> None:
     qdisc = subprocess.run(["tc", "qdisc", "show", "dev", veth.host], capture_output=True,
                            text=True).stdout
     assert "clsact" not in qdisc                        # the hook it made is gone
+
+
+def _free_tcp_port() -> int:
+    """A local TCP port nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _tcp_session(port_no: int, send: bytes = b"", reply: bytes = b"") -> int:
+    """A TCP session over loopback to ``port_no``: the client sends ``send``, the server
+    answers ``reply``, the client closes first.  The client's port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as srv:
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind(("127.0.0.1", port_no))
+        srv.listen(1)
+        cli = socket.create_connection(srv.getsockname())
+        conn, _ = srv.accept()
+        cport = cli.getsockname()[1]
+        cli.sendall(send)
+        got = b""
+        while len(got) < len(send):
+            got += conn.recv(65536)
+        conn.sendall(reply)
+        got = b""
+        while len(got) < len(reply):
+            got += cli.recv(65536)
+        cli.close()
+        conn.recv(1)                                    # the client's FIN
+        conn.close()
+        return cport
+
+
+def test_tcpstates_follows_a_client_connection() -> None:
+    from test_ports import Port
+    port_no = _free_tcp_port()
+    port = Port("tcpstates", "-D", str(port_no))
+    assert port.lines[0].split() == ["SKADDR", "PID", "COMM", "LADDR", "LPORT", "RADDR", "RPORT",
+                                     "OLDSTATE", "->", "NEWSTATE", "MS"]
+    cport = _tcp_session(port_no)
+    rows = [ln.split() for ln in port.finish()[1:]]
+    assert [r[7:10] for r in rows] == [["CLOSE", "->", "SYN_SENT"], ["SYN_SENT", "->", "ESTABLISHED"],
+                                       ["ESTABLISHED", "->", "FIN_WAIT1"],
+                                       ["FIN_WAIT1", "->", "FIN_WAIT2"], ["FIN_WAIT2", "->", "CLOSE"]], rows
+    assert len({r[0] for r in rows}) == 1                # one socket
+    assert all(r[3] == "127.0.0.1" and r[5] == "127.0.0.1" and r[6] == str(port_no) for r in rows)
+    assert rows[1][4] == str(cport) and rows[1][1] == str(os.getpid())
+    assert rows[0][10] == "0.000" and all(float(r[10]) >= 0 for r in rows)
+
+
+def test_tcplife_summarizes_a_session_with_its_bytes() -> None:
+    from test_ports import Port
+    port_no = _free_tcp_port()
+    port = Port("tcplife", "-D", str(port_no))
+    assert port.lines[0].split() == ["PID", "COMM", "LADDR", "LPORT", "RADDR", "RPORT", "TX_KB",
+                                     "RX_KB", "MS"]
+    cport = _tcp_session(port_no, send=b"s" * 10240, reply=b"r" * 2048)
+    rows = [ln.split() for ln in port.finish()[1:]]
+    assert len(rows) == 1, rows                         # the client's session (to port_no)
+    pid, comm, laddr, lport, raddr, rport, tx, rx, ms = rows[0]
+    assert [pid, laddr, lport, raddr, rport, tx, rx] == [
+        str(os.getpid()), "127.0.0.1", str(cport), "127.0.0.1", str(port_no), "10.00", "2.00"]
+    assert float(ms) >= 0
