@@ -481,3 +481,62 @@ def test_bootstrap_min_duration_reports_long_exits_only() -> None:
     assert all(r[0] == "EXIT" for r in rows), rows      # no EXEC events with -d
     pids = {r[2] for r in rows}
     assert str(slow.pid) in pids and str(quick.pid) not in pids
+
+
+def _disk_of(path: Path) -> str | None:
+    """The /proc/partitions name of the block device holding ``path`` (None: not a disk)."""
+    st = os.stat(path)
+    want = f"{os.major(st.st_dev)} {os.minor(st.st_dev)}"
+    with open("/proc/partitions") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 4 and f"{parts[0]} {parts[1]}" == want:
+                return parts[3]
+    return None
+
+
+def _disk_writes(path: Path, n: int = 20) -> None:
+    """``n`` 4 KB writes that each reach the disk (fsync)."""
+    with open(path, "wb") as f:
+        for _ in range(n):
+            f.write(os.urandom(4096))
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def test_biolatency_histogram_per_disk_and_flags(tmp_path: Path) -> None:
+    disk = _disk_of(tmp_path)
+    if disk is None:
+        pytest.skip(f"{tmp_path} is not on a block device listed in /proc/partitions")
+    port = Port("biolatency", "-D", "-F", "2", "1")
+    assert port.lines[0] == "Tracing block device I/O... Hit Ctrl-C to end."
+    _disk_writes(tmp_path / "f")
+    lines = port.wait()
+    heads = [i for i, ln in enumerate(lines) if ln.startswith(f"disk = {disk}\tflags = ")]
+    writes = [i for i in heads if lines[i].endswith("Write")]
+    assert writes, lines
+    i = writes[0]
+    assert lines[i + 1].split() == ["usecs", ":", "count", "distribution"]
+    rows = []
+    for ln in lines[i + 2:]:
+        if "->" not in ln:
+            break
+        rows.append(int(ln.split(":")[1].split("|")[0]))
+    assert sum(rows) >= 1
+
+
+def test_bitesize_histogram_of_a_commands_direct_writes(tmp_path: Path) -> None:
+    if _disk_of(tmp_path) is None:
+        pytest.skip(f"{tmp_path} is not on a block device listed in /proc/partitions")
+    port = Port("bitesize", "-c", "dd", "2", "1")
+    assert port.lines[0] == "Tracing block device I/O... Hit Ctrl-C to end."
+    subprocess.run(["dd", "if=/dev/zero", f"of={tmp_path / 'f'}", "bs=64k", "count=8",
+                    "oflag=direct"], check=True, capture_output=True)
+    lines = port.wait()
+    names = [ln for ln in lines if ln.startswith("Process Name = ")]
+    assert names == ["Process Name = dd"], lines         # -c dd: no other command
+    head = lines.index("Process Name = dd") + 1
+    assert lines[head].split() == ["Kbytes", ":", "count", "distribution"]
+    rows = {ln.split("->")[0].strip(): int(ln.split(":")[1].split("|")[0])
+            for ln in lines[head + 1:] if "->" in ln}
+    assert rows.get("64", 0) >= 8, rows                 # each 64 KB write: slot [64, 127]

@@ -133,3 +133,41 @@ def syscall_names() -> dict[int, str]:
         if names:
             break
     return names
+
+
+MINORBITS = 20
+
+
+def mkdev(major: int, minor: int) -> int:
+    """libbpf-tools' ``MKDEV`` (the kernel's ``dev_t`` layout: 20 minor bits)."""
+    return (major << MINORBITS) | minor
+
+
+def partitions() -> dict[int, str]:
+    """``partitions__load``: ``/proc/partitions`` as device number -> name."""
+    parts: dict[int, str] = {}
+    with open("/proc/partitions") as f:
+        for line in f:
+            if not line.startswith(" "):
+                continue                            # the heading and the blank line
+            fields = line.split()
+            if len(fields) == 4:
+                parts[mkdev(int(fields[0]), int(fields[1]))] = fields[3]
+    return parts
+
+
+_REQ_FLAGS = [(1 << 21, "NoWait-"), (1 << 20, "Background-"), (1 << 19, "ReadAhead-"),
+              (1 << 18, "PreFlush-"), (1 << 17, "FUA-"), (1 << 16, "Integrity-"),
+              (1 << 15, "Idle-"), (1 << 14, "NoMerge-"), (1 << 13, "Priority-"),
+              (1 << 12, "Metadata-"), (1 << 11, "Sync-")]
+_REQ_OPS = {0: "Read", 1: "Write", 2: "Flush", 3: "Discard", 5: "SecureErase", 6: "ZoneReset",
+            7: "WriteSame", 8: "ZoneResetAll", 9: "WriteZeroes", 10: "ZoneOpen",
+            11: "ZoneClose", 12: "ZoneFinish", 32: "SCSIIn", 33: "SCSIOut", 34: "DrvIn",
+            35: "DrvOut"}
+
+
+def cmd_flags(flags: int) -> str:
+    """biolatency's ``print_cmd_flags`` (blk_types.h's bits): ``Sync-Write``."""
+    out = "".join(name for bit, name in _REQ_FLAGS if flags & bit)
+    op = flags & 0xFF
+    return out + (_REQ_OPS.get(op, "") if op < 36 else "Unknown")
