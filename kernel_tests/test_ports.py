@@ -540,3 +540,19 @@ def test_bitesize_histogram_of_a_commands_direct_writes(tmp_path: Path) -> None:
     rows = {ln.split("->")[0].strip(): int(ln.split(":")[1].split("|")[0])
             for ln in lines[head + 1:] if "->" in ln}
     assert rows.get("64", 0) >= 8, rows                 # each 64 KB write: slot [64, 127]
+
+
+def test_gethostlatency_times_each_lookup_function() -> None:
+    import ctypes
+    import socket
+    port = Port("gethostlatency", "-p", str(os.getpid()))
+    assert port.lines[0].split() == ["TIME", "PID", "COMM", "LATms", "HOST"]
+    libc = ctypes.CDLL(None)
+    libc.gethostbyname.restype = libc.gethostbyname2.restype = ctypes.c_void_p
+    socket.getaddrinfo("127.0.0.1", 80)                 # numeric: no resolver traffic
+    assert libc.gethostbyname(b"127.0.0.2")
+    assert libc.gethostbyname2(b"127.0.0.3", socket.AF_INET)
+    rows = [ln.split() for ln in port.finish()[1:]]
+    hosts = [r[4] for r in rows if r[1] == str(os.getpid())]
+    assert hosts == ["127.0.0.1", "127.0.0.2", "127.0.0.3"], rows
+    assert all(float(r[3]) >= 0 for r in rows)
