@@ -127,3 +127,26 @@ def test_const_config_selects_one_side_of_an_if() -> None:
     on = _rows(source=CONFIGURED.format(verbose=True))["prog"].est_cost
     assert off < 20, off
     assert on > 64 * 10, on
+
+
+CONST_ARRAY = HEAD.replace("import ", "import Const, u8, ") + """
+from ebpfpy import helpers
+counts = Array(u64, 64)
+targ_comm: Const[u8[16]]
+
+@bpf_program("tracepoint/syscalls/sys_enter_getpid")
+def prog(ctx) -> int:
+    if targ_comm[{index}] != 0:
+        for i in range(64):
+            counts[i] += helpers.ktime_get_ns() & 1
+    return 0
+"""
+
+
+def test_const_array_element_selects_one_side_of_an_if() -> None:
+    """An element of a Const array at a constant index is frozen too (zero until
+    configured, as the estimate assumes): bitesize's ``targ_comm[0] != 0`` guard."""
+    assert _rows(source=CONST_ARRAY.format(index=0))["prog"].est_cost < 20
+    # an index the estimate cannot know keeps both sides
+    loop = CONST_ARRAY.format(index="u32(helpers.get_current_pid_tgid()) & 15")
+    assert _rows(source=loop)["prog"].est_cost > 64 * 10

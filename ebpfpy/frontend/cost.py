@@ -35,7 +35,7 @@ import ast
 from weakref import WeakKeyDictionary
 from typing import Any
 
-from ..types import IntType, MapType
+from ..types import ArrayType, IntType, MapType
 from ..model.helper_table import PRINTK_VALUES
 from ..model.items import GlobalDef
 from ..model.typed import FuncInfo, LoopStrategy
@@ -343,6 +343,15 @@ def frozen_value(fi: FuncInfo, e: ast.AST) -> int | None:
         if sym is not None and sym.kind == "global" and isinstance(sym.target, GlobalDef) \
                 and sym.target.const and not sym.target.kconfig:
             return sym.target.init
+        return None
+    if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name):
+        # an element of a Const array (``targ_comm[0]``): arrays start zeroed, and the
+        # estimate is for the initial configuration
+        sym = fi.names.get(e.value)
+        if sym is not None and sym.kind == "global" and isinstance(sym.target, GlobalDef) \
+                and sym.target.const and not sym.target.kconfig \
+                and isinstance(sym.target.type, ArrayType) and frozen_value(fi, e.slice) is not None:
+            return 0
         return None
     if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.Not, ast.USub)):
         v = frozen_value(fi, e.operand)

@@ -110,53 +110,61 @@ def handle_block_rq_complete(rq: u64, dev: u32, flags: u32) -> int:
     return 0
 
 
-# get_disk(rq) is the request queue's disk on this kernel; the address-made references of
-# the raw_tp twins cannot be passed to a @bpf_function, so each program reads it itself
+# get_disk(rq) is the request queue's disk on this kernel (a NULL disk reads as zeros, as
+# the original's dev 0); the address-made references of the raw_tp twins cannot be passed
+# to a @bpf_function, so each program reads the disk itself, and only when a filter or the
+# per-disk histograms need it
 
 
 @bpf_program("tp_btf/block_rq_insert")
 def block_rq_insert_btf(ctx) -> int:
-    disk = ctx.rq.q.disk
-    return trace_rq_start(u64(ctx.rq), mkdev(disk.major, disk.first_minor),
-                          u64(ctx.rq.q.elevator) != 0, False)
+    dev: u32 = 0
+    if filter_dev:                      # the disk only when a filter needs it
+        dev = mkdev(ctx.rq.q.disk.major, ctx.rq.q.disk.first_minor)
+    return trace_rq_start(u64(ctx.rq), dev, False, False)
 
 
 @bpf_program("tp_btf/block_rq_issue")
 def block_rq_issue_btf(ctx) -> int:
-    disk = ctx.rq.q.disk
-    return trace_rq_start(u64(ctx.rq), mkdev(disk.major, disk.first_minor),
-                          u64(ctx.rq.q.elevator) != 0, True)
+    dev: u32 = 0
+    if filter_dev:
+        dev = mkdev(ctx.rq.q.disk.major, ctx.rq.q.disk.first_minor)
+    return trace_rq_start(u64(ctx.rq), dev, targ_queued and u64(ctx.rq.q.elevator) != 0, True)
 
 
 @bpf_program("tp_btf/block_rq_complete")
 def block_rq_complete_btf(ctx) -> int:
-    disk = ctx.rq.q.disk
-    return handle_block_rq_complete(u64(ctx.rq), mkdev(disk.major, disk.first_minor),
-                                    ctx.rq.cmd_flags)
+    dev: u32 = 0
+    if targ_per_disk:
+        dev = mkdev(ctx.rq.q.disk.major, ctx.rq.q.disk.first_minor)
+    return handle_block_rq_complete(u64(ctx.rq), dev, ctx.rq.cmd_flags)
 
 
 @bpf_program("raw_tp/block_rq_insert")
 def block_rq_insert(ctx) -> int:
     rq = request(ctx.args[0])
-    disk = rq.q.disk
-    return trace_rq_start(ctx.args[0], mkdev(disk.major, disk.first_minor),
-                          u64(rq.q.elevator) != 0, False)
+    dev: u32 = 0
+    if filter_dev:
+        dev = mkdev(rq.q.disk.major, rq.q.disk.first_minor)
+    return trace_rq_start(ctx.args[0], dev, False, False)
 
 
 @bpf_program("raw_tp/block_rq_issue")
 def block_rq_issue(ctx) -> int:
     rq = request(ctx.args[0])
-    disk = rq.q.disk
-    return trace_rq_start(ctx.args[0], mkdev(disk.major, disk.first_minor),
-                          u64(rq.q.elevator) != 0, True)
+    dev: u32 = 0
+    if filter_dev:
+        dev = mkdev(rq.q.disk.major, rq.q.disk.first_minor)
+    return trace_rq_start(ctx.args[0], dev, targ_queued and u64(rq.q.elevator) != 0, True)
 
 
 @bpf_program("raw_tp/block_rq_complete")
 def block_rq_complete(ctx) -> int:
     rq = request(ctx.args[0])
-    disk = rq.q.disk
-    return handle_block_rq_complete(ctx.args[0], mkdev(disk.major, disk.first_minor),
-                                    rq.cmd_flags)
+    dev: u32 = 0
+    if targ_per_disk:
+        dev = mkdev(rq.q.disk.major, rq.q.disk.first_minor)
+    return handle_block_rq_complete(ctx.args[0], dev, rq.cmd_flags)
 
 
 def main(argv=None) -> int:

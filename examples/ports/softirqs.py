@@ -45,24 +45,17 @@ def log2l(v: u64) -> u64:
 
 
 @bpf_function
-def is_target_cpu() -> bool:
-    if targ_cpu < 0:
-        return True
-    return i32(helpers.get_smp_processor_id()) == targ_cpu
-
-
-@bpf_function
 def handle_entry(vec_nr: u32) -> int:
-    if not is_target_cpu():
-        return 0
+    if targ_cpu >= 0 and i32(helpers.get_smp_processor_id()) != targ_cpu:
+        return 0                        # is_target_cpu(), inline
     start[0] = helpers.ktime_get_ns()
     return 0
 
 
 @bpf_function
 def handle_exit(vec_nr: u32) -> int:
-    if not is_target_cpu():
-        return 0
+    if targ_cpu >= 0 and i32(helpers.get_smp_processor_id()) != targ_cpu:
+        return 0                        # is_target_cpu(), inline
     if vec_nr >= NR_SOFTIRQS:
         return 0
     tsp = start.lookup(0)
