@@ -70,6 +70,17 @@ class Collector:
             self._assign(stmt.targets[0].id, stmt.value, stmt)
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
             self._global(stmt)
+        elif _constant_unpacking(stmt):
+            # ``MOUNT, UMOUNT = 1, 2`` (C's enum): each name is a constant, as if assigned
+            # one per line; anything else unpacked stays Python's (E060 if BPF code uses it)
+            assert isinstance(stmt, ast.Assign)
+            names, values = stmt.targets[0].elts, stmt.value.elts   # type: ignore[attr-defined]
+            if all(self.fold.is_constant_expr(v) for v in values):
+                for n, v in zip(names, values):
+                    self._assign(n.id, v, stmt)                     # type: ignore[attr-defined]
+            else:
+                for target in _bound_names(stmt):
+                    self.info.ignored.setdefault(target, stmt)
         else:
             for target in _bound_names(stmt):
                 self.info.ignored.setdefault(target, stmt)
@@ -422,6 +433,15 @@ def _config_type(t: BpfType) -> bool:
     while isinstance(t, ArrayType):
         t = t.elem
     return isinstance(t, IntType) or t is BOOL
+
+
+def _constant_unpacking(stmt: ast.stmt) -> bool:
+    """``A, B = x, y``: one target tuple of plain names and a tuple of as many values."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+        return False
+    target, value = stmt.targets[0], stmt.value
+    return isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)) \
+        and len(target.elts) == len(value.elts) and all(isinstance(n, ast.Name) for n in target.elts)
 
 
 def _bound_names(stmt: ast.stmt) -> list[str]:
