@@ -211,6 +211,10 @@ class ArrayType(BpfType):
         return out.ljust(self.size, b"\0")
 
     def unpack(self, data: bytes) -> list:
+        if isinstance(self.elem, IntType):
+            # one struct call for the whole array: a record's u8[4096] path decodes in
+            # microseconds, not one Python call per byte (records arrive by thousands)
+            return list(_struct.unpack_from(f"<{self.length}{self.elem.fmt}", data))
         es = self.elem.size
         return [self.elem.unpack(data[i * es:(i + 1) * es]) for i in range(self.length)]
 

@@ -603,3 +603,46 @@ def test_mountsnoop_shows_mount_and_umount_calls(tmp_path: Path) -> None:
                      f'umount("{tmp_path}", 0x0) = -EINVAL'], lines
     ns = {ln.split()[3] for ln in lines}
     assert len(ns) == 1 and ns != {str(os.stat("/proc/self/ns/mnt").st_ino)}   # the child's
+
+
+def test_execsnoop_prints_arguments_as_the_original() -> None:
+    port = Port("execsnoop", "-x", "--max-args", "3")
+    assert port.lines[0].split() == ["PCOMM", "PID", "PPID", "RET", "ARGS"]
+    ok = subprocess.run(["/bin/echo", "one", "two words"], capture_output=True)
+    many = subprocess.run(["/bin/true", "a", "b", "c", "d"])
+    with pytest.raises(FileNotFoundError):
+        subprocess.run(["/nonexistent/prog", "x"])
+    lines = port.finish()[1:]
+    me = str(os.getpid())
+    by_arg = {ln.split(None, 4)[4]: ln.split(None, 4)[:4] for ln in lines if ln.split()[2] == me}
+    # the arguments are printed back to back, NUL as space (so "two words" reads as two);
+    # with exactly --max-args arguments the original reads the NULL after them as one more
+    # and prints " ..." too
+    assert by_arg["/bin/echo one two words  ..."][0::3] == ["echo", "0"], lines
+    assert by_arg["/bin/true a b  ..."][3] == "0"        # three of five, then " ..."
+    assert by_arg["/nonexistent/prog x "][3] == "-2"     # -x: the failed exec (ENOENT)
+    assert ok.returncode == 0 and many.returncode == 0
+
+
+def test_execsnoop_quotes_arguments() -> None:
+    port = Port("execsnoop", "-q")
+    subprocess.run(["/bin/echo", 'say "hi"'], capture_output=True)
+    lines = [ln for ln in port.finish()[1:] if ln.split()[2] == str(os.getpid())]
+    assert any(ln.endswith(' 0 "/bin/echo" "say \\"hi\\"" ') for ln in lines), lines
+
+
+def test_biopattern_counts_a_disks_completions(tmp_path: Path) -> None:
+    disk = _disk_of(tmp_path)
+    if disk is None:
+        pytest.skip(f"{tmp_path} is not on a block device listed in /proc/partitions")
+    port = Port("biopattern", "-d", disk, "2", "1")
+    assert port.lines[0] == "Tracing block device I/O requested seeks... Hit Ctrl-C to end."
+    subprocess.run(["dd", "if=/dev/zero", f"of={tmp_path / 'f'}", "bs=64k", "count=16",
+                    "oflag=direct"], check=True, capture_output=True)
+    lines = port.wait()
+    assert lines[1].split() == ["DISK", "%RND", "%SEQ", "COUNT", "KBYTES"]
+    rows = [ln.split() for ln in lines[2:]]
+    assert [r[0] for r in rows] == [disk], rows          # -d: that disk only
+    rnd, seq, count, kbytes = (int(x) for x in rows[0][1:])
+    assert 98 <= rnd + seq <= 100 and count >= 8         # (integer percentages round down)
+    assert kbytes >= 15 * 64 - 64, rows                  # all but the first completion's bytes

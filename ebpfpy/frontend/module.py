@@ -77,7 +77,7 @@ class Collector:
             names, values = stmt.targets[0].elts, stmt.value.elts   # type: ignore[attr-defined]
             if all(self.fold.is_constant_expr(v) for v in values):
                 for n, v in zip(names, values):
-                    self._assign(n.id, v, stmt)                     # type: ignore[attr-defined]
+                    self._assign(n.id, v, stmt)
             else:
                 for target in _bound_names(stmt):
                     self.info.ignored.setdefault(target, stmt)
