@@ -150,3 +150,24 @@ def test_const_array_element_selects_one_side_of_an_if() -> None:
     # an index the estimate cannot know keeps both sides
     loop = CONST_ARRAY.format(index="u32(helpers.get_current_pid_tgid()) & 15")
     assert _rows(source=loop)["prog"].est_cost > 64 * 10
+
+
+CONST_BOUND = HEAD.replace("import ", "import Const, ") + """
+from ebpfpy import helpers
+counts = Array(u64, 64)
+n_conf: Const[u32] = {n}
+
+@bpf_program("tracepoint/syscalls/sys_enter_getpid")
+def prog(ctx) -> int:
+    for i in range(1, min(64, n_conf)):
+        counts[i] += helpers.ktime_get_ns() & 1
+    return 0
+"""
+
+
+def test_loop_bound_by_a_const_walks_its_frozen_trips() -> None:
+    """``range(1, min(64, n_conf))`` with a Const ``n_conf``: the verifier knows the bound
+    at load, so the estimate counts the frozen trips, on one path (execsnoop's max_args)."""
+    few = _rows(source=CONST_BOUND.format(n=4))["prog"].est_cost
+    many = _rows(source=CONST_BOUND.format(n=64))["prog"].est_cost
+    assert few * 8 < many, (few, many)

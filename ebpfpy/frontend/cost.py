@@ -211,26 +211,33 @@ class CostModel:
             return BPF_LOOP_CALL + bounds + self.callback(
                 lambda: self.block(fi, s.body) + LOOP_OVERHEAD, rewalked=early)
         step = self.block(fi, s.body) + LOOP_OVERHEAD
+        trips = info.trip_bound
+        stop = frozen_value(fi, info.stop) if isinstance(info.stop, ast.AST) else None
+        start = frozen_value(fi, info.start) if isinstance(info.start, ast.AST) else (info.start or 0)
+        if stop is not None and start is not None and info.step > 0:
+            # ``range(1, min(60, max_args))`` with a Const max_args: the verifier knows the
+            # frozen bound, and walks that many trips on one path
+            trips = max(0, min(trips, -(-(stop - start) // info.step)))
         bits = self.fork_bits(fi, s.body)
         # each exit of an inner loop walks the rest of this loop again
         fan = 1
         for inner in _loops_in(s.body):
             fan = min(fan * self.exits(fi, inner), CAP)
-        paths = max(self.paths(fi, s.body), 1) if info.trip_bound <= BRANCHY_TRIPS else 1
+        paths = max(self.paths(fi, s.body), 1) if trips <= BRANCHY_TRIPS else 1
         if paths > 1:
-            walked = step * _geometric(min(fan * paths, CAP), info.trip_bound)
+            walked = step * _geometric(min(fan * paths, CAP), trips)
         elif fan > 1:
             # measured: each later iteration is walked about once per exit of the inner loop
-            walked = step * (1 + (info.trip_bound - 1) * fan)
-        elif bits and info.trip_bound <= UNROLLED_TRIPS:
+            walked = step * (1 + (trips - 1) * fan)
+        elif bits and trips <= UNROLLED_TRIPS:
             # unrolled: iteration j starts with 2**(bits * j) paths and forks further
-            walked = step * _geometric(1 << min(bits, 40), info.trip_bound) << min(bits, 40)
+            walked = step * _geometric(1 << min(bits, 40), trips) << min(bits, 40)
         else:
-            walked = info.trip_bound * step
+            walked = trips * step
         if any(_is_map_aug(fi, n) for n in _loop_body_walk(s)):
             walked *= MAP_AUG_WALKS
         walked = min(walked, CAP)
-        if isinstance(info.stop, ast.AST) and info.stop not in fi.consts:
+        if isinstance(info.stop, ast.AST) and info.stop not in fi.consts and stop is None:
             # a capped runtime bound, min(n, CAP), reaches the loop on two paths (n >= CAP
             # and n < CAP) whose states differ, and the verifier walks the loop on each
             walked *= 2
@@ -344,6 +351,12 @@ def frozen_value(fi: FuncInfo, e: ast.AST) -> int | None:
                 and sym.target.const and not sym.target.kconfig:
             return sym.target.init
         return None
+    if isinstance(e, ast.Call) and isinstance(e.func, ast.Name) and e.func.id in ("min", "max") \
+            and e.args and not e.keywords:
+        vals = [frozen_value(fi, a) for a in e.args]
+        if any(v is None for v in vals):
+            return None
+        return min(vals) if e.func.id == "min" else max(vals)  # type: ignore[type-var]
     if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name):
         # an element of a Const array (``targ_comm[0]``): arrays start zeroed, and the
         # estimate is for the initial configuration

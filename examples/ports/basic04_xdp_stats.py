@@ -35,8 +35,8 @@ def main(argv=None) -> int:
         return common.EXIT_FAIL_BPF
     loader = os.path.join(os.path.dirname(os.path.abspath(__file__)), "basic04_xdp_loader.py")
     stop = Interrupted()
-    end = time.monotonic() + args.duration if args.duration else None
     with ebpfpy.load(loader, pin_dir=pin_dir) as obj:
+        end = time.monotonic() + args.duration if args.duration else None
         stats = obj.maps.xdp_stats_map
         if (stats.key_size, stats.value_size, stats.max_entries) != (4, 16, 5):
             print("ERR: map via FD not compatible", file=sys.stderr)

@@ -73,9 +73,7 @@ def tracepoint__syscalls__sys_enter_execve(ctx) -> int:
     event.args_size += u32(ret)
     event.args_count += 1
     argp = u64[1]()
-    for i in range(1, TOTAL_MAX_ARGS):
-        if i >= max_args:
-            break
+    for i in range(1, min(TOTAL_MAX_ARGS, max_args)):
         if helpers.probe_read_user(argp, ctx.argv + u64(i) * 8) < 0:
             return 0
         ret = helpers.probe_read_user_str(event.args[i], argp[0])
