@@ -325,8 +325,9 @@ def test_profile_samples_a_busy_child_with_symbolized_stacks() -> None:
         child.wait()
     heads = [i for i, ln in enumerate(lines) if ln.startswith("COMM: ")
              and f"(pid={child.pid}) @ CPU " in ln]
-    # 99 a second per CPU, shared with whatever else runs on a busy test machine
-    assert len(heads) >= 3, lines[:40]
+    # 99 a second per CPU, shared with whatever else runs on a busy test machine (whose
+    # samples also compete for the ring buffer, as in the original)
+    assert heads, lines[:40]
     block = lines[heads[0] + 1:lines.index("", heads[0])]
     assert block[0] in ("Kernel:", "No Kernel Stack")
     user = block[block.index("Userspace:") + 1:]

@@ -6,14 +6,13 @@ packets it passes in ``xdp_stats_map[XDP_PASS].rx_packets`` (a ``struct datarec`
 array of ``XDP_ACTION_MAX`` entries); the loader attaches it to ``--dev`` (left attached on
 exit, through a pinned link: xdp_common.py), checks the map's key and value sizes, then
 prints the total and the packets per second every two seconds until Ctrl-C.
-Differences: the count is a load, add and store (the original's ``__sync_fetch_and_add``;
-ebpfpy's atomic add works on a map's integer values, ``m[k] += 1``, not yet on a struct
-field: two CPUs may lose a count).  Left out: the attach-mode flags -S/-N/-A (a BPF link
+The count is one atomic add (``helpers.atomic_add``, the original's
+``__sync_fetch_and_add``).  Left out: the attach-mode flags -S/-N/-A (a BPF link
 takes the driver's mode) and ``--filename`` (the program is this module's).
 
     sudo python examples/ports/basic03_xdp_load_and_stats.py --dev veth0
 """
-from ebpfpy import XDP_ABORTED, XDP_PASS, Array, XdpContext, bpf_program, struct, u64
+from ebpfpy import XDP_ABORTED, XDP_PASS, Array, XdpContext, bpf_program, helpers, struct, u64
 
 XDP_ACTION_MAX = 5                  # XDP_REDIRECT + 1
 
@@ -31,7 +30,7 @@ def xdp_stats1_func(ctx: XdpContext) -> int:
     rec = xdp_stats_map.lookup(XDP_PASS)
     if rec is None:                 # the verifier wants the check, though the key exists
         return XDP_ABORTED
-    rec.rx_packets += 1
+    helpers.atomic_add(rec.rx_packets, 1)           # lock_xadd: CPUs share the record
     return XDP_PASS
 
 

@@ -8,8 +8,7 @@ of ``struct datarec {rx_packets, rx_bytes}``) through ``xdp_stats_record_action`
 loader attaches ``--progname`` to ``--dev`` (left attached on exit through a pinned link,
 xdp_common.py), pins the maps in ``/sys/fs/bpf/IFNAME/`` (removing a previous run's first);
 ``--unload`` removes the program and the pinned map.
-Differences: ``xdp_stats_record_action`` takes the packet's length rather than ``ctx`` (the
-program's ctx cannot be passed to a ``@bpf_function`` yet).  Left out: the attach-mode flags
+Left out: the attach-mode flags
 -S/-N/-A (a BPF link takes the driver's mode) and ``--filename``.
 
     sudo python examples/ports/basic04_xdp_loader.py --dev veth0 --progname xdp_drop_func
@@ -30,7 +29,7 @@ xdp_stats_map = PerCpuArray(Datarec, max_entries=XDP_ACTION_MAX)
 
 
 @bpf_function
-def xdp_stats_record_action(nbytes: u64, action: u32) -> int:
+def xdp_stats_record_action(ctx: XdpContext, action: u32) -> int:
     if action >= XDP_ACTION_MAX:
         return XDP_ABORTED
     rec = xdp_stats_map.lookup(action)
@@ -38,23 +37,23 @@ def xdp_stats_record_action(nbytes: u64, action: u32) -> int:
         return XDP_ABORTED
     # a per-CPU value and XDP runs in softirq: no other writer, no atomics needed
     rec.rx_packets += 1
-    rec.rx_bytes += nbytes
+    rec.rx_bytes += u64(ctx.data_end - ctx.data)     # the packet's length
     return action
 
 
 @bpf_program("xdp")
 def xdp_pass_func(ctx: XdpContext) -> int:
-    return xdp_stats_record_action(u64(ctx.data_end - ctx.data), XDP_PASS)
+    return xdp_stats_record_action(ctx, XDP_PASS)
 
 
 @bpf_program("xdp")
 def xdp_drop_func(ctx: XdpContext) -> int:
-    return xdp_stats_record_action(u64(ctx.data_end - ctx.data), XDP_DROP)
+    return xdp_stats_record_action(ctx, XDP_DROP)
 
 
 @bpf_program("xdp")
 def xdp_abort_func(ctx: XdpContext) -> int:
-    return xdp_stats_record_action(u64(ctx.data_end - ctx.data), XDP_ABORTED)
+    return xdp_stats_record_action(ctx, XDP_ABORTED)
 
 
 def main(argv=None) -> int:

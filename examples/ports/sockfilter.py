@@ -12,7 +12,7 @@ ports; __be16 port16[2]; }`` is its ``ports`` word, split in userspace.  Left ou
 
     sudo python examples/ports/sockfilter.py [-i INTERFACE]
 """
-from ebpfpy import RingBuf, SkbContext, bpf_program, helpers, struct, u8, u16, u32
+from ebpfpy import RingBuf, SkbContext, bpf_function, bpf_program, helpers, struct, u8, u16, u32
 
 IP_MF = 0x2000
 IP_OFFSET = 0x1FFF
@@ -49,14 +49,21 @@ class Byte:
 rb = RingBuf(256 * 1024, event=SoEvent)
 
 
+@bpf_function
+def ip_is_fragment(skb: SkbContext, nhoff: u32) -> bool:
+    frag_off = skb.load(Be16, nhoff + 6)            # offsetof(struct iphdr, frag_off)
+    if frag_off is None:
+        return False
+    return (helpers.ntohs(frag_off.v) & (IP_MF | IP_OFFSET)) != 0
+
+
 @bpf_program("socket")
 def socket_handler(skb: SkbContext) -> int:
     nhoff: u32 = ETH_HLEN
     proto = skb.load(Be16, 12)
     if proto is None or helpers.ntohs(proto.v) != ETH_P_IP:
         return 0
-    frag = skb.load(Be16, nhoff + 6)                # ip_is_fragment: iphdr.frag_off
-    if frag is not None and (helpers.ntohs(frag.v) & (IP_MF | IP_OFFSET)) != 0:
+    if ip_is_fragment(skb, nhoff):
         return 0
     e = rb.reserve()
     if e is None:
