@@ -6,13 +6,10 @@ thread) with the pid, ppid, uid and up to ``max_args`` arguments read from user 
 ``sys_exit_execve`` adds the return value and command and sends it through a perf buffer
 (failed execs only with ``-x``); read-only ``filter_cg``, ``ignore_failed``, ``targ_uid``,
 ``max_args``; the same columns and argument printing (``-q`` quotes, `` ...`` when more
-arguments remain).  Differences: the C packs the arguments back to back into one
-``char args[60 * 128]`` (each read lands at the running offset ``args_size``); here each
-argument has its own 128-byte slot (``u8[ARGSIZE][TOTAL_MAX_ARGS]``), since a helper cannot
-write at a computed offset into an array yet, and userspace packs them before printing, so
-the output is the same.  The record is sent whole rather than cut at ``args_size``, so the perf buffer has 256
-pages per CPU (the original's 64).
-Left out: ``-v`` (libbpf's debug output).
+arguments remain).  The arguments are packed back to back into ``args`` (each string read
+into the slice ``args[off:off + ARGSIZE]`` at the running ``args_size``), and the record is
+sent cut at ``BASE_EVENT_SIZE + args_size`` (``events.output(ctx, event, size)``), as in the
+original.  Left out: ``-v`` (libbpf's debug output).
 
     sudo python examples/ports/execsnoop.py [-T] [-t] [-x] [-u UID] [-q] [-n NAME] [-l LINE]
                                            [-U] [--max-args N] [-c CG]
@@ -24,6 +21,9 @@ ARGSIZE = 128
 TASK_COMM_LEN = 16
 TOTAL_MAX_ARGS = 60
 DEFAULT_MAXARGS = 20
+FULL_MAX_ARGS_ARR = TOTAL_MAX_ARGS * ARGSIZE
+LAST_ARG = FULL_MAX_ARGS_ARR - ARGSIZE
+BASE_EVENT_SIZE = 40                                # offsetof(struct event, args)
 INVALID_UID = 0xFFFFFFFF
 
 
@@ -36,7 +36,7 @@ class Event:
     args_count: i32
     args_size: u32
     comm: u8[TASK_COMM_LEN]
-    args: u8[ARGSIZE][TOTAL_MAX_ARGS]
+    args: u8[FULL_MAX_ARGS_ARR]
 
 
 filter_cg: Const[bool] = False
@@ -67,16 +67,23 @@ def tracepoint__syscalls__sys_enter_execve(ctx) -> int:
     event.pid = i32(id >> 32)
     event.uid = uid
     event.ppid = helpers.get_current_task_btf().real_parent.tgid
-    ret = helpers.probe_read_user_str(event.args[0], ctx.filename)
+    ret = helpers.probe_read_user_str(event.args[0:ARGSIZE], ctx.filename)
     if ret < 0:
         return 0
-    event.args_size += u32(ret)
+    if ret <= ARGSIZE:
+        event.args_size += u32(ret)
+    else:
+        event.args[0] = 0                           # an empty string
+        event.args_size += 1
     event.args_count += 1
     argp = u64[1]()
     for i in range(1, min(TOTAL_MAX_ARGS, max_args)):
         if helpers.probe_read_user(argp, ctx.argv + u64(i) * 8) < 0:
             return 0
-        ret = helpers.probe_read_user_str(event.args[i], argp[0])
+        off = event.args_size
+        if off > LAST_ARG:
+            return 0
+        ret = helpers.probe_read_user_str(event.args[off:off + ARGSIZE], argp[0])
         if ret < 0:
             return 0
         event.args_count += 1
@@ -103,18 +110,16 @@ def tracepoint__syscalls__sys_exit_execve(ctx) -> int:
     if not (ignore_failed and ret < 0):
         event.retval = ret
         event.comm = helpers.get_current_comm()
-        events.output(ctx, event)
+        size = BASE_EVENT_SIZE + event.args_size    # EVENT_SIZE(event)
+        if size <= BASE_EVENT_SIZE + FULL_MAX_ARGS_ARR:
+            events.output(ctx, event, size)
     del execs[pid]
     return 0
 
 
 def packed_args(e) -> bytes:
-    """The arguments back to back, each with its NUL, as the C event's ``args`` holds them."""
-    out = b""
-    for slot in e.args[:max(e.args_count, 0)]:
-        raw = bytes(slot)
-        out += raw[:raw.index(b"\0") + 1] if b"\0" in raw else raw
-    return out[:e.args_size]
+    """The packed arguments the record carries (it was cut after them)."""
+    return bytes(e.args)[:e.args_size]
 
 
 def print_args(e, quote: bool, max_n: int) -> str:
@@ -186,9 +191,7 @@ def main(argv=None) -> int:
             obj.maps.cgroup_map[0] = args.cgroup
         obj.programs.tracepoint__syscalls__sys_enter_execve.attach()
         obj.programs.tracepoint__syscalls__sys_exit_execve.attach()
-        # the whole 7.7 KB record goes out (the C cuts it at args_size): 256 pages per CPU,
-        # where the original's PERF_BUFFER_PAGES is 64, keep as many records in flight
-        obj.maps.events.resize(256)
+        obj.maps.events.resize(64)                  # PERF_BUFFER_PAGES
         head = f"{'TIME':<9}" if args.time else ""
         head += f"{'TIME(s)':<8} " if args.timestamp else ""
         head += f"{'UID':<6} " if args.print_uid else ""

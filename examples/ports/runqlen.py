@@ -5,15 +5,15 @@ Port of bcc's libbpf-tools/runqlen.bpf.c, runqlen.h and runqlen.c (github.com/io
 ``se.cfs_rq`` queue length (``-H``: the whole ``rq``'s ``nr_running``), minus the running
 task, into the global ``hists[cpu]`` (``-C``: one per CPU; else one, with atomic adds);
 userspace prints the linear histogram (or ``-O``, the run queue occupancy) each interval.
-Differences: the queue length is read as ``cfs_rq.nr_queued``, this kernel's name
-(core_fixes.bpf.h falls back to ``nr_running`` for kernels before 6.14 through a CO-RE
-flavour); each interval prints what the histogram grew by, where the original zeroes it.
+The queue length is ``cfs_rq.nr_running``, or ``nr_queued`` from 6.14 on, through a CO-RE
+flavour (``@kernel_struct cfs_rq___pre_v614``), as core_fixes.bpf.h reads it.  Differences:
+each interval prints what the histogram grew by, where the original zeroes it.
 Left out: ``-v`` (libbpf's debug output).
 
     sudo python examples/ports/runqlen.py [-C] [-O] [-T] [-H] [-f FREQ] [INTERVAL [COUNT]]
 """
-from ebpfpy import Const, bpf_program, helpers, struct, u32, u64
-from ebpfpy.kernel import task_struct
+from ebpfpy import Const, bpf_function, bpf_program, helpers, kernel_struct, struct, u32, u64
+from ebpfpy.kernel import cfs_rq, task_struct
 
 MAX_CPU_NR = 128
 MAX_SLOTS = 32
@@ -30,6 +30,21 @@ targ_host: Const[bool] = False
 hists: Hist[MAX_CPU_NR]
 
 
+@kernel_struct
+class cfs_rq___pre_v614:
+    nr_running: u32                     # renamed nr_queued in 6.14 (commit 736c55a02c47)
+
+
+@bpf_function
+def cfs_rq_get_nr_running_or_nr_queued(rq: u64) -> u64:
+    """core_fixes.bpf.h's helper of the same name (``rq``: the cfs_rq's address)."""
+    old = cfs_rq___pre_v614(rq)
+    if helpers.field_exists(old.nr_running):
+        return u64(old.nr_running)
+    else:
+        return u64(cfs_rq(rq).nr_queued)
+
+
 @bpf_program("perf_event")
 def do_sample(ctx) -> int:
     task = task_struct(helpers.get_current_task())
@@ -37,7 +52,7 @@ def do_sample(ctx) -> int:
     if targ_host:
         slot = u64(task.se.cfs_rq.rq.nr_running)
     else:
-        slot = u64(task.se.cfs_rq.nr_queued)
+        slot = cfs_rq_get_nr_running_or_nr_queued(u64(task.se.cfs_rq))
     # the running task is not waiting: 0 is idle, 1 one running task
     if slot > 0:
         slot -= 1

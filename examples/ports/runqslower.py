@@ -6,14 +6,14 @@ Port of bcc's libbpf-tools/runqslower.bpf.c, runqslower.h and runqslower.c
 the thread waited longer than ``min_us``, through a perf buffer; read-only ``targ_comm``
 (``-c``, a prefix), ``filter_comm``, ``min_us``, ``targ_pid`` and ``targ_tgid``; the same
 columns, ``-P`` adding the previous task.  The ``tp_btf`` programs attach where the kernel
-has BTF, the ``raw_tp`` twins elsewhere.  Differences: the task state is read as
-``__state`` (core_fixes.bpf.h also falls back to ``state`` for kernels before 5.14 through a
-CO-RE flavour).  Left out: ``-v`` (libbpf's debug output).
+has BTF, the ``raw_tp`` twins elsewhere; the task state is ``__state``, or ``state`` on
+kernels before 5.14, through CO-RE flavours (``@kernel_struct task_struct___o/___x``), as
+core_fixes.bpf.h reads it.  Left out: ``-v`` (libbpf's debug output).
 
     sudo python examples/ports/runqslower.py [-p PID] [-t TID] [-c COMM] [-P] [MIN_US]
 """
 from ebpfpy import (Const, HashMap, PerfEventArray, bpf_function, bpf_program, helpers, i32,
-                    struct, u8, u32, u64)
+                    i64, kernel_struct, struct, u8, u32, u64)
 from ebpfpy.kernel import task_struct
 
 TASK_RUNNING = 0
@@ -37,6 +37,26 @@ targ_tgid: Const[i32] = 0
 
 start = HashMap(u32, u64, max_entries=10240)
 events = PerfEventArray(event=Event)
+
+
+@kernel_struct
+class task_struct___o:
+    state: i64                          # before 5.14 (commit 2f064a59a1)
+
+
+@kernel_struct
+class task_struct___x:
+    __state: u32
+
+
+@bpf_function
+def get_task_state(task: u64) -> i64:
+    """core_fixes.bpf.h's ``get_task_state``: ``__state``, or ``state`` on older kernels."""
+    t = task_struct___x(task)
+    if helpers.field_exists(t.__state):
+        return i64(t.__state)
+    else:
+        return task_struct___o(task).state
 
 
 @bpf_function
@@ -75,7 +95,7 @@ def enqueue_task(p: task_struct) -> int:
 def handle_switch(prev: task_struct, nxt: task_struct, e: Event) -> bool:
     """Fill ``e`` and say whether to send it (the C sends from here; the ctx the perf
     output needs stays in the program)."""
-    if u32(prev.__state) == TASK_RUNNING:           # ivcsw: an enqueue of prev
+    if get_task_state(u64(prev)) == TASK_RUNNING:   # ivcsw: an enqueue of prev
         enqueue_task(prev)
     pid = u32(nxt.pid)
     tsp = start.lookup(pid)
@@ -133,7 +153,7 @@ def handle_sched_wakeup_new(ctx) -> int:
 def handle_sched_switch(ctx) -> int:
     prev = task_struct(ctx.args[1])
     nxt = task_struct(ctx.args[2])
-    if u32(prev.__state) == TASK_RUNNING:
+    if get_task_state(ctx.args[1]) == TASK_RUNNING:
         comm = u8[TASK_COMM_LEN]()
         if filter_comm:
             comm = prev.comm
