@@ -10,14 +10,15 @@ request queue's disk, names from /proc/partitions; the same output per interval.
 ``tp_btf`` programs attach where the kernel has BTF, the ``raw_tp`` twins elsewhere.
 Differences: this kernel's tracepoints take the request alone (``targ_single``, the
 original's check of the BTF prototype, always holds here: kernels before 5.11 are not
-covered), and the disk is ``rq.q.disk`` (core_fixes.bpf.h also reads ``rq->rq_disk`` on
-kernels before 5.16 through a CO-RE flavour).  Left out: ``-v`` (libbpf's debug output).
+covered).  The disk is ``rq->rq_disk`` before 5.16 and the queue's disk after, through a
+CO-RE flavour (``@kernel_struct request___x``), as core_fixes.bpf.h's ``get_disk``.
+Left out: ``-v`` (libbpf's debug output).
 
     sudo python examples/ports/biolatency.py [-T] [-m] [-Q] [-D] [-F] [-d DISK] [-c CG] [INTERVAL [COUNT]]
 """
 from ebpfpy import (CgroupArray, Const, HashMap, bpf_function, bpf_program, helpers, i32, i64,
-                    struct, u32, u64)
-from ebpfpy.kernel import request
+                    kernel_struct, struct, u32, u64)
+from ebpfpy.kernel import gendisk, request
 
 MAX_ENTRIES = 10240
 MAX_SLOTS = 27
@@ -65,6 +66,23 @@ def mkdev(major: i32, first_minor: i32) -> u32:
     return (u32(major) << MINORBITS) | u32(first_minor)
 
 
+@kernel_struct
+class request___x:
+    rq_disk: gendisk                    # before 5.16; then the request queue's disk
+
+
+@bpf_function
+def get_disk_dev(rq: u64) -> u32:
+    """MKDEV of core_fixes.bpf.h's ``get_disk(rq)`` (``rq``: the request's address; a
+    request without a disk reads as zeros, the original's dev 0)."""
+    r = request___x(rq)
+    if helpers.field_exists(r.rq_disk):
+        return mkdev(r.rq_disk.major, r.rq_disk.first_minor)
+    else:
+        disk = request(rq).q.disk
+        return mkdev(disk.major, disk.first_minor)
+
+
 @bpf_function
 def trace_rq_start(rq: u64, dev: u32, queued: bool, issue: bool) -> int:
     """``rq``: the request's address; ``dev``: its disk; ``queued``: its queue has an
@@ -110,17 +128,14 @@ def handle_block_rq_complete(rq: u64, dev: u32, flags: u32) -> int:
     return 0
 
 
-# get_disk(rq) is the request queue's disk on this kernel (a NULL disk reads as zeros, as
-# the original's dev 0); the address-made references of the raw_tp twins cannot be passed
-# to a @bpf_function, so each program reads the disk itself, and only when a filter or the
-# per-disk histograms need it
+# the disk is read only when a filter or the per-disk histograms need it
 
 
 @bpf_program("tp_btf/block_rq_insert")
 def block_rq_insert_btf(ctx) -> int:
     dev: u32 = 0
     if filter_dev:                      # the disk only when a filter needs it
-        dev = mkdev(ctx.rq.q.disk.major, ctx.rq.q.disk.first_minor)
+        dev = get_disk_dev(u64(ctx.rq))
     return trace_rq_start(u64(ctx.rq), dev, False, False)
 
 
@@ -128,7 +143,7 @@ def block_rq_insert_btf(ctx) -> int:
 def block_rq_issue_btf(ctx) -> int:
     dev: u32 = 0
     if filter_dev:
-        dev = mkdev(ctx.rq.q.disk.major, ctx.rq.q.disk.first_minor)
+        dev = get_disk_dev(u64(ctx.rq))
     return trace_rq_start(u64(ctx.rq), dev, targ_queued and u64(ctx.rq.q.elevator) != 0, True)
 
 
@@ -136,16 +151,15 @@ def block_rq_issue_btf(ctx) -> int:
 def block_rq_complete_btf(ctx) -> int:
     dev: u32 = 0
     if targ_per_disk:
-        dev = mkdev(ctx.rq.q.disk.major, ctx.rq.q.disk.first_minor)
+        dev = get_disk_dev(u64(ctx.rq))
     return handle_block_rq_complete(u64(ctx.rq), dev, ctx.rq.cmd_flags)
 
 
 @bpf_program("raw_tp/block_rq_insert")
 def block_rq_insert(ctx) -> int:
-    rq = request(ctx.args[0])
     dev: u32 = 0
     if filter_dev:
-        dev = mkdev(rq.q.disk.major, rq.q.disk.first_minor)
+        dev = get_disk_dev(ctx.args[0])
     return trace_rq_start(ctx.args[0], dev, False, False)
 
 
@@ -154,7 +168,7 @@ def block_rq_issue(ctx) -> int:
     rq = request(ctx.args[0])
     dev: u32 = 0
     if filter_dev:
-        dev = mkdev(rq.q.disk.major, rq.q.disk.first_minor)
+        dev = get_disk_dev(ctx.args[0])
     return trace_rq_start(ctx.args[0], dev, targ_queued and u64(rq.q.elevator) != 0, True)
 
 
@@ -163,7 +177,7 @@ def block_rq_complete(ctx) -> int:
     rq = request(ctx.args[0])
     dev: u32 = 0
     if targ_per_disk:
-        dev = mkdev(rq.q.disk.major, rq.q.disk.first_minor)
+        dev = get_disk_dev(ctx.args[0])
     return handle_block_rq_complete(ctx.args[0], dev, rq.cmd_flags)
 
 

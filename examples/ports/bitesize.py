@@ -6,15 +6,15 @@ Port of bcc's libbpf-tools/bitesize.bpf.c, bitesize.h and bitesize.c
 (``rq->__data_len`` in Kbytes) to its log2 histogram; ``-d DISK`` filters on the disk
 (``filter_dev``/``targ_dev``, names from /proc/partitions); which tracepoint argument is the
 request depends on ``LINUX_KERNEL_VERSION`` (a ``__kconfig`` value, ``Kconfig[u32]``), as
-in the original.  The same output per interval.  Differences: the disk is ``rq.q.disk``
-(core_fixes.bpf.h also reads ``rq->rq_disk`` on kernels before 5.16 through a CO-RE
-flavour).  Left out: ``-v`` (libbpf's debug output).
+in the original.  The same output per interval.  The disk is ``rq->rq_disk`` before 5.16
+and the queue's disk after, through a CO-RE flavour (``@kernel_struct request___x``), as
+core_fixes.bpf.h's ``get_disk``.  Left out: ``-v`` (libbpf's debug output).
 
     sudo python examples/ports/bitesize.py [-T] [-c COMM] [-d DISK] [INTERVAL [COUNT]]
 """
-from ebpfpy import (Const, HashMap, Kconfig, bpf_function, bpf_program, helpers, i32, struct,
-                    u8, u32, u64)
-from ebpfpy.kernel import request
+from ebpfpy import (Const, HashMap, Kconfig, bpf_function, bpf_program, helpers, i32,
+                    kernel_struct, struct, u8, u32, u64)
+from ebpfpy.kernel import gendisk, request
 
 TASK_COMM_LEN = 16
 MAX_SLOTS = 20
@@ -61,15 +61,25 @@ def comm_allowed(comm: u8[TASK_COMM_LEN]) -> bool:
     return True
 
 
+@kernel_struct
+class request___x:
+    rq_disk: gendisk                    # before 5.16; then the request queue's disk
+
+
+@bpf_function
+def get_disk_dev(rq: request) -> u32:
+    """MKDEV of core_fixes.bpf.h's ``get_disk(rq)`` (0 without a disk)."""
+    r = request___x(rq)
+    if helpers.field_exists(r.rq_disk):
+        return (u32(r.rq_disk.major) << MINORBITS) | u32(r.rq_disk.first_minor)
+    else:
+        return (u32(rq.q.disk.major) << MINORBITS) | u32(rq.q.disk.first_minor)
+
+
 @bpf_function
 def trace_rq_issue(rq: request) -> int:
-    if filter_dev:
-        disk = rq.q.disk
-        dev: u32 = 0
-        if disk is not None:
-            dev = (u32(disk.major) << MINORBITS) | u32(disk.first_minor)
-        if targ_dev != dev:
-            return 0
+    if filter_dev and targ_dev != get_disk_dev(rq):
+        return 0
     hkey = HistKey()
     hkey.comm = helpers.get_current_comm()
     if targ_comm[0] != 0 and not comm_allowed(hkey.comm):
