@@ -11,7 +11,8 @@ sys_arg`` and the event's per-operation fields in an anonymous union; here the a
 are the syscall's argument words (``u64[5]``, what each union member holds) and the event
 is one struct whose fields the operations share (``src`` is also move_mount's
 from_pathname, ``dest`` umount's target and move_mount's to_pathname, ``data`` fsconfig's
-key), a few hundred bytes larger than the union.  Left out: ``-v`` (libbpf's debug output).
+key), a few hundred bytes larger than the union (the port predates unions in ``@struct``,
+which would now mirror the C layout).  Left out: ``-v`` (libbpf's debug output).
 
     sudo python examples/ports/mountsnoop.py [-t] [-p PID] [-d]
 """
