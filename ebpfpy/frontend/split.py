@@ -100,7 +100,13 @@ def _decide(checked: CheckedModule, fi: FuncInfo, s: ast.For, limit: int) -> Non
                 fi.loops[sub].strategy is not LoopStrategy.ITER_NUM:
             fi.loops[sub].strategy = LoopStrategy.LOOP
     walked = CostModel(checked.funcs).loop(fi, s)
-    if info.trip_bound <= 1 or (walked <= limit and info.trip_bound <= MAX_WALKED_TRIPS):
+    if walked <= limit and info.trip_bound <= MAX_WALKED_TRIPS:
+        return
+    if info.trip_bound <= 1:
+        # one iteration: outlining saves nothing, its inner loops may (fuzz seed 3 program
+        # 1709: a branchy 5-iteration loop in a 1-iteration one, estimate 167,772,639)
+        for inner in _outer_loops(s.body):
+            _decide(checked, fi, inner, limit)
         return
     if not _outlinable(fi, s):
         return                  # walked; over_budget says so if it does not fit
