@@ -613,7 +613,8 @@ def _case(case: str) -> None:
     agree(src, prefix + "prog", ast.literal_eval(ctxs), [prefix + "hm", prefix + "am"])
 
 
-@pytest.mark.parametrize("case", ["seed7700417_p1174", "seed5_p608", "seed2_p244", "seed3_p2745", "seed3_p1709"])
+@pytest.mark.parametrize("case", ["seed7700417_p1174", "seed5_p608", "seed2_p244", "seed3_p2745",
+                                  "seed3_p1709"])
 def test_fuzz_case_compiles_loads_and_agrees(case: str) -> None:
     """Programs the checker refused (E250 on a far too high estimate) or the verifier refused
     (an outlined loop's variable as an index; bpf_loop callbacks that never converged, "BPF
