@@ -212,3 +212,21 @@ def test_code_is_current_compares_file_times_with_the_process_start(monkeypatch)
     assert cache.code_is_current()
     monkeypatch.setattr(cache, "_process_start", lambda: newest - 10)
     assert not cache.code_is_current()
+
+
+def test_allocated_object_types_are_cached(cache_home, builds):
+    """Kptr fields, tree and list roots and nodes have an encoding: a program that
+    allocates is cached, and the types come back equal (the loader decodes values with them)."""
+    src = (Path(__file__).resolve().parents[1] / "examples" / "alloc_topk.py").read_text()
+    src += ("\n@struct\nclass Item:\n    link: ListNode\n    key: u64\n\n"
+            "@struct\nclass Holder:\n    lock: SpinLock\n    items: ListHead[Item, \"link\"]\n"
+            "    one: Kptr[Item]\n\nholders = Array(Holder, 1)\n")
+    src = src.replace("from ebpfpy import (", "from ebpfpy import (Kptr, ListHead, ListNode, ")
+    first = compile_full(source=src, filename="topk.py")
+    again = compile_full(source=src, filename="topk.py")
+    assert builds == ["topk.py"] and len(entries(cache_home)) == 1
+    for name in ("top", "holders"):
+        assert again.maps[name].value == first.maps[name].value
+    holder = again.maps["holders"].value
+    assert [repr(f.type) for f in holder.fields] == \
+        ["SpinLock", "ListHead[Item, 'link']", "Kptr[Item]"]

@@ -5,9 +5,11 @@ endian), the header, then the ELF bytes.  The header holds the cache key (an ent
 linked under another key's name is refused), the file name and source, and the metadata the
 loader needs, with types written as plain values::
 
-    "u32" | "bool" | "Timer" | "SpinLock"      a scalar type, by name
+    "u32" | "bool" | "Timer" | "SpinLock"      a scalar type, by name (also "RbNode", "ListNode")
     {"array": T, "length": N}                  T[N]
     {"struct": NAME}                           a struct of the "structs" table (defined earlier)
+    {"kptr": NAME}                             Kptr[NAME]
+    {"root": "rb" | "list", "of": NAME, "node": FIELD}    RbRoot[NAME, FIELD] / ListHead[...]
 
 :func:`unpack` validates everything it reads and rebuilds the same objects the compiler made
 (the integer singletons, one ``StructType`` per struct shared by every use); anything
@@ -24,12 +26,14 @@ from typing import Any
 from .compiled import CompiledModule
 from .model.report import Report, ReportRow
 from .map_kinds import MapKind
-from .types import BOOL, INT_TYPES, SPINLOCK, TIMER, ArrayType, BpfType, MapType, StructType, UnionType
+from .types import (BOOL, INT_TYPES, LISTNODE, RBNODE, SPINLOCK, TIMER, ArrayType, BpfType,
+                    GraphRootType, KptrType, MapType, StructType, UnionType)
 
-MAGIC = b"ebpfpy-cache-4\n"      # 3: "chains" (programs split into tail calls); 4: unions
+MAGIC = b"ebpfpy-cache-5\n"      # 3: "chains"; 4: unions; 5: Kptr, tree and list types
 _DIGEST = 32                                  # sha256 of everything after it
 _LEN = 4                                      # the header's length
-_SCALARS: dict[str, BpfType] = {**INT_TYPES, "bool": BOOL, "Timer": TIMER, "SpinLock": SPINLOCK}
+_SCALARS: dict[str, BpfType] = {**INT_TYPES, "bool": BOOL, "Timer": TIMER, "SpinLock": SPINLOCK,
+                                "RbNode": RBNODE, "ListNode": LISTNODE}
 _MAX_LENGTH = 1 << 31                         # far above any array the frontend accepts
 _MAX_COST = 1 << 62                           # far above any cost estimate
 _ROW_FIELDS = frozenset(f.name for f in dataclasses.fields(ReportRow))
@@ -98,6 +102,10 @@ def _enc(t: BpfType | None, structs: dict[str, StructType]) -> Any:
         if structs.get(t.name) != t:
             raise ValueError(f"struct {t.name} is not in the module's struct table")
         return {"struct": t.name}
+    if isinstance(t, KptrType):
+        return {"kptr": _enc(t.target, structs)["struct"]}
+    if isinstance(t, GraphRootType):
+        return {"root": t.kind, "of": _enc(t.target, structs)["struct"], "node": t.node}
     name = repr(t)
     if _SCALARS.get(name) is not t:
         raise ValueError(f"type {t!r} has no encoding")
@@ -113,6 +121,17 @@ def _dec(x: Any, structs: dict[str, StructType]) -> BpfType | None:
     d = _dict(x)
     if set(d) == {"array", "length"}:
         return ArrayType(_nonnull(_dec(d["array"], structs)), _int(d["length"], 1, _MAX_LENGTH))
+    if set(d) == {"kptr"}:
+        _expect(isinstance(d["kptr"], str) and d["kptr"] in structs, "unknown struct")
+        return KptrType(structs[d["kptr"]])
+    if set(d) == {"root", "of", "node"}:
+        _expect(d["root"] in ("rb", "list") and isinstance(d["of"], str) and d["of"] in structs
+                and isinstance(d["node"], str), "bad root")
+        st = structs[d["of"]]
+        node = st.by_name.get(d["node"])
+        _expect(node is not None and node.type is (RBNODE if d["root"] == "rb" else LISTNODE),
+                "bad root")
+        return GraphRootType(d["root"], st, d["node"])
     _expect(set(d) == {"struct"} and d["struct"] in structs, "unknown struct")
     return structs[d["struct"]]
 
