@@ -171,7 +171,8 @@ def _cgroup(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
 
 
 def _perf_output(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:
-    return perf_output(cx, node.args[1], as_i64(cx, node.args[2]), node.args[3])
+    return perf_output(cx, node.args[1], as_i64(cx, node.args[2]), node.args[3],
+                       node.args[4] if len(node.args) == 5 else None)
 
 
 def _copy_from_user_task(cx: LowerContext, node: ast.Call, call: Any, h: Any) -> ir.Value:

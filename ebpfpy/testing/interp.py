@@ -533,7 +533,10 @@ class Frame:
         if name == "perf_event_output":
             flags = convert(self.eval(node.args[2]), self.fi.types[node.args[2]], u64)
             t, v = self._record(node.args[3])
-            return self.map_of(node.args[1]).output_at(flags, k.cpu, t, v)
+            size = None
+            if len(node.args) == 5:
+                size = min(convert(self.eval(node.args[4]), self.fi.types[node.args[4]], u64), t.size)
+            return self.map_of(node.args[1]).output_at(flags, k.cpu, t, v, size)
         if name == "current_task_under_cgroup":
             idx = convert(self.eval(node.args[1]), self.fi.types[node.args[1]], u32)
             return self.map_of(node.args[0]).under(idx, k.cgroup)

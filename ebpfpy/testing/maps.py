@@ -283,7 +283,7 @@ class SimPerfEventArray(SimRingBuf):
 
     lost = 0
 
-    def output_at(self, flags: int, cpu: int, t: BpfType, v: Any) -> int:
+    def output_at(self, flags: int, cpu: int, t: BpfType, v: Any, size: int | None = None) -> int:
         """``perf_event_output`` with ``flags``: the current CPU's slot, or an index that
         must be the current CPU (the kernel's -EOPNOTSUPP otherwise)."""
         index = flags & 0xFFFFFFFF
@@ -293,7 +293,7 @@ class SimPerfEventArray(SimRingBuf):
             return -E2BIG
         if index != cpu:
             return -EOPNOTSUPP
-        return self.output(t, v)
+        return self.output(t, v, size)
 
     def __repr__(self) -> str:
         return f"<sim PerfEventArray {self.name}: {len(self.records)} records>"

@@ -16,7 +16,7 @@ from .context import CheckContext, ctx_arg, dest_ok, nargs, place_ok
 from .expressions import expr, value_into
 from .kernel import resolve_kernel_name
 from .kfuncs import RULES as KFUNC_RULES
-from .methods import record_arg
+from .methods import output_size, record_arg
 from .packets import check_packet_helper
 from .sleep import sleepable_only_call
 from .slices import check_slice, is_slice
@@ -206,9 +206,10 @@ def _cgroup(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
 
 
 def _perf_output(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
-    """``helpers.perf_event_output(ctx, events, flags, rec)``: ``events.output(ctx, rec)``
-    with explicit flags (``BPF_F_CURRENT_CPU``, or the index of this CPU's slot)."""
-    if not nargs(c, node, 4, f"helpers.{h.name}"):
+    """``helpers.perf_event_output(ctx, events, flags, rec[, size])``: ``events.output(ctx,
+    rec[, size])`` with explicit flags (``BPF_F_CURRENT_CPU``, or the index of this CPU's
+    slot)."""
+    if not nargs(c, node, (4, 5), f"helpers.{h.name}"):
         return ERR
     if not ctx_arg(c, node.args[0], "E180"):
         return ERR
@@ -219,6 +220,8 @@ def _perf_output(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     value_into(c, node.args[2], u64, "flags")
     if not record_arg(c, node.args[3], m):
         return ERR
+    if len(node.args) == 5:
+        output_size(c, node.args[4], node.args[3])
     return _record(c, h, node)
 
 

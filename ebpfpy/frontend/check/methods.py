@@ -95,11 +95,11 @@ def _output(c: CheckContext, node: ast.Call, m: MapDef) -> BpfType:
     if not record_arg(c, rec, m):
         return ERR
     if len(node.args) == (3 if perf else 2):
-        _output_size(c, node.args[-1], rec)
+        output_size(c, node.args[-1], rec)
     return i64
 
 
-def _output_size(c: CheckContext, size: ast.expr, rec: ast.expr) -> None:
+def output_size(c: CheckContext, size: ast.expr, rec: ast.expr) -> None:
     """The byte count of a record of variable length: unsigned, at most the record's size
     (a larger runtime value is cut to it); a constant must be 1..sizeof(rec)."""
     value_into(c, size, u64, "size")
