@@ -313,3 +313,17 @@ def test_task_from_pid_acquires_and_releases_a_task() -> None:
     finally:
         child.kill()
         child.wait()
+
+
+def test_kconfig_globals_are_not_load_time_configuration() -> None:
+    """``obj.config`` (Const globals, set between open and load) names a Kconfig global as
+    libbpf's to set."""
+    path = os.path.join(_dirs[-1], "kconfig_open.py")
+    with open(path, "w") as f:
+        f.write(textwrap.dedent(KCONFIG))
+    obj = ebpfpy.open(path)
+    try:
+        with pytest.raises(AttributeError, match="is Kconfig: libbpf sets it"):
+            obj.config.CONFIG_HZ = 100
+    finally:
+        obj.close()

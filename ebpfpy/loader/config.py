@@ -66,11 +66,11 @@ def find_section_map(obj: Any, secname: str) -> Any:
 
 
 def read_config(obj: Any, btf: BtfTypes) -> tuple[dict[str, tuple[GlobalVar, ConfigSection]],
-                                                  set[str]]:
+                                                  dict[str, str]]:
     """The ``.rodata`` variables of the opened ``obj`` with their staged sections, and the
-    names of the other (writable) globals, for error messages."""
+    other globals with their sections, for error messages."""
     variables: dict[str, tuple[GlobalVar, ConfigSection]] = {}
-    others: set[str] = set()
+    others: dict[str, str] = {}
     m = lib.bpf_object__next_map(obj, ffi.NULL)
     while m != ffi.NULL:
         secname = section_name(btf, m)
@@ -84,7 +84,7 @@ def read_config(obj: Any, btf: BtfTypes) -> tuple[dict[str, tuple[GlobalVar, Con
                 for var in btf.datasec(tid):
                     variables.setdefault(var.name, (var, sec))
             else:
-                others.update(v.name for v in btf.datasec(tid))
+                others.update((v.name, secname) for v in btf.datasec(tid))
         m = lib.bpf_object__next_map(obj, m)
     return variables, others
 
@@ -97,7 +97,7 @@ class Config:
     """
 
     def __init__(self, variables: dict[str, tuple[GlobalVar, ConfigSection]],
-                 others: set[str]) -> None:
+                 others: dict[str, str]) -> None:
         object.__setattr__(self, "_vars", variables)
         object.__setattr__(self, "_others", others)
         object.__setattr__(self, "_frozen", False)
@@ -106,6 +106,9 @@ class Config:
         try:
             return self._vars[name]
         except KeyError:
+            if self._others.get(name, "").startswith(".kconfig"):
+                raise AttributeError(f"global {name!r} is Kconfig: libbpf sets it from the "
+                                     f"running kernel at load") from None
             if name in self._others:
                 raise AttributeError(
                     f"global {name!r} is not Const: set it after load as obj.globals.{name} "

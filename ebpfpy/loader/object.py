@@ -120,7 +120,7 @@ class BpfObject:
     def _read_config(self) -> Config:
         btf = lib.bpf_object__btf(self._res.obj)
         if btf == ffi.NULL:
-            return Config({}, set())
+            return Config({}, {})
         return Config(*read_config(self._res.obj, BtfTypes(btf, {})))
 
     def load(self) -> "BpfObject":
