@@ -153,10 +153,23 @@ def test_statsnoop_names_paths_and_errors(tmp_path: Path) -> None:
                for r in rows), rows
 
 
+def _comm_is(pid: int, comm: str) -> None:
+    """Until process ``pid``'s command name is ``comm`` (Popen returns when exec closes the
+    child's pipe, a moment before the kernel renames the task)."""
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        with open(f"/proc/{pid}/comm") as f:
+            if f.read().strip() == comm:
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"{pid} is not {comm}")
+
+
 def test_sigsnoop_reports_signals_by_name_and_kill_results() -> None:
     port = Port("sigsnoop", "-k", "-n", "-p", str(os.getpid()))
     assert port.lines[0].split() == ["TIME", "PID", "COMM", "SIG", "TPID", "TCOMM", "RESULT"]
     child = subprocess.Popen(["sleep", "5"])
+    _comm_is(child.pid, "sleep")
     os.kill(child.pid, signal.SIGUSR1)
     child.wait()
     with pytest.raises(ProcessLookupError):
@@ -164,19 +177,20 @@ def test_sigsnoop_reports_signals_by_name_and_kill_results() -> None:
     lines = port.finish()
     rows = [ln.split()[1:] for ln in lines[1:]]
     me = str(os.getpid())
-    assert [me, rows[0][1], "SIGUSR1", str(child.pid), "N/A", "0"] in rows
+    assert [me, rows[0][1], "SIGUSR1", str(child.pid), "sleep", "0"] in rows
     assert [me, rows[0][1], "N/A", "4194303", "N/A", "-3"] in rows
 
 
 def test_sigsnoop_signal_generate_filters_by_signal() -> None:
     port = Port("sigsnoop", "-s", "SIGUSR2", "-p", str(os.getpid()))
     child = subprocess.Popen(["sleep", "5"])
+    _comm_is(child.pid, "sleep")
     os.kill(child.pid, signal.SIGCONT)           # not traced
     os.kill(child.pid, signal.SIGUSR2)
     child.wait()
     rows = [ln.split()[1:] for ln in port.finish()[1:]]
     assert rows == [[str(os.getpid()), rows[0][1], str(int(signal.SIGUSR2)), str(child.pid),
-                     "N/A", "0"]]
+                     "sleep", "0"]]
 
 
 def _trace_lines(pattern: str, seconds: float) -> list[str]:

@@ -4,8 +4,10 @@ Port of bcc's libbpf-tools/sigsnoop.bpf.c and sigsnoop.c (github.com/iovisor/bcc
 ``signal/signal_generate`` tracepoint by default, the entry/exit tracepoints of kill, tkill
 and tgkill with ``-k``; read-only ``filtered_pid``, ``target_signals`` (a bit mask) and
 ``failed_only``; a perf buffer; the same columns.
-Left out: the target's command name (TCOMM) is the original's fallback "N/A" — the original
-looks it up with the ``bpf_task_from_pid`` kfunc, which ebpfpy cannot call yet.
+The target's command name comes from the ``bpf_task_from_pid`` kfunc, "N/A" for a pid
+without a task, as in the original.  Left out: the original's ``bpf_ksym_exists`` guard
+(kernels before 6.2 lack the kfunc): ``helpers.ksym_exists("bpf_task_from_pid")`` beside
+``helpers.task_from_pid`` in one module is an internal compiler error today.
 
     sudo python examples/ports/sigsnoop.py [-x] [-k] [-n] [-p PID] [-s SIGNAL[,SIGNAL...]]
 """
@@ -39,11 +41,17 @@ def is_target_signal(sig: i32) -> bool:
 
 
 @bpf_function
-def get_tcomm(tcomm: u8[16]) -> int:
-    tcomm[0] = ord("N")
-    tcomm[1] = ord("/")
-    tcomm[2] = ord("A")
-    tcomm[3] = 0
+def get_tcomm(tpid: i32, e: Event) -> int:
+    """The target's command name (bpf_task_from_pid), else "N/A"."""
+    ttask = helpers.task_from_pid(tpid)
+    if ttask is not None:
+        e.tcomm = ttask.comm
+        helpers.task_release(ttask)
+        return 0
+    e.tcomm[0] = ord("N")
+    e.tcomm[1] = ord("/")
+    e.tcomm[2] = ord("A")
+    e.tcomm[3] = 0
     return 0
 
 
@@ -56,7 +64,7 @@ def probe_entry(tpid: i32, sig: i32) -> int:
     if filtered_pid != 0 and pid != filtered_pid:
         return 0
     e = Event(pid=pid, tpid=u32(tpid), sig=sig)
-    get_tcomm(e.tcomm)
+    get_tcomm(tpid, e)
     e.comm = helpers.get_current_comm()
     values[u32(pid_tgid)] = e
     return 0
@@ -132,7 +140,7 @@ def sig_trace(ctx) -> int:
     if filtered_pid != 0 and pid != filtered_pid:
         return 0
     e = Event(pid=pid, tpid=u32(ctx.pid), sig=sig, ret=ret)
-    get_tcomm(e.tcomm)
+    get_tcomm(i32(ctx.pid), e)
     e.comm = helpers.get_current_comm()
     events.output(ctx, e)
     return 0
