@@ -180,3 +180,35 @@ def test_cli_on_directory_and_missing_file(tmp_path: Path) -> None:
         res = subprocess.run([sys.executable, "-m", "ebpfpy", "compile", arg],
                              capture_output=True, text=True, timeout=60)
         assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr
+
+
+BIG_RECORD = '''
+from ebpfpy import bpf_program, struct, RingBuf, u32, u64
+
+@struct
+class Sample:
+    n: u32
+    frames: u64[65536]
+    more: u64[65536]
+
+events = RingBuf(1 << 21, event=Sample)
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    e = events.reserve()
+    if e is not None:
+        e.frames[65535] = 1
+        events.submit(e)
+    return 0
+'''
+
+
+def test_a_megabyte_record_compiles_in_process() -> None:
+    """Zeroing a 1 MB ring-buffer record as one store made LLVM's instruction selection abort
+    the whole process (a node of more than 65,535 values); it is a loop of 1 KB chunks, and
+    the same for copies of such objects."""
+    start = time.monotonic()
+    src = BIG_RECORD.replace("e.frames[65535] = 1", "e.frames[65535] = 1\n        e.more = e.frames")
+    elf = ebpfpy.compile(source=src, filename="big_record.py")
+    assert elf.startswith(b"\x7fELF")
+    assert time.monotonic() - start < 60

@@ -78,7 +78,15 @@ def parse_map_decl(info: ModuleInfo, fold: ConstFolder, name: str, call: ast.Cal
         event = type_expr(info, fold, args["event"])
         if event is None:
             return None
+        need = (event.size + RINGBUF_HEADER + 7) // 8 * 8
+        if kind is MapKind.RINGBUF and need > n:
+            src.error("E057", args["event"], size=event.size, event=event, n=n, need=need,
+                      pow2=f"1 << {max(12, (need - 1).bit_length())}")
+            return None
     return MapDef(name, MapType(kind, key, value, n), call, event, mmapable)
+
+
+RINGBUF_HEADER = 8          # BPF_RINGBUF_HDR_SZ: each record's length and page offset
 
 
 def _stack_value(src: Source, fold: ConstFolder, node: ast.expr | None) -> ArrayType | None:

@@ -13,7 +13,7 @@ from ..types import ArrayType, IntType, RefType, StructType, u32, u64
 from .context import LowerContext
 from .ints import convert
 from .ltypes import I64, PTR
-from .memory import copy, load_place, store_value
+from .memory import copy, load_place, store_value, zero
 from .places import opaque
 
 BPF_ANY, BPF_NOEXIST, BPF_EXIST = 0, 1, 2
@@ -238,7 +238,7 @@ def _reserve(cx: LowerContext, node: ast.Call, m: ir.Value, mt: Any) -> ir.Value
     et = rt.target
     p = cx.helper(H.RINGBUF_RESERVE, PTR, [m, ir.Constant(I64, et.size), ir.Constant(I64, 0)])
     with cx.b.if_then(cx.b.icmp_unsigned("!=", p, ir.Constant(PTR, None), name="reserved")):
-        cx.b.store(ir.Constant(cx.types.mem(et), None), p)
+        zero(cx, p, et)
     return p
 
 

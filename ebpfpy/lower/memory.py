@@ -11,7 +11,15 @@ from .context import LowerContext
 from .ints import convert
 from ..model.typed import Local, LoopStrategy
 from ..model.walk import all_nodes
+from .hazards import MAX_INLINE_MEM_BYTES
 from .ltypes import I1, I8, I64, PTR, gep
+
+# An object up to this size is copied or zeroed as one aggregate load/store (SROA splits it
+# into the fields' stores).  Past it, LLVM's instruction selection builds one node holding a
+# value per element and aborts the whole process past 65,535 of them (a u64[65536] field of
+# a ring-buffer record; at 8,192 it took 30 s, then aborted): bigger objects go through a
+# loop of inline memcpy/memset chunks, which also keeps the program short.
+AGGREGATE_MAX_BYTES = 4096
 
 
 def load_place(cx: LowerContext, ptr: ir.Value, t: BpfType, unlink: bool = False) -> ir.Value:
@@ -158,12 +166,62 @@ def copy(cx: LowerContext, dst: ir.Value, src: ir.Value, t: BpfType) -> None:
         # expands it inline (up to 128 stores).
         memcpy(cx, cx.b, dst, src, t.size, t.align)
         return
+    if t.size > AGGREGATE_MAX_BYTES:
+        chunked(cx, dst, src, t.size, t.align)
+        return
     lt = cx.types.mem(t)
     cx.b.store(cx.b.load(src, typ=lt), dst)
 
 
+def zero(cx: LowerContext, dst: ir.Value, t: BpfType) -> None:
+    """Zero an object of type ``t`` at ``dst``."""
+    if t.size > AGGREGATE_MAX_BYTES:
+        chunked(cx, dst, None, t.size, t.align)
+        return
+    cx.b.store(ir.Constant(cx.types.mem(t), None), dst)
+
+
+def chunked(cx: LowerContext, dst: ir.Value, src: ir.Value | None, size: int, align: int) -> None:
+    """Copy ``size`` bytes from ``src`` to ``dst`` (zero them when ``src`` is None) in a
+    loop of MAX_INLINE_MEM_BYTES chunks, each an inline memcpy/memset (a loop of constant
+    trip count: the verifier walks each chunk once, about one instruction per 8 bytes)."""
+    chunk = MAX_INLINE_MEM_BYTES
+    trips, tail = divmod(size, chunk)
+    b = cx.b
+    entry = b.block
+    loop = cx.fn.append_basic_block("chunk.loop")
+    done = cx.fn.append_basic_block("chunk.done")
+    b.branch(loop)
+    b.position_at_end(loop)
+    i = b.phi(I64, name="chunk")
+    i.add_incoming(ir.Constant(I64, 0), entry)
+    off = b.mul(i, ir.Constant(I64, chunk))
+    _bulk(cx, b, dst, src, off, chunk, align)
+    nxt = b.add(i, ir.Constant(I64, 1))
+    i.add_incoming(nxt, loop)
+    b.cbranch(b.icmp_unsigned("<", nxt, ir.Constant(I64, trips)), loop, done)
+    b.position_at_end(done)
+    if tail:
+        _bulk(cx, b, dst, src, ir.Constant(I64, trips * chunk), tail, align)
+
+
+def _bulk(cx: LowerContext, b: ir.IRBuilder, dst: ir.Value, src: ir.Value | None, off: ir.Value,
+          size: int, align: int) -> None:
+    at = gep(b, dst, [off], I8, inbounds=False)
+    if src is not None:
+        memcpy(cx, b, at, gep(b, src, [off], I8, inbounds=False), size, min(align, 8),
+               volatile=True)
+        return
+    # volatile: MemCpyOpt would merge an unrolled loop's chunks into one memset past the
+    # inline limit, a call to memset (E998 on a 5,000-byte record)
+    fn = cx.fn.module.declare_intrinsic("llvm.memset", [PTR, I64])
+    call = b.call(fn, [at, ir.Constant(I8, 0), ir.Constant(I64, size), ir.Constant(I1, 1)],
+                  arg_attrs={0: ()})
+    call.arg_attributes[0].align = min(align, 8)
+
+
 def memcpy(cx: LowerContext, b: ir.IRBuilder, dst: ir.Value, src: ir.Value, size: int,
-           align: int) -> None:
+           align: int, volatile: bool = False) -> None:
     """``llvm.memcpy`` of ``size`` bytes between two objects aligned to ``align``."""
     mod = cx.fn.module
     name = "llvm.memcpy.p0.p0.i64"
@@ -171,7 +229,7 @@ def memcpy(cx: LowerContext, b: ir.IRBuilder, dst: ir.Value, src: ir.Value, size
         mod, ir.FunctionType(ir.VoidType(), [PTR, PTR, ir.IntType(64), I1]), name)
     # both sides are objects of the copied type: their alignment is the type's (more
     # would let LLVM use wider, misaligned stack accesses, which the verifier refuses)
-    call = b.call(fn, [dst, src, ir.Constant(ir.IntType(64), size), ir.Constant(I1, 0)],
+    call = b.call(fn, [dst, src, ir.Constant(ir.IntType(64), size), ir.Constant(I1, int(volatile))],
                   arg_attrs={0: (), 1: ()})
     call.arg_attributes[0].align = call.arg_attributes[1].align = align
 

@@ -51,6 +51,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E053": ("max_entries must be between 1 and 2**28, not {n}", ["size the map for the data it holds"]),
     "E054": ("a map {what} must be an integer, a @struct or an array, not {type}", ["e.g. HashMap(u32, u64, 1024)"]),
     "E055": ("{kind} values cannot hold a Timer or SpinLock", ["the kernel allows timers only in Array, HashMap and LruHashMap values"]),
+    "E057": ("a {event} record ({size:,} bytes) never fits in this {n:,}-byte ring buffer: every reserve() would fail", ["the kernel reserves a record with an 8-byte header, rounded up to 8 bytes, within the ring: make the ring at least {need:,} bytes (e.g. RingBuf({pow2}, event={event})) or the record smaller"]),
     "E056": ("mmapable must be True or False", ["e.g. Array(u8[4096], 1, mmapable=True)"]),
     # names
     "E060": ("{name!r} (line {line}) is not available to BPF code", ["BPF code may use only @bpf_function functions, @struct classes, maps, constants and annotated globals; userspace code and imports run only in Python"]),
