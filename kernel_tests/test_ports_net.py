@@ -6,7 +6,6 @@ whose peer lives in a network namespace (conftest's ``netns_veth``).
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -28,14 +27,23 @@ def run(name: str, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def veth(netns_veth):
-    """The pair, with whatever a lesson pinned under /sys/fs/bpf/HOST removed afterwards
-    (so the program detaches before the pair goes).  IPv6 is off on both ends: its
-    announcements would add to the packets a lesson counts."""
+def veth(netns_veth, tmp_path, monkeypatch):
+    """The pair, and a private bpffs mount for what a lesson pins (XDP_PIN_BASEDIR): a test
+    session that tidies /sys/fs/bpf when it ends (as kernel_tests/conftest.py does) could
+    otherwise remove a pin, and with it the program, from under a lesson.  The mount goes
+    after the test, detaching whatever it still held, before the pair goes.  IPv6 is off
+    on both ends: its announcements would add to the packets a lesson counts."""
+    base = tmp_path / "bpffs"
+    base.mkdir()
+    subprocess.run(["mount", "-t", "bpf", "bpf", str(base)], check=True)
+    monkeypatch.setenv("XDP_PIN_BASEDIR", str(base))
     subprocess.run(["sysctl", "-qw", f"net.ipv6.conf.{netns_veth.host}.disable_ipv6=1"])
     netns_veth.in_netns("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
-    yield netns_veth
-    shutil.rmtree(f"/sys/fs/bpf/{netns_veth.host}", ignore_errors=True)
+    netns_veth.pins = base
+    try:
+        yield netns_veth
+    finally:
+        subprocess.run(["umount", str(base)], check=False)
 
 
 def send_udp(pair, n: int, size: int = 10) -> None:
@@ -114,8 +122,8 @@ def test_basic04_pinned_map_read_by_the_stats_tool(veth) -> None:
     assert udp_reaches(veth)                            # ARP resolved before dropping
     res = run("basic04_xdp_loader", "--dev", veth.host, "--progname", "xdp_drop_func")
     assert res.returncode == 0, res.stderr
-    assert res.stdout.splitlines()[-1] == f" - Pinning maps in /sys/fs/bpf/{veth.host}/"
-    assert os.path.exists(f"/sys/fs/bpf/{veth.host}/xdp_stats_map")
+    assert res.stdout.splitlines()[-1] == f" - Pinning maps in {veth.pins}/{veth.host}/"
+    assert os.path.exists(f"{veth.pins}/{veth.host}/xdp_stats_map")
     send_udp(veth, 9, size=1000)
     res = run("basic04_xdp_stats", "--dev", veth.host, "--duration", "1")
     assert res.returncode == 0, res.stderr
@@ -126,9 +134,9 @@ def test_basic04_pinned_map_read_by_the_stats_tool(veth) -> None:
     assert rows["XDP_PASS"][1] == "0"
     # loading again replaces the previous run's pinned map (fresh counters)
     res = run("basic04_xdp_loader", "--dev", veth.host, "--unload-all")
-    assert res.stdout.splitlines() == [f" - Unpinning map /sys/fs/bpf/{veth.host}/xdp_stats_map",
+    assert res.stdout.splitlines() == [f" - Unpinning map {veth.pins}/{veth.host}/xdp_stats_map",
                                        "Success: Unloaded XDP program"], res.stderr
-    assert xdp_id(veth.host) is None and not os.path.exists(f"/sys/fs/bpf/{veth.host}")
+    assert xdp_id(veth.host) is None and not os.path.exists(f"{veth.pins}/{veth.host}")
 
 
 def _until_line(port: Port, want: str, poke, seconds: float = 60) -> list[str]:

@@ -15,7 +15,9 @@ import socket
 import sys
 from typing import Any
 
-PIN_BASEDIR = "/sys/fs/bpf"
+# the tutorial's pin_basedir; XDP_PIN_BASEDIR names another bpffs mount (the tests use a
+# private one, so no other process that tidies /sys/fs/bpf removes their pins)
+PIN_BASEDIR = os.environ.get("XDP_PIN_BASEDIR", "/sys/fs/bpf")
 XDP_ACTIONS = ("XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT")
 EXIT_OK, EXIT_FAIL, EXIT_FAIL_OPTION, EXIT_FAIL_XDP, EXIT_FAIL_BPF = 0, 1, 2, 30, 40
 
