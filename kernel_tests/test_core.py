@@ -315,6 +315,38 @@ def test_task_from_pid_acquires_and_releases_a_task() -> None:
         child.wait()
 
 
+GUARDED = '''
+    from ebpfpy import Array, bpf_program, helpers, u32, u64
+
+    out = Array(u64, 3)
+    target: u32 = 0
+
+    @bpf_program("syscall")
+    def main(ctx) -> int:
+        # libbpf-tools' guard: the kfunc is named before the call (it was E999 'Not a function')
+        if helpers.ksym_exists("bpf_task_from_pid"):
+            out[0] = 1
+            t = helpers.task_from_pid(target)
+            if t is not None:
+                out[1] = u64(u32(t.tgid))
+                helpers.task_release(t)
+        out[2] = u64(helpers.ksym_exists("bpf_obj_new_impl"))
+        return 0
+'''
+
+
+def test_ksym_exists_guards_a_kfunc_called_after_it() -> None:
+    """``if helpers.ksym_exists("bpf_task_from_pid"): helpers.task_from_pid(...)``: one weak
+    extern serves the guard and the call; this process is found through it."""
+    from ebpfpy.btf_reader import K_FUNC, vmlinux_btf
+    if not vmlinux_btf().find("bpf_task_from_pid", K_FUNC):
+        pytest.skip("this kernel has no bpf_task_from_pid kfunc (Linux 6.2+)")
+    with build(GUARDED, "guarded") as obj:
+        obj.globals.target = os.getpid()
+        assert obj.programs.main.test_run().retval == 0
+        assert [obj.maps.out[i] for i in range(3)] == [1, os.getpid(), 1]
+
+
 def test_kconfig_globals_are_not_load_time_configuration() -> None:
     """``obj.config`` (Const globals, set between open and load) names a Kconfig global as
     libbpf's to set."""

@@ -93,6 +93,17 @@ def _kfunc(cx: LowerContext, name: str) -> ir.Function:
     return declare_kfunc(cx, name, sigs[name])
 
 
+ALLOC_KFUNCS = frozenset({
+    "bpf_rbtree_add_impl", "bpf_rbtree_first", "bpf_rbtree_remove", "bpf_list_push_front_impl",
+    "bpf_list_push_back_impl", "bpf_list_pop_front", "bpf_list_pop_back", "bpf_obj_new_impl",
+    "bpf_obj_drop_impl"})
+
+
+def alloc_kfunc(cx: LowerContext, name: str) -> ir.Function:
+    """The declaration of one of ALLOC_KFUNCS (for ``ksym_exists`` on it)."""
+    return _kfunc(cx, name)
+
+
 # ------------------------------------------------------------------ trees and lists
 # The kfuncs take and return pointers to the node member (struct bpf_rb_node *), not to the
 # object: the object is at ``node - offsetof(T, field)`` (C's container_of), and the kfuncs

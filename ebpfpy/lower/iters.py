@@ -73,6 +73,11 @@ def _signatures(cx: LowerContext) -> dict[str, tuple[ir.Type, list[ir.Type], Any
     }
 
 
+def kfunc_names(cx: LowerContext) -> set[str]:
+    """The kfuncs :func:`kfunc` declares."""
+    return set(_signatures(cx))
+
+
 def kfunc(cx: LowerContext, name: str) -> ir.Function:
     """The extern declaration of kernel function ``name`` (made once per module)."""
     mod = cx.fn.module
