@@ -290,8 +290,11 @@ def test_cpudist_offcpu_histogram_of_5ms_sleeps() -> None:
     assert lines[head].split() == ["usecs", ":", "count", "distribution"]
     rows = {ln.split("->")[0].strip(): int(ln.split(":")[1].split("|")[0])
             for ln in lines[head + 1:] if "->" in ln}
-    # each time.sleep(0.005) is off the CPU for at least 5000 us: slot [4096, 8191] is fullest
-    assert max(rows, key=rows.get) == "4096", rows
+    # each time.sleep(0.005) is off the CPU for at least 5000 us: slot [4096, 8191] is the
+    # fullest, or [8192, 16383] when a busy machine wakes the sleeper late; the 200 sleeps
+    # fill those two slots (the 0.5 s sleep and preemptions land elsewhere)
+    assert max(rows, key=rows.get) in ("4096", "8192"), rows
+    assert 180 <= rows.get("4096", 0) + rows.get("8192", 0) <= 210, rows
 
 
 def _trace_all(patterns: list[str], seconds: float) -> list[str]:
