@@ -190,7 +190,8 @@ def _compare_keep(cx: LowerContext, left: ast.expr, op: ast.cmpop, right: ast.ex
                   lv: Any) -> tuple[ir.Value, Any]:
     """Compare; also return the right operand's value (chains evaluate it once)."""
     if isinstance(op, (ast.Is, ast.IsNot)):
-        p = cx.b.load(cx.slot(cx.fi.names[left].target), typ=PTR)
+        p = cx.expr(left) if isinstance(left, ast.Call) else \
+            cx.b.load(cx.slot(cx.fi.names[left].target), typ=PTR)
         pred = "==" if isinstance(op, ast.Is) else "!="
         return cx.b.icmp_unsigned(pred, p, ir.Constant(PTR, None), name="isnone"), None
     if isinstance(op, (ast.In, ast.NotIn)):

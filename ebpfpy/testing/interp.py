@@ -428,7 +428,8 @@ class Frame:
 
     def _compare(self, left: ast.expr, op: ast.cmpop, right: ast.expr, lv: Any) -> tuple[bool, Any]:
         if isinstance(op, (ast.Is, ast.IsNot)):
-            v = self.vars.get(self.fi.names[left].target)
+            v = self.eval(left) if isinstance(left, ast.Call) else \
+                self.vars.get(self.fi.names[left].target)
             return (v is None) == isinstance(op, ast.Is), None
         if isinstance(op, (ast.In, ast.NotIn)):
             m = self.map_of(right)

@@ -115,8 +115,13 @@ def _is_none(c: CheckContext, left: ast.expr, right: ast.expr, node: ast.AST) ->
         return
     if isinstance(left, ast.Call):      # e.g. helpers.obj_new(T) is None: E314 names the fix
         n = len(c.src.errors)
-        expr(c, left)
+        t = expr(c, left)
         if len(c.src.errors) > n:
+            return
+        rec = c.fi.calls.get(left)
+        if rec is not None and rec.kind == "map_method" and rec.name == "lookup":
+            # `if m.lookup(k) is None:` tests presence; the reference itself is not kept
+            c.fi.types[right] = t
             return
     c.src.error("E113", left)
 
