@@ -4,10 +4,9 @@ Port of bcc's libbpf-tools/sigsnoop.bpf.c and sigsnoop.c (github.com/iovisor/bcc
 ``signal/signal_generate`` tracepoint by default, the entry/exit tracepoints of kill, tkill
 and tgkill with ``-k``; read-only ``filtered_pid``, ``target_signals`` (a bit mask) and
 ``failed_only``; a perf buffer; the same columns.
-The target's command name comes from the ``bpf_task_from_pid`` kfunc, "N/A" for a pid
-without a task, as in the original.  Left out: the original's ``bpf_ksym_exists`` guard
-(kernels before 6.2 lack the kfunc): ``helpers.ksym_exists("bpf_task_from_pid")`` beside
-``helpers.task_from_pid`` in one module is an internal compiler error today.
+The target's command name comes from the ``bpf_task_from_pid`` kfunc under the original's
+``bpf_ksym_exists`` guard (kernels before 6.2 lack the kfunc), "N/A" for a pid without a task
+or a kernel without the kfunc, as in the original.
 
     sudo python examples/ports/sigsnoop.py [-x] [-k] [-n] [-p PID] [-s SIGNAL[,SIGNAL...]]
 """
@@ -43,11 +42,12 @@ def is_target_signal(sig: i32) -> bool:
 @bpf_function
 def get_tcomm(tpid: i32, e: Event) -> int:
     """The target's command name (bpf_task_from_pid), else "N/A"."""
-    ttask = helpers.task_from_pid(tpid)
-    if ttask is not None:
-        e.tcomm = ttask.comm
-        helpers.task_release(ttask)
-        return 0
+    if helpers.ksym_exists("bpf_task_from_pid"):
+        ttask = helpers.task_from_pid(tpid)
+        if ttask is not None:
+            e.tcomm = ttask.comm
+            helpers.task_release(ttask)
+            return 0
     e.tcomm[0] = ord("N")
     e.tcomm[1] = ord("/")
     e.tcomm[2] = ord("A")
