@@ -279,10 +279,17 @@ def test_print_log2_hist_matches_libbpf_tools_layout() -> None:
 
 
 def test_cpudist_offcpu_histogram_of_5ms_sleeps() -> None:
+    # the child sleeps only once the tool has attached (its header is out), and the 3 s
+    # interval holds the 200 sleeps (~1.1 s) however long the tool took to start
     child = subprocess.Popen([sys.executable, "-c",
-                              "import time\ntime.sleep(0.5)\nfor _ in range(200): time.sleep(0.005)"])
+                              "import sys, time\nsys.stdin.readline()\n"
+                              "for _ in range(200): time.sleep(0.005)"],
+                             stdin=subprocess.PIPE, text=True)
     try:
-        lines = Port("cpudist", "-O", "-P", "-p", str(child.pid), "1", "1").wait()
+        port = Port("cpudist", "-O", "-P", "-p", str(child.pid), "3", "1")
+        child.stdin.write("go\n")
+        child.stdin.close()
+        lines = port.wait()
     finally:
         child.wait()
     assert lines[0] == "Tracing off-CPU time... Hit Ctrl-C to end."
@@ -292,7 +299,7 @@ def test_cpudist_offcpu_histogram_of_5ms_sleeps() -> None:
             for ln in lines[head + 1:] if "->" in ln}
     # each time.sleep(0.005) is off the CPU for at least 5000 us: slot [4096, 8191] is the
     # fullest, or [8192, 16383] when a busy machine wakes the sleeper late; the 200 sleeps
-    # fill those two slots (the 0.5 s sleep and preemptions land elsewhere)
+    # fill those two slots (the wait for "go" and preemptions land elsewhere)
     assert max(rows, key=rows.get) in ("4096", "8192"), rows
     assert 180 <= rows.get("4096", 0) + rows.get("8192", 0) <= 210, rows
 
