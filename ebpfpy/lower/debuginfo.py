@@ -9,12 +9,62 @@ from __future__ import annotations
 from typing import Any
 
 import llvmlite.ir as ir
+from llvmlite.ir import values as ir_values
 
 from ..model.kernel_types import KernelStruct
 from ..types import (ArrayType, BoolType, BpfType, GraphRootType, IntType, KptrType, OpaqueType,
                      RefType, StructType, UnionType, u32, u64)
 
 DW_ATE_boolean, DW_ATE_signed, DW_ATE_unsigned = 0x02, 0x05, 0x08
+
+
+class DebugModule(ir.Module):
+    """An ``ir.Module`` whose metadata interning keys a node's operands by identity.
+
+    llvmlite interns ``add_debug_info``/``add_metadata`` nodes in a dict keyed by their
+    operands, and a node's hash is its operands' hash, recursively and never cached: each
+    lookup hashed every node below (a struct's members, their types...) again, a quarter
+    of parse.py's lowering.  Every node comes from these two methods, so nodes with equal
+    operands are one object and identity says the same as llvmlite's equality; the nodes
+    made, their order and their numbering are llvmlite's (the golden IR tests compare).
+    """
+
+    def __init__(self, name: str, context: Any) -> None:
+        super().__init__(name=name, context=context)
+        self._interned: dict[Any, Any] = {}
+
+    def add_metadata(self, operands: Any) -> Any:
+        if not isinstance(operands, (list, tuple)):
+            return super().add_metadata(operands)       # llvmlite's TypeError
+        ops = self._fix_metadata_operands(operands)
+        key = ("md", *[_ident(op) for op in ops])
+        md = self._interned.get(key)
+        if md is None:
+            md = self._interned[key] = ir_values.MDValue(self, ops, name=str(len(self.metadata)))
+        return md
+
+    def add_debug_info(self, kind: str, operands: Any, is_distinct: bool = False) -> Any:
+        ops = tuple(sorted(self._fix_di_operands(operands.items())))
+        # llvmlite compares an ``encoding`` token by its text, any other DIToken by identity
+        key = (kind, is_distinct, *[(n, op.value if n == "encoding" and isinstance(op, ir.DIToken)
+                                     else _ident(op)) for n, op in ops])
+        di = self._interned.get(key)
+        if di is None:
+            di = self._interned[key] = ir_values.DIValue(self, is_distinct, kind, ops,
+                                                         name=str(len(self.metadata)))
+        return di
+
+
+def _ident(op: Any) -> Any:
+    """An operand's key: interned nodes by identity (they live as long as the module), the
+    values llvmlite compares by text by their text, anything else as itself."""
+    if isinstance(op, (ir_values.DIValue, ir_values.MDValue)):
+        return ("node", id(op))
+    if isinstance(op, ir_values.MetaDataString):
+        return ("mdstring", op.string)
+    if isinstance(op, ir.Constant):
+        return ("const", str(op))
+    return op
 
 
 class DebugInfo:

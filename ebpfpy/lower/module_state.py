@@ -14,7 +14,7 @@ from ..model.typed import CheckedModule, FuncInfo
 from ..model.kernel_types import KernelStruct
 from ..types import BOOL, IntType, StructType
 from .abi import RESULT_PARAM, returns_object
-from .debuginfo import DebugInfo
+from .debuginfo import DebugInfo, DebugModule
 from .ltypes import DATA_LAYOUT, I8, I32, PTR, TypeMap
 
 BPF_F_MMAPABLE = 1 << 10
@@ -26,7 +26,7 @@ class ModuleState:
     def __init__(self, checked: CheckedModule) -> None:
         self.checked = checked
         self.info = checked.info
-        self.module = ir.Module(name=self.info.src.filename, context=ir.Context())
+        self.module = DebugModule(name=self.info.src.filename, context=ir.Context())
         self.module.triple = "bpfel"
         self.module.data_layout = DATA_LAYOUT
         self.types = TypeMap(self.module)

@@ -55,7 +55,9 @@ def _subscript(cx: LowerContext, node: ast.Subscript) -> ir.Value:
         base = cx.expr(node.value)
     arr = bt.target if isinstance(bt, RefType) else bt
     assert isinstance(arr, ArrayType)
-    runtime = not _loop_var(cx, node.slice) and not in_ctx(cx, node.value)
+    # a constant index needs none of the questions below (index_value folds it first)
+    runtime = (node.slice not in cx.fi.consts and not _loop_var(cx, node.slice)
+               and not in_ctx(cx, node.value))
     # an outlined loop's variable is computed from bpf_loop's index in the callback, a
     # runtime value: a mask clamps it as the verifier tracks it (GoL's rows need no
     # barrier), but the compare-and-select clamp of a length that is not a power of two
