@@ -82,6 +82,10 @@ def _kfunc(cx: LowerContext, name: str) -> ir.Function:
             ("root", root), ("node", node), ("less", less_t), ("meta__ign", void_p),
             ("off", u64_t)])),
         "bpf_rbtree_first": (PTR, [PTR], (node, [("root", root)])),
+        "bpf_rbtree_root": (PTR, [PTR], (node, [("root", root)])),
+        "bpf_rbtree_left": (PTR, [PTR, PTR], (node, [("root", root), ("node", node)])),
+        "bpf_rbtree_right": (PTR, [PTR, PTR], (node, [("root", root), ("node", node)])),
+        "bpf_list_front": pop, "bpf_list_back": pop,
         "bpf_rbtree_remove": (PTR, [PTR, PTR], (node, [("root", root), ("node", node)])),
         "bpf_list_push_front_impl": push, "bpf_list_push_back_impl": push,
         "bpf_list_pop_front": pop, "bpf_list_pop_back": pop,
@@ -96,7 +100,8 @@ def _kfunc(cx: LowerContext, name: str) -> ir.Function:
 ALLOC_KFUNCS = frozenset({
     "bpf_rbtree_add_impl", "bpf_rbtree_first", "bpf_rbtree_remove", "bpf_list_push_front_impl",
     "bpf_list_push_back_impl", "bpf_list_pop_front", "bpf_list_pop_back", "bpf_obj_new_impl",
-    "bpf_obj_drop_impl"})
+    "bpf_obj_drop_impl", "bpf_rbtree_root", "bpf_rbtree_left", "bpf_rbtree_right",
+    "bpf_list_front", "bpf_list_back"})
 
 
 def alloc_kfunc(cx: LowerContext, name: str) -> ir.Function:
@@ -151,8 +156,8 @@ def _graph(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
         r = cx.b.call(_kfunc(cx, f"bpf_list_{meth}_impl"),
                       [head, _node(cx, cx.expr(node.args[0]), root), null, off])
         return cx.b.sext(r, I64)
-    if meth == "remove":
-        p = cx.b.call(_kfunc(cx, "bpf_rbtree_remove"),
+    if meth in ("remove", "left", "right"):
+        p = cx.b.call(_kfunc(cx, f"bpf_rbtree_{meth}"),
                       [head, _node(cx, cx.expr(node.args[0]), root)])
         return _object(cx, p, root)
     if meth == "pop_first":              # first, and if there is one, remove it
@@ -171,7 +176,7 @@ def _graph(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
         p.add_incoming(null, entry)
         p.add_incoming(taken, found_end)
         return _object(cx, p, root)
-    name = "bpf_rbtree_first" if meth == "first" else f"bpf_list_{meth}"
+    name = f"bpf_rbtree_{meth}" if root.kind == "rb" else f"bpf_list_{meth}"
     return _object(cx, cx.b.call(_kfunc(cx, name), [head]), root)
 
 
@@ -204,5 +209,7 @@ def _less_trampoline(cx: LowerContext, less: str, root: GraphRootType) -> ir.Fun
 
 
 _LOWER = {"obj_new": _obj_new, "obj_drop": _obj_drop, "kptr_xchg": _kptr_xchg,
-          **{f"rb_{m}": _graph for m in ("add", "first", "remove", "pop_first")},
-          **{f"list_{m}": _graph for m in ("push_front", "push_back", "pop_front", "pop_back")}}
+          **{f"rb_{m}": _graph for m in ("add", "first", "remove", "pop_first", "root", "left",
+                                         "right")},
+          **{f"list_{m}": _graph for m in ("push_front", "push_back", "pop_front", "pop_back",
+                                           "front", "back")}}

@@ -382,6 +382,13 @@ def kernel_has_struct(name: str) -> bool:
     return kb is not None and bool(kb.find(name, K_STRUCT))
 
 
+def kernel_lacks_func(name: str) -> bool:
+    """True when the running kernel has BTF and no function ``name`` in it (a kfunc newer
+    than the kernel); False when it has it or there is no BTF to tell."""
+    kb = vmlinux()
+    return kb is not None and not kb.find(name, K_FUNC)
+
+
 # ------------------------------------------------------------------ typed contexts
 Field = tuple[str, BpfType, int]
 

@@ -746,32 +746,35 @@ class Frame:
             old, slot.obj = slot.obj, None if isinstance(new, ast.Constant) else self.eval(new)
             return old
         root = self.eval(node.func.value)           # type: ignore[attr-defined]
-        items: list[Any] = root.items
         meth = name.split("_", 1)[1]
-        if meth == "add":
-            n = self.eval(node.args[0])
-            less = node.args[1].id                   # type: ignore[attr-defined]
-            # the kernel walks down from the root: left when less(n, node), else right, so
-            # a node goes after the ones it is not less than
-            at = next((i for i, x in enumerate(items) if self.sim.invoke(less, [n, x])),
-                      len(items))
-            items.insert(at, n)
-            return 0
+        if root.tree is not None:
+            return self._rbtree(root.tree, node, meth)
+        items: list[Any] = root.list
         if meth in ("push_front", "push_back"):
             n = self.eval(node.args[0])
+            if any(x is n for x in items):          # already linked: the kernel's -EINVAL
+                return -22
             items.insert(0 if meth == "push_front" else len(items), n)
             return 0
-        if meth == "first":
-            return items[0] if items else None
-        if meth == "remove":
-            x = self.eval(node.args[0])
-            for i, y in enumerate(items):
-                if y is x:
-                    return items.pop(i)
+        if not items:                # pop_front, pop_back, front, back
             return None
-        if not items:                                # pop_first, pop_front, pop_back
-            return None
-        return items.pop(-1 if meth == "pop_back" else 0)
+        at = -1 if meth.endswith("back") else 0
+        return items.pop(at) if meth.startswith("pop") else items[at]
+
+    def _rbtree(self, tree: Any, node: ast.Call, meth: str) -> Any:
+        """A tree shaped as the kernel's (``rbtree.py``): root/left/right see its shape."""
+        if meth == "add":
+            less = node.args[1].id                   # type: ignore[attr-defined]
+            n = self.eval(node.args[0])
+            ok = tree.add(n, lambda a, b: self.sim.invoke(less, [a, b]))
+            return 0 if ok else -22
+        if meth in ("first", "root"):
+            return tree.first() if meth == "first" else tree.top
+        if meth == "pop_first":
+            first = tree.first()
+            return tree.remove(first) if first is not None else None
+        x = self.eval(node.args[0])                  # remove, left, right
+        return tree.remove(x) if meth == "remove" else getattr(tree, meth)(x)
 
     # ================================================================ maps
     def is_map(self, node: ast.expr) -> bool:

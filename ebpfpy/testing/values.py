@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .rbtree import RbTree
 from ..types import (BOOL, ArrayType, BoolType, BpfType, GraphRootType, IntType, KptrType,
                      OpaqueType, StructType, TIMER, UnionType)
 
@@ -134,11 +135,17 @@ class SimKptr:
 
 
 class SimGraphRoot:
-    """An ``RbRoot`` / ``ListHead`` field: its objects in order (a tree: by its ``less``)."""
+    """An ``RbRoot`` / ``ListHead`` field: a tree shaped as the kernel's, or a list."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        self.items: list[Any] = []
+        self.tree = RbTree() if kind == "rb" else None
+        self.list: list[Any] = []
+
+    @property
+    def items(self) -> list[Any]:
+        """Its objects in order (a tree's: by the program's ``less``)."""
+        return self.tree.items() if self.tree is not None else self.list
 
     def __eq__(self, other: Any) -> bool:
         return isinstance(other, (SimGraphRoot, bytes, bytearray))

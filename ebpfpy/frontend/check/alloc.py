@@ -16,6 +16,7 @@ from ...model.helper_table import Helper
 from ...model.typed import ERR, Call
 from ...types import BOOL, NONE, SPINLOCK, BpfType, GraphRootType, KptrType, RefType, \
     StructType, i64
+from ...model.kernel_types import kernel_lacks_func
 from ...model.walk import all_nodes
 from .context import CheckContext, nargs
 from .expressions import expr
@@ -87,6 +88,9 @@ def owned_arg(c: CheckContext, arg: ast.expr, what: str) -> tuple[str, StructTyp
         c.flow.held.pop(arg.id if isinstance(arg, ast.Name) else "", None)
         return None
     name = arg.id if isinstance(arg, ast.Name) else ""
+    if isinstance(t, RefType) and t.space == GRAPH:
+        c.src.error("E373", arg, name=name or ast.unparse(arg), what=what.split("(")[0])
+        return None
     held = c.flow.held.get(name)
     if not (isinstance(t, RefType) and t.space == ALLOC and isinstance(t.target, StructType)) \
             or held is None or not owning_call(c, held):
@@ -179,9 +183,17 @@ RULES = {"obj_new": obj_new, "obj_drop": obj_drop, "kptr_xchg": kptr_xchg}
 
 
 # ------------------------------------------------------------------ trees and lists
-GRAPH_METHODS = {"rb": {"add": 2, "first": 0, "remove": 1, "pop_first": 0},
-                 "list": {"push_front": 1, "push_back": 1, "pop_front": 0, "pop_back": 0}}
+GRAPH_METHODS = {"rb": {"add": 2, "first": 0, "remove": 1, "pop_first": 0, "root": 0,
+                        "left": 1, "right": 1},
+                 "list": {"push_front": 1, "push_back": 1, "pop_front": 0, "pop_back": 0,
+                          "front": 0, "back": 0}}
 GRAPH = "graph"                      # RefType.space of a node inside a tree (lock held)
+# Methods that hand out a non-owning reference, valid while the lock is held (E327 after);
+# all but first() are kfuncs of Linux 6.16 (checked against the kernel's BTF: E370).
+PEEKS = frozenset({"rb_first", "rb_root", "rb_left", "rb_right", "list_front", "list_back"})
+NEWER_KFUNCS = {"rb_root": "bpf_rbtree_root", "rb_left": "bpf_rbtree_left",
+                "rb_right": "bpf_rbtree_right", "list_front": "bpf_list_front",
+                "list_back": "bpf_list_back"}
 
 
 def graph_method(c: CheckContext, node: ast.Call, func: ast.Attribute,
@@ -221,22 +233,30 @@ def graph_method(c: CheckContext, node: ast.Call, func: ast.Attribute,
         release(c, owned[0], node)
         c.fi.calls[node] = Call(ALLOC, name, i64, root)
         return i64
+    shown = f"{what}(x)" if methods[meth] else f"{what}()"
     if not _bound_alone(c, node):
-        c.src.error("E314", node, what=f"{what}()" if meth != "remove" else f"{what}(x)")
+        c.src.error("E314", node, what=shown)
         return ERR
-    if meth == "first" and c.node.value is not node:          # type: ignore[union-attr]
-        c.src.error("E314", node, what=f"{what}()")
+    peek = name in PEEKS
+    if peek and c.node.value is not node:          # type: ignore[union-attr]
+        c.src.error("E371", node, what=shown)
         return ERR
-    if meth == "remove":
+    if name in NEWER_KFUNCS and not _kernel_has(c, node, shown, NEWER_KFUNCS[name]):
+        return ERR
+    if meth in ("remove", "left", "right"):
         arg = node.args[0]
         t = expr(c, arg)
         if t is ERR:
             return ERR
         if not (isinstance(arg, ast.Name) and isinstance(t, RefType) and t.space == GRAPH
                 and t.target == st):
-            c.src.error("E290", arg, root=ast.unparse(func.value), what=ast.unparse(arg))
+            if meth == "remove":
+                c.src.error("E290", arg, root=ast.unparse(func.value), what=ast.unparse(arg))
+            else:
+                c.src.error("E372", arg, root=ast.unparse(func.value), meth=meth,
+                            what=ast.unparse(arg))
             return ERR
-    space = GRAPH if meth == "first" else ALLOC        # first() does not take it out
+    space = GRAPH if peek else ALLOC        # a peek does not take the node out
     t = RefType(st, True, space)
     c.fi.calls[node] = Call(ALLOC, name, t, root)
     return t
@@ -267,13 +287,25 @@ def _call_in_callback(c: CheckContext, name: str) -> str | None:
 
 
 def bound_graph_ref(c: CheckContext, name: str, value: ast.expr) -> None:
-    """``name = v.tree.first()`` makes ``name`` valid until the lock is released; any other
-    binding ends that."""
+    """``name = v.tree.first()`` (or ``root()``, ``left(x)``, ``right(x)``, a list's
+    ``front()``/``back()``, or a second name for one of these) makes ``name`` valid until the
+    lock is released; any other binding ends that."""
     rec = c.fi.calls.get(value) if isinstance(value, ast.Call) else None
-    if rec is not None and rec.kind == ALLOC and rec.name == "rb_first":
+    if rec is not None and rec.kind == ALLOC and rec.name in PEEKS:
         c.graph_refs[name] = (ast.unparse(value.func.value), c.lock)   # type: ignore[attr-defined]
+    elif isinstance(value, ast.Name) and value.id in c.graph_refs:
+        c.graph_refs[name] = c.graph_refs[value.id]
     else:
         c.graph_refs.pop(name, None)
+
+
+def _kernel_has(c: CheckContext, node: ast.Call, what: str, kfunc: str) -> bool:
+    """E370 when the kernel's BTF lacks ``kfunc`` (the peeks came with Linux 6.16); without
+    BTF nothing is known here and the load reports it."""
+    if not kernel_lacks_func(kfunc):
+        return True
+    c.src.error("E370", node, what=what, kfunc=kfunc)
+    return False
 
 
 def _locked(c: CheckContext, node: ast.Call, root: ast.expr, what: str) -> bool:

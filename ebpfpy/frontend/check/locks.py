@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 
 from ...model.typed import ERR
-from ...model.walk import all_nodes
+from ...model.typed import LoopStrategy
 from ...types import SPINLOCK, RefType
 from .context import CheckContext, block
 from .expressions import expr
@@ -68,25 +68,36 @@ def _lock_base(c: CheckContext, lock: ast.expr) -> str | None:
     return lock.value.id
 
 
-def _held_rules(c: CheckContext, w: ast.With, s: ast.stmt) -> None:
-    """E323 for what the verifier refuses while ``w``'s lock is held."""
-    for n in all_nodes(s):
-        what = ""
-        if isinstance(n, ast.Return):
-            what = "return (the lock would stay taken)"
-        elif isinstance(n, (ast.Break, ast.Continue)):
-            what = f"{type(n).__name__.lower()} out of the with block"
-        elif isinstance(n, ast.For):
-            what = "a for loop (it may become a bpf_loop call)"
-        elif isinstance(n, ast.Subscript) and _is_map(c, n.value):
-            what = f"{ast.unparse(n)} (a map lookup or update is a helper call)"
-        elif isinstance(n, ast.Call):
-            rec = c.fi.calls.get(n)
-            if rec is not None and rec.kind not in _INLINE_CALLS and not (
-                    rec.kind == "alloc" and rec.name.startswith(("rb_", "list_"))):
-                what = f"calling {ast.unparse(n.func)}"
-        if what:
-            c.src.error("E323", n, what=what, line=w.lineno)
+def _held_rules(c: CheckContext, w: ast.With, s: ast.AST, in_loop: bool = False) -> None:
+    """E323 for what the verifier refuses while ``w``'s lock is held.  A bounded
+    ``for ... in range(...)`` loop is allowed (the verifier walks it; it is never outlined
+    into a bpf_loop callback from inside a with block), and so is a ``break``/``continue``
+    of such a loop."""
+    what = ""
+    if isinstance(s, ast.Return):
+        what = "return (the lock would stay taken)"
+    elif isinstance(s, (ast.Break, ast.Continue)) and not in_loop:
+        what = f"{type(s).__name__.lower()} out of the with block"
+    elif isinstance(s, ast.For):
+        info = c.fi.loops.get(s)
+        if info is None or info.strategy is not LoopStrategy.LOOP:
+            c.src.error("E323", s, what="this for loop (only a bounded for ... in range(...) "
+                                        "loop may run under a lock; an iterator loop calls "
+                                        "kfuncs)", line=w.lineno)
+        for sub in ast.iter_child_nodes(s):
+            _held_rules(c, w, sub, in_loop=in_loop or sub in s.body)
+        return
+    elif isinstance(s, ast.Subscript) and _is_map(c, s.value):
+        what = f"{ast.unparse(s)} (a map lookup or update is a helper call)"
+    elif isinstance(s, ast.Call):
+        rec = c.fi.calls.get(s)
+        if rec is not None and rec.kind not in _INLINE_CALLS and not (
+                rec.kind == "alloc" and rec.name.startswith(("rb_", "list_"))):
+            what = f"calling {ast.unparse(s.func)}"
+    if what:
+        c.src.error("E323", s, what=what, line=w.lineno)
+    for sub in ast.iter_child_nodes(s):
+        _held_rules(c, w, sub, in_loop)
 
 
 def _is_map(c: CheckContext, node: ast.expr) -> bool:
