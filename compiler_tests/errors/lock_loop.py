@@ -17,6 +17,6 @@ def main(ctx) -> int:
     if v is None:
         return 0
     with v.lock:
-        for i in range(4):
+        for i in helpers.iter_num(0, 4):
             v.n += 1
     return 0
