@@ -49,13 +49,26 @@ def target_machine() -> Any:
 # supported").  Without library functions the stores stay stores, and loops stay loops.
 # (llvmlite's IR builder takes no string attributes, hence the text edit; every function
 # ebpfpy defines is nounwind.)
-_DEFINE_NOUNWIND = re.compile(r'^(define\b[^\n]*?\)[^\n]*?\bnounwind\b)', re.M)
+_DEFINE_NOUNWIND = re.compile(r'^(define\b[^\n]*?\)[^\n]*?\bnounwind\b)')
+
+
+def _no_builtins(ir_text: str) -> str:
+    """``ir_text`` with "no-builtins" on each nounwind definition.  Only the ``define`` lines
+    are searched (a multi-line search tried the pattern at every line of sortnet's 950)."""
+    chunks = ("\n" + ir_text).split("\ndefine")
+    for i in range(1, len(chunks)):
+        c = chunks[i]
+        end = c.find("\n")
+        end = len(c) if end < 0 else end
+        line = _DEFINE_NOUNWIND.sub(r'\1 "no-builtins"', "define" + c[:end], count=1)
+        chunks[i] = line[len("define"):] + c[end:]
+    return "\ndefine".join(chunks)[1:]
 
 
 def optimise(ir_text: str, level: int = 2) -> Any:
     """Parse and verify ``ir_text``, then run LLVM's ``-O<level>`` pipeline on it."""
     llvm = _llvm()
-    mod = llvm.parse_assembly(_DEFINE_NOUNWIND.sub(r'\1 "no-builtins"', ir_text))
+    mod = llvm.parse_assembly(_no_builtins(ir_text))
     mod.triple = TRIPLE
     mod.verify()
     tm = target_machine()
