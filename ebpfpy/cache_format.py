@@ -5,7 +5,8 @@ endian), the header, then the ELF bytes.  The header holds the cache key (an ent
 linked under another key's name is refused), the file name and source, and the metadata the
 loader needs, with types written as plain values::
 
-    "u32" | "bool" | "Timer" | "SpinLock"      a scalar type, by name (also "RbNode", "ListNode")
+    "u32" | "bool" | "Timer" | "SpinLock"      a scalar type, by name (also "RbNode", "ListNode",
+                                               "Refcount")
     {"array": T, "length": N}                  T[N]
     {"struct": NAME}                           a struct of the "structs" table (defined earlier)
     {"kptr": NAME}                             Kptr[NAME]
@@ -26,14 +27,14 @@ from typing import Any
 from .compiled import CompiledModule
 from .model.report import Report, ReportRow
 from .map_kinds import MapKind
-from .types import (BOOL, INT_TYPES, LISTNODE, RBNODE, SPINLOCK, TIMER, ArrayType, BpfType,
+from .types import (BOOL, INT_TYPES, LISTNODE, RBNODE, REFCOUNT, SPINLOCK, TIMER, ArrayType, BpfType,
                     GraphRootType, KptrType, MapType, StructType, UnionType)
 
 MAGIC = b"ebpfpy-cache-5\n"      # 3: "chains"; 4: unions; 5: Kptr, tree and list types
 _DIGEST = 32                                  # sha256 of everything after it
 _LEN = 4                                      # the header's length
 _SCALARS: dict[str, BpfType] = {**INT_TYPES, "bool": BOOL, "Timer": TIMER, "SpinLock": SPINLOCK,
-                                "RbNode": RBNODE, "ListNode": LISTNODE}
+                                "RbNode": RBNODE, "ListNode": LISTNODE, "Refcount": REFCOUNT}
 _MAX_LENGTH = 1 << 31                         # far above any array the frontend accepts
 _MAX_COST = 1 << 62                           # far above any cost estimate
 _ROW_FIELDS = frozenset(f.name for f in dataclasses.fields(ReportRow))

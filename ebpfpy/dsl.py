@@ -12,7 +12,7 @@ from typing import Any, Callable, ClassVar, TypeVar
 
 from .codec import check, encode
 from .map_kinds import MapKind
-from .types import (BOOL, LISTNODE, RBNODE, SPINLOCK, TIMER, ArrayType, BpfType, GraphRootType,
+from .types import (BOOL, LISTNODE, RBNODE, REFCOUNT, SPINLOCK, TIMER, ArrayType, BpfType, GraphRootType,
                     KptrType, MapType, StructType, UnionType, u32, u64)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,6 +88,7 @@ def kernel_enum(cls: Any) -> Any:
 # ------------------------------------------------------------------------ allocated objects
 RbNode = RBNODE
 ListNode = LISTNODE
+Refcount = REFCOUNT
 
 
 class _KptrMarker:

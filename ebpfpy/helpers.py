@@ -203,6 +203,13 @@ def obj_drop(obj: Any) -> None:
     return None
 
 
+def refcount_acquire(obj: Any) -> Any:
+    """``bpf_refcount_acquire(n)``: one more owned reference to a reference-counted object
+    (a ``@struct`` with a ``Refcount`` field), or None; ``n`` is still the caller's.  Each
+    reference is dropped or stored on its own, e.g. one in a tree and one in a list."""
+    return obj
+
+
 def kptr_xchg(slot: Any, obj: Any) -> Any:
     """``bpf_kptr_xchg(&v.slot, n)``: store ``n`` (or None) in a map value's ``Kptr`` field
     and return what it held.  A field cannot be swapped through its value in CPython: run

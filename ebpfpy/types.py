@@ -323,12 +323,15 @@ class GraphRootType(OpaqueType):
 RBNODE = OpaqueType("RbNode", "bpf_rb_node", 32, 8)
 LISTNODE = OpaqueType("ListNode", "bpf_list_node", 24, 8)
 GRAPH_NODES = {"rb": RBNODE, "list": LISTNODE}
+# struct bpf_refcount: makes an allocated object reference-counted (helpers.refcount_acquire)
+REFCOUNT = OpaqueType("Refcount", "bpf_refcount", 4, 4)
 
 
 def kernel_owned(t: BpfType) -> bool:
     """True for the members only the kernel may touch: timers, locks, kptrs, tree and list
     roots and nodes (they live in map values or allocated objects, never on the stack)."""
-    return t in (TIMER, SPINLOCK, RBNODE, LISTNODE) or isinstance(t, (KptrType, GraphRootType))
+    return t in (TIMER, SPINLOCK, RBNODE, LISTNODE, REFCOUNT) or \
+        isinstance(t, (KptrType, GraphRootType))
 
 
 class StructType(BpfType):

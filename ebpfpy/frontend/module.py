@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ..map_kinds import MapKind
-from ..types import BOOL, LISTNODE, RBNODE, SPINLOCK, ArrayType, BpfType, GraphRootType, IntType, \
+from ..types import BOOL, LISTNODE, RBNODE, REFCOUNT, SPINLOCK, ArrayType, BpfType, GraphRootType, IntType, \
     OpaqueType, RefType, StructType, UnionType, iter_scalars
 from .consts import ConstFolder
 from .contexts import missing_trace_target
@@ -199,9 +199,13 @@ class Collector:
             self.src.error("E039", self._name_at(cls, cls.name), name=cls.name, depth=depth,
                            limit=MAX_TYPE_DEPTH)     # once, at the first struct past the limit
         nodes = [n for n, t in members if t in (RBNODE, LISTNODE)]
-        if len(nodes) > 1:                 # the kernel refuses the BTF (no bpf_refcount yet)
+        counts = [n for n, t in members if t is REFCOUNT]
+        if len(nodes) > 1 and not counts:  # the kernel refuses the BTF without a bpf_refcount
             self.src.error("E291", self._name_at(cls, cls.name), name=cls.name,
                            fields=", ".join(nodes))
+        if len(counts) > 1:
+            self.src.error("E375", self._name_at(cls, cls.name), name=cls.name,
+                           fields=", ".join(counts))
         roots = [(n, t) for n, t in members if isinstance(t, GraphRootType)]
         locks = sum(1 for _, t in members if t is SPINLOCK)
         if roots and locks != 1:          # the verifier ties a root to the one lock beside it

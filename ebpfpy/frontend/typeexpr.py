@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import ast
-from ..types import BOOL, GRAPH_NODES, INT_TYPES, LISTNODE, RBNODE, SPINLOCK, TIMER, ArrayType, \
+from ..types import BOOL, GRAPH_NODES, INT_TYPES, LISTNODE, RBNODE, REFCOUNT, SPINLOCK, TIMER, ArrayType, \
     BpfType, GraphRootType, KptrType, StructType, i64, iter_scalars, kernel_owned
 from .consts import ConstFolder
 from ..model.items import ModuleInfo
@@ -60,6 +60,8 @@ def eval_type(info: ModuleInfo, fold: ConstFolder, node: ast.expr) -> BpfType | 
         return SPINLOCK
     if dsl in ("RbNode", "ListNode"):
         return RBNODE if dsl == "RbNode" else LISTNODE
+    if dsl == "Refcount":
+        return REFCOUNT
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         src.error("E036", node)
         return None

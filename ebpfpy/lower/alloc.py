@@ -47,6 +47,11 @@ def _obj_drop(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
     return ir.Constant(I64, 0)
 
 
+def _refcount_acquire(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
+    return cx.b.call(_kfunc(cx, "bpf_refcount_acquire_impl"),
+                     [cx.expr(node.args[0]), ir.Constant(PTR, None)], name="ref")
+
+
 def _kptr_xchg(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
     slot, new = node.args
     value = ir.Constant(PTR, None) if isinstance(new, ast.Constant) else cx.expr(new)
@@ -91,6 +96,8 @@ def _kfunc(cx: LowerContext, name: str) -> ir.Function:
         "bpf_list_pop_front": pop, "bpf_list_pop_back": pop,
         "bpf_obj_new_impl": (PTR, [I64, PTR], (void_p, [("local_type_id__k", di.type_of_int(64)),
                                                         ("meta__ign", void_p)])),
+        "bpf_refcount_acquire_impl": (PTR, [PTR, PTR], (void_p, [("p__refcounted_kptr", void_p),
+                                                                 ("meta__ign", void_p)])),
         "bpf_obj_drop_impl": (ir.VoidType(), [PTR, PTR], (None, [("p__alloc", void_p),
                                                                  ("meta__ign", void_p)])),
     }
@@ -101,7 +108,7 @@ ALLOC_KFUNCS = frozenset({
     "bpf_rbtree_add_impl", "bpf_rbtree_first", "bpf_rbtree_remove", "bpf_list_push_front_impl",
     "bpf_list_push_back_impl", "bpf_list_pop_front", "bpf_list_pop_back", "bpf_obj_new_impl",
     "bpf_obj_drop_impl", "bpf_rbtree_root", "bpf_rbtree_left", "bpf_rbtree_right",
-    "bpf_list_front", "bpf_list_back"})
+    "bpf_list_front", "bpf_list_back", "bpf_refcount_acquire_impl"})
 
 
 def alloc_kfunc(cx: LowerContext, name: str) -> ir.Function:
@@ -209,6 +216,7 @@ def _less_trampoline(cx: LowerContext, less: str, root: GraphRootType) -> ir.Fun
 
 
 _LOWER = {"obj_new": _obj_new, "obj_drop": _obj_drop, "kptr_xchg": _kptr_xchg,
+          "refcount_acquire": _refcount_acquire,
           **{f"rb_{m}": _graph for m in ("add", "first", "remove", "pop_first", "root", "left",
                                          "right")},
           **{f"list_{m}": _graph for m in ("push_front", "push_back", "pop_front", "pop_back",

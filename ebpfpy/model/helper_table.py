@@ -74,6 +74,7 @@ _TABLE = [
     Helper("obj_new", -1, "alloc", NONE),
     Helper("obj_drop", -1, "alloc", NONE),
     Helper("kptr_xchg", 194, "alloc", NONE),
+    Helper("refcount_acquire", -1, "alloc", NONE),      # kfunc bpf_refcount_acquire_impl
     # atomic instructions on an integer in memory (BPF_ATOMIC, -mcpu=v3), not helpers
     *(Helper(f"atomic_{f}{op}", -1, "atomic", NONE)
       for op in ("add", "sub", "and", "or", "xor") for f in ("", "fetch_")),

@@ -740,6 +740,8 @@ class Frame:
             return zero(call.extra)
         if name == "obj_drop":
             return None
+        if name == "refcount_acquire":           # one more reference to the same object
+            return self.eval(node.args[0])
         if name == "kptr_xchg":
             slot = self.eval(node.args[0])
             new = node.args[1]

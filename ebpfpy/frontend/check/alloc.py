@@ -14,7 +14,7 @@ import ast
 
 from ...model.helper_table import Helper
 from ...model.typed import ERR, Call
-from ...types import BOOL, NONE, SPINLOCK, BpfType, GraphRootType, KptrType, RefType, \
+from ...types import BOOL, NONE, REFCOUNT, SPINLOCK, BpfType, GraphRootType, KptrType, RefType, \
     StructType, i64
 from ...model.kernel_types import kernel_lacks_func
 from ...model.walk import all_nodes
@@ -24,7 +24,7 @@ from .expressions import expr
 ALLOC = "alloc"                      # RefType.space of an allocated object
 # Calls whose result the program owns (released by obj_drop or a store).
 OWNING = frozenset({"obj_new", "kptr_xchg", "rb_remove", "rb_pop_first", "list_pop_front",
-                    "list_pop_back"})
+                    "list_pop_back", "refcount_acquire"})
 
 
 def is_alloc_call(c: CheckContext, node: ast.AST) -> bool:
@@ -179,7 +179,38 @@ def no_alias(c: CheckContext, node: ast.expr, what: str) -> bool:
     return False
 
 
-RULES = {"obj_new": obj_new, "obj_drop": obj_drop, "kptr_xchg": kptr_xchg}
+def refcount_acquire(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    """``m = helpers.refcount_acquire(n)``: a second owned reference to the reference-counted
+    object ``n`` (owned, or a node reached in a tree or list under its lock), or None.
+    ``n`` stays as it was: the two references are given away or dropped each on its own."""
+    if not nargs(c, node, 1, "helpers.refcount_acquire"):
+        return ERR
+    if not _bound_alone(c, node):
+        c.src.error("E314", node, what="helpers.refcount_acquire(n)")
+        return ERR
+    arg = node.args[0]
+    t = expr(c, arg)
+    if t is ERR:
+        return ERR
+    name = arg.id if isinstance(arg, ast.Name) else ""
+    held = c.flow.held.get(name)
+    owned = held is not None and owning_call(c, held)
+    if not (isinstance(t, RefType) and isinstance(t.target, StructType) and
+            (t.space == GRAPH or (t.space == ALLOC and owned))):
+        c.src.error("E317", arg, what="helpers.refcount_acquire(n)",
+                    what_short="helpers.refcount_acquire")
+        return ERR
+    st = t.target
+    if not any(f.type is REFCOUNT for f in st.fields):
+        c.src.error("E374", arg, name=name, type=st.name)
+        return ERR
+    r = RefType(st, True, ALLOC)
+    c.fi.calls[node] = Call(ALLOC, "refcount_acquire", r, st)
+    return r
+
+
+RULES = {"obj_new": obj_new, "obj_drop": obj_drop, "kptr_xchg": kptr_xchg,
+         "refcount_acquire": refcount_acquire}
 
 
 # ------------------------------------------------------------------ trees and lists

@@ -92,7 +92,7 @@ def _held_rules(c: CheckContext, w: ast.With, s: ast.AST, in_loop: bool = False)
     elif isinstance(s, ast.Call):
         rec = c.fi.calls.get(s)
         if rec is not None and rec.kind not in _INLINE_CALLS and not (
-                rec.kind == "alloc" and rec.name.startswith(("rb_", "list_"))):
+                rec.kind == "alloc" and rec.name.startswith(("rb_", "list_", "refcount_"))):
             what = f"calling {ast.unparse(s.func)}"
     if what:
         c.src.error("E323", s, what=what, line=w.lineno)
