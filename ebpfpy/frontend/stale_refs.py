@@ -74,6 +74,10 @@ class Context:
 def check_stale_refs(col: Any, funcs: dict[str, FuncInfo]) -> None:
     """Report E178 at every use of a map reference that may point to a freed element."""
     frees = freed_maps(col, funcs)
+    if not any(frees.values()):
+        # nothing deletes or replaces a map entry, or moves the packet: only those make a
+        # reference stale (invalidate), so no path has one to report
+        return
     for fi in funcs.values():
         cx = Context(col, fi, frees)
         block(cx, fi.node.body, {})
