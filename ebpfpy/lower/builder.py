@@ -9,7 +9,10 @@ reloads of ``s``, ``a`` and ``b`` and repeated GEPs.  Within one basic block thi
   the value last stored to it or loaded from it there: what mem2reg would make of it;
 - answers a GEP with the same base, element type and indices as an earlier one in the
   block with that earlier GEP (a GEP is pure, and an earlier instruction of the same
-  block dominates the later one).
+  block dominates the later one);
+- drops a store to a tracked slot that a later store of the block overwrites before
+  anything reads the slot (sortnet's ``a = s.v[i]; b = s.v[j]`` stored ``a`` and ``b``
+  252 times for one final value each), as mem2reg would.
 
 A slot stops being tracked, for good, as soon as it appears in any instruction other than
 as the address of a load or store (passed to a helper or an asm, GEP'd, stored as a value):
@@ -34,6 +37,7 @@ class LowerBuilder(ir.IRBuilder):
         self._slots: dict[int, ir.Value] = {}     # id -> slot (keeps the object alive)
         self._values: dict[tuple[int, int], ir.Value] = {}     # (block, slot) -> value
         self._geps: dict[tuple[Any, ...], ir.Value] = {}
+        self._stored: dict[tuple[int, int], ir.Instruction] = {}    # (block, slot) -> store
 
     def track(self, slot: ir.Value) -> None:
         """Forward loads of ``slot`` within a block while its address does not escape."""
@@ -58,6 +62,8 @@ class LowerBuilder(ir.IRBuilder):
         self._tracked.discard(id(slot))
         for key in [k for k in self._values if k[1] == id(slot)]:
             del self._values[key]
+        for key in [k for k in self._stored if k[1] == id(slot)]:
+            del self._stored[key]
 
     def load(self, ptr: ir.Value, name: str = "", align: Any = None,
              typ: Any = None) -> ir.Value:
@@ -79,9 +85,30 @@ class LowerBuilder(ir.IRBuilder):
             key = (id(self.block), id(ptr))
             if self._at_end():
                 self._values[key] = value
+                earlier = self._stored.get(key)
+                if earlier is not None:
+                    self._drop_overwritten(earlier, ptr)
+                self._stored[key] = st
             else:                                   # inserted before later code: unknown
                 self._values.pop(key, None)
+                self._stored.pop(key, None)
         return st
+
+    def _drop_overwritten(self, earlier: ir.Instruction, slot: ir.Value) -> None:
+        """Remove ``earlier``, a store to ``slot`` that the store just appended overwrites,
+        unless an instruction between the two may read the slot: one that names it (a
+        load, from any builder) or a call other than an intrinsic's."""
+        instrs = self.block.instructions
+        for i in range(len(instrs) - 2, -1, -1):
+            between = instrs[i]
+            if between is earlier:
+                del instrs[i]
+                self._anchor -= 1
+                return
+            if any(op is slot for op in between.operands) or (
+                    isinstance(between, ins.CallInstr)
+                    and not getattr(between.callee, "name", "").startswith("llvm.")):
+                return
 
     def _at_end(self) -> bool:
         return self._anchor == len(self.block.instructions)
