@@ -7,7 +7,6 @@ from typing import Any
 from ..model.helper_table import PRINTK_VALUES
 from ..model.typed import ERR, FuncInfo, staged_ctx_size
 from ..types import ArrayType, MapType, StructType
-from ..model.walk import all_nodes
 
 STACK_LIMIT = 512
 
@@ -15,20 +14,25 @@ STACK_LIMIT = 512
 def stack_objects(fi: FuncInfo) -> list[tuple[str, int, ast.expr]]:
     """(description, bytes, node) of every stack object the function creates."""
     out: list[tuple[str, int, ast.expr]] = []
-    names = _assigned_names(fi.node)
+    names: dict[ast.AST, str] = {}
+
+    def describe(node: ast.expr) -> str:
+        if not names:                           # made on first use: most functions need none
+            names.update(_assigned_names(fi.node))
+        return _describe(node, names)
     for node, call in fi.calls.items():
         t = call.type
         if call.kind in ("struct_new", "array_new") or \
                 (call.kind == "helper" and isinstance(t, ArrayType)) or \
                 (call.kind in ("map_method", "func") and isinstance(t, (StructType, ArrayType))):
-            out.append((_describe(node, names), t.size, node))       # type: ignore[union-attr]
+            out.append((describe(node), t.size, node))       # type: ignore[union-attr]
         elif call.kind == "helper" and _format_buffer(call.name, node):
             # the u64 array bpf_trace_vprintk / bpf_seq_printf read their values from
             out.append((f"the values of {ast.unparse(node.func)}", _format_buffer(call.name, node), node))
     for n, tn in fi.types.items():
         if isinstance(n, ast.Subscript) and isinstance(tn, (StructType, ArrayType)) and \
                 isinstance(n.ctx, ast.Load) and isinstance(fi.types.get(n.value), MapType):
-            out.append((_describe(n, names), tn.size, n))
+            out.append((describe(n), tn.size, n))
     return out
 
 
@@ -42,7 +46,13 @@ def _format_buffer(name: str, node: ast.Call) -> int:
 def _assigned_names(fn: ast.FunctionDef) -> dict[ast.AST, str]:
     """The local each value is first bound to (``first_buf = u8[256]()``), by value node."""
     out: dict[ast.AST, str] = {}
-    for stmt in all_nodes(fn):
+    todo: list[ast.AST] = list(fn.body)
+    while todo:                 # the statements (assignments are statements), not every node
+        stmt = todo.pop()
+        for name in ("body", "orelse", "finalbody"):
+            todo.extend(getattr(stmt, name, ()))
+        for part in [*getattr(stmt, "handlers", ()), *getattr(stmt, "cases", ())]:
+            todo.extend(part.body)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
                 isinstance(stmt.targets[0], ast.Name):
             out[stmt.value] = stmt.targets[0].id

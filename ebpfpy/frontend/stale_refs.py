@@ -101,6 +101,10 @@ def freed_maps(col: Any, funcs: dict[str, FuncInfo]) -> dict[str, frozenset[str]
 
 def _direct_frees(col: Any, fi: FuncInfo) -> set[str]:
     found: set[str] = set()
+    if any(c.kind == "helper" and c.name in PACKET_CHANGING for c in fi.calls.values()):
+        found.add(PACKET)
+    if not any(m.type.kind in FREEING_KINDS for m in col.info.maps.values()):
+        return found        # the walk below finds writes of freeing maps only
     for node in all_nodes(fi.node):
         targets: list[ast.expr] = []
         if isinstance(node, (ast.Assign, ast.Delete)):
@@ -115,8 +119,6 @@ def _direct_frees(col: Any, fi: FuncInfo) -> set[str]:
             m = _method_write(col, fi, node)
             if m is not None:
                 found.add(m)
-            if _changes_packet(fi, node):
-                found.add(PACKET)
     return found
 
 
