@@ -424,6 +424,60 @@ def test_nested_branchy_loops_open() -> None:
         pytest.xfail("the verifier's callback walk does not converge (1,000,001 processed)")
 
 
+
+_PICK = """
+    @struct
+    class S:
+        p: u16
+        q: u16
+    @struct
+    class A:
+        a: i64
+        s: S
+    h = HashMap(u32, u8, max_entries=4)
+    @bpf_program("syscall")
+    def pick_exp(ctx: A) -> int:
+        t = S(p=u16(ctx.a), q=u16(ctx.a >> 16))
+        r = ctx.s
+        h[u32(ctx.a) % 4] = 1
+        r.p ^= (u16(t.p) if r.p < 1 else t.q)
+        for i in range(30000):
+            if ctx.a != 0:
+                t.p = t.p + u16(i)
+            else:
+                t.q = max(u16(i), t.p)
+        ctx.s = r
+        return i32(t.p) + i32(t.q)
+    @bpf_program("syscall")
+    def pick_stmt(ctx: A) -> int:
+        t = S(p=u16(ctx.a), q=u16(ctx.a >> 16))
+        r = ctx.s
+        h[u32(ctx.a) % 4] = 2
+        x: u16 = 0
+        if r.p < 1:
+            x = t.p
+        else:
+            x = t.q
+        r.p ^= x
+        for i in range(30000):
+            if ctx.a != 0:
+                t.p = t.p + u16(i)
+            else:
+                t.q = max(u16(i), t.p)
+        ctx.s = r
+        return i32(t.p) + i32(t.q)
+"""
+
+
+@pytest.mark.parametrize("prog", ["pick_exp", "pick_stmt"])
+def test_choice_between_two_fields_of_a_stack_object(prog: str) -> None:
+    """Seed 11 program 293: LLVM merged ``t.p if c else t.q`` (``t`` in memory: the outlined
+    loop takes its address) into one load at offset ``select(c, 0, 2)``, which instruction
+    selection wrote as ``fp | off`` ("bitwise operator |= on pointer prohibited")."""
+    ctxs = [{"a": a, "s": {"p": p, "q": q}}
+            for a, p, q in [(0x12345, 0, 9), (0x70001, 3, 0), (0, 0, 65535), (-1, 65535, 1)]]
+    agree(_PICK, prog, ctxs, ["h"])
+
 # ---------------------------------------------------------------- verifier refusals
 def test_zero_iteration_bpf_loop() -> None:
     """helpers.loop(0, ...) with a constant 0 compiles to no call at all: the 6.18 verifier

@@ -10,6 +10,7 @@ import time
 from typing import Any, Callable
 
 from .hazards import ir_hazard, stack_depth
+from .postopt import hide_chosen_offsets
 
 TRIPLE = "bpfel-unknown-none"
 # v3: 32-bit jumps and ALU32 (kernel 5.1+).  Signed division is lowered by hand, so v4
@@ -87,8 +88,9 @@ def emit_object(ir_text: str, level: int = 2) -> bytes:
 
 def _codegen(mod: Any, text: str) -> bytes:
     """The object for the optimised module ``mod`` (``text`` is its IR)."""
-    if _CTX_LOAD.search(text):
-        mod = _llvm().parse_assembly(_CTX_LOAD.sub(r"\1i1 true", text))
+    edited = hide_chosen_offsets(_CTX_LOAD.sub(r"\1i1 true", text))
+    if edited != text:
+        mod = _llvm().parse_assembly(edited)
     elf = target_machine().emit_object(mod)
     depth = stack_depth(elf)
     if depth > STACK_LIMIT:
