@@ -49,7 +49,8 @@ def test_other_indices_and_type_lists_are_untouched() -> None:
 define ptr @f(ptr %s, i64 %i, i1 %c) {
 entry:
   %k = select i1 %c, i64 %i, i64 2
-  %p = getelementptr { ptr, i64 }, ptr %s, i64 %k, i32 1
+  %n = phi i64 [ 0, %entry ], [ %i, %entry ], !dbg !1
+  %p = getelementptr { ptr, i64 }, ptr %s, i64 %k, i64 %n, i32 1
   %q = getelementptr { i8, ptr }, ptr %p, i64 %i
   ret ptr %q
 }

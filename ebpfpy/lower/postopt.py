@@ -20,7 +20,7 @@ _INT = r"-?\d+"
 # ``%off = select i1 %c, i64 0, i64 2`` (integer constants on both sides)
 _SELECT_CONST = re.compile(rf"^\s*({_NAME}) = select i1 \S+, i\d+ {_INT}, i\d+ {_INT}\b")
 # ``%off = phi i64 [ 0, %a ], [ 2, %b ]`` (every incoming value a constant)
-_PHI_CONST = re.compile(rf"^\s*({_NAME}) = phi i\d+ \[ {_INT}, {_NAME} \](?:, \[ {_INT}, {_NAME} \])*\s*(?:,|$)")
+_PHI_CONST = re.compile(rf"^\s*({_NAME}) = phi i\d+ \[ {_INT}, {_NAME} \](?:, \[ {_INT}, {_NAME} \])*\s*(?:, !|$)")
 _GEP = re.compile(rf"^(\s*)({_NAME}) = getelementptr\b")
 # the base operand: in a type, ``ptr`` is followed by a comma or a brace, never a name
 _BASE = re.compile(rf", ptr (?:{_NAME}|@[-\w.$]+|@\"[^\"]*\"),")
