@@ -8,6 +8,7 @@ loader needs, with types written as plain values::
     "u32" | "bool" | "Timer" | "SpinLock"      a scalar type, by name (also "RbNode", "ListNode",
                                                "Refcount")
     {"array": T, "length": N}                  T[N]
+    {"flex": T, "length": N}                   Flex[T, N] (a struct's last field)
     {"struct": NAME}                           a struct of the "structs" table (defined earlier)
     {"kptr": NAME}                             Kptr[NAME]
     {"root": "rb" | "list", "of": NAME, "node": FIELD}    RbRoot[NAME, FIELD] / ListHead[...]
@@ -28,9 +29,9 @@ from .compiled import CompiledModule
 from .model.report import Report, ReportRow
 from .map_kinds import MapKind
 from .types import (BOOL, INT_TYPES, LISTNODE, RBNODE, REFCOUNT, SPINLOCK, TIMER, ArrayType, BpfType,
-                    GraphRootType, KptrType, MapType, StructType, UnionType)
+                    FlexType, GraphRootType, KptrType, MapType, StructType, UnionType)
 
-MAGIC = b"ebpfpy-cache-5\n"      # 3: "chains"; 4: unions; 5: Kptr, tree and list types
+MAGIC = b"ebpfpy-cache-6\n"      # 3: "chains"; 4: unions; 5: Kptr, tree and list types; 6: Flex
 _DIGEST = 32                                  # sha256 of everything after it
 _LEN = 4                                      # the header's length
 _SCALARS: dict[str, BpfType] = {**INT_TYPES, "bool": BOOL, "Timer": TIMER, "SpinLock": SPINLOCK,
@@ -97,6 +98,8 @@ def unpack(key: str, blob: bytes) -> CompiledModule:
 def _enc(t: BpfType | None, structs: dict[str, StructType]) -> Any:
     if t is None:
         return None
+    if isinstance(t, FlexType):
+        return {"flex": _enc(t.elem, structs), "length": t.length}
     if isinstance(t, ArrayType):
         return {"array": _enc(t.elem, structs), "length": t.length}
     if isinstance(t, StructType):
@@ -122,6 +125,8 @@ def _dec(x: Any, structs: dict[str, StructType]) -> BpfType | None:
     d = _dict(x)
     if set(d) == {"array", "length"}:
         return ArrayType(_nonnull(_dec(d["array"], structs)), _int(d["length"], 1, _MAX_LENGTH))
+    if set(d) == {"flex", "length"}:
+        return FlexType(_nonnull(_dec(d["flex"], structs)), _int(d["length"], 1, _MAX_LENGTH))
     if set(d) == {"kptr"}:
         _expect(isinstance(d["kptr"], str) and d["kptr"] in structs, "unknown struct")
         return KptrType(structs[d["kptr"]])

@@ -19,7 +19,7 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from .types import ArrayType, BoolType, BpfType, IntType, OpaqueType, StructType, u8
+from .types import ArrayType, BoolType, BpfType, FlexType, IntType, OpaqueType, StructType, u8
 
 
 def encode(t: BpfType, value: Any, where: str) -> bytes:
@@ -74,6 +74,9 @@ def _check_bool(value: Any, where: str) -> None:
 
 
 def _check_array(t: ArrayType, value: Any, where: str) -> None:
+    if isinstance(t, FlexType):
+        _check_flex(t, value, where)
+        return
     if isinstance(value, (bytes, bytearray, memoryview)):
         if not (isinstance(t.elem, IntType) and t.elem.size == 1):
             raise TypeError(f"{where}: bytes only fill u8/i8 arrays, not {t!r}; use a list")
@@ -88,6 +91,22 @@ def _check_array(t: ArrayType, value: Any, where: str) -> None:
         raise ValueError(f"{where}: {len(value)} elements for {t!r} (needs exactly {t.length})")
     for i, v in enumerate(value):
         check(t.elem, v, f"{where}[{i}]")
+
+
+def _check_flex(t: FlexType, value: Any, where: str) -> None:
+    """A flexible array holds 0 to its capacity elements (``bytes`` for ``u8`` items)."""
+    if isinstance(value, (bytes, bytearray, memoryview)) and not t.bytes_like:
+        raise TypeError(f"{where}: bytes only fill Flex[u8, N], not {t!r}; use a list")
+    if isinstance(value, (str, dict)) or not hasattr(value, "__len__") \
+            or not hasattr(value, "__iter__"):
+        raise TypeError(f"{where}: expected a list of at most {t.length} for {t!r}, "
+                        f"got {_kind(value)}")
+    if len(value) > t.length:
+        raise ValueError(f"{where}: {len(value)} elements do not fit {t!r} "
+                         f"(its capacity is {t.length})")
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        for i, v in enumerate(value):
+            check(t.elem, v, f"{where}[{i}]")
 
 
 def _check_struct(t: StructType, value: Any, where: str) -> None:
@@ -117,9 +136,12 @@ def decode_record(event: BpfType | None, data: bytes) -> Any:
     """A ring- or perf-buffer record's Python value: ``event``'s value when ``data`` holds it
     all; for a struct whose last field is an array, a shorter record (``rb.output(rec,
     size)``) that reaches that field decodes with the field cut to the elements received
-    (``bytes`` for a ``u8`` array); anything else stays ``bytes``."""
+    (``bytes`` for a ``u8`` array), as does a ``Flex`` field; anything else stays ``bytes``."""
     if event is None or event.size == 0:
         return data
+    if isinstance(event, StructType) and event.flex is not None:
+        # a flexible array takes the whole elements that arrived (up to its capacity)
+        return event.unpack(data) if len(data) >= event.flex.offset else data
     if len(data) >= event.size:
         return event.unpack(data[:event.size])
     last = event.fields[-1] if isinstance(event, StructType) and event.fields else None

@@ -12,8 +12,8 @@ from typing import Any, Callable, ClassVar, TypeVar
 
 from .codec import check, encode
 from .map_kinds import MapKind
-from .types import (BOOL, LISTNODE, RBNODE, REFCOUNT, SPINLOCK, TIMER, ArrayType, BpfType, GraphRootType,
-                    KptrType, MapType, StructType, UnionType, u32, u64)
+from .types import (BOOL, LISTNODE, RBNODE, REFCOUNT, SPINLOCK, TIMER, ArrayType, BpfType, FlexType,
+                    GraphRootType, KptrType, MapType, StructType, UnionType, u32, u64)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -124,7 +124,24 @@ def _struct_of(t: Any, what: str) -> StructType:
     return st
 
 
+class _FlexMarker:
+    """``items: Flex[u8, 256]``: a struct's flexible array member (C's ``u8 items[]``), its
+    last field, with room for 256 items in BPF code; userspace holds the items a record
+    brought (``bytes`` for ``u8``, a list otherwise)."""
+
+    def __getitem__(self, args: Any) -> FlexType:
+        if not (isinstance(args, tuple) and len(args) == 2 and isinstance(args[1], int)
+                and not isinstance(args[1], bool) and args[1] > 0):
+            raise TypeError("Flex[T, N] takes the item type and a positive capacity, "
+                            "e.g. Flex[u8, 256]")
+        return FlexType(_as_type(args[0]), args[1])
+
+    def __repr__(self) -> str:
+        return "Flex"
+
+
 Kptr = _KptrMarker()
+Flex = _FlexMarker()
 RbRoot = _GraphRootMarker("rb", "RbRoot")
 ListHead = _GraphRootMarker("list", "ListHead")
 
@@ -182,6 +199,9 @@ def _as_type(t: Any) -> BpfType:
 
 
 def _coerce_field(stype: StructType, fname: str, ftype: BpfType, value: Any) -> Any:
+    if isinstance(ftype, FlexType):
+        check(ftype, value, f"{stype.name}.{fname}")      # 0..capacity items, kept as given
+        return bytes(value) if ftype.bytes_like else list(value)
     if isinstance(ftype, ArrayType) and isinstance(value, (bytes, bytearray)):
         check(ftype, value, f"{stype.name}.{fname}")      # too long: ValueError, not cut
         return ftype.unpack(ftype.pack(value))
@@ -212,8 +232,9 @@ def make_struct_class(stype: StructType, base: type | None = None) -> type:
         return encode(stype, self, stype.name)      # checked: never wraps a field
 
     def from_bytes(cls: type, data: bytes) -> Any:
-        if len(data) < stype.size:
-            raise ValueError(f"{stype.name} needs {stype.size} bytes, got {len(data)}")
+        need = stype.size if stype.flex is None else stype.flex.offset
+        if len(data) < need:
+            raise ValueError(f"{stype.name} needs {need} bytes, got {len(data)}")
         return stype.unpack(bytes(data))
 
     def __class_getitem__(cls: type, n: int) -> ArrayType:

@@ -219,6 +219,49 @@ class ArrayType(BpfType):
         return [self.elem.unpack(data[i * es:(i + 1) * es]) for i in range(self.length)]
 
 
+class FlexType(ArrayType):
+    """``Flex[T, N]``: a struct's flexible array member (C's ``T items[]``), the last field,
+    with a capacity of ``N`` elements.
+
+    BPF code sees an array of ``N`` (indexing needs the same bounds as any array); a local
+    or a reservation of the struct has room for all ``N``.  C's ``sizeof`` and BTF leave the
+    items out (:attr:`StructType.c_size`).  In userspace the field holds as many elements as
+    a record brought: ``bytes`` for ``u8`` items, a list otherwise, at most ``N``.
+    """
+
+    def __repr__(self) -> str:
+        return f"Flex[{self.elem!r}, {self.length}]"
+
+    def __getitem__(self, n: int) -> ArrayType:
+        raise TypeError("a Flex field cannot be the element of an array")
+
+    def zero(self) -> Any:
+        return b"" if self.bytes_like else []
+
+    @property
+    def bytes_like(self) -> bool:
+        """Whether userspace shows the items as ``bytes`` (``u8`` items, as a cut record's)."""
+        return self.elem == u8
+
+    def pack(self, value: Any) -> bytes:
+        """The items present, back to back (no padding to the capacity)."""
+        if len(value) > self.length:
+            raise ValueError(f"{len(value)} elements do not fit {self!r}")
+        if isinstance(value, (bytes, bytearray)) and self.bytes_like:
+            return bytes(value)
+        return b"".join(self.elem.pack(v) for v in value)
+
+    def unpack(self, data: bytes) -> Any:
+        """The whole elements ``data`` holds, at most the capacity."""
+        es = self.elem.size
+        n = min(len(data) // es, self.length)
+        if self.bytes_like:
+            return bytes(data[:n])
+        if isinstance(self.elem, IntType):
+            return list(_struct.unpack_from(f"<{n}{self.elem.fmt}", data))
+        return [self.elem.unpack(data[i * es:(i + 1) * es]) for i in range(n)]
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -353,6 +396,17 @@ class StructType(BpfType):
         self.size = (off + align - 1) // align * align if members else 0
         self.by_name: dict[str, Field] = {f.name: f for f in self.fields}
         self.pyclass: type[Any] | None = pyclass
+        last = self.fields[-1] if self.fields else None
+        self.flex: Field | None = last if last is not None and isinstance(last.type, FlexType) \
+            else None
+        # C's sizeof: the items of a flexible array are not part of it (their alignment is)
+        self.c_size = self.size if self.flex is None else \
+            (self.flex.offset + align - 1) // align * align
+
+    @property
+    def has_flex(self) -> bool:
+        """Whether the last field is a ``Flex[T, N]`` (the struct's size is not fixed)."""
+        return self.flex is not None
 
     def __repr__(self) -> str:
         return self.name
@@ -369,14 +423,20 @@ class StructType(BpfType):
         return self.pyclass() if self.pyclass else {f.name: f.type.zero() for f in self.fields}
 
     def pack(self, value: Any) -> bytes:
-        buf = bytearray(self.size)
+        """The struct's bytes; with a ``Flex`` field, the head and then the items present
+        (``offset + count * item size`` bytes: what a program sends with ``output(rec, size)``)."""
+        buf = bytearray(self.size if self.flex is None else self.flex.offset)
         for f in self.fields:
             v = value[f.name] if isinstance(value, dict) else getattr(value, f.name)
-            buf[f.offset:f.offset + f.type.size] = f.type.pack(v)
+            if f is self.flex:
+                buf += f.type.pack(v)
+            else:
+                buf[f.offset:f.offset + f.type.size] = f.type.pack(v)
         return bytes(buf)
 
     def unpack(self, data: bytes) -> Any:
-        vals = {f.name: f.type.unpack(data[f.offset:f.offset + f.type.size]) for f in self.fields}
+        vals = {f.name: f.type.unpack(data[f.offset:] if f is self.flex else
+                                      data[f.offset:f.offset + f.type.size]) for f in self.fields}
         if self.pyclass is None:
             return vals
         cls: Any = self.pyclass            # a user class, made without calling its __init__
@@ -397,7 +457,7 @@ class UnionType(StructType):
         self.by_name = {f.name: f for f in self.fields}
         self.align = max((t.align for _, t in members), default=1)
         big = max((t.size for _, t in members), default=0)
-        self.size = (big + self.align - 1) // self.align * self.align
+        self.size = self.c_size = (big + self.align - 1) // self.align * self.align
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, UnionType) and StructType.__eq__(self, other)

@@ -9,7 +9,7 @@ from ..types import kernel_owned, ArrayType, BpfType, IntType, MapType, StructTy
 from .consts import ConstFolder
 from ..model.items import MapDef, ModuleInfo
 from ..model.source import Source
-from .typeexpr import type_expr
+from .typeexpr import fixed_size, type_expr
 
 MAX_STACK_DEPTH = 127           # kernel.perf_event_max_stack's default (PERF_MAX_STACK_DEPTH)
 MAX_ENTRIES_LIMIT = 1 << 28
@@ -55,6 +55,12 @@ def parse_map_decl(info: ModuleInfo, fold: ConstFolder, name: str, call: ast.Cal
         src.error("E053", size_node, n=n)
         return None
     for what, t, node in (("key", key, args.get("key")), ("value", value, args.get("value"))):
+        if t is not None and node is not None and not fixed_size(
+                info, node, t, f"a map's {what}",
+                "a map's BTF type gives its value_size, which would leave the items out: build "
+                "the record in a local (or reserve it from a ring buffer) and send it with "
+                "output(rec, size)"):
+            return None
         if t is not None and not isinstance(t, (IntType, StructType, ArrayType)):
             src.error("E054", node, what=what, type=t)
             return None

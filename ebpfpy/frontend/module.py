@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from ..map_kinds import MapKind
-from ..types import BOOL, LISTNODE, RBNODE, REFCOUNT, SPINLOCK, ArrayType, BpfType, GraphRootType, IntType, \
+from ..types import BOOL, LISTNODE, RBNODE, REFCOUNT, SPINLOCK, ArrayType, BpfType, FlexType, GraphRootType, IntType, \
     OpaqueType, RefType, StructType, UnionType, iter_scalars
 from .consts import ConstFolder
 from .contexts import missing_trace_target
@@ -17,7 +17,7 @@ from .maps_decl import parse_map_decl
 from ..model.names import DslNames
 from ..model.sections import kind_of
 from ..model.source import Source
-from .typeexpr import type_expr
+from .typeexpr import fixed_size, flex_field, type_expr
 from ..model.walk import all_nodes
 
 MAX_TYPE_DEPTH = 64        # deeper types overflow the recursion of llvmlite's metadata hashing
@@ -186,7 +186,7 @@ class Collector:
                 if stmt.value is not None:
                     self.src.error("E031", stmt.value)
                 check_btf_name(self.src.error, stmt.target, stmt.target.id, "struct field")
-                t = self.type_expr(stmt.annotation, allow_opaque=True)
+                t = self._field_type(stmt.annotation, is_union)
                 if t is not None:
                     members.append((stmt.target.id, t))
                     depth = max(depth, 1 + self._depth(t))
@@ -210,12 +210,33 @@ class Collector:
         locks = sum(1 for _, t in members if t is SPINLOCK)
         if roots and locks != 1:          # the verifier ties a root to the one lock beside it
             self.src.error("E324", self._name_at(cls, cls.name), name=roots[0][0], n=locks)
+        flex = [(i, n) for i, (n, t) in enumerate(members) if isinstance(t, FlexType)]
+        if flex and flex[0][0] != len(members) - 1:
+            i, name = flex[0]
+            field = next(s.target for s in cls.body if isinstance(s, ast.AnnAssign)
+                         and isinstance(s.target, ast.Name) and s.target.id == name)
+            self.src.error("E361", field, name=name, struct=cls.name, after=members[-1][0])
         self._unique(cls.name, cls)
         self._depths[cls.name] = depth
         if is_union:
             self._union_members(cls, members)
         self.info.structs[cls.name] = (UnionType if is_union else StructType)(cls.name, members)
         self.info.struct_nodes[cls.name] = cls
+
+    def _field_type(self, ann: ast.expr, is_union: bool) -> BpfType | None:
+        """A struct field's type: ``Flex[T, N]`` only in a @struct (E362 in a union), and
+        no struct of unfixed size inside another (E363)."""
+        if self.names.dsl(ann.value if isinstance(ann, ast.Subscript) else ann) == "Flex":
+            if is_union:
+                self.src.error("E362", ann, what="a field of a @union (its fields overlap)")
+                return None
+            return flex_field(self.info, self.fold, ann)
+        t = self.type_expr(ann, allow_opaque=True)
+        if t is not None and not fixed_size(self.info, ann, t, "a field of another struct",
+                                            "make it the record itself, or give the inner "
+                                            "struct a fixed-size array"):
+            return None
+        return t
 
     def _union_members(self, cls: ast.ClassDef, members: list[tuple[str, BpfType]]) -> None:
         """A union overlaps its fields: kernel objects the verifier tracks by their place
@@ -338,7 +359,9 @@ class Collector:
         if ann is None:
             return
         t = self.type_expr(ann)
-        if t is None:
+        if t is None or not fixed_size(self.info, ann, t, "a global",
+                                       "build the record in a local, or reserve it from a "
+                                       "ring buffer (rec = events.reserve())"):
             return
         if const == "Kconfig":
             if kconfig_ok(self.src, stmt, name, ann, t):

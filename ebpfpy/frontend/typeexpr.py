@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import ast
 from ..types import BOOL, GRAPH_NODES, INT_TYPES, LISTNODE, RBNODE, REFCOUNT, SPINLOCK, TIMER, ArrayType, \
-    BpfType, GraphRootType, KptrType, StructType, i64, iter_scalars, kernel_owned
+    BpfType, FlexType, GraphRootType, KptrType, OpaqueType, StructType, i64, iter_scalars, \
+    kernel_owned
 from .consts import ConstFolder
 from ..model.items import ModuleInfo
 from ..model.kernel_types import kernel_has_struct
@@ -28,9 +29,15 @@ def eval_type(info: ModuleInfo, fold: ConstFolder, node: ast.expr) -> BpfType | 
     src, names = info.src, info.names
     if isinstance(node, ast.Subscript) and names.dsl(node.value) in ("Kptr", "RbRoot", "ListHead"):
         return _alloc_type(info, node)
+    if names.dsl(node.value if isinstance(node, ast.Subscript) else node) == "Flex":
+        src.error("E362", node, what="the type of a local, global, map, parameter or array")
+        return None
     if isinstance(node, ast.Subscript):
         elem = eval_type(info, fold, node.value)
         if elem is None:
+            return None
+        if not fixed_size(info, node.value, elem, "an array's element",
+                          "keep one record per local or ring-buffer reservation"):
             return None
         n = fold.fold(node.slice)
         if n is None:
@@ -71,6 +78,49 @@ def eval_type(info: ModuleInfo, fold: ConstFolder, node: ast.expr) -> BpfType | 
     else:
         src.error("E038", node, what=what)
     return None
+
+
+def flex_field(info: ModuleInfo, fold: ConstFolder, node: ast.expr) -> FlexType | None:
+    """``Flex[T, N]`` as a struct field: T an integer, bool, array or fixed-size struct,
+    N a positive constant capacity (E360, E364), or None after an error."""
+    if not isinstance(node, ast.Subscript) or not isinstance(node.slice, ast.Tuple) \
+            or len(node.slice.elts) != 2:
+        got = "Flex[" + ast.unparse(node.slice) + "]" if isinstance(node, ast.Subscript) \
+            else "no item type or capacity"
+        info.src.error("E360", node, got=got)
+        return None
+    elem_node, cap_node = node.slice.elts
+    elem = eval_type(info, fold, elem_node)
+    if elem is None:
+        return None
+    if any(isinstance(s, OpaqueType) for s in iter_scalars(elem)):
+        info.src.error("E364", elem_node, type=elem)
+        return None
+    if not fixed_size(info, elem_node, elem, "the item of a flexible array",
+                      "give the inner struct a fixed-size array instead"):
+        return None
+    n = fold.fold(cap_node)
+    if n is None:
+        return None
+    if n <= 0:
+        info.src.error("E360", cap_node, got=f"a capacity of {n} (it must be positive)")
+        return None
+    if elem.size * n > MAX_ARRAY_BYTES:
+        info.src.error("E035", node, size=elem.size * n)
+        return None
+    return FlexType(elem, n)
+
+
+def fixed_size(info: ModuleInfo, node: ast.expr, t: BpfType, what: str, fix: str) -> bool:
+    """False, after E363 at ``node``, when ``t`` is (or holds) a struct ending in a flexible
+    array: a map's key or value, a global, a struct field or an array element needs the
+    fixed size its BTF type states, and C's sizeof leaves the items out."""
+    while isinstance(t, ArrayType):
+        t = t.elem
+    if isinstance(t, StructType) and t.flex is not None:
+        info.src.error("E363", node, type=t.name, what=what, fix=fix)
+        return False
+    return True
 
 
 def _alloc_type(info: ModuleInfo, node: ast.Subscript) -> BpfType | None:

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..dsl import make_struct_class, make_union_class
-from ..types import (BOOL, SPINLOCK, TIMER, ArrayType, BpfType, OpaqueType, StructType,
+from ..types import (BOOL, SPINLOCK, TIMER, ArrayType, BpfType, FlexType, OpaqueType, StructType,
                      UnionType,
                      INT_TYPES, u8)
 from .. import libbpf as L
 from ..btf_reader import INT_BOOL, INT_SIGNED, BtfReader
 
 _OPAQUE_STRUCTS = {"bpf_timer": TIMER, "bpf_spin_lock": SPINLOCK}
+FLEX_ANY = 1 << 20          # a flexible array read from BTF: no capacity given, take all
 
 
 def raw_bytes(size: int) -> BpfType:
@@ -89,6 +90,16 @@ class BtfTypes:
             return self._union(tid, t, vlen, kflag, name)
         return raw_bytes(t.size_or_type if kind == L.BTF_KIND_FLOAT else 0)
 
+    def _flex(self, tid: int) -> FlexType | None:
+        """A struct's last member ``T items[]`` (BTF: an array of 0): its BTF does not give
+        the program's capacity, so userspace takes as many items as a record brings."""
+        t, kind, _, _, _ = self._raw(self.resolve(tid))
+        if kind != L.BTF_KIND_ARRAY:
+            return None
+        arr = self.r.array(t)
+        elem = self.type_of(arr.type)
+        return FlexType(elem, FLEX_ANY) if arr.nelems == 0 and elem.size else None
+
     def _union(self, tid: int, t: Any, vlen: int, kflag: bool, name: str) -> BpfType:
         """A union whose members all start at offset 0 with a name (else opaque bytes)."""
         if name and name in self.structs:
@@ -122,7 +133,8 @@ class BtfTypes:
             fname = self.r.name(m.name_off)
             if (kflag and m.offset >> 24) or bit_off % 8 or not fname:
                 return raw_bytes(t.size_or_type)      # bitfields / anonymous members: opaque
-            ftype = self.type_of(m.type)
+            flex = self._flex(m.type) if i == vlen - 1 else None
+            ftype: BpfType = flex if flex is not None else self.type_of(m.type)
             byte_off = bit_off // 8
             if byte_off != _aligned(off, ftype.align):  # packed or padded: keep BTF's layout
                 if byte_off < off:
@@ -132,6 +144,13 @@ class BtfTypes:
             want[fname] = byte_off
             off = byte_off + ftype.size
         st = StructType(name or f"anon{tid}", fields)
+        if st.flex is not None:
+            if st.c_size != t.size_or_type or any(st.by_name[n].offset != o for n, o in want.items()):
+                return raw_bytes(t.size_or_type)
+            make_struct_class(st)
+            if name:
+                self.structs[name] = st
+            return st
         if st.size < t.size_or_type:
             fields.append((f"_pad{off}", ArrayType(u8, t.size_or_type - off)))
             st = StructType(st.name, fields)
@@ -193,7 +212,7 @@ def bind_classes(structs: dict[str, StructType],
 
     def bind(t: BpfType) -> BpfType:
         if isinstance(t, ArrayType):
-            return ArrayType(bind(t.elem), t.length)
+            return type(t)(bind(t.elem), t.length)          # an ArrayType or a FlexType
         if not isinstance(t, StructType):
             return t
         if t.name not in out:
@@ -219,7 +238,7 @@ def bind_classes(structs: dict[str, StructType],
 def rebind(t: BpfType | None, classes: dict[str, StructType]) -> BpfType | None:
     """``t`` with every struct replaced by the class-bound type of the same name."""
     if isinstance(t, ArrayType):
-        return ArrayType(rebind(t.elem, classes), t.length)  # type: ignore[arg-type]
+        return type(t)(rebind(t.elem, classes), t.length)  # type: ignore[arg-type]
     if isinstance(t, StructType):
         return classes.get(t.name) or bind_classes({t.name: t})[t.name]
     return t

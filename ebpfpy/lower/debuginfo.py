@@ -12,7 +12,7 @@ import llvmlite.ir as ir
 from llvmlite.ir import values as ir_values
 
 from ..model.kernel_types import KernelStruct
-from ..types import (ArrayType, BoolType, BpfType, GraphRootType, IntType, KptrType, OpaqueType,
+from ..types import (ArrayType, BoolType, BpfType, FlexType, GraphRootType, IntType, KptrType, OpaqueType,
                      RefType, StructType, UnionType, u32, u64)
 
 DW_ATE_boolean, DW_ATE_signed, DW_ATE_unsigned = 0x02, 0x05, 0x08
@@ -157,6 +157,9 @@ class DebugInfo:
                 "file": self.file})
         elif isinstance(t, BoolType):
             d = self.basic("_Bool", 8, DW_ATE_boolean)
+        elif isinstance(t, FlexType):
+            # clang's `T items[]`: a subrange of count -1, which BTF writes as nr_elems=0
+            d = self.array(self.type_of(t.elem), [-1], 0)
         elif isinstance(t, ArrayType):
             d = self.array(self.type_of(t.scalar), list(t.shape), t.scalar.size * 8)
         elif isinstance(t, KptrType):
@@ -171,8 +174,9 @@ class DebugInfo:
             # a tree or list root names the objects it holds: btf_decl_tag("contains:T:field")
             tags = {f.name: f"contains:{f.type.target.name}:{f.type.node}" for f in t.fields
                     if isinstance(f.type, GraphRootType)}
-            d = self.struct(t.name, [(f.name, self.type_of(f.type), f.type.size * 8, f.offset * 8)
-                                     for f in t.fields], t.size * 8, tags,
+            d = self.struct(t.name, [(f.name, self.type_of(f.type),
+                                      0 if f is t.flex else f.type.size * 8, f.offset * 8)
+                                     for f in t.fields], t.c_size * 8, tags,
                             union=isinstance(t, UnionType))
         elif isinstance(t, RefType):
             d = self.pointer(self.type_of(t.target))

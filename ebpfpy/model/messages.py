@@ -260,6 +260,13 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E335": ("{what} needs the program's ctx first", ["pass the ctx your program (or function) was given, e.g. {what}(ctx, ...)"]),
     "E336": ("{what} reads {param!r} from memory: pass a struct or an array (a whole number of 32-bit words for csum_diff), not {type}", ["e.g. words = u32[2](); words[0] = old_addr; then {what}(..., words, ...)"]),
     "E337": ("{name!r} points into the packet as it was before `{what}` (line {line}), which may move or resize it", ["load it again after line {line}: `{name} = ctx.load(T, offset)`, then check it for None. After a helper that changes the packet the verifier forgets every packet pointer taken before"]),
+    # flexible array members (E360-E369)
+    "E360": ("Flex takes the item type and a capacity: {got}", ["write e.g. items: Flex[u8, 256]: BPF code may fill items[0] to items[255]; C's sizeof and BTF leave the items out, as for `u8 items[]`"]),
+    "E361": ("the flexible array {name!r} must be the last field of {struct}", ["C allows `T items[]` only at the end of a struct, where the record grows: move {name!r} after {after!r}"]),
+    "E362": ("Flex[...] declares the last field of a @struct, not {what}", ["@struct\nclass Event:\n    count: u32\n    items: Flex[u8, 256]\nthen build an Event in a local or reserve one from a ring buffer"]),
+    "E363": ("{type} ends in a flexible array, so its size is not fixed: it cannot be {what}", ["{fix}"]),
+    "E364": ("the items of a flexible array are integers, bool, arrays or structs of those, not {type}", ["a Timer, SpinLock, Kptr or tree/list link lives at a fixed place in a map value"]),
+    "E365": ("{type}.{name} is a flexible array: index it with a bounded index", ["the kernel does not say how many items it holds: check the index against the count field first, e.g. if i < {hint}: ... {expr}[i] (the read goes through bpf_probe_read_kernel, so an index past the end reads nothing harmful, only a wrong value)"]),
     "E250": ("{name!r} needs an estimated {cost} verifier steps; the budget of {budget} allows {limit} (the estimate may be off by 2x)", ["the verifier walks straight-line code instruction by instruction: split the work into several programs chained with ProgArray.tail_call (each gets its own budget), or move repeated code into a loop"]),
     "E240": ("{name!r} needs {n} bytes of stack; BPF allows {limit}", ["move big locals into a map (e.g. a PerCpuArray used as scratch space). Largest:\n{listing}"]),
 }

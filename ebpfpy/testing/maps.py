@@ -248,6 +248,13 @@ class SimRingBuf:
 
     def _decode(self, raw: bytes) -> Any:
         ev = self.event
+        if isinstance(ev, StructType) and ev.flex is not None:
+            if len(raw) < ev.flex.offset:             # the loader's rule: no head, no record
+                return raw
+            rec = unpack(ev, raw.ljust(ev.size, b"\0"))
+            # the items that arrived, as the loader decodes them (bytes for Flex[u8, N])
+            setattr(rec, ev.flex.name, ev.flex.type.unpack(raw[ev.flex.offset:]))
+            return rec
         if ev is None or len(raw) >= ev.size:
             return unpack(ev, raw[:ev.size]) if ev is not None else raw
         short = decode_record(ev, raw)          # the loader's rule for a short record

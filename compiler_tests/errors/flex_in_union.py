@@ -1,0 +1,13 @@
+# expect: E362 8:12
+from ebpfpy import Flex, HashMap, RingBuf, Timer, bpf_program, struct, union, u8, u32, i64
+
+
+@union
+class Rec:
+    count: u32
+    items: Flex[u8, 16]
+
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    return 0

@@ -1,0 +1,14 @@
+# expect: E361 8:5
+from ebpfpy import Flex, HashMap, RingBuf, Timer, bpf_program, struct, union, u8, u32, i64
+
+
+@struct
+class Rec:
+    count: u32
+    items: Flex[u8, 16]
+    pid: u32
+
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    return 0

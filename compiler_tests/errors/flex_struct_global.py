@@ -1,0 +1,16 @@
+# expect: E363 11:7
+from ebpfpy import Flex, HashMap, RingBuf, Timer, bpf_program, struct, union, u8, u32, i64
+
+
+@struct
+class Rec:
+    count: u32
+    items: Flex[u8, 16]
+
+
+last: Rec
+
+
+@bpf_program("syscall")
+def main(ctx) -> int:
+    return 0
