@@ -133,7 +133,7 @@ class CostModel:
             known = frozen_value(fi, s.test) if isinstance(s, ast.If) else None
             if isinstance(s, ast.If) and known is not None and s.test not in fi.consts:
                 n = self.paths(fi, s.body if known else s.orelse)
-            elif isinstance(s, ast.If) and s.test not in fi.consts and not _sets_locals(s):
+            elif isinstance(s, ast.If) and s.test not in fi.consts and not _sets_locals(fi, s):
                 n = 1       # both sides leave the same locals: the states merge at the head
             elif isinstance(s, ast.If) and s.test not in fi.consts:
                 n = self.paths(fi, s.body) + self.paths(fi, s.orelse)
@@ -571,11 +571,26 @@ def _guard(fi: FuncInfo, store: ast.stmt, parent: dict[int, ast.AST], mentions: 
     return BPF_LOOP_MAX
 
 
-def _sets_locals(s: ast.If) -> bool:
-    """Whether a side of ``s`` assigns a local, leaves the loop or nests a loop (its paths
-    then reach the next iteration in states of their own)."""
+def _sets_locals(fi: FuncInfo, s: ast.If) -> bool:
+    """Whether a side of ``s`` assigns a local (a field or element of a struct on the stack
+    too: the verifier tracks its slots as it does registers), leaves the loop or nests a
+    loop (its paths then reach the next iteration in states of their own)."""
     return any(isinstance(n, (ast.Return, ast.Break, ast.Continue, ast.For, ast.While)) or
                (isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and
-                any(isinstance(t, ast.Name) for t in (n.targets if isinstance(n, ast.Assign)
-                                                      else [n.target])))
+                any(_stack_target(fi, t) for t in (n.targets if isinstance(n, ast.Assign)
+                                                   else [n.target])))
                for side in (s.body, s.orelse) for st in side for n in all_nodes(st))
+
+
+def _stack_target(fi: FuncInfo, t: ast.expr) -> bool:
+    """A local, or a field or element of a struct or array that lives on the stack (not in
+    a map value, which the verifier does not track)."""
+    while isinstance(t, (ast.Attribute, ast.Subscript)) and \
+            not isinstance(fi.types.get(t.value), MapType):
+        t = t.value
+    if not isinstance(t, ast.Name):
+        return False
+    sym = fi.names.get(t)
+    loc = fi.locals.get(t.id)
+    return sym is not None and sym.kind in ("local", "ctx") and \
+        (loc is None or loc.space in ("stack", "ctx"))

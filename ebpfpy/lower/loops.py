@@ -21,6 +21,7 @@ from .abi import RET_FLAG
 from .context import LowerContext
 from .exits import LoopBodyExit
 from .ints import compare, convert
+from .settle import settle_state, written_regions
 from .ltypes import I8, I32, I64, PTR
 from ..model.walk import all_nodes
 
@@ -68,10 +69,13 @@ def _trip_count(cx: LowerContext, start: ir.Value, stop: ir.Value, step: int,
 
 
 def _callback(cx: LowerContext, node: ast.For, const_start: ir.Constant | None) -> ir.Function:
-    """Declare the callback ``i64 (u32 index, ptr frame)`` and lower the body into it."""
+    """Declare the callback ``i64 (u32 index, ptr frame)`` and lower the body into it (an
+    i64 index when the body settles state: the register's upper half, 0, is what
+    settle.py needs)."""
     ml = cx.ml
     name = callback_name(cx.fi.name, node)
-    fn = ir.Function(ml.module, ir.FunctionType(I64, [I32, PTR]), name)
+    settle = written_regions(cx, node.body)
+    fn = ir.Function(ml.module, ir.FunctionType(I64, [I64 if settle else I32, PTR]), name)
     fn.linkage = "internal"
     fn.attributes.add("nounwind")
     fn.attributes.add("noinline")
@@ -83,12 +87,12 @@ def _callback(cx: LowerContext, node: ast.For, const_start: ir.Constant | None) 
     fn.set_metadata("dbg", sp)
     ml.functions[name] = fn
     ml.subprograms[name] = sp
-    _lower_body(cx, fn, node, const_start)
+    _lower_body(cx, fn, node, const_start, settle)
     return fn
 
 
 def _lower_body(parent: LowerContext, fn: ir.Function, node: ast.For,
-                const_start: ir.Constant | None) -> None:
+                const_start: ir.Constant | None, settle: list[ast.expr]) -> None:
     """The callback's body: the loop variable from the index, then the loop's statements."""
     names = parent.fi.names
     stores = [names[n].target for n in all_nodes(node)
@@ -99,7 +103,11 @@ def _lower_body(parent: LowerContext, fn: ir.Function, node: ast.For,
     assert cx.frame is not None
     info = cx.fi.loops[node]
     cx.mark(node)
-    idx = cx.b.zext(fn.args[0], I64)
+    if settle:
+        settle_state(cx, settle, fn.args[0])
+        idx = cx.b.zext(cx.b.trunc(fn.args[0], I32), I64)
+    else:
+        idx = cx.b.zext(fn.args[0], I64)
     step = ir.Constant(I64, info.step)
     if const_start is not None:
         start = const_start
