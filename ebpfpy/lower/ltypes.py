@@ -21,9 +21,21 @@ class TypeMap:
     def __init__(self, module: ir.Module) -> None:
         self.module = module
         self._structs: dict[str, ir.Type] = {}
+        # by id of the (immutable) DSL type, which the entry keeps alive: sortnet asked for
+        # its u32[16] type 5,000 times, each building the llvmlite type again
+        self._mem: dict[int, tuple[BpfType, ir.Type]] = {}
 
     def mem(self, t: BpfType) -> ir.Type:
         """How a value of ``t`` is laid out in memory (bool is one byte)."""
+        known = self._mem.get(id(t))
+        if known is not None:
+            return known[1]
+        lt = self._mem_type(t)
+        if not isinstance(t, (StructType, OpaqueType)):    # those: by name, in _struct
+            self._mem[id(t)] = (t, lt)
+        return lt
+
+    def _mem_type(self, t: BpfType) -> ir.Type:
         if isinstance(t, IntType):
             return ir.IntType(t.bits)
         if isinstance(t, BoolType):
