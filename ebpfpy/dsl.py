@@ -12,8 +12,9 @@ from typing import Any, Callable, ClassVar, TypeVar
 
 from .codec import check, encode
 from .map_kinds import MapKind
-from .types import (BOOL, LISTNODE, RBNODE, REFCOUNT, SPINLOCK, TIMER, ArrayType, BpfType, FlexType,
-                    GraphRootType, KptrType, MapType, StructType, UnionType, u32, u64)
+from .types import (BOOL, LISTNODE, RBNODE, REFCOUNT, SPINLOCK, TIMER, ArrayType, ArrayValue, BpfType,
+                    FlexType, GraphRootType, KptrType, MapType, StructType, UnionType, store_into, u32,
+                    u64)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -205,6 +206,9 @@ def _coerce_field(stype: StructType, fname: str, ftype: BpfType, value: Any) -> 
     if isinstance(ftype, ArrayType) and isinstance(value, (bytes, bytearray)):
         check(ftype, value, f"{stype.name}.{fname}")      # too long: ValueError, not cut
         return ftype.unpack(ftype.pack(value))
+    if isinstance(ftype, ArrayType) and isinstance(ftype.elem, (StructType, ArrayType)) \
+            and type(value) is list:
+        return ArrayValue(ftype.elem, value)              # element stores copy, as in BPF code
     return value
 
 
@@ -240,8 +244,15 @@ def make_struct_class(stype: StructType, base: type | None = None) -> type:
     def __class_getitem__(cls: type, n: int) -> ArrayType:
         return stype[n]          # ``Inner[2]``: an array of structs, as ``u8[2]``
 
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        f = by_name.get(name)
+        if f is None or name not in self.__dict__ or not store_into(self.__dict__[name], f.type, value):
+            object.__setattr__(self, name, value)
+
+    by_name = {f.name: f for f in stype.fields}
     ns: dict[str, Any] = {
         "__init__": __init__, "__eq__": __eq__, "__repr__": __repr__, "__bytes__": __bytes__,
+        "__setattr__": __setattr__,
         "__hash__": None, "from_bytes": classmethod(from_bytes), "__bpf_type__": stype,
         "__class_getitem__": classmethod(__class_getitem__)}
     if base is None:

@@ -200,7 +200,8 @@ class ArrayType(BpfType):
         return t
 
     def zero(self) -> list:
-        return [self.elem.zero() for _ in range(self.length)]
+        items = [self.elem.zero() for _ in range(self.length)]
+        return ArrayValue(self.elem, items) if _holds_objects(self.elem) else items
 
     def pack(self, value: Any) -> bytes:
         if isinstance(value, (bytes, bytearray)) and self.elem is u8:
@@ -216,7 +217,8 @@ class ArrayType(BpfType):
             # microseconds, not one Python call per byte (records arrive by thousands)
             return list(_struct.unpack_from(f"<{self.length}{self.elem.fmt}", data))
         es = self.elem.size
-        return [self.elem.unpack(data[i * es:(i + 1) * es]) for i in range(self.length)]
+        return ArrayValue(self.elem, [self.elem.unpack(data[i * es:(i + 1) * es])
+                                      for i in range(self.length)])
 
 
 class FlexType(ArrayType):
@@ -549,3 +551,49 @@ class NoneType_(BpfType):
 
 
 NONE = NoneType_()
+
+
+def _holds_objects(t: BpfType) -> bool:
+    return isinstance(t, (StructType, ArrayType))
+
+
+class ArrayValue(list[Any]):
+    """A CPython array of structs or arrays.  Storing an element copies into it, as BPF code
+    does (LANGUAGE.md §4: storing copies), so a name bound to the element before the store
+    (``q = a[0]; a[0] = a[1]``) sees the new contents, as it does in the kernel."""
+
+    __slots__ = ("elem",)
+
+    def __init__(self, elem: BpfType, items: Any = ()) -> None:
+        super().__init__(items)
+        self.elem = elem
+
+    def __setitem__(self, i: Any, value: Any) -> None:
+        if isinstance(i, int) and -len(self) <= i < len(self) and store_into(self[i], self.elem, value):
+            return
+        super().__setitem__(i, value)
+
+    def __reduce__(self) -> Any:
+        return (ArrayValue, (self.elem, list(self)))
+
+
+def store_into(current: Any, t: BpfType, value: Any) -> bool:
+    """Copy ``value`` into the struct or array object ``current`` of type ``t`` in place
+    (BPF code stores structs and arrays by copy), keeping ``current``'s identity.  False when
+    the store must rebind instead: integers, bytes, unions, a value of another shape."""
+    if current is value:
+        return True
+    if isinstance(t, StructType) and not isinstance(t, UnionType) \
+            and getattr(type(current), "__bpf_type__", None) is t \
+            and getattr(type(value), "__bpf_type__", None) is t:
+        snapshot = [(f.name, getattr(value, f.name)) for f in t.fields]
+        for name, v in snapshot:
+            setattr(current, name, v)
+        return True
+    if isinstance(t, ArrayType) and isinstance(current, list) and isinstance(value, list) \
+            and len(value) == len(current) == t.length:
+        for i, v in enumerate(list(value)):
+            if not store_into(current[i], t.elem, v):
+                list.__setitem__(current, i, v)
+        return True
+    return False
