@@ -177,8 +177,9 @@ def test_reason_on_the_line_of_the_instruction_before() -> None:
     assert "too many instructions" in str(e) and e.lineno == 7
 
 
-# Every kind of refusal this suite can provoke, each from a tiny LLVM IR program (ebpfpy's
-# checker refuses the same mistakes in Python first): (section, body, the kernel's reason).
+# Every kind of refusal this suite can provoke (and the kinds the fuzzer met), each from a
+# tiny LLVM IR program (ebpfpy's checker refuses the same mistakes in Python first):
+# (section, body, the kernel's reason).
 IR_HEAD = 'target triple = "bpfel-unknown-none"\n' \
           '@LICENSE = global [4 x i8] c"GPL\\00", section "license"\n'
 REFUSALS = {
@@ -199,6 +200,52 @@ REFUSALS = {
                   " %i = phi i64 [0, %entry], [%n, %l]\n store volatile i64 %i, ptr %a\n"
                   " %n = add i64 %i, 1\n %c = icmp ult i64 %n, 2000000\n br i1 %c, label %l, label %x\n"
                   "x:\n ret i32 0", "BPF program is too large. Processed 1000001 insn"),
+    "jumps_too_complex": ("syscall", "entry:\n %a = alloca i64\n store volatile i64 0, ptr %a\n"
+                          " br label %l\nl:\n %i = phi i64 [0, %entry], [%n, %m]\n"
+                          " %x = call i64 inttoptr (i64 7 to ptr)()\n %b = and i64 %x, 1\n"
+                          " %z = icmp eq i64 %b, 0\n br i1 %z, label %y, label %m\n"
+                          "y:\n store volatile i64 %i, ptr %a\n br label %m\n"
+                          "m:\n %n = add i64 %i, 1\n %c = icmp ult i64 %n, 20000\n"
+                          " br i1 %c, label %l, label %x2\nx2:\n ret i32 0",
+                          "The sequence of 8193 jumps is too complex."),
+    "helper_not_for_this_kind": ("socket", "entry:\n %r = call i64 inttoptr (i64 9 to ptr)()\n"
+                                 " %t = trunc i64 %r to i32\n ret i32 %t",
+                                 "program of this type cannot use helper bpf_skb_store_bytes#9"),
+    "return_out_of_range": ("cgroup_skb/ingress", "entry:\n ret i32 5",
+                            "At program exit the register R0 has smin=5 smax=5 should have "
+                            "been in [0, 1]"),
+    "packet_unchecked": ("xdp", "entry:\n %d = load i32, ptr %ctx\n %z = zext i32 %d to i64\n"
+                         " %p = inttoptr i64 %z to ptr\n %v = load volatile i8, ptr %p\n"
+                         " %w = zext i8 %v to i32\n ret i32 %w",
+                         "invalid access to packet, off=0 size=1, R1(id=0,off=0,r=0)"),
+    # the refusals the fuzzer met in index and address arithmetic (docs/testing.md)
+    "or_on_pointer": ("syscall", "entry:\n %a = alloca i64\n store volatile i64 0, ptr %a\n"
+                      " %x0 = load volatile i64, ptr %ctx\n %x = and i64 %x0, 7\n"
+                      " %i = ptrtoint ptr %a to i64\n %j = or i64 %i, %x\n"
+                      " %p = inttoptr i64 %j to ptr\n %v = load volatile i64, ptr %p\n"
+                      " %t = trunc i64 %v to i32\n ret i32 %t",
+                      "R2 bitwise operator |= on pointer prohibited"),
+    "fp_math_unbounded_min": ("syscall", "entry:\n %a = alloca [8 x i64]\n"
+                              " store volatile i64 0, ptr %a\n %x = load volatile i64, ptr %ctx\n"
+                              " %p = getelementptr i8, ptr %a, i64 %x\n %v = load volatile i8, ptr %p\n"
+                              " %t = zext i8 %v to i32\n ret i32 %t",
+                              "math between fp pointer and register with unbounded min value is "
+                              "not allowed"),
+    "unbounded_stack_offset": ("syscall", "entry:\n %a = alloca [8 x i64]\n"
+                               " store volatile i64 0, ptr %a\n %x0 = load volatile i32, ptr %ctx\n"
+                               " %x = zext i32 %x0 to i64\n %p = getelementptr i8, ptr %a, i64 %x\n"
+                               " %v = load volatile i8, ptr %p\n %t = zext i8 %v to i32\n ret i32 %t",
+                               "invalid unbounded variable-offset read from stack R2"),
+    "combined_stack": ("syscall", "entry:\n %a = alloca [300 x i8]\n store volatile i8 1, ptr %a\n"
+                       " %r = call i32 @deep(ptr %a)\n ret i32 %r",
+                       "combined stack size of 2 calls is 704. Too large"),
+}
+# functions a refusal's program calls
+CALLEES = {
+    "combined_stack": "define internal i32 @deep(ptr %q) noinline {\nentry:\n %b = alloca [400 x i8]\n"
+                      " store volatile i8 2, ptr %b\n %v = load volatile i8, ptr %b\n"
+                      " %w = load volatile i8, ptr %q\n %s = add i8 %v, %w\n"
+                      " %z = zext i8 %s to i32\n ret i32 %z\n}\n",
 }
 
 
@@ -214,7 +261,8 @@ def test_headline_is_the_kernels_reason(name: str) -> None:
     statistics), the headline is the reason line itself."""
     from ebpfpy.lower.target import emit_object
     section, body, reason = REFUSALS[name]
-    ir = IR_HEAD + f'define i32 @{name}(ptr %ctx) section "{section}" {{\n{body}\n}}\n'
+    ir = IR_HEAD + CALLEES.get(name, "") + \
+        f'define i32 @{name}(ptr %ctx) section "{section}" {{\n{body}\n}}\n'
     with pytest.raises(ebpfpy.VerifierError) as info:
         BpfObject(emit_object(ir, level=0))
     e = info.value
