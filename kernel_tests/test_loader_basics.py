@@ -243,7 +243,8 @@ def test_close_releases_everything(elf: bytes) -> None:
     assert _bpftool_ids("prog") - progs
     # this object's own ids: other processes may load and unload programs meanwhile
     mine_p = {p.id for p in o.programs.values()}
-    mine_m = {m.id for m in o.maps.values() if hasattr(m, "id")}   # (ring buffers have no id property)
+    mine_m = {m.id for m in o.maps.values()}
+    assert o.maps.events.id in mine_m and o.maps.events.id in _bpftool_ids("map")   # the ring buffer too
     o.close()
     o.close()                                  # idempotent
     del view

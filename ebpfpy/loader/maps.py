@@ -25,6 +25,7 @@ from ..types import ArrayType, BpfType, IntType, u64
 from .. import libbpf as L
 from ..codec import check, encode
 from ..libbpf import ffi, lib
+from .fdinfo import kernel_id
 from .mmap_view import array_view
 
 _MISSING = object()
@@ -52,11 +53,7 @@ class Map:
     def id(self) -> int:
         """The kernel's id of the map (what ``bpftool map`` lists), from the fd's
         ``/proc/self/fdinfo`` entry."""
-        with open(f"/proc/self/fdinfo/{self.fd}") as f:
-            for line in f:
-                if line.startswith("map_id:"):
-                    return int(line.split()[1])
-        raise OSError(f"map {self.name!r}: the kernel reports no map_id")
+        return kernel_id(self.fd, "map_id", f"map {self.name!r}")
 
     # ----------------------------------------------------------- codecs
     def release(self) -> None:

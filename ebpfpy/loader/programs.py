@@ -11,6 +11,7 @@ from .. import libbpf as L
 from ..codec import encode
 from ..libbpf import ffi, lib
 from ..types import StructType
+from .fdinfo import kernel_id
 from .links import BpfLink, IterLink, Link, LinkGroup, SocketLink, TcLink, attach_error
 
 _XDP_HEADROOM = 4096        # room for bpf_xdp_adjust_head/tail growth in data_out
@@ -57,11 +58,7 @@ class Program:
     def id(self) -> int:
         """The kernel's id of the loaded program (what ``bpftool prog`` lists), from the fd's
         ``/proc/self/fdinfo`` entry."""
-        with open(f"/proc/self/fdinfo/{self.fd}") as f:
-            for line in f:
-                if line.startswith("prog_id:"):
-                    return int(line.split()[1])
-        raise OSError(f"program {self.name!r}: the kernel reports no prog_id")
+        return kernel_id(self.fd, "prog_id", f"program {self.name!r}")
 
     @property
     def insn_cnt(self) -> int:

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator
 from .. import libbpf as L
 from ..codec import decode_record
 from ..types import BpfType
+from .fdinfo import kernel_id
 
 SLICE_MS = 100          # longest wait inside libbpf: keeps Ctrl-C and release() responsive
 
@@ -40,6 +41,11 @@ class RecordConsumer:
         self._error: BaseException | None = None
         self._lock = threading.Lock()   # held across each libbpf poll/consume and free
         self._slice_end = 0.0           # when the running poll/consume should hand back
+
+    @property
+    def id(self) -> int:
+        """The kernel's id of the map (what ``bpftool map`` lists)."""
+        return kernel_id(self.fd, "map_id", f"{self.what} {self.name!r}")
 
     def decode(self, data: bytes) -> Any:
         """One record's Python value (``codec.decode_record``: a short record cuts the
