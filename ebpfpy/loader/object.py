@@ -32,7 +32,7 @@ from .pinning import set_pin_paths
 from .programs import Program
 from .perfbuf import PerfEventArray
 from .ringbuf import RingBuf
-from .verifier import load_error, permission_error, verifier_error
+from .verifier import btf_refused, load_error, permission_error, verifier_error
 
 _LOG_SIZE = 1 << 20          # first attempt: 1 MiB of verifier log per program
 _LOG_SIZE_RETRY = 64 << 20   # a log that filled the first buffer gets one retry this big
@@ -168,6 +168,9 @@ class BpfObject:
             rc = lib.bpf_object__load(self._res.obj)
             if rc == 0:
                 self.messages = L.messages_since(mark)
+                refused = btf_refused(self.messages)
+                if refused is not None:
+                    raise refused
                 return
             failed = self._failed_program(self._logs)
             # ENOSPC: the kernel's log was cut; the rotating log may keep only its last line

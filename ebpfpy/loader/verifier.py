@@ -202,6 +202,30 @@ def load_error(err: int, what: str, messages: Iterable[str]) -> LoadError:
     return LoadError(text)
 
 
+def btf_refused(messages: Iterable[str]) -> LoadError | None:
+    """The error for an object whose BTF the kernel refused, or None.
+
+    libbpf then loads the object without BTF ("BTF is optional, ignoring"): no line info
+    (verifier errors lose their Python line), no BTF-described map types, no record types.
+    A degraded object that seems to work hides the bug, so ebpfpy refuses it and quotes the
+    kernel's reason (the last line of the BTF load log, e.g. ``[18] FUNC r-n ... Invalid name``).
+    """
+    msgs = list(messages)
+    if not any("BTF is optional" in m for m in msgs):
+        return None
+    reason = ""
+    for m in msgs:
+        if "BEGIN BTF LOAD LOG" in m:
+            lines = [ln.strip() for ln in m.split("-- END BTF LOAD LOG")[0].splitlines() if ln.strip()]
+            reason = lines[-1] if lines else ""
+    return LoadError(
+        "the kernel refused the object's BTF" + (f": {reason}" if reason else "")
+        + "\nnote: libbpf would load the object without it (no line info for verifier errors, no "
+          "BTF map or record types); ebpfpy refuses instead. An object ebpfpy compiled always has "
+          "BTF this kernel takes: please report this with the source; for an object from "
+          "elsewhere, check its .BTF with `bpftool btf dump file OBJECT`")
+
+
 def _strerror(err: int) -> str:
     return {524: "operation not supported by the kernel (ENOTSUPP)"}.get(err, os.strerror(err)) \
         + f" (errno {err})"
