@@ -19,7 +19,7 @@ if TYPE_CHECKING:       # the names as the lazy ``__getattr__`` below provides t
                       TC_ACT_SHOT, TC_ACT_UNSPEC, XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_REDIRECT,
                       XDP_TX, Array, CgroupArray, Const, HashMap, Kconfig, kernel_enum, kernel_struct, LruHashMap, PerCpuArray,
                       PerCpuHashMap, PerfEventArray, ProgArray, RingBuf, SkbContext, SpinLock,
-                      Flex, Kptr, ListHead, ListNode, RbNode, RbRoot, Refcount, StackTraceMap, Timer, XdpContext, bpf_function, bpf_program, struct,
+                      Flex, Kptr, ListHead, ListNode, PerCpuKptr, RbNode, RbRoot, Refcount, StackTraceMap, Timer, XdpContext, bpf_function, bpf_program, struct,
                       union)
     from .errors import CompileError, LoadError, VerifierError
     from typing import Any
@@ -32,7 +32,7 @@ __all__ = [
     "PerfEventArray", "StackTraceMap", "CgroupArray",
     "BPF_F_USER_STACK", "BPF_F_FAST_STACK_CMP", "BPF_F_REUSE_STACKID", "BPF_F_CURRENT_CPU",
     "Const", "Kconfig", "kernel_struct", "kernel_enum", "Timer", "SpinLock", "XdpContext", "SkbContext",
-    "Flex", "Kptr", "RbRoot", "RbNode", "ListHead", "ListNode", "Refcount",
+    "Flex", "Kptr", "PerCpuKptr", "RbRoot", "RbNode", "ListHead", "ListNode", "Refcount",
     "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64",
     "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
     "TC_ACT_OK", "TC_ACT_SHOT", "TC_ACT_UNSPEC", "TC_ACT_REDIRECT",
@@ -49,7 +49,7 @@ _HOME = {name: "dsl" for name in (
     "PerCpuHashMap", "ProgArray", "RingBuf", "PerfEventArray", "StackTraceMap", "CgroupArray",
     "BPF_F_USER_STACK", "BPF_F_FAST_STACK_CMP", "BPF_F_REUSE_STACKID", "BPF_F_CURRENT_CPU",
     "Const", "Kconfig", "kernel_struct", "kernel_enum", "Timer", "SpinLock", "XdpContext", "SkbContext",
-    "Flex", "Kptr", "RbRoot", "RbNode", "ListHead", "ListNode", "Refcount",
+    "Flex", "Kptr", "PerCpuKptr", "RbRoot", "RbNode", "ListHead", "ListNode", "Refcount",
     "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
     "TC_ACT_OK", "TC_ACT_SHOT", "TC_ACT_UNSPEC", "TC_ACT_REDIRECT",
     "RB_NO_WAKEUP", "RB_FORCE_WAKEUP",

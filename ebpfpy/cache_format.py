@@ -11,6 +11,7 @@ loader needs, with types written as plain values::
     {"flex": T, "length": N}                   Flex[T, N] (a struct's last field)
     {"struct": NAME}                           a struct of the "structs" table (defined earlier)
     {"kptr": NAME}                             Kptr[NAME]
+    {"percpu_kptr": NAME}                      PerCpuKptr[NAME]
     {"root": "rb" | "list", "of": NAME, "node": FIELD}    RbRoot[NAME, FIELD] / ListHead[...]
 
 :func:`unpack` validates everything it reads and rebuilds the same objects the compiler made
@@ -29,9 +30,11 @@ from .compiled import CompiledModule
 from .model.report import Report, ReportRow
 from .map_kinds import MapKind
 from .types import (BOOL, INT_TYPES, LISTNODE, RBNODE, REFCOUNT, SPINLOCK, TIMER, ArrayType, BpfType,
-                    FlexType, GraphRootType, KptrType, MapType, StructType, UnionType)
+                    FlexType, GraphRootType, KptrType, MapType, PerCpuKptrType, StructType,
+                    UnionType)
 
-MAGIC = b"ebpfpy-cache-6\n"      # 3: "chains"; 4: unions; 5: Kptr, tree and list types; 6: Flex
+MAGIC = b"ebpfpy-cache-7\n"      # 3: "chains"; 4: unions; 5: Kptr, tree and list types; 6: Flex;
+#                                   7: PerCpuKptr
 _DIGEST = 32                                  # sha256 of everything after it
 _LEN = 4                                      # the header's length
 _SCALARS: dict[str, BpfType] = {**INT_TYPES, "bool": BOOL, "Timer": TIMER, "SpinLock": SPINLOCK,
@@ -107,7 +110,7 @@ def _enc(t: BpfType | None, structs: dict[str, StructType]) -> Any:
             raise ValueError(f"struct {t.name} is not in the module's struct table")
         return {"struct": t.name}
     if isinstance(t, KptrType):
-        return {"kptr": _enc(t.target, structs)["struct"]}
+        return {"percpu_kptr" if t.percpu else "kptr": _enc(t.target, structs)["struct"]}
     if isinstance(t, GraphRootType):
         return {"root": t.kind, "of": _enc(t.target, structs)["struct"], "node": t.node}
     name = repr(t)
@@ -130,6 +133,10 @@ def _dec(x: Any, structs: dict[str, StructType]) -> BpfType | None:
     if set(d) == {"kptr"}:
         _expect(isinstance(d["kptr"], str) and d["kptr"] in structs, "unknown struct")
         return KptrType(structs[d["kptr"]])
+    if set(d) == {"percpu_kptr"}:
+        _expect(isinstance(d["percpu_kptr"], str) and d["percpu_kptr"] in structs,
+                "unknown struct")
+        return PerCpuKptrType(structs[d["percpu_kptr"]])
     if set(d) == {"root", "of", "node"}:
         _expect(d["root"] in ("rb", "list") and isinstance(d["of"], str) and d["of"] in structs
                 and isinstance(d["node"], str), "bad root")

@@ -13,7 +13,8 @@ from typing import Any, Callable, ClassVar, TypeVar
 from .codec import check, encode
 from .map_kinds import MapKind
 from .types import (BOOL, LISTNODE, RBNODE, REFCOUNT, SPINLOCK, TIMER, ArrayType, ArrayValue, BpfType,
-                    FlexType, GraphRootType, KptrType, MapType, StructType, UnionType, store_into, u32,
+                    FlexType, GraphRootType, KptrType, MapType, PerCpuKptrType, StructType, UnionType,
+                    store_into, u32,
                     u64)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -141,7 +142,18 @@ class _FlexMarker:
         return "Flex"
 
 
+class _PerCpuKptrMarker:
+    """``PerCpuKptr[Vals]``: a map-value field that owns a per-CPU ``Vals`` (``__percpu_kptr``)."""
+
+    def __getitem__(self, t: Any) -> PerCpuKptrType:
+        return PerCpuKptrType(_struct_of(t, "PerCpuKptr"))
+
+    def __repr__(self) -> str:
+        return "PerCpuKptr"
+
+
 Kptr = _KptrMarker()
+PerCpuKptr = _PerCpuKptrMarker()
 Flex = _FlexMarker()
 RbRoot = _GraphRootMarker("rb", "RbRoot")
 ListHead = _GraphRootMarker("list", "ListHead")

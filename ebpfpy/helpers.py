@@ -210,6 +210,32 @@ def refcount_acquire(obj: Any) -> Any:
     return obj
 
 
+def percpu_obj_new(struct_class: Any) -> Any:
+    """``bpf_percpu_obj_new(T)``: a zeroed ``T`` for each CPU, owned by the program, or None.
+    Its fields are not reachable until it is stored in a ``PerCpuKptr`` field
+    (:func:`kptr_xchg`); it is freed with :func:`percpu_obj_drop`."""
+    return [struct_class()]
+
+
+def percpu_obj_drop(obj: Any) -> None:
+    """``bpf_percpu_obj_drop(p)``: free an object from :func:`percpu_obj_new`."""
+    return None
+
+
+def this_cpu_ptr(slot: Any) -> Any:
+    """``bpf_this_cpu_ptr(v.slot)``: this CPU's copy of the per-CPU object in a map value's
+    ``PerCpuKptr`` field, or None when the field is empty."""
+    raise TypeError("helpers.this_cpu_ptr reads a map value's PerCpuKptr field: run the "
+                    "program with ebpfpy.testing.Simulator or in the kernel")
+
+
+def per_cpu_ptr(slot: Any, cpu: int) -> Any:
+    """``bpf_per_cpu_ptr(v.slot, cpu)``: CPU ``cpu``'s copy of the per-CPU object in a map
+    value's ``PerCpuKptr`` field, or None (an empty field, or no such CPU)."""
+    raise TypeError("helpers.per_cpu_ptr reads a map value's PerCpuKptr field: run the "
+                    "program with ebpfpy.testing.Simulator or in the kernel")
+
+
 def kptr_xchg(slot: Any, obj: Any) -> Any:
     """``bpf_kptr_xchg(&v.slot, n)``: store ``n`` (or None) in a map value's ``Kptr`` field
     and return what it held.  A field cannot be swapped through its value in CPython: run

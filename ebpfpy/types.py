@@ -328,19 +328,29 @@ class KptrType(OpaqueType):
 
     Only ``helpers.kptr_xchg`` reads or writes it; userspace sees 8 opaque bytes."""
 
+    percpu = False                  # PerCpuKptr[T]: one T per CPU (``__percpu_kptr``)
+
     def __init__(self, target: "StructType") -> None:
-        super().__init__(f"Kptr[{target.name}]", "", 8, 8)
+        super().__init__(f"{'PerCpuKptr' if self.percpu else 'Kptr'}[{target.name}]", "", 8, 8)
         self.target = target
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, KptrType) and other.target == self.target
+        return isinstance(other, KptrType) and other.target == self.target and \
+            other.percpu == self.percpu
 
     def unpack(self, data: bytes) -> None:       # type: ignore[override]
         """None: the object is the kernel's (a map read shows no pointer; writes keep it)."""
         return None
 
     def __hash__(self) -> int:
-        return hash(("kptr", self.target.name))
+        return hash(("kptr", self.target.name, self.percpu))
+
+
+class PerCpuKptrType(KptrType):
+    """``PerCpuKptr[T]``: a map value's slot owning a per-CPU object the program allocated
+    with ``helpers.percpu_obj_new`` (``__percpu_kptr``): one ``T`` for each CPU."""
+
+    percpu = True
 
 
 class GraphRootType(OpaqueType):

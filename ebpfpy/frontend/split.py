@@ -134,7 +134,8 @@ def _outlinable(fi: FuncInfo, s: ast.For) -> bool:
     verifier forgets the checked packet range of a pointer read back from the frame), nor a
     reserved ring-buffer record (its reference belongs to the caller; a record reserved and
     released within one iteration moves into the callback with the body)."""
-    shared = {name for name, loc in fi.locals.items() if loc.space in ("packet", RINGBUF, "alloc")}
+    shared = {name for name, loc in fi.locals.items() if loc.space in ("packet", RINGBUF, "alloc",
+                                                                          "percpu")}
     if not shared:
         return True
     inside = {id(n) for n in all_nodes(s)}

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import ast
 from ..types import BOOL, GRAPH_NODES, INT_TYPES, LISTNODE, RBNODE, REFCOUNT, SPINLOCK, TIMER, ArrayType, \
-    BpfType, FlexType, GraphRootType, KptrType, OpaqueType, StructType, i64, iter_scalars, \
-    kernel_owned
+    BpfType, FlexType, GraphRootType, KptrType, OpaqueType, PerCpuKptrType, StructType, i64, \
+    iter_scalars, kernel_owned
 from .consts import ConstFolder
 from ..model.items import ModuleInfo
 from ..model.kernel_types import kernel_has_struct
@@ -27,7 +27,8 @@ def type_expr(info: ModuleInfo, fold: ConstFolder, node: ast.expr,
 def eval_type(info: ModuleInfo, fold: ConstFolder, node: ast.expr) -> BpfType | None:
     """The type ``node`` denotes, or None after reporting an error at it."""
     src, names = info.src, info.names
-    if isinstance(node, ast.Subscript) and names.dsl(node.value) in ("Kptr", "RbRoot", "ListHead"):
+    if isinstance(node, ast.Subscript) and names.dsl(node.value) in ("Kptr", "PerCpuKptr", "RbRoot",
+                                                                 "ListHead"):
         return _alloc_type(info, node)
     if names.dsl(node.value if isinstance(node, ast.Subscript) else node) == "Flex":
         src.error("E362", node, what="the type of a local, global, map, parameter or array")
@@ -128,7 +129,7 @@ def _alloc_type(info: ModuleInfo, node: ast.Subscript) -> BpfType | None:
     above, ``field`` its ``RbNode`` / ``ListNode`` member."""
     what = info.names.dsl(node.value) or ""
     args = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-    want = 1 if what == "Kptr" else 2
+    want = 1 if what in ("Kptr", "PerCpuKptr") else 2
     if len(args) != want or (want == 2 and not (isinstance(args[1], ast.Constant)
                                                 and isinstance(args[1].value, str))):
         member = "RbNode" if what == "RbRoot" else "ListNode"
@@ -141,11 +142,11 @@ def _alloc_type(info: ModuleInfo, node: ast.Subscript) -> BpfType | None:
     if st is None:
         info.src.error("E310", first, what=what, got=ast.unparse(first))
         return None
-    if what == "Kptr":
+    if what in ("Kptr", "PerCpuKptr"):
         if kernel_has_struct(st.name):
             info.src.error("E325", first, name=st.name)
             return None
-        return KptrType(st)
+        return KptrType(st) if what == "Kptr" else PerCpuKptrType(st)
     kind = "rb" if what == "RbRoot" else "list"
     field = str(args[1].value)                     # type: ignore[attr-defined]
     f = st.by_name.get(field)

@@ -16,9 +16,10 @@ from typing import Any
 
 import llvmlite.ir as ir
 
-from ..types import BOOL, LISTNODE, RBNODE, GraphRootType, StructType
+from ..types import BOOL, LISTNODE, RBNODE, GraphRootType, StructType, u32
 from .context import LowerContext
 from .iters import declare_kfunc
+from .ints import convert
 from .ltypes import I8, I32, I64, PTR
 
 BPF_FUNC_kptr_xchg = 194
@@ -37,19 +38,48 @@ def lower_alloc(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
 
 def _obj_new(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
     st: StructType = call.extra
-    fn = _kfunc(cx, "bpf_obj_new_impl")
+    fn = _kfunc(cx, f"bpf_{call.name}_impl")
     p = cx.b.call(fn, [local_type_id(cx, st), ir.Constant(PTR, None)], name="obj")
     return p
 
 
 def _obj_drop(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
-    cx.b.call(_kfunc(cx, "bpf_obj_drop_impl"), [cx.expr(node.args[0]), ir.Constant(PTR, None)])
+    cx.b.call(_kfunc(cx, f"bpf_{call.name}_impl"), [cx.expr(node.args[0]), ir.Constant(PTR, None)])
     return ir.Constant(I64, 0)
 
 
 def _refcount_acquire(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
     return cx.b.call(_kfunc(cx, "bpf_refcount_acquire_impl"),
                      [cx.expr(node.args[0]), ir.Constant(PTR, None)], name="ref")
+
+
+BPF_FUNC_per_cpu_ptr, BPF_FUNC_this_cpu_ptr = 153, 154
+
+
+def _cpu_ptr(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
+    """Load the PerCpuKptr field (the verifier marks the loaded pointer RCU-protected and
+    maybe NULL), and past the null check ask for a CPU's copy of the object."""
+    b = cx.b
+    p = b.load(cx.place(node.args[0]), name="percpu", typ=PTR)
+    cpu = None
+    if call.name == "per_cpu_ptr":
+        cpu = convert(b, cx.expr(node.args[1]), cx.fi.types[node.args[1]], u32)
+    entry = b.block
+    found = cx.fn.append_basic_block("percpu.found")
+    done = cx.fn.append_basic_block("percpu.done")
+    b.cbranch(b.icmp_unsigned("==", p, ir.Constant(PTR, None)), done, found)
+    b.position_at_end(found)
+    if cpu is None:
+        q = cx.helper(BPF_FUNC_this_cpu_ptr, PTR, [p])
+    else:
+        q = cx.helper(BPF_FUNC_per_cpu_ptr, PTR, [p, b.zext(cpu, I64) if cpu.type != I64 else cpu])
+    found_end = b.block
+    b.branch(done)
+    b.position_at_end(done)
+    phi = b.phi(PTR, name="cpu_obj")
+    phi.add_incoming(ir.Constant(PTR, None), entry)
+    phi.add_incoming(q, found_end)
+    return phi
 
 
 def _kptr_xchg(cx: LowerContext, node: ast.Call, call: Any) -> ir.Value:
@@ -96,6 +126,10 @@ def _kfunc(cx: LowerContext, name: str) -> ir.Function:
         "bpf_list_pop_front": pop, "bpf_list_pop_back": pop,
         "bpf_obj_new_impl": (PTR, [I64, PTR], (void_p, [("local_type_id__k", di.type_of_int(64)),
                                                         ("meta__ign", void_p)])),
+        "bpf_percpu_obj_new_impl": (PTR, [I64, PTR], (void_p, [
+            ("local_type_id__k", di.type_of_int(64)), ("meta__ign", void_p)])),
+        "bpf_percpu_obj_drop_impl": (ir.VoidType(), [PTR, PTR], (None, [
+            ("p__alloc", void_p), ("meta__ign", void_p)])),
         "bpf_refcount_acquire_impl": (PTR, [PTR, PTR], (void_p, [("p__refcounted_kptr", void_p),
                                                                  ("meta__ign", void_p)])),
         "bpf_obj_drop_impl": (ir.VoidType(), [PTR, PTR], (None, [("p__alloc", void_p),
@@ -108,7 +142,8 @@ ALLOC_KFUNCS = frozenset({
     "bpf_rbtree_add_impl", "bpf_rbtree_first", "bpf_rbtree_remove", "bpf_list_push_front_impl",
     "bpf_list_push_back_impl", "bpf_list_pop_front", "bpf_list_pop_back", "bpf_obj_new_impl",
     "bpf_obj_drop_impl", "bpf_rbtree_root", "bpf_rbtree_left", "bpf_rbtree_right",
-    "bpf_list_front", "bpf_list_back", "bpf_refcount_acquire_impl"})
+    "bpf_list_front", "bpf_list_back", "bpf_refcount_acquire_impl", "bpf_percpu_obj_new_impl",
+    "bpf_percpu_obj_drop_impl"})
 
 
 def alloc_kfunc(cx: LowerContext, name: str) -> ir.Function:
@@ -216,7 +251,8 @@ def _less_trampoline(cx: LowerContext, less: str, root: GraphRootType) -> ir.Fun
 
 
 _LOWER = {"obj_new": _obj_new, "obj_drop": _obj_drop, "kptr_xchg": _kptr_xchg,
-          "refcount_acquire": _refcount_acquire,
+          "refcount_acquire": _refcount_acquire, "percpu_obj_new": _obj_new,
+          "percpu_obj_drop": _obj_drop, "this_cpu_ptr": _cpu_ptr, "per_cpu_ptr": _cpu_ptr,
           **{f"rb_{m}": _graph for m in ("add", "first", "remove", "pop_first", "root", "left",
                                          "right")},
           **{f"list_{m}": _graph for m in ("push_front", "push_back", "pop_front", "pop_back",

@@ -163,7 +163,7 @@ class DebugInfo:
         elif isinstance(t, ArrayType):
             d = self.array(self.type_of(t.scalar), list(t.shape), t.scalar.size * 8)
         elif isinstance(t, KptrType):
-            d = self.pointer(self.type_of(t.target), "kptr")
+            d = self.pointer(self.type_of(t.target), "percpu_kptr" if t.percpu else "kptr")
         elif isinstance(t, OpaqueType):
             # bpf_timer / bpf_spin_lock: the kernel finds them in map values by name and size.
             d = self.struct(t.c_name, [(f"__opaque{i}", self.type_of_int(64 if t.size > 4 else 32),

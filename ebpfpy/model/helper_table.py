@@ -75,6 +75,10 @@ _TABLE = [
     Helper("obj_drop", -1, "alloc", NONE),
     Helper("kptr_xchg", 194, "alloc", NONE),
     Helper("refcount_acquire", -1, "alloc", NONE),      # kfunc bpf_refcount_acquire_impl
+    Helper("percpu_obj_new", -1, "alloc", NONE),        # kfunc bpf_percpu_obj_new_impl
+    Helper("percpu_obj_drop", -1, "alloc", NONE),       # kfunc bpf_percpu_obj_drop_impl
+    Helper("per_cpu_ptr", 153, "alloc", NONE),
+    Helper("this_cpu_ptr", 154, "alloc", NONE),
     # atomic instructions on an integer in memory (BPF_ATOMIC, -mcpu=v3), not helpers
     *(Helper(f"atomic_{f}{op}", -1, "atomic", NONE)
       for op in ("add", "sub", "and", "or", "xor") for f in ("", "fetch_")),

@@ -10,7 +10,7 @@ from ..map_kinds import MapKind
 PUBLIC = {
     "bpf_program", "bpf_function", "struct", "union", *(k.dsl_name for k in MapKind),
     "Const", "Kconfig", "kernel_struct", "kernel_enum", "Timer", "SpinLock", "XdpContext", "SkbContext",
-    "Flex", "Kptr", "RbRoot", "RbNode", "ListHead", "ListNode", "Refcount", "Arena",
+    "Flex", "Kptr", "PerCpuKptr", "RbRoot", "RbNode", "ListHead", "ListNode", "Refcount", "Arena",
     "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "helpers",
     "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT",
     "TC_ACT_OK", "TC_ACT_SHOT", "TC_ACT_UNSPEC", "TC_ACT_REDIRECT",

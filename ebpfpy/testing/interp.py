@@ -742,6 +742,15 @@ class Frame:
             return None
         if name == "refcount_acquire":           # one more reference to the same object
             return self.eval(node.args[0])
+        if name == "percpu_obj_new":             # one copy per CPU; the simulator has one
+            return [zero(call.extra)]
+        if name == "percpu_obj_drop":
+            return None
+        if name in ("this_cpu_ptr", "per_cpu_ptr"):
+            copies = self.eval(node.args[0]).obj
+            cpu = 0 if name == "this_cpu_ptr" else \
+                convert(self.eval(node.args[1]), self.fi.types[node.args[1]], u32)
+            return copies[cpu] if copies is not None and cpu < len(copies) else None
         if name == "kptr_xchg":
             slot = self.eval(node.args[0])
             new = node.args[1]

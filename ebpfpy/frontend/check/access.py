@@ -39,6 +39,10 @@ def attribute(c: CheckContext, node: ast.Attribute, expect: BpfType | None) -> B
     bt = expr(c, base)
     if bt is ERR:
         return ERR
+    if isinstance(bt, RefType) and bt.space == "percpu":      # check/alloc.py's PERCPU
+        c.src.error("E377", node, name=ast.unparse(base), got="a per-CPU object",
+                    what="its fields are reached one CPU at a time, after it is stored")
+        return ERR
     kt = check_kernel_attr(c, node, bt)        # a kernel struct's field (CO-RE)
     if kt is not None:
         return kt

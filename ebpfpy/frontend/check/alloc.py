@@ -15,16 +15,20 @@ import ast
 from ...model.helper_table import Helper
 from ...model.typed import ERR, Call
 from ...types import BOOL, NONE, REFCOUNT, SPINLOCK, BpfType, GraphRootType, KptrType, RefType, \
-    StructType, i64
+    StructType, i64, iter_scalars, kernel_owned, u32
 from ...model.kernel_types import kernel_lacks_func
 from ...model.walk import all_nodes
 from .context import CheckContext, nargs
-from .expressions import expr
+from .expressions import expr, value_into
+from .sleep import is_sleepable
 
 ALLOC = "alloc"                      # RefType.space of an allocated object
+PERCPU = "percpu"                    # ... of an owned per-CPU object (no fields: one per CPU)
+CPU = "cpu"                          # ... of one CPU's copy of a stored per-CPU object
+PERCPU_MAX_SIZE = 512                # the kernel's BPF_GLOBAL_PERCPU_MA_MAX_SIZE
 # Calls whose result the program owns (released by obj_drop or a store).
 OWNING = frozenset({"obj_new", "kptr_xchg", "rb_remove", "rb_pop_first", "list_pop_front",
-                    "list_pop_back", "refcount_acquire"})
+                    "list_pop_back", "refcount_acquire", "percpu_obj_new"})
 
 
 def is_alloc_call(c: CheckContext, node: ast.AST) -> bool:
@@ -65,24 +69,37 @@ def _statement_alone(c: CheckContext, node: ast.Call) -> bool:
 
 
 def obj_new(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
-    """``n = helpers.obj_new(Node)``: a zeroed ``Node`` the program owns, or None."""
-    if not nargs(c, node, 1, "helpers.obj_new"):
+    """``n = helpers.obj_new(Node)``: a zeroed ``Node`` the program owns, or None; and
+    ``p = helpers.percpu_obj_new(Vals)``: a zeroed ``Vals`` for each CPU."""
+    what = f"helpers.{h.name}"
+    if not nargs(c, node, 1, what):
         return ERR
     arg = node.args[0]
     st = c.info.structs.get(arg.id) if isinstance(arg, ast.Name) else None
     if st is None:
-        c.src.error("E313", arg, what=ast.unparse(arg))
+        c.src.error("E313", arg, what=ast.unparse(arg), helper=what)
         return ERR
     if not _bound_alone(c, node):
-        c.src.error("E314", node, what=f"helpers.obj_new({st.name})")
+        c.src.error("E314", node, what=f"{what}({st.name})")
         return ERR
-    t = RefType(st, True, ALLOC)
-    c.fi.calls[node] = Call(ALLOC, "obj_new", t, st)
+    percpu = h.name == "percpu_obj_new"
+    if percpu:
+        special = next((f for f in st.fields if any(kernel_owned(s) for s in iter_scalars(f.type))),
+                       None)
+        if special is not None or st.size > PERCPU_MAX_SIZE:
+            why = f"its field {special.name!r} is {special.type}, which the kernel manages" \
+                if special is not None else f"it is {st.size} bytes, over {PERCPU_MAX_SIZE}"
+            c.src.error("E376", arg, type=st.name, why=why)
+            return ERR
+    t = RefType(st, True, PERCPU if percpu else ALLOC)
+    c.fi.calls[node] = Call(ALLOC, h.name, t, st)
     return t
 
 
-def owned_arg(c: CheckContext, arg: ast.expr, what: str) -> tuple[str, StructType] | None:
-    """The owned object named by ``arg`` (checked non-None), released from here on."""
+def owned_arg(c: CheckContext, arg: ast.expr, what: str,
+              space: str = ALLOC) -> tuple[str, StructType] | None:
+    """The owned object named by ``arg`` (checked non-None): an allocated one, or with
+    ``space=PERCPU`` a per-CPU one."""
     t = expr(c, arg)
     if t is ERR:                                 # E070 / E316 name it already
         c.flow.held.pop(arg.id if isinstance(arg, ast.Name) else "", None)
@@ -91,8 +108,17 @@ def owned_arg(c: CheckContext, arg: ast.expr, what: str) -> tuple[str, StructTyp
     if isinstance(t, RefType) and t.space == GRAPH:
         c.src.error("E373", arg, name=name or ast.unparse(arg), what=what.split("(")[0])
         return None
+    if isinstance(t, RefType) and t.space in (ALLOC, PERCPU) and t.space != space:
+        c.flow.held.pop(name, None)              # reported: not a leak as well
+        percpu = t.space == PERCPU
+        c.src.error("E377", arg, name=name or ast.unparse(arg),
+                    got="a per-CPU object" if percpu else "not a per-CPU object",
+                    what=f"{what.split('(')[0]} takes " +
+                         ("one from helpers.obj_new" if percpu else
+                          "a per-CPU object from helpers.percpu_obj_new"))
+        return None
     held = c.flow.held.get(name)
-    if not (isinstance(t, RefType) and t.space == ALLOC and isinstance(t.target, StructType)) \
+    if not (isinstance(t, RefType) and t.space == space and isinstance(t.target, StructType)) \
             or held is None or not owning_call(c, held):
         c.src.error("E317", arg, what=what, what_short=what.split("(")[0])
         return None
@@ -111,16 +137,19 @@ def release(c: CheckContext, name: str, node: ast.Call) -> None:
 
 
 def obj_drop(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
-    """``helpers.obj_drop(n)`` as a statement: frees an owned object."""
-    if not nargs(c, node, 1, "helpers.obj_drop"):
+    """``helpers.obj_drop(n)`` (``helpers.percpu_obj_drop(p)``) as a statement: frees an
+    owned object (per-CPU object)."""
+    what = f"helpers.{h.name}"
+    if not nargs(c, node, 1, what):
         return ERR
     if not _statement_alone(c, node):
-        c.src.error("E314", node, what="helpers.obj_drop(n)")
+        c.src.error("E314", node, what=f"{what}(n)")
         return ERR
-    owned = owned_arg(c, node.args[0], "helpers.obj_drop(n)")
+    owned = owned_arg(c, node.args[0], f"{what}(n)",
+                      PERCPU if h.name == "percpu_obj_drop" else ALLOC)
     if owned is None:
         return ERR
-    c.fi.calls[node] = Call(ALLOC, "obj_drop", NONE, owned[1])
+    c.fi.calls[node] = Call(ALLOC, h.name, NONE, owned[1])
     release(c, owned[0], node)
     return NONE
 
@@ -139,10 +168,13 @@ def kptr_xchg(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     if not _bound_alone(c, node):
         c.src.error("E314", node, what="helpers.kptr_xchg(...)")
         return ERR
+    percpu = isinstance(c.fi.types.get(slot), KptrType) and \
+        c.fi.types[slot].percpu                                  # type: ignore[attr-defined]
+    space = PERCPU if percpu else ALLOC
     if isinstance(new, ast.Constant) and new.value is None:
         c.fi.types[new] = NONE
     else:
-        owned = owned_arg(c, new, "helpers.kptr_xchg(v.slot, n)")
+        owned = owned_arg(c, new, "helpers.kptr_xchg(v.slot, n)", space)
         if owned is None:
             return ERR
         if owned[1] != st:
@@ -150,7 +182,7 @@ def kptr_xchg(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
                         got=owned[1].name)
             return ERR
         release(c, owned[0], node)
-    t = RefType(st, True, ALLOC)
+    t = RefType(st, True, space)
     c.fi.calls[node] = Call(ALLOC, "kptr_xchg", t, st)
     return t
 
@@ -173,7 +205,7 @@ def _kptr_slot(c: CheckContext, slot: ast.expr) -> StructType | None:
 def no_alias(c: CheckContext, node: ast.expr, what: str) -> bool:
     """E318 when ``node`` names an owned object bound to a second name or passed on."""
     t = c.fi.types.get(node)
-    if isinstance(node, ast.Name) and isinstance(t, RefType) and t.space == ALLOC:
+    if isinstance(node, ast.Name) and isinstance(t, RefType) and t.space in (ALLOC, PERCPU):
         c.src.error("E318", node, name=node.id, what=what)
         return True
     return False
@@ -209,8 +241,37 @@ def refcount_acquire(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     return r
 
 
+def cpu_ptr(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
+    """``x = helpers.this_cpu_ptr(v.slot)`` / ``helpers.per_cpu_ptr(v.slot, cpu)``: this
+    CPU's (CPU ``cpu``'s) copy of the per-CPU object a map value's ``PerCpuKptr`` field
+    holds, or None when the field is empty (or there is no such CPU).  The kernel reads the
+    field under RCU, which a non-sleepable program holds throughout."""
+    what = f"helpers.{h.name}"
+    want = 2 if h.name == "per_cpu_ptr" else 1
+    if not nargs(c, node, want, what):
+        return ERR
+    slot = node.args[0]
+    t = expr(c, slot) if isinstance(slot, ast.Attribute) else ERR
+    base = c.fi.types.get(slot.value) if isinstance(slot, ast.Attribute) else None
+    if not (isinstance(t, KptrType) and t.percpu and isinstance(base, RefType)
+            and base.space == "map"):
+        c.src.error("E378", slot, what=what, got=ast.unparse(slot),
+                    cpu_arg=", cpu" if want == 2 else "")
+        return ERR
+    if want == 2:
+        value_into(c, node.args[1], u32, "cpu")
+    section = c.fi.fdef.section
+    if section is not None and is_sleepable(section):
+        c.src.error("E379", node, what=what, section=section)
+        return ERR
+    r = RefType(t.target, True, CPU)
+    c.fi.calls[node] = Call(ALLOC, h.name, r, t.target)
+    return r
+
+
 RULES = {"obj_new": obj_new, "obj_drop": obj_drop, "kptr_xchg": kptr_xchg,
-         "refcount_acquire": refcount_acquire}
+         "refcount_acquire": refcount_acquire, "percpu_obj_new": obj_new,
+         "percpu_obj_drop": obj_drop, "this_cpu_ptr": cpu_ptr, "per_cpu_ptr": cpu_ptr}
 
 
 # ------------------------------------------------------------------ trees and lists

@@ -17,7 +17,7 @@ def nullable_name(c: CheckContext, node: ast.Name) -> bool:
 
 
 # How an allocated object left the program's hands (E316).
-_GIVEN_AWAY = {"obj_drop": "dropped", "kptr_xchg": "stored into a Kptr field",
+_GIVEN_AWAY = {"obj_drop": "dropped", "percpu_obj_drop": "dropped", "kptr_xchg": "stored into a Kptr field",
                "rb_add": "added to a tree", "list_push_front": "pushed onto a list",
                "list_push_back": "pushed onto a list"}
 
