@@ -6,17 +6,15 @@ the operation per thread; the exit reads the strings the arguments point to (the
 tracefs names: ``ctx.dev_name``, ``ctx.dir_name``, ...), the mount
 namespace (``task.nsproxy.mnt_ns.ns.inum``) and the return value, and sends the event
 through a ring buffer; read-only ``target_pid``; the same output (a ``strace``-like call per
-line, or ``-d`` one field per line).  Differences: the C keeps the arguments in ``union
-sys_arg`` and the event's per-operation fields in an anonymous union; here the arguments
-are the syscall's argument words (``u64[5]``, what each union member holds) and the event
-is one struct whose fields the operations share (``src`` is also move_mount's
-from_pathname, ``dest`` umount's target and move_mount's to_pathname, ``data`` fsconfig's
-key), a few hundred bytes larger than the union (the port predates unions in ``@struct``,
-which would now mirror the C layout).  Left out: ``-v`` (libbpf's debug output).
+line, or ``-d`` one field per line).  The C's unions are ``@union`` classes with its
+layout: ``SysArg`` (``union sys_arg``: one struct per operation, the entry programs fill the
+operation's member) and ``EventDetail``, the event's anonymous union, which Python names:
+C's ``e->mount.src`` is ``e.detail.mount.src``.  Left out: ``-v`` (libbpf's debug output).
 
     sudo python examples/ports/mountsnoop.py [-t] [-p PID] [-d]
 """
-from ebpfpy import Const, HashMap, RingBuf, bpf_function, bpf_program, helpers, i32, struct, u8, u32, u64
+from ebpfpy import (Const, HashMap, RingBuf, bpf_function, bpf_program, helpers, i32, struct, union,
+                    u8, u32, u64)
 
 MAX_ENTRIES = 10240
 TASK_COMM_LEN = 16
@@ -29,10 +27,122 @@ OP_NAMES = {MOUNT: "MOUNT", UMOUNT: "UMOUNT", FSOPEN: "FSOPEN", FSCONFIG: "FSCON
 
 
 @struct
+class MountArg:
+    flags: u64
+    src: u64                            # const char * (user addresses)
+    dest: u64
+    fs: u64
+    data: u64
+
+
+@struct
+class UmountArg:
+    flags: u64
+    dest: u64
+
+
+@struct
+class FsopenArg:
+    fs: u64
+    flags: u32
+
+
+@struct
+class FsconfigArg:
+    fd: i32
+    cmd: u32
+    key: u64
+    value: u64
+    aux: i32
+
+
+@struct
+class FsmountArg:
+    fs_fd: i32
+    flags: u32
+    attr_flags: u32
+
+
+@struct
+class MoveMountArg:
+    from_dfd: i32
+    from_pathname: u64
+    to_dfd: i32
+    to_pathname: u64
+    flags: u32
+
+
+@union
+class SysArg:                           # union sys_arg: one member per operation
+    mount: MountArg
+    umount: UmountArg
+    fsopen: FsopenArg
+    fsconfig: FsconfigArg
+    fsmount: FsmountArg
+    move_mount: MoveMountArg
+
+
+@struct
 class Arg:
     ts: u64
     op: u32
-    sys: u64[5]                         # the syscall's arguments (union sys_arg)
+    sys: SysArg
+
+
+@struct
+class MountEvent:
+    flags: u64
+    fs: u8[FS_NAME_LEN]
+    src: u8[PATH_MAX]
+    dest: u8[PATH_MAX]
+    data: u8[DATA_LEN]
+
+
+@struct
+class UmountEvent:
+    flags: u64
+    dest: u8[PATH_MAX]
+
+
+@struct
+class FsopenEvent:
+    fs: u8[FS_NAME_LEN]
+    flags: u32
+
+
+@struct
+class FsconfigEvent:
+    fd: i32
+    cmd: u32
+    key: u8[DATA_LEN]
+    value: u8[DATA_LEN]
+    aux: i32
+
+
+@struct
+class FsmountEvent:
+    fs_fd: i32
+    flags: u32
+    attr_flags: u32
+
+
+@struct
+class MoveMountEvent:
+    from_dfd: i32
+    from_pathname: u8[PATH_MAX]
+    to_dfd: i32
+    to_pathname: u8[PATH_MAX]
+    flags: u32
+
+
+@union
+class EventDetail:                      # the event's anonymous union
+    mount: MountEvent
+    umount: UmountEvent
+    fsopen: FsopenEvent
+    fsconfig: FsconfigEvent
+    fsmount: FsmountEvent
+    move_mount: MoveMountEvent
 
 
 @struct
@@ -44,17 +154,7 @@ class Event:
     ret: i32
     op: u32
     comm: u8[TASK_COMM_LEN]
-    flags: u64
-    fd: i32                             # fsconfig fd, fsmount fs_fd, move_mount from_dfd
-    cmd: u32
-    aux: i32
-    attr_flags: u32
-    to_dfd: i32
-    fs: u8[FS_NAME_LEN]
-    src: u8[PATH_MAX]                   # mount src, move_mount from_pathname
-    dest: u8[PATH_MAX]                  # mount/umount target, move_mount to_pathname
-    data: u8[DATA_LEN]                  # mount data, fsconfig key
-    value: u8[DATA_LEN]                 # fsconfig value
+    detail: EventDetail                 # C: an anonymous union (e->mount.src is e.detail.mount.src)
 
 
 target_pid: Const[i32] = 0
@@ -64,13 +164,15 @@ events = RingBuf(1 << 20, event=Event)
 
 
 @bpf_function
-def probe_entry(sys: u64[5], op: u32) -> int:
+def probe_entry(sys: SysArg, op: u32) -> int:
     pid_tgid = helpers.get_current_pid_tgid()
     pid = u32(pid_tgid >> 32)
     tid = u32(pid_tgid)
     if target_pid != 0 and u32(target_pid) != pid:
         return 0
     arg = Arg(ts=helpers.ktime_get_ns(), op=op)
+    if op < MOUNT or op > MOVE_MOUNT:
+        return 0
     arg.sys = sys
     args[tid] = arg
     return 0
@@ -93,34 +195,35 @@ def probe_exit(ret: i32) -> int:
         e.mnt_ns = task.nsproxy.mnt_ns.ns.inum
         e.ret = ret
         e.comm = helpers.get_current_comm()
-        a = argp.sys
-        if argp.op == MOUNT:            # src, dest, fs, flags, data
-            e.flags = a[3]
-            helpers.probe_read_user_str(e.src, a[0])
-            helpers.probe_read_user_str(e.dest, a[1])
-            helpers.probe_read_user_str(e.fs, a[2])
-            helpers.probe_read_user_str(e.data, a[4])
-        elif argp.op == UMOUNT:         # dest, flags
-            e.flags = a[1]
-            helpers.probe_read_user_str(e.dest, a[0])
-        elif argp.op == FSOPEN:         # fs, flags
-            e.flags = u64(u32(a[1]))
-            helpers.probe_read_user_str(e.fs, a[0])
-        elif argp.op == FSCONFIG:       # fd, cmd, key, value, aux
-            e.fd = i32(a[0])
-            e.cmd = u32(a[1])
-            helpers.probe_read_user_str(e.data, a[2])
-            helpers.probe_read_user_str(e.value, a[3])
-            e.aux = i32(a[4])
-        elif argp.op == FSMOUNT:        # fs_fd, flags, attr_flags
-            e.fd = i32(a[0])
-            e.flags = u64(u32(a[1]))
-            e.attr_flags = u32(a[2])
-        elif argp.op == MOVE_MOUNT:     # from_dfd, from_pathname, to_dfd, to_pathname
-            e.fd = i32(a[0])
-            helpers.probe_read_user_str(e.src, a[1])
-            e.to_dfd = i32(a[2])
-            helpers.probe_read_user_str(e.dest, a[3])
+        if argp.op == MOUNT:
+            e.detail.mount.flags = argp.sys.mount.flags
+            helpers.probe_read_user_str(e.detail.mount.src, argp.sys.mount.src)
+            helpers.probe_read_user_str(e.detail.mount.dest, argp.sys.mount.dest)
+            helpers.probe_read_user_str(e.detail.mount.fs, argp.sys.mount.fs)
+            helpers.probe_read_user_str(e.detail.mount.data, argp.sys.mount.data)
+        elif argp.op == UMOUNT:
+            e.detail.umount.flags = argp.sys.umount.flags
+            helpers.probe_read_user_str(e.detail.umount.dest, argp.sys.umount.dest)
+        elif argp.op == FSOPEN:
+            e.detail.fsopen.flags = argp.sys.fsopen.flags
+            helpers.probe_read_user_str(e.detail.fsopen.fs, argp.sys.fsopen.fs)
+        elif argp.op == FSCONFIG:
+            e.detail.fsconfig.fd = argp.sys.fsconfig.fd
+            e.detail.fsconfig.cmd = argp.sys.fsconfig.cmd
+            helpers.probe_read_user_str(e.detail.fsconfig.key, argp.sys.fsconfig.key)
+            helpers.probe_read_user_str(e.detail.fsconfig.value, argp.sys.fsconfig.value)
+            e.detail.fsconfig.aux = argp.sys.fsconfig.aux
+        elif argp.op == FSMOUNT:
+            e.detail.fsmount.fs_fd = argp.sys.fsmount.fs_fd
+            e.detail.fsmount.flags = argp.sys.fsmount.flags
+            e.detail.fsmount.attr_flags = argp.sys.fsmount.attr_flags
+        elif argp.op == MOVE_MOUNT:
+            e.detail.move_mount.from_dfd = argp.sys.move_mount.from_dfd
+            helpers.probe_read_user_str(e.detail.move_mount.from_pathname,
+                                        argp.sys.move_mount.from_pathname)
+            e.detail.move_mount.to_dfd = argp.sys.move_mount.to_dfd
+            helpers.probe_read_user_str(e.detail.move_mount.to_pathname,
+                                        argp.sys.move_mount.to_pathname)
         events.submit(e)
     del args[tid]
     return 0
@@ -128,13 +231,13 @@ def probe_exit(ret: i32) -> int:
 
 @bpf_program("tracepoint/syscalls/sys_enter_mount")
 def mount_entry(ctx) -> int:
-    sys = u64[5]()
-    sys[0] = ctx.dev_name
-    sys[1] = ctx.dir_name
-    sys[2] = ctx.type
-    sys[3] = u64(ctx.flags)
-    sys[4] = ctx.data
-    return probe_entry(sys, MOUNT)
+    arg = SysArg()
+    arg.mount.src = ctx.dev_name
+    arg.mount.dest = ctx.dir_name
+    arg.mount.fs = ctx.type
+    arg.mount.flags = u64(ctx.flags)
+    arg.mount.data = ctx.data
+    return probe_entry(arg, MOUNT)
 
 
 @bpf_program("tracepoint/syscalls/sys_exit_mount")
@@ -144,10 +247,10 @@ def mount_exit(ctx) -> int:
 
 @bpf_program("tracepoint/syscalls/sys_enter_umount")
 def umount_entry(ctx) -> int:
-    sys = u64[5]()
-    sys[0] = ctx.name
-    sys[1] = u64(ctx.flags)
-    return probe_entry(sys, UMOUNT)
+    arg = SysArg()
+    arg.umount.dest = ctx.name
+    arg.umount.flags = u64(ctx.flags)
+    return probe_entry(arg, UMOUNT)
 
 
 @bpf_program("tracepoint/syscalls/sys_exit_umount")
@@ -157,10 +260,10 @@ def umount_exit(ctx) -> int:
 
 @bpf_program("tracepoint/syscalls/sys_enter_fsopen")
 def fsopen_entry(ctx) -> int:
-    sys = u64[5]()
-    sys[0] = ctx._fs_name
-    sys[1] = u64(ctx.flags)
-    return probe_entry(sys, FSOPEN)
+    arg = SysArg()
+    arg.fsopen.fs = ctx._fs_name
+    arg.fsopen.flags = u32(ctx.flags)
+    return probe_entry(arg, FSOPEN)
 
 
 @bpf_program("tracepoint/syscalls/sys_exit_fsopen")
@@ -170,13 +273,13 @@ def fsopen_exit(ctx) -> int:
 
 @bpf_program("tracepoint/syscalls/sys_enter_fsconfig")
 def fsconfig_entry(ctx) -> int:
-    sys = u64[5]()
-    sys[0] = u64(u32(ctx.fd))
-    sys[1] = u64(ctx.cmd)
-    sys[2] = ctx._key
-    sys[3] = ctx._value
-    sys[4] = u64(u32(ctx.aux))
-    return probe_entry(sys, FSCONFIG)
+    arg = SysArg()
+    arg.fsconfig.fd = i32(ctx.fd)
+    arg.fsconfig.cmd = u32(ctx.cmd)
+    arg.fsconfig.key = ctx._key
+    arg.fsconfig.value = ctx._value
+    arg.fsconfig.aux = i32(ctx.aux)
+    return probe_entry(arg, FSCONFIG)
 
 
 @bpf_program("tracepoint/syscalls/sys_exit_fsconfig")
@@ -186,11 +289,11 @@ def fsconfig_exit(ctx) -> int:
 
 @bpf_program("tracepoint/syscalls/sys_enter_fsmount")
 def fsmount_entry(ctx) -> int:
-    sys = u64[5]()
-    sys[0] = u64(u32(ctx.fs_fd))
-    sys[1] = u64(ctx.flags)
-    sys[2] = u64(ctx.attr_flags)
-    return probe_entry(sys, FSMOUNT)
+    arg = SysArg()
+    arg.fsmount.fs_fd = i32(ctx.fs_fd)
+    arg.fsmount.flags = u32(ctx.flags)
+    arg.fsmount.attr_flags = u32(ctx.attr_flags)
+    return probe_entry(arg, FSMOUNT)
 
 
 @bpf_program("tracepoint/syscalls/sys_exit_fsmount")
@@ -200,12 +303,12 @@ def fsmount_exit(ctx) -> int:
 
 @bpf_program("tracepoint/syscalls/sys_enter_move_mount")
 def move_mount_entry(ctx) -> int:
-    sys = u64[5]()
-    sys[0] = u64(u32(ctx.from_dfd))
-    sys[1] = ctx.from_pathname
-    sys[2] = u64(u32(ctx.to_dfd))
-    sys[3] = ctx.to_pathname
-    return probe_entry(sys, MOVE_MOUNT)
+    arg = SysArg()
+    arg.move_mount.from_dfd = i32(ctx.from_dfd)
+    arg.move_mount.from_pathname = ctx.from_pathname
+    arg.move_mount.to_dfd = i32(ctx.to_dfd)
+    arg.move_mount.to_pathname = ctx.to_pathname
+    return probe_entry(arg, MOVE_MOUNT)
 
 
 @bpf_program("tracepoint/syscalls/sys_exit_move_mount")
@@ -260,23 +363,28 @@ def strerrno(ret: int) -> str:
 def gen_call(e) -> str:
     from trace_helpers import text
     ret = strerrno(e.ret)
+    d = e.detail
     if e.op == UMOUNT:
-        return f'umount("{text(e.dest)}", {strmountflags(e.flags)}) = {ret}'
+        return f'umount("{text(d.umount.dest)}", {strmountflags(d.umount.flags)}) = {ret}'
     if e.op == MOUNT:
-        return (f'mount("{text(e.src)}", "{text(e.dest)}", "{text(e.fs)}", '
-                f'{strmountflags(e.flags)}, "{text(e.data)}") = {ret}')
+        m = d.mount
+        return (f'mount("{text(m.src)}", "{text(m.dest)}", "{text(m.fs)}", '
+                f'{strmountflags(m.flags)}, "{text(m.data)}") = {ret}')
     if e.op == FSOPEN:
-        return f'fsopen("{text(e.fs)}", {strmountflags(e.flags)}) = {ret}'
+        return f'fsopen("{text(d.fsopen.fs)}", {strmountflags(d.fsopen.flags)}) = {ret}'
     if e.op == FSCONFIG:
-        cmd = FSCONFIG_CMDS[e.cmd] if 0 <= e.cmd <= 8 else "UNKNOWN"
-        return f'fsconfig({e.fd}, "{cmd}", "{text(e.data)}", "{text(e.value)}", {e.aux}) = {ret}'
+        c = d.fsconfig
+        cmd = FSCONFIG_CMDS[c.cmd] if 0 <= c.cmd <= 8 else "UNKNOWN"
+        return f'fsconfig({c.fd}, "{cmd}", "{text(c.key)}", "{text(c.value)}", {c.aux}) = {ret}'
     if e.op == FSMOUNT:
-        return (f'fsmount({e.fd}, "{strbits(e.flags, FSMOUNT_FLAGS, "0x0")}", '
-                f'"{strbits(e.attr_flags, FSMOUNT_ATTR_FLAGS)}") = {ret}')
+        f = d.fsmount
+        return (f'fsmount({f.fs_fd}, "{strbits(f.flags, FSMOUNT_FLAGS, "0x0")}", '
+                f'"{strbits(f.attr_flags, FSMOUNT_ATTR_FLAGS)}") = {ret}')
     if e.op == MOVE_MOUNT:
-        to = "AT_FDCWD" if e.to_dfd == AT_FDCWD else str(e.to_dfd)
-        return (f'move_mount({e.fd}, "{text(e.src)}", {to}, "{text(e.dest)}", '
-                f'"{strbits(e.flags, MOVE_MOUNT_FLAGS)}") = {ret}')
+        mm = d.move_mount
+        to = "AT_FDCWD" if mm.to_dfd == AT_FDCWD else str(mm.to_dfd)
+        return (f'move_mount({mm.from_dfd}, "{text(mm.from_pathname)}", {to}, '
+                f'"{text(mm.to_pathname)}", "{strbits(mm.flags, MOVE_MOUNT_FLAGS)}") = {ret}')
     return ""
 
 
@@ -312,25 +420,30 @@ def main(argv=None) -> None:
         rows = [("PID:    ", e.pid), ("TID:    ", e.tid), ("COMM:   ", text(e.comm)),
                 ("OP:     ", OP_NAMES.get(e.op, "")), ("RET:    ", strerrno(e.ret)),
                 ("LAT:    ", f"{e.delta // 1000}us"), ("MNT_NS: ", e.mnt_ns)]
+        d = e.detail
         if e.op == MOUNT:
-            rows += [("FS:     ", text(e.fs)), ("SOURCE: ", text(e.src)),
-                     ("TARGET: ", text(e.dest)), ("DATA:   ", text(e.data)),
-                     ("FLAGS:  ", strmountflags(e.flags))]
+            m = d.mount
+            rows += [("FS:     ", text(m.fs)), ("SOURCE: ", text(m.src)),
+                     ("TARGET: ", text(m.dest)), ("DATA:   ", text(m.data)),
+                     ("FLAGS:  ", strmountflags(m.flags))]
         elif e.op == UMOUNT:
-            rows += [("TARGET: ", text(e.dest)), ("FLAGS:  ", strmountflags(e.flags))]
+            rows += [("TARGET: ", text(d.umount.dest)), ("FLAGS:  ", strmountflags(d.umount.flags))]
         elif e.op == FSOPEN:
-            rows += [("FS:     ", text(e.fs)), ("FLAGS:  ", strmountflags(e.flags))]
+            rows += [("FS:     ", text(d.fsopen.fs)), ("FLAGS:  ", strmountflags(d.fsopen.flags))]
         elif e.op == FSCONFIG:
-            cmd = FSCONFIG_CMDS[e.cmd] if 0 <= e.cmd <= 8 else "UNKNOWN"
-            rows += [("FD:     ", e.fd), ("CMD:    ", cmd), ("KEY:    ", text(e.data)),
-                     ("VALUE:  ", text(e.value))]
+            c = d.fsconfig
+            cmd = FSCONFIG_CMDS[c.cmd] if 0 <= c.cmd <= 8 else "UNKNOWN"
+            rows += [("FD:     ", c.fd), ("CMD:    ", cmd), ("KEY:    ", text(c.key)),
+                     ("VALUE:  ", text(c.value))]
         elif e.op == FSMOUNT:
-            rows += [("FS_FD:       ", e.fd), ("FLAGS:       ", strbits(e.flags, FSMOUNT_FLAGS, "0x0")),
-                     ("ATTR_FLAGS:  ", strbits(e.attr_flags, FSMOUNT_ATTR_FLAGS))]
+            f = d.fsmount
+            rows += [("FS_FD:       ", f.fs_fd), ("FLAGS:       ", strbits(f.flags, FSMOUNT_FLAGS, "0x0")),
+                     ("ATTR_FLAGS:  ", strbits(f.attr_flags, FSMOUNT_ATTR_FLAGS))]
         elif e.op == MOVE_MOUNT:
-            rows += [("FROM_DFD:       ", e.fd), ("FROM_PATHNAME:  ", text(e.src)),
-                     ("TO_DFD:         ", e.to_dfd), ("TO_PATHNAME:    ", text(e.dest)),
-                     ("FLAGS:          ", strbits(e.flags, MOVE_MOUNT_FLAGS))]
+            mm = d.move_mount
+            rows += [("FROM_DFD:       ", mm.from_dfd), ("FROM_PATHNAME:  ", text(mm.from_pathname)),
+                     ("TO_DFD:         ", mm.to_dfd), ("TO_PATHNAME:    ", text(mm.to_pathname)),
+                     ("FLAGS:          ", strbits(mm.flags, MOVE_MOUNT_FLAGS))]
         print(out + "".join(f"{indent}{k}{v}\n" for k, v in rows), flush=True)
 
     with obj.load():
