@@ -4,14 +4,22 @@ BPF code fills up to ``N`` items of a record built in a local (or reserved from 
 buffer) and sends the part it used with ``output(rec, size)``; userspace decodes exactly the
 items that arrived.  The execsnoop-style test packs a real ``execve``'s filename and
 arguments into a ``Flex[u8, CAP]`` record and compares it with a Python model of the
-packing; the syscall tests compare kernel, simulator and CPython's own ``bytes(rec)``."""
+packing; the syscall tests compare kernel, simulator and CPython's own ``bytes(rec)``.  A
+kernel struct's flexible array (``struct cgroup *ancestors[]``) is read element by element in
+a nested test cgroup and compared with the cgroup directories' inode numbers."""
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import textwrap
+import time
+from pathlib import Path
+
+import pytest
 
 import ebpfpy
+from ebpfpy.loader.programs import _cgroup2_root
 from ebpfpy.testing import Simulator
 
 CAP, ARGSIZE, MAXARGS, HEAD = 256, 64, 8, 12
@@ -146,3 +154,59 @@ def test_items_decoded_as_sent_kernel_sim_and_cpython_agree() -> None:
         assert [bytes(r) for r in got] == [n.to_bytes(4, "little") + b"".join(
             (i * i).to_bytes(4, "little") for i in range(n)), bytes(b"\x08\0\0\0" + bytes(28) +
                                                                   (49).to_bytes(4, "little"))]
+
+
+# a kernel struct's flexible array: struct cgroup's `struct cgroup *ancestors[]`
+CGROUP_SRC = textwrap.dedent('''
+    from ebpfpy import Array, HashMap, bpf_program, helpers, u32, u64
+
+    MAXLEVEL = 8
+    ids = Array(u64, MAXLEVEL + 2)       # [0]: the cgroup's level; [1 + i]: ancestor i's id
+    me = HashMap(u32, u32, 4)
+
+    @bpf_program("tracepoint/syscalls/sys_enter_getppid")
+    def on_getppid(ctx) -> int:
+        if u32(helpers.get_current_pid_tgid() >> 32) not in me:
+            return 0
+        cg = helpers.get_current_task_btf().cgroups.dfl_cgrp
+        level = cg.level
+        ids[0] = u64(level)
+        for i in range(MAXLEVEL):
+            if i > level:                # ancestors[0..level]: the root down to cg itself
+                break
+            ids[1 + i] = cg.ancestors[i].kn.id
+        return 0
+''')
+CHILD = "import os, sys; sys.stdin.read(1); os.getppid()"
+
+
+@pytest.fixture()
+def nested_cgroup():
+    root = Path(_cgroup2_root())
+    outer = root / f"ebpfpy_flex_{os.getpid()}"
+    inner = outer / "inner"
+    inner.mkdir(parents=True)
+    try:
+        yield root, outer, inner
+    finally:
+        for d in (inner, outer):
+            for _ in range(50):                  # a just-exited child may linger a moment
+                try:
+                    d.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+
+
+def test_kernel_flexible_array_read_element_by_element(nested_cgroup) -> None:
+    root, outer, inner = nested_cgroup
+    with ebpfpy.load(ebpfpy.compile(source=CGROUP_SRC, filename="cgflex.py")) as obj:
+        with obj.programs.on_getppid.attach():
+            child = subprocess.Popen([sys.executable, "-c", CHILD], stdin=subprocess.PIPE)
+            obj.maps.me[child.pid] = 1
+            (inner / "cgroup.procs").write_text(str(child.pid))
+            child.communicate(b"x", timeout=60)
+        got = [obj.maps.ids[i] for i in range(10)]
+    # a cgroup's id is its kernfs node's, which cgroup2fs shows as the directory's inode
+    want = [os.stat(d).st_ino for d in (root, outer, inner)]
+    assert got[0] == 2 and got[1:4] == want and got[4:] == [0] * 6

@@ -112,6 +112,8 @@ class CoreTypes:
 
     def _member_llvm(self, ks: KernelStruct, idx: int) -> tuple[ir.Type, int]:
         t = ks.members[idx][3]
+        if isinstance(t, KT.KernelFlex):
+            return ir.ArrayType(I8, 0), 0             # T items[]: no bytes of the struct's own
         if isinstance(t, KernelStruct):
             return self.llvm(t)[0], t.size
         t = known(t)
@@ -273,6 +275,28 @@ def field_place(cx: LowerContext, node: ast.Attribute, f: Any) -> ir.Value:
     fp = cx.b.inttoptr(ir.Constant(I64, BPF_FUNC_probe_read_kernel), fnty.as_pointer())
     cx.b.call(fp, [tmp, ir.Constant(I32, t.size), ptr])
     return tmp
+
+
+def flex_element(cx: LowerContext, node: ast.Subscript) -> ir.Value:
+    """``cg.ancestors[i]``: element ``i`` of a kernel flexible array, copied with
+    bpf_probe_read_kernel from the CO-RE relocated start of the array plus ``i`` items (a
+    BTF pointer's array cannot be indexed at a runtime offset; a failed read leaves 0)."""
+    flex = cx.fi.attrs[node][1]
+    start = field_address(cx, node.value)          # type: ignore[arg-type]
+    i = convert(cx.b, cx.expr(node.slice), cx.fi.types[node.slice], u64)
+    off = cx.b.mul(i, ir.Constant(I64, flex.elem_size), name="flexoff")
+    src = cx.b.gep(start, [off], source_etype=I8, name="flexelem")
+    tmp = cx.site_slot(node, u64)
+    cx.b.store(ir.Constant(I64, 0), tmp)
+    fnty = ir.FunctionType(I64, [PTR, I32, PTR])
+    fp = cx.b.inttoptr(ir.Constant(I64, BPF_FUNC_probe_read_kernel), fnty.as_pointer())
+    cx.b.call(fp, [tmp, ir.Constant(I32, flex.elem_size), src])
+    if isinstance(flex.elem, RefType):
+        return cx.b.inttoptr(cx.b.load(tmp, typ=I64), PTR, name="flexref")
+    raw = cx.b.load(tmp, typ=I64)
+    bits = 8 * flex.elem_size
+    v = cx.b.trunc(raw, ir.IntType(bits)) if bits < 64 else raw
+    return convert(cx.b, v, IntType(f"u{bits}", bits, False), BOOL) if flex.elem is BOOL else v
 
 
 def kernel_ptr(cx: LowerContext, node: ast.Call) -> ir.Value:

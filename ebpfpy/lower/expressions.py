@@ -12,6 +12,7 @@ from . import ints
 from .branchless import barrier, cheap, compare01
 from .calls import lower_call
 from .context import LowerContext
+from .core import flex_element
 from .ints import const, convert
 from .ltypes import I1, I8, I32, I64, PTR, gep
 from .maps import map_contains, map_get
@@ -94,6 +95,8 @@ def _data_loc(cx: LowerContext, what: Any) -> ir.Value:
 
 
 def _subscript(cx: LowerContext, node: ast.Subscript) -> ir.Value:
+    if cx.fi.attrs.get(node, ("",))[0] == "kflex":      # a kernel flexible array's element
+        return flex_element(cx, node)
     if cx.is_map(node.value):
         return map_get(cx, node, node.value, node.slice, None)
     return load_place(cx, cx.place(node), cx.fi.types[node], unlink=shared_in_callback(cx, node))

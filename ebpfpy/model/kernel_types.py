@@ -12,7 +12,8 @@ member becomes a DSL type:
 * embedded structs and unions as :class:`KernelStruct` values; members of anonymous
   structs/unions are reachable by name, as in C.
 
-Bit fields, flexible arrays and arrays of structs are not readable (a compile error says so).
+Bit fields and arrays of structs are not readable (a compile error says so); a flexible array
+(``T items[]``) of integers or struct pointers is read one element at a time (:class:`KernelFlex`).
 Field accesses compile to CO-RE relocations (``ebpfpy/lower/core.py``), so the layout seen
 here is only the default that libbpf re-checks against the target kernel at load time.
 """
@@ -44,6 +45,22 @@ class DataLoc(BpfType):
 
     def __repr__(self) -> str:
         return "__rel_loc" if self.relative else "__data_loc"
+
+
+class KernelFlex(BpfType):
+    """A kernel struct's flexible array member (``struct cgroup *ancestors[]``): read one
+    element at a time, ``cg.ancestors[i]``, with ``i`` bounded by the program; ``elem`` is an
+    integer or a reference to a kernel struct (read with bpf_probe_read_kernel, since the
+    verifier does not let a program index a BTF pointer's array at a runtime offset)."""
+
+    size = 0
+    align = 1
+
+    def __init__(self, elem: BpfType, elem_size: int) -> None:
+        self.elem, self.elem_size = elem, elem_size
+
+    def __repr__(self) -> str:
+        return f"{self.elem!r}[]"
 
 
 @dataclass(frozen=True)
@@ -272,7 +289,7 @@ class KernelBtf:
             arr = self.r.array(t)
             elem, why = self.member_type(arr.type)
             if arr.nelems == 0:
-                return None, "it is a flexible array"
+                return self._flex(elem, arr.type)
             if not isinstance(elem, ArrayType) and not isinstance(elem, IntType) and elem is not BOOL:
                 return None, "it is an array of " + (repr(elem) if elem else "unreadable elements")
             return ArrayType(u8 if isinstance(elem, IntType) and elem.bits == 8 else elem,
@@ -280,6 +297,17 @@ class KernelBtf:
         if kind in (K_STRUCT, K_UNION):
             return self._struct_of(tid, name or f"{owner}.#{index}"), ""
         return None, "its BTF kind is not readable from BPF code here"
+
+    def _flex(self, elem: BpfType | None, elem_tid: int) -> tuple[BpfType | None, str]:
+        """A flexible array member: readable element by element when its items are integers
+        or pointers to kernel structs."""
+        if isinstance(elem, RefType) and isinstance(elem.target, KernelStruct):
+            return KernelFlex(RefType(elem.target, False, "probe"), 8), ""
+        if isinstance(elem, IntType) or elem is BOOL:
+            size = self.raw(self.resolve(elem_tid))[0].size_or_type
+            return KernelFlex(u8 if isinstance(elem, IntType) and elem.bits == 8 else elem,
+                              size), ""
+        return None, "it is a flexible array of " + (repr(elem) if elem else "unreadable items")
 
     # ----------------------------------------------------------- functions and tracepoints
     def proto_params(self, proto: int) -> list[tuple[str, int]] | None:

@@ -5,11 +5,11 @@ import ast
 
 from ...types import ArrayType, BpfType, IntType, RefType, StructType, u64
 from ..contexts import ctx_field
-from ...model.kernel_types import DataLoc, kernel_ctx_fields
+from ...model.kernel_types import DataLoc, KernelFlex, kernel_ctx_fields
 from ...model.typed import ERR, is_int
 from .context import CheckContext, is_ctx
 from .expressions import expr, key_expr
-from .kernel import check_kernel_attr
+from .kernel import check_kernel_attr, kernel_flex_index
 from .ranges import value_range
 from .symbols import map_of
 
@@ -91,10 +91,16 @@ def subscript(c: CheckContext, node: ast.Subscript, expect: BpfType | None) -> B
         c.fi.types[node.value.value] = c.fi.ctx_type or ERR
         c.fi.attrs[node.value] = ("ctx", ("args", ArrayType(u64, 12), 0))
         return index(c, node, ArrayType(u64, 12))
-    bt = expr(c, node.value)
+    outer, c.flex_base = c.flex_base, node.value     # x.items may be a kernel flexible array
+    try:
+        bt = expr(c, node.value)
+    finally:
+        c.flex_base = outer
     if bt is ERR:
         return ERR
     target = bt.target if isinstance(bt, RefType) else bt
+    if isinstance(target, KernelFlex):
+        return kernel_flex_index(c, node, target)
     if not isinstance(target, ArrayType):
         c.src.error("E134", node.value, type=target)
         return ERR

@@ -48,6 +48,7 @@ class CheckContext:
     lock_base: str = ""                  # ... and the map value reference it locks
     graph_refs: dict[str, tuple[str, Any]] = field(default_factory=dict)  # first(): root, with
     core_guard: int = 0                  # inside an if on a CO-RE query (field_exists ...)
+    flex_base: ast.AST | None = None     # the x.items being indexed (a kernel flexible array)
 
     @property
     def src(self) -> Source:

@@ -7,10 +7,12 @@ from typing import Literal
 
 from ...types import BpfType, RefType, u64
 from ...model.items import FuncDef, ModuleInfo
-from ...model.kernel_types import FlavourStruct, KernelStruct, base_space, kernel_struct, vmlinux
-from ...model.typed import ERR, Call
+from ...model.kernel_types import (FlavourStruct, KernelFlex, KernelStruct, base_space, kernel_struct,
+                                  vmlinux)
+from ...model.typed import ERR, Call, is_int
 from .context import CheckContext, nargs
 from .expressions import expr, value_into
+from .ranges import value_range
 
 
 def check_kernel_attr(c: CheckContext, node: ast.Attribute, bt: BpfType) -> BpfType | None:
@@ -34,12 +36,40 @@ def check_kernel_attr(c: CheckContext, node: ast.Attribute, bt: BpfType) -> BpfT
             c.src.error("E263", node, type=target, name=node.attr,
                         fields=", ".join(names[:30]) + (", …" if len(names) > 30 else ""))
         return ERR
+    if isinstance(f.type, KernelFlex) and c.flex_base is not node:
+        elem = f.type.elem
+        c.src.error("E365", node, type=target, name=node.attr, expr=ast.unparse(node),
+                    elem=f"{elem.target} *" if isinstance(elem, RefType) else f"{elem} ")
+        return ERR
     space = base_space(c.fi, node.value)
     t = f.type
     if isinstance(t, RefType) and space != t.space:
         t = RefType(t.target, t.nullable, space)
     c.fi.attrs[node] = ("kfield", f)
     return t
+
+
+def kernel_flex_index(c: CheckContext, node: ast.Subscript, flex: KernelFlex) -> BpfType:
+    """``cg.ancestors[i]``: one element of a kernel flexible array, ``i`` a non-negative
+    constant or an index whose range the checker knows (E366 otherwise)."""
+    it = expr(c, node.slice)
+    if it is ERR:
+        return ERR
+    if not is_int(it):
+        c.src.error("E111", node.slice, type=it)
+        return ERR
+    k = c.fi.consts.get(node.slice)
+    r = (k, k) if k is not None else value_range(c, node.slice)
+    if r is None or r[0] < 0:
+        base = node.value
+        owner = c.fi.types.get(base.value) if isinstance(base, ast.Attribute) else None
+        owner = owner.target if isinstance(owner, RefType) else owner
+        c.src.error("E366", node.slice, index=ast.unparse(node.slice), type=owner,
+                    name=getattr(base, "attr", "?"), expr=ast.unparse(base),
+                    range="unknown" if r is None else f"{r[0]}..{r[1]}")
+        return ERR
+    c.fi.attrs[node] = ("kflex", flex)
+    return flex.elem
 
 
 def check_kernel_cast(c: CheckContext, node: ast.Call, name: str) -> BpfType:
