@@ -14,8 +14,7 @@ from .codec import check, encode
 from .map_kinds import MapKind
 from .types import (BOOL, LISTNODE, RBNODE, REFCOUNT, SPINLOCK, TIMER, ArrayType, ArrayValue, BpfType,
                     FlexType, GraphRootType, KptrType, MapType, PerCpuKptrType, StructType, UnionType,
-                    store_into, u32,
-                    u64)
+                    set_union_raw, store_into, u32, u64)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -260,6 +259,9 @@ def make_struct_class(stype: StructType, base: type | None = None) -> type:
         f = by_name.get(name)
         if f is None or name not in self.__dict__ or not store_into(self.__dict__[name], f.type, value):
             object.__setattr__(self, name, value)
+        edited = self.__dict__.get("__on_change__")     # this struct inside a union's value
+        if edited is not None:
+            edited()
 
     by_name = {f.name: f for f in stype.fields}
     ns: dict[str, Any] = {
@@ -309,11 +311,12 @@ def make_union_class(ut: UnionType, base: type | None = None) -> type:
         raw = bytearray(getattr(self, "__raw__", bytes(ut.size)))
         raw[:f.type.size] = encode(f.type, _coerce_field(ut, name, f.type, value), f"{ut.name}.{name}")
         _set_raw(self, bytes(raw))
+        edited = self.__dict__.get("__on_change__")     # this union inside another union
+        if edited is not None:
+            edited()
 
     def _set_raw(self: Any, raw: bytes) -> None:
-        object.__setattr__(self, "__raw__", raw)
-        for f in ut.fields:
-            object.__setattr__(self, f.name, f.type.unpack(raw[:f.type.size]))
+        set_union_raw(self, ut, raw)
 
     setattr(klass, "__init__", __init__)
     setattr(klass, "__setattr__", __setattr__)

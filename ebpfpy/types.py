@@ -12,6 +12,7 @@ imports and runs under CPython.
 from __future__ import annotations
 
 import struct as _struct
+from functools import partial
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -494,9 +495,7 @@ class UnionType(StructType):
             return {**vals, "__raw__": raw}
         cls: Any = self.pyclass
         obj = cls.__new__(cls)
-        object.__setattr__(obj, "__raw__", raw)
-        for k, v in vals.items():
-            object.__setattr__(obj, k, v)
+        set_union_raw(obj, self, raw)
         return obj
 
 
@@ -607,3 +606,55 @@ def store_into(current: Any, t: BpfType, value: Any) -> bool:
                 list.__setitem__(current, i, v)
         return True
     return False
+
+
+class WatchedList(ArrayValue):
+    """An array inside a union's userspace value: storing an element rewrites the union's
+    bytes (and so every other field's view of them), as editing the C union would."""
+
+    __slots__ = ("on_change",)
+
+    def __init__(self, elem: BpfType, items: Any, on_change: Any) -> None:
+        super().__init__(elem, items)
+        self.on_change = on_change
+
+    def __setitem__(self, i: Any, value: Any) -> None:
+        super().__setitem__(i, value)
+        self.on_change()
+
+    def __reduce__(self) -> Any:
+        return (ArrayValue, (self.elem, list(self)))
+
+
+def _watch(value: Any, t: BpfType, on_change: Any) -> Any:
+    """``value`` (a union field's decoded value) with every array and struct inside it made to
+    call ``on_change`` when edited in place."""
+    if isinstance(t, ArrayType) and isinstance(value, list):
+        return WatchedList(t.elem, [_watch(v, t.elem, on_change) for v in value], on_change)
+    if isinstance(t, StructType) and t.pyclass is not None and isinstance(value, t.pyclass):
+        if not isinstance(t, UnionType):
+            for f in t.fields:
+                object.__setattr__(value, f.name, _watch(getattr(value, f.name), f.type, on_change))
+        object.__setattr__(value, "__on_change__", on_change)
+    return value
+
+
+def set_union_raw(obj: Any, ut: UnionType, raw: bytes, keep: str | None = None) -> None:
+    """Give a union's userspace value the bytes ``raw``: every field (but ``keep``, the one
+    just edited in place, which keeps its object) decoded from them again."""
+    object.__setattr__(obj, "__raw__", raw)
+    for f in ut.fields:
+        if f.name != keep:
+            value = f.type.unpack(raw[:f.type.size])
+            object.__setattr__(obj, f.name, _watch(value, f.type, partial(union_field_edited, obj, ut, f.name)))
+
+
+def union_field_edited(obj: Any, ut: UnionType, name: str) -> None:
+    """A union field's array or struct was edited in place: its bytes become the union's."""
+    f = ut.by_name[name]
+    raw = bytearray(obj.__raw__)
+    raw[:f.type.size] = f.type.pack(getattr(obj, name))
+    set_union_raw(obj, ut, bytes(raw), keep=name)
+    edited = obj.__dict__.get("__on_change__")        # this union inside another union
+    if edited is not None:
+        edited()

@@ -129,3 +129,29 @@ def test_elf_bytes_alone_decode_the_union() -> None:
         assert type(A).__name__ == "UnionType" and A.size == 16
         assert obj.programs.main.test_run(ctx=bytes(12) + bytes(4)).retval == 0
         assert obj.maps.conns[0].addr.words == [0, 0, 0, 0]
+
+
+def test_in_place_edits_of_a_union_field_rewrite_its_bytes(tmp_path: Path) -> None:
+    """``n.raw[0] = 0xAB`` edits the union's bytes, as in C (and in BPF code, where ``main``
+    does it): every other field shows the edit, and the value stored in a map carries it."""
+    mod = _module(tmp_path)
+    try:
+        n = mod.Num(whole=0x0102030405060708)
+        raw = n.raw
+        raw[0] = 0xAB
+        raw[7] = 0xCD                               # a name kept for the field keeps working
+        assert n.whole == 0xCD020304050607AB and n.halves == [0x050607AB, 0xCD020304]
+        assert raw is n.raw and bytes(n) == bytes([0xAB, 7, 6, 5, 4, 3, 2, 0xCD])
+        c = mod.Conn(family=2, port=80, addr=mod.Addr(v4=0x0100007F))
+        c.addr.v6[15] = 9                           # a union inside a struct
+        c.addr.words[1] = 0x11223344
+        assert c.addr.v4 == 0x0100007F and c.addr.words == [0x0100007F, 0x11223344, 0, 9 << 24]
+        with ebpfpy.load(str(tmp_path / "unions_mod.py")) as obj:
+            obj.maps.conns[1] = c
+            back = obj.maps.conns[1]
+            assert back.addr.v6 == [0x7F, 0, 0, 1, 0x44, 0x33, 0x22, 0x11] + [0] * 7 + [9]
+            # the kernel reads the edited bytes: out[5] = words[3] + by_addr.get(...)
+            assert obj.programs.main.test_run(ctx=bytes(16)).retval == 0
+            assert obj.maps.out[5] == 9 << 24
+    finally:
+        sys.modules.pop("unions_mod", None)
