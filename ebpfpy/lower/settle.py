@@ -127,12 +127,16 @@ def _sensitive(cx: LowerContext) -> set[str]:
         elif isinstance(n, (ast.AugAssign, ast.AnnAssign)) and n.value is not None:
             flows.append((n.target, n.value))
     out = {ast.unparse(p) for r in roots for p in _places(r)}
+    # each flow spelled once (unparsing the target for every sensitive place, at every round,
+    # was a quarter of gol_step's lowering)
+    spelled = [(ast.unparse(target), {ast.unparse(p) for p in _places(value)})
+               for target, value in flows]
     changed = True
     while changed:              # what flows into a sensitive place is sensitive
         changed = False
-        for target, value in flows:
-            if any(_overlaps(ast.unparse(target), r) for r in out):
-                new = {ast.unparse(p) for p in _places(value)} - out
+        for target_s, value_places in spelled:
+            if any(_overlaps(target_s, r) for r in out):
+                new = value_places - out
                 if new:
                     out |= new
                     changed = True
