@@ -483,6 +483,15 @@ def outlining_note(k: Kernel, elf: bytes) -> list[str]:
     return []
 
 
+def load_spread_note(got: dict[str, dict[str, Any]]) -> list[str]:
+    """Each side's lowest and highest per-load run time: ``run ns`` is their median, and a
+    small program's time depends on where the JIT placed its image (see README.md): a side
+    whose loads split into a fast and a slow group shows it here."""
+    spans = [f"{side} {min(ts):.1f}-{max(ts):.1f}" for side, res in got.items()
+             if len(ts := res.get("run_ns_per_load", [])) > 1]
+    return [f"run ns per load: {', '.join(spans)}"] if spans else []
+
+
 def measure(k: Kernel, tmp: Path, runs: int, repeat: int, loads: int,
             kernel_ok: bool) -> dict[str, Any]:
     ct = compile_times(k, tmp, runs)
@@ -499,6 +508,7 @@ def measure(k: Kernel, tmp: Path, runs: int, repeat: int, loads: int,
         got = measure_kernel_side(k, elfs, runs, repeat, loads, note)
         py.update(got["ebpfpy"])
         c.update(got.get("clang", {}))
+        note += load_spread_note(got)
         if "retval" in py and "retval" in c:
             if py.get("retval") != c.get("retval"):
                 note.append(f"retval differs: ebpfpy {py.get('retval')}, clang {c.get('retval')}")
