@@ -115,3 +115,47 @@ def test_peeks_need_a_kernel_with_the_kfuncs(monkeypatch: pytest.MonkeyPatch) ->
     assert [(c, ln) for c, ln, _ in got] == [("E370", 30), ("E370", 35), ("E370", 36)]
     assert "bpf_rbtree_root" in got[0][2] and "6.16" in got[0][2]
     assert "bpf_list_back" in got[2][2]
+
+
+NEWER = textwrap.dedent('''
+    from ebpfpy import (Array, ListNode, PerCpuKptr, RbNode, Refcount, XdpContext, bpf_program,
+                        helpers, struct, u64)
+
+    @struct
+    class Node:
+        key: u64
+        rb: RbNode
+        link: ListNode
+        ref: Refcount
+
+    @struct
+    class Vals:
+        n: u64
+
+    @bpf_program("xdp")
+    def main(ctx: XdpContext) -> int:
+        n = helpers.obj_new(Node)
+        if n is None:
+            return 0
+        m = helpers.refcount_acquire(n)
+        helpers.obj_drop(n)
+        if m is not None:
+            helpers.obj_drop(m)
+        p = helpers.percpu_obj_new(Vals)
+        if p is not None:
+            helpers.percpu_obj_drop(p)
+        return 0
+''')
+
+
+def test_refcount_and_percpu_need_their_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before Linux 6.4 (bpf_refcount_acquire) and 6.6 (bpf_percpu_obj_new): E370 naming
+    the version and what to do instead."""
+    compile_module(source=NEWER, filename="newer.py", stop_after="check")       # this kernel
+    monkeypatch.setattr(check_alloc, "kernel_lacks_func", lambda name: True)
+    with pytest.raises(CompileError) as info:
+        compile_module(source=NEWER, filename="newer.py", stop_after="check")
+    got = [(e.code, e.lineno, e.message) for e in info.value.errors]
+    assert [(c, ln) for c, ln, _ in got] == [("E370", 21), ("E370", 25)]
+    assert "bpf_refcount_acquire_impl" in got[0][2] and "6.4" in got[0][2]
+    assert "bpf_percpu_obj_new_impl" in got[1][2] and "6.6" in got[1][2]

@@ -245,7 +245,7 @@ MESSAGES: dict[str, tuple[str, list[str]]] = {
     "E328": ("the comparison {name!r} must be a @bpf_function (a: {type}, b: {type}) -> bool", ["@bpf_function\ndef {name}(a: {type}, b: {type}) -> bool:\n    return a.key < b.key"]),
     "E329": ("{root} has no method {name!r}", ["{kind} roots have: {ok}"]),
     # allocation, continued: peeks into trees and lists, refcounted nodes (E370-E379)
-    "E370": ("{what} needs the kfunc {kfunc}, which this kernel does not have (Linux 6.16 added it)", ["on older kernels walk with what they have: tree.first() and tree.pop_first(), list.pop_front() and pop_back(); or compile on the 6.16+ kernel you load on (ebpfpy reads /sys/kernel/btf/vmlinux)"]),
+    "E370": ("{what} needs the kfunc {kfunc}, which this kernel does not have (Linux {version} added it)", ["{instead}; or compile on the {version}+ kernel you load on (ebpfpy reads /sys/kernel/btf/vmlinux)"]),
     "E371": ("{what} must be the whole value of an assignment of its own (x = {what})", ["the compiler follows a reference into a tree or list by its name: choose with an if statement, e.g.\nif key < x.key:\n    x = tree.left(x)\nelse:\n    x = tree.right(x)"]),
     "E372": ("{root}.{meth} takes a node reached in that tree while its lock is held, not {what}", ["start from the root and step down, all inside one with block:\nwith v.lock:\n    x = {root}.root()\n    for _ in range(24):\n        if x is None:\n            break\n        x = {root}.{meth}(x)"]),
     "E373": ("{name!r} is a reference to a node its tree or list still holds, and {what} takes an object the program owns", ["take the node out first (m = tree.remove({name}), m = items.pop_front()) and give away m, or allocate a new object with helpers.obj_new"]),

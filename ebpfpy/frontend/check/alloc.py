@@ -83,6 +83,8 @@ def obj_new(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
         c.src.error("E314", node, what=f"{what}({st.name})")
         return ERR
     percpu = h.name == "percpu_obj_new"
+    if percpu and not _kernel_has(c, node, f"{what}({st.name})", "bpf_percpu_obj_new_impl"):
+        return ERR
     if percpu:
         special = next((f for f in st.fields if any(kernel_owned(s) for s in iter_scalars(f.type))),
                        None)
@@ -235,6 +237,8 @@ def refcount_acquire(c: CheckContext, h: Helper, node: ast.Call) -> BpfType:
     st = t.target
     if not any(f.type is REFCOUNT for f in st.fields):
         c.src.error("E374", arg, name=name, type=st.name)
+        return ERR
+    if not _kernel_has(c, node, f"helpers.refcount_acquire({name})", "bpf_refcount_acquire_impl"):
         return ERR
     r = RefType(st, True, ALLOC)
     c.fi.calls[node] = Call(ALLOC, "refcount_acquire", r, st)
@@ -391,12 +395,25 @@ def bound_graph_ref(c: CheckContext, name: str, value: ast.expr) -> None:
         c.graph_refs.pop(name, None)
 
 
+# kfunc -> (the Linux version that added it, what to do on an older kernel)
+_SINCE = {
+    **{k: ("6.16", "on older kernels walk with what they have: tree.first() and "
+                   "tree.pop_first(), list.pop_front() and pop_back()")
+       for k in NEWER_KFUNCS.values()},
+    "bpf_refcount_acquire_impl": ("6.4", "on older kernels keep each object in one tree or "
+                                         "list"),
+    "bpf_percpu_obj_new_impl": ("6.6", "on older kernels count per CPU in a PerCpuArray or "
+                                       "PerCpuHashMap"),
+}
+
+
 def _kernel_has(c: CheckContext, node: ast.Call, what: str, kfunc: str) -> bool:
-    """E370 when the kernel's BTF lacks ``kfunc`` (the peeks came with Linux 6.16); without
+    """E370 when the kernel's BTF lacks ``kfunc`` (a kfunc newer than the kernel); without
     BTF nothing is known here and the load reports it."""
     if not kernel_lacks_func(kfunc):
         return True
-    c.src.error("E370", node, what=what, kfunc=kfunc)
+    version, instead = _SINCE[kfunc]
+    c.src.error("E370", node, what=what, kfunc=kfunc, version=version, instead=instead)
     return False
 
 
