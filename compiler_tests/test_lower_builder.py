@@ -130,3 +130,62 @@ def test_locals_read_after_a_store_emit_no_reload() -> None:
         assert f'load i32, ptr %"{name}"' not in body, name
     assert body.count("call i32 @\"llvm.umin.i32\"") == 3
     assert body.count("call i32 @\"llvm.umax.i32\"") == 3
+
+
+def _stores(fn: ir.Function, slot: ir.Value) -> list[ir.Instruction]:
+    return [i for bb in fn.blocks for i in bb.instructions
+            if isinstance(i, ir.StoreInstr) and i.operands[1] is slot]
+
+
+def test_a_store_overwritten_unread_in_the_block_is_dropped() -> None:
+    fn, b, slot = _builder()
+    b.track(slot)
+    b.store(fn.args[0], slot)
+    assert b.load(slot, typ=I32) is fn.args[0]          # forwarded: the store is not read
+    v = b.add(fn.args[0], ir.Constant(I32, 1))
+    b.store(v, slot)
+    assert [s.operands[0] for s in _stores(fn, slot)] == [v]
+    b.ret(b.load(slot, typ=I32))                        # the builder still appends at the end
+    assert isinstance(fn.blocks[0].instructions[-1], ir.Ret)
+
+
+def test_a_store_read_by_a_load_before_the_next_store_is_kept() -> None:
+    fn, b, slot = _builder()
+    b.track(slot)
+    b.store(fn.args[0], slot)
+    b.load(slot, typ=ir.IntType(8))                     # another type: a real load reads it
+    b.store(ir.Constant(I32, 2), slot)
+    assert len(_stores(fn, slot)) == 2
+
+
+def test_a_store_before_a_call_that_is_not_an_intrinsic_is_kept() -> None:
+    fn, b, slot = _builder()
+    b.track(slot)
+    b.store(fn.args[0], slot)
+    other = ir.Function(fn.module, ir.FunctionType(ir.VoidType(), []), "helper")
+    b.call(other, [])
+    b.store(ir.Constant(I32, 2), slot)
+    assert len(_stores(fn, slot)) == 2
+    umin = ir.Function(fn.module, ir.FunctionType(I32, [I32, I32]), "llvm.umin.i32")
+    m = b.call(umin, [fn.args[0], ir.Constant(I32, 5)])
+    b.store(m, slot)                                    # over an intrinsic: the 2 is dropped
+    assert [s.operands[0] for s in _stores(fn, slot)][1:] == [m]
+
+
+def test_stores_in_different_blocks_are_kept() -> None:
+    fn, b, slot = _builder()
+    b.track(slot)
+    b.store(fn.args[0], slot)
+    nxt = fn.append_basic_block("next")
+    b.branch(nxt)
+    b.position_at_end(nxt)
+    b.store(ir.Constant(I32, 2), slot)
+    assert len(_stores(fn, slot)) == 2
+
+
+def test_sortnet_like_swaps_store_each_local_once_per_block() -> None:
+    ir_text = ebpfpy.compile(source=SORT3, filename="sort3.py", stop_after="ir")
+    body = ir_text.split("define i32 @\"sort3\"", 1)[1].split("\n}", 1)[0]
+    block = body.split("body:", 1)[1]
+    for name in "abxy":                                 # assigned 3-4 times, read in between
+        assert block.count(f'ptr %"{name}",') == 1, name
