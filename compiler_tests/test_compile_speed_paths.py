@@ -104,3 +104,16 @@ def test_no_builtins_on_a_real_module() -> None:
     ir_text = ebpfpy.compile(source=SMALL, filename="small.py", stop_after="ir")
     assert _no_builtins(ir_text) == _OLD.sub(r'\1 "no-builtins"', ir_text)
     assert '"no-builtins"' in _no_builtins(ir_text)
+
+
+_OLD_DECLARE = re.compile(r"^declare (.*) (!dbg ![0-9]+)$", re.M)
+
+
+@pytest.mark.parametrize("text", [
+    "declare void @f(i32) !dbg !4\nx\ndeclare i32 @g()\ndeclare i64 @h(ptr) !dbg !12",
+    "x\n  declare void @q() !dbg !5\ndeclare  !dbg !3\ndeclare\n",
+    "",
+])
+def test_declarations_get_their_debug_node_first_as_before(text: str) -> None:
+    from ebpfpy.lower.module import declarations_with_debug
+    assert declarations_with_debug(text) == _OLD_DECLARE.sub(r"declare \2 \1", text)
