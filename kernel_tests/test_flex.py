@@ -210,3 +210,45 @@ def test_kernel_flexible_array_read_element_by_element(nested_cgroup) -> None:
     # a cgroup's id is its kernfs node's, which cgroup2fs shows as the directory's inode
     want = [os.stat(d).st_ino for d in (root, outer, inner)]
     assert got[0] == 2 and got[1:4] == want and got[4:] == [0] * 6
+
+
+# struct items: struct pid's `struct upid numbers[]`, indexed by the pid's own level (runqlat
+# --pidnss reads the task's PID namespace this way)
+PIDNS_SRC = textwrap.dedent('''
+    from ebpfpy import HashMap, bpf_program, helpers, struct, u32, u64
+
+    @struct
+    class Seen:
+        level: u32
+        nr: u32
+        inum: u32
+
+    seen = HashMap(u32, Seen, 256)          # global tgid -> its PID namespace view
+
+    @bpf_program("tracepoint/syscalls/sys_enter_getppid")
+    def on_getppid(ctx) -> int:
+        pid = helpers.get_current_task_btf().thread_pid
+        level = pid.level
+        if level == 0:
+            return 0
+        up = pid.numbers[level]             # a reference to the item: fields read from it
+        seen[u32(helpers.get_current_pid_tgid() >> 32)] = Seen(
+            level=level, nr=u32(up.nr), inum=up.ns.ns.inum)
+        return 0
+''')
+INSIDE = ("import os, sys; st = open('/proc/self/status').read(); "
+          "print(st.split('NSpid:')[1].split()[0], os.stat('/proc/self/ns/pid').st_ino, "
+          "os.getpid(), flush=True); os.getppid()")
+
+
+def test_kernel_flexible_array_of_structs_by_reference() -> None:
+    with ebpfpy.load(ebpfpy.compile(source=PIDNS_SRC, filename="pidns.py")) as obj:
+        with obj.programs.on_getppid.attach():
+            out = subprocess.run(["unshare", "--pid", "--fork", sys.executable, "-c", INSIDE],
+                                 capture_output=True, text=True, timeout=60, check=True).stdout
+            outside_pid, ns_inode, inside_pid = (int(x) for x in out.split())
+        got = obj.maps.seen[outside_pid]
+    own_level = len(Path("/proc/self/status").read_text().split("NSpid:")[1]
+                    .splitlines()[0].split()) - 1
+    assert (got.level, got.nr, got.inum) == (own_level + 1, inside_pid, ns_inode)
+    assert inside_pid == 1 and ns_inode != os.stat("/proc/self/ns/pid").st_ino

@@ -261,6 +261,26 @@ def test_runqlat_per_process_histogram_of_a_waking_child() -> None:
     assert sum(int(r.split(":")[1].split("|")[0]) for r in rows) >= 50   # one per wakeup at least
 
 
+def test_runqlat_per_pid_namespace_histogram() -> None:
+    # a sleeper in a PID namespace of its own; it reports its pid outside and its namespace
+    code = ("import os, time\nst = open('/proc/self/status').read()\n"
+            "print(st.split('NSpid:')[1].split()[0], os.stat('/proc/self/ns/pid').st_ino, "
+            "flush=True)\nfor _ in range(1500): time.sleep(0.005)")
+    child = subprocess.Popen(["unshare", "--pid", "--fork", "--kill-child", sys.executable,
+                              "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        outside_pid, ns_inode = child.stdout.readline().split()
+        lines = Port("runqlat", "-n", "-p", outside_pid, "1", "1").wait()
+    finally:
+        child.kill()
+        child.wait()
+    assert f"pidns = {ns_inode} python" in lines, lines
+    head = lines.index(f"pidns = {ns_inode} python") + 1
+    rows = [ln for ln in lines[head + 1:] if "->" in ln]
+    assert sum(int(r.split(":")[1].split("|")[0]) for r in rows) >= 50   # one per wakeup at least
+
+
 def test_print_log2_hist_matches_libbpf_tools_layout() -> None:
     sys.path.insert(0, str(PORTS))
     try:

@@ -213,6 +213,8 @@ class CoreTypes:
                     return d.pointer(self._fwd_decl(tname, tk == KT.K_UNION))
             return d.m.add_debug_info("DIDerivedType", {
                 "tag": ir.DIToken("DW_TAG_pointer_type"), "baseType": None, "size": 64})
+        if kind in (KT.K_STRUCT, KT.K_UNION):       # a flexible array's struct items
+            return self.di(kb._struct_of(tid, name or f"#{tid}"))[0]
         if kind == KT.K_ARRAY:
             arr = kb.r.array(t)
             elem = self._di_btf(kb, arr.type)
@@ -294,6 +296,8 @@ def flex_element(cx: LowerContext, node: ast.Subscript) -> ir.Value:
     i = convert(cx.b, cx.expr(node.slice), cx.fi.types[node.slice], u64)
     off = cx.b.mul(i, ir.Constant(I64, flex.elem_size), name="flexoff")
     src = cx.b.gep(start, [off], source_etype=I8, name="flexelem")
+    if flex.by_address:                  # a struct item: its fields are read from there
+        return src
     tmp = cx.site_slot(node, u64)
     cx.b.store(ir.Constant(I64, 0), tmp)
     fnty = ir.FunctionType(I64, [PTR, I32, PTR])

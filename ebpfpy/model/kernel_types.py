@@ -13,7 +13,8 @@ member becomes a DSL type:
   structs/unions are reachable by name, as in C.
 
 Bit fields and arrays of structs are not readable (a compile error says so); a flexible array
-(``T items[]``) of integers or struct pointers is read one element at a time (:class:`KernelFlex`).
+(``T items[]``) of integers, struct pointers or structs is read one element at a time
+(:class:`KernelFlex`).
 Field accesses compile to CO-RE relocations (``ebpfpy/lower/core.py``), so the layout seen
 here is only the default that libbpf re-checks against the target kernel at load time.
 """
@@ -56,8 +57,10 @@ class KernelFlex(BpfType):
     size = 0
     align = 1
 
-    def __init__(self, elem: BpfType, elem_size: int) -> None:
-        self.elem, self.elem_size = elem, elem_size
+    def __init__(self, elem: BpfType, elem_size: int, by_address: bool = False) -> None:
+        # by_address: items are structs (``struct upid numbers[]``); ``pid.numbers[i]`` is a
+        # reference to the item, whose fields are then read with bpf_probe_read_kernel
+        self.elem, self.elem_size, self.by_address = elem, elem_size, by_address
 
     def __repr__(self) -> str:
         return f"{self.elem!r}[]"
@@ -299,10 +302,12 @@ class KernelBtf:
         return None, "its BTF kind is not readable from BPF code here"
 
     def _flex(self, elem: BpfType | None, elem_tid: int) -> tuple[BpfType | None, str]:
-        """A flexible array member: readable element by element when its items are integers
-        or pointers to kernel structs."""
+        """A flexible array member: readable element by element when its items are integers,
+        pointers to kernel structs or kernel structs (reached by reference)."""
         if isinstance(elem, RefType) and isinstance(elem.target, KernelStruct):
             return KernelFlex(RefType(elem.target, False, "probe"), 8), ""
+        if isinstance(elem, KernelStruct) and elem.size > 0:
+            return KernelFlex(RefType(elem, False, "probe"), elem.size, by_address=True), ""
         if isinstance(elem, IntType) or elem is BOOL:
             size = self.raw(self.resolve(elem_tid))[0].size_or_type
             return KernelFlex(u8 if isinstance(elem, IntType) and elem.bits == 8 else elem,

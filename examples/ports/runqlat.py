@@ -3,14 +3,17 @@
 Port of bcc's libbpf-tools/runqlat.bpf.c and runqlat.c (github.com/iovisor/bcc): the BTF
 tracepoints ``sched_wakeup``, ``sched_wakeup_new`` and ``sched_switch`` (a task put back on
 the run queue while still running counts from the switch), read-only ``targ_tgid``,
-``targ_per_process``, ``targ_per_thread``, ``targ_ms`` and ``filter_cg``, a hash of
-``struct hist`` (26 log2 slots and a comm) and the same output (``print_log2_hist``).
-Left out: ``--pidnss`` (per PID namespace: indexes ``pid->numbers[level]`` by a run-time
-level, not ported yet) and the ``raw_tp`` twins the original loads on kernels without BTF.
+``targ_per_process``, ``targ_per_thread``, ``targ_per_pidns``, ``targ_ms`` and
+``filter_cg``, a hash of ``struct hist`` (26 log2 slots and a comm) and the same output
+(``print_log2_hist``).  ``--pidnss`` keys by the task's PID namespace as the original's
+``pid_namespace()`` finds it: ``pid->numbers[pid->level].ns``, an item of the kernel's
+flexible array ``struct upid numbers[]`` (docs/kernel.md).  Left out: the ``raw_tp`` twins
+the original loads on kernels without BTF.
 
-    sudo python examples/ports/runqlat.py [-T] [-m] [-P | -L] [-p PID] [-c CG] [INTERVAL [COUNT]]
+    sudo python examples/ports/runqlat.py [-T] [-m] [-P | -L | -n] [-p PID] [-c CG] [INTERVAL [COUNT]]
 """
 from ebpfpy import CgroupArray, Const, HashMap, bpf_function, bpf_program, helpers, struct, u8, u32, u64
+from ebpfpy.kernel import task_struct
 
 MAX_SLOTS = 26
 TASK_RUNNING = 0
@@ -25,6 +28,7 @@ class Hist:
 filter_cg: Const[bool] = False
 targ_per_process: Const[bool] = False
 targ_per_thread: Const[bool] = False
+targ_per_pidns: Const[bool] = False
 targ_ms: Const[bool] = False
 targ_tgid: Const[u32] = 0
 
@@ -43,6 +47,15 @@ def log2l(v: u64) -> u64:
         v = v >> 1
         r += 1
     return r
+
+
+@bpf_function
+def pid_namespace(task: task_struct) -> u32:
+    """The inode number of the task's PID namespace: task_active_pid_ns(), i.e.
+    pid->numbers[pid->level].ns."""
+    pid = task.thread_pid
+    level = pid.level
+    return pid.numbers[level].ns.ns.inum
 
 
 @bpf_function
@@ -89,6 +102,8 @@ def sched_switch(ctx) -> int:
             hkey = u32(nxt.tgid)
         elif targ_per_thread:
             hkey = pid
+        elif targ_per_pidns:
+            hkey = pid_namespace(nxt)
         hists.insert(hkey, Hist())                   # bpf_map_lookup_or_try_init
         h = hists.lookup(hkey)
         if h is not None:
@@ -114,17 +129,20 @@ def main(argv=None) -> None:
     p.add_argument("-m", "--milliseconds", action="store_true", help="millisecond histogram")
     p.add_argument("-P", "--pids", action="store_true", help="print a histogram per process ID")
     p.add_argument("-L", "--tids", action="store_true", help="print a histogram per thread ID")
+    p.add_argument("-n", "--pidnss", action="store_true",
+                   help="print a histogram per PID namespace")
     p.add_argument("-p", "--pid", type=int, default=0, help="trace this PID only")
     p.add_argument("-c", "--cgroup", help="trace process in cgroup path")
     p.add_argument("interval", nargs="?", type=int, default=99999999)
     p.add_argument("times", nargs="?", type=int, default=99999999)
     args = p.parse_args(argv)
-    if args.pids and args.tids:
+    if args.pids + args.tids + args.pidnss > 1:
         p.error("pidnss, pids, tids cann't be used together.")
 
     obj = ebpfpy.open(__file__)
     obj.config.targ_per_process = args.pids
     obj.config.targ_per_thread = args.tids
+    obj.config.targ_per_pidns = args.pidnss
     obj.config.targ_ms = args.milliseconds
     obj.config.targ_tgid = args.pid
     obj.config.filter_cg = args.cgroup is not None
@@ -151,6 +169,8 @@ def main(argv=None) -> None:
                     print(f"\npid = {k} {text(h.comm)}")
                 elif args.tids:
                     print(f"\ntid = {k} {text(h.comm)}")
+                elif args.pidnss:
+                    print(f"\npidns = {k} {text(h.comm)}")
                 print_log2_hist(list(h.slots), units)
             for k, _ in items:
                 del obj.maps.hists[k]
