@@ -418,3 +418,23 @@ def test_enum_queries_are_enum_value_relocations() -> None:
     assert got == {("bpf_func_id", "0", 11), ("bpf_func_id", "1", 10)}
     enum = next(t for t in btf.types if t and t.kind == "ENUM" and t.name.startswith("bpf_func_id___mine"))
     assert enum.vlen == 2
+
+
+def test_flavour_members_are_in_offset_order() -> None:
+    # a flavour field this kernel lacks is laid out after the struct's end; declared before
+    # fields it has, it must still come last in BTF, or the kernel refuses the object's BTF
+    # ("pid type_id=2 bits_offset=10112 Invalid member bits_offset")
+    src = (
+        "from ebpfpy import Array, bpf_program, helpers, i32, i64, kernel_struct, u64\n"
+        "@kernel_struct\nclass task_struct___pre514:\n    state: i64\n    pid: i32\n"
+        "out = Array(u64, 2)\n"
+        '@bpf_program("syscall")\ndef main(ctx) -> int:\n'
+        "    old = task_struct___pre514(helpers.get_current_task_btf())\n"
+        "    out[0] = u64(old.pid)\n"
+        "    if helpers.field_exists(old.state):\n        out[1] = u64(old.state)\n"
+        "    return 0\n")
+    btf = Btf(BpfElf(ebpfpy.compile(source=src, filename="fl.py")).section_data(".BTF"))
+    st = next(t for t in btf.types[1:] if t and t.kind == "STRUCT"
+              and t.name.startswith("task_struct___pre514"))
+    offsets = [off for _name, _tid, off in st.members]
+    assert [m[0] for m in st.members] == ["pid", "state"] and offsets == sorted(offsets)

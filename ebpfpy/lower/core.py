@@ -77,9 +77,12 @@ class CoreTypes:
         self._fwd: dict[str, Any] = {}
 
     def members(self, ks: KernelStruct) -> list[int]:
-        """The indices of the members of ``ks`` the module reads."""
+        """The indices of the members of ``ks`` the module reads, in the order of their
+        offsets: the kernel refuses BTF whose members go backwards ("Invalid member
+        bits_offset"), and a flavour may declare a field this kernel lacks (laid out after
+        the struct's end) before one it has."""
         _ = ks.fields                               # computing the fields fills ks.members
-        return sorted(self.used.get(ks.key, (ks, set()))[1])
+        return sorted(self.used.get(ks.key, (ks, set()))[1], key=lambda i: (ks.members[i][1], i))
 
     # ----------------------------------------------------------- LLVM types
     def llvm(self, ks: KernelStruct) -> tuple[ir.Type, dict[int, int]]:
