@@ -4,14 +4,15 @@ Port of libbpf-bootstrap's examples/c/task_iter.bpf.c and task_iter.c
 (github.com/libbpf/libbpf-bootstrap): an ``iter/task`` program fills a ``task_info`` in a
 per-CPU array (pid, tid, state, comm, ``bpf_get_task_stack``) and ``seq_write``s it; userspace
 reads the iterator record by record (optionally for one process: ``linfo.task.pid``, here
-``attach(pid=...)``) and prints the same lines.
-Left out: the ``task_struct___pre514`` flavour (``state`` before Linux 5.14) — the port reads
-``__state``, the field of the kernels ebpfpy compiles against; CO-RE flavours are not in
-ebpfpy yet.
+``attach(pid=...)``) and prints the same lines.  The state comes from the original's two
+CO-RE flavours, ``task_struct___pre514.state`` where the running kernel has it (before Linux
+5.14), else ``task_struct___post514.__state``.  Left out: nothing.
 
     sudo python examples/ports/task_iter.py [PID]
 """
-from ebpfpy import PerCpuArray, bpf_program, helpers, i32, struct, u8, u32, u64
+from ebpfpy import (PerCpuArray, bpf_function, bpf_program, helpers, i32, i64, kernel_struct,
+                    struct, u8, u32, u64)
+from ebpfpy.kernel import task_struct
 
 TASK_COMM_LEN = 16
 MAX_STACK_LEN = 127
@@ -30,6 +31,23 @@ class TaskInfo:
 task_info_buf = PerCpuArray(TaskInfo, max_entries=1)
 
 
+@kernel_struct
+class task_struct___post514:
+    __state: u32
+
+
+@kernel_struct
+class task_struct___pre514:
+    state: i64
+
+
+@bpf_function
+def get_task_state(task: task_struct) -> u32:
+    if helpers.field_exists(task_struct___pre514(task).state):
+        return u32(task_struct___pre514(task).state)
+    return task_struct___post514(task).__state
+
+
 @bpf_program("iter/task")
 def get_tasks(ctx) -> int:
     task = ctx.task
@@ -40,7 +58,7 @@ def get_tasks(ctx) -> int:
         return 0
     t.pid = task.tgid
     t.tid = task.pid
-    t.state = u32(task.__state)
+    t.state = get_task_state(task)
     t.comm = task.comm
     res = helpers.get_task_stack(task, t.kstack, 0)
     t.kstack_len = i32(res) if res <= 0 else i32(res // 8)
