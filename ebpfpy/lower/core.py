@@ -145,14 +145,6 @@ class CoreTypes:
             size = mt.size if mt is not None else 8
             elems.append((mname, mdi, size * 8, bit_off))
             index[idx] = len(elems) - 1
-        if flavour:
-            # the kernel refuses BTF whose members go back in offset ("Invalid member
-            # bits_offset"): a flavour declares fields in any order, and one this kernel lacks
-            # sits after the struct's end; CO-RE access strings use the sorted position
-            order = sorted(range(len(elems)), key=lambda i: elems[i][3])
-            position = {old: new for new, old in enumerate(order)}
-            elems = [elems[i] for i in order]
-            index = {idx: position[at] for idx, at in index.items()}
         name = ks.name
         if name and self.flavor:
             # libbpf strips what follows the *last* "___": a user's flavour keeps its own
