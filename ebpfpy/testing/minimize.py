@@ -27,7 +27,9 @@ def _fix_empty_blocks(lines: list[str]) -> list[str]:
     out: list[str] = []
     for i, line in enumerate(lines):
         out.append(line)
-        if line.rstrip().endswith(":"):
+        # a comment ending in ":" (a reproducer's "# last lines of the verifier log:") opens
+        # no block: a "pass" under it made every candidate unparsable
+        if line.rstrip().endswith(":") and not line.lstrip().startswith("#"):
             nxt = next((x for x in lines[i + 1:] if x.strip()), None)
             if nxt is None or _indent(nxt) <= _indent(line):
                 out.append(" " * (_indent(line) + 4) + "pass")
