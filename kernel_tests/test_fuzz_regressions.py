@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -699,3 +700,15 @@ def test_outlined_counter_converges() -> None:
             ctx.a = s.x
             return 0
     """, "run", [{"a": 0, "b": 0}, {"a": 0, "b": 5}, {"a": 0, "b": 40}, {"a": 0, "b": 999_999}], ["out"])
+
+
+def test_divisor_tests_do_not_split_a_walked_loops_states() -> None:
+    """fuzz_cases/seed2_p176.py: the zero-divisor tests of a modulo narrowed the divisor's
+    stack slot on each path, and the 6-iteration loop's paths never merged (47,524 processed
+    for an estimate of 848); through an unlinked copy of the divisor: 2,595."""
+    _case("seed2_p176")
+    text = (Path(__file__).parent / "fuzz_cases" / "seed2_p176.py").read_text()
+    compiled = compile_full(source=HEAD + text.split("\nCTXS = ")[0], filename="reg.py")
+    with BpfObject(compiled.elf, compiled=compiled, log_level=4) as obj:
+        m = re.search(r"processed (\d+) insns", obj.programs["p176_prog"].log)
+        assert m and int(m.group(1)) < 10_000, obj.programs["p176_prog"].log[-300:]

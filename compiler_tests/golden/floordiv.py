@@ -59,83 +59,87 @@ def divide(ctx: Args) -> int:
 #   %".13" = load i32, ptr %"a", !dbg !N
 #   %"b" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 1 , !dbg !N
 #   %".14" = load i32, ptr %"b", !dbg !N
-#   %"divzero" = icmp eq i32 %".14", 0 , !dbg !N
+#   %".15" = call i32 asm  "", "=r,0"(i32 0), !dbg !N
+#   %"divisor" = or i32 %".14", %".15", !dbg !N
+#   %"divzero" = icmp eq i32 %"divisor", 0 , !dbg !N
 #   %"xneg" = icmp slt i32 %".13", 0 , !dbg !N
-#   %"yneg" = icmp slt i32 %".14", 0 , !dbg !N
-#   %".15" = sub i32 0, %".13", !dbg !N
-#   %"absx" = select  i1 %"xneg", i32 %".15", i32 %".13" , !dbg !N
-#   %".16" = sub i32 0, %".14", !dbg !N
-#   %"absy" = select  i1 %"yneg", i32 %".16", i32 %".14" , !dbg !N
+#   %"yneg" = icmp slt i32 %"divisor", 0 , !dbg !N
+#   %".16" = sub i32 0, %".13", !dbg !N
+#   %"absx" = select  i1 %"xneg", i32 %".16", i32 %".13" , !dbg !N
+#   %".17" = sub i32 0, %"divisor", !dbg !N
+#   %"absy" = select  i1 %"yneg", i32 %".17", i32 %"divisor" , !dbg !N
 #   %"safediv" = select  i1 %"divzero", i32 1, i32 %"absy" , !dbg !N
 #   %"uquot" = udiv i32 %"absx", %"safediv", !dbg !N
 #   %"urem" = urem i32 %"absx", %"safediv", !dbg !N
 #   %"signsdiffer" = xor i1 %"xneg", %"yneg", !dbg !N
-#   %".17" = sub i32 0, %"uquot", !dbg !N
-#   %"tquot" = select  i1 %"signsdiffer", i32 %".17", i32 %"uquot" , !dbg !N
-#   %".18" = sub i32 0, %"urem", !dbg !N
-#   %"trem" = select  i1 %"xneg", i32 %".18", i32 %"urem" , !dbg !N
-#   %".19" = icmp ne i32 %"trem", 0 , !dbg !N
-#   %"floor" = and i1 %"signsdiffer", %".19", !dbg !N
-#   %".20" = sub i32 %"tquot", 1, !dbg !N
-#   %"fquot" = select  i1 %"floor", i32 %".20", i32 %"tquot" , !dbg !N
-#   %".21" = add i32 %"trem", %".14", !dbg !N
-#   %"frem" = select  i1 %"floor", i32 %".21", i32 %"trem" , !dbg !N
+#   %".18" = sub i32 0, %"uquot", !dbg !N
+#   %"tquot" = select  i1 %"signsdiffer", i32 %".18", i32 %"uquot" , !dbg !N
+#   %".19" = sub i32 0, %"urem", !dbg !N
+#   %"trem" = select  i1 %"xneg", i32 %".19", i32 %"urem" , !dbg !N
+#   %".20" = icmp ne i32 %"trem", 0 , !dbg !N
+#   %"floor" = and i1 %"signsdiffer", %".20", !dbg !N
+#   %".21" = sub i32 %"tquot", 1, !dbg !N
+#   %"fquot" = select  i1 %"floor", i32 %".21", i32 %"tquot" , !dbg !N
+#   %".22" = add i32 %"trem", %"divisor", !dbg !N
+#   %"frem" = select  i1 %"floor", i32 %".22", i32 %"trem" , !dbg !N
 #   %"quot" = select  i1 %"divzero", i32 0, i32 %"fquot" , !dbg !N
 #   %"rem" = select  i1 %"divzero", i32 %".13", i32 %"frem" , !dbg !N
 #   %"q" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 2 , !dbg !N
 #   store i32 %"quot", ptr %"q", !dbg !N
-#   %".22" = load i32, ptr %"a", !dbg !N
-#   %".23" = load i32, ptr %"b", !dbg !N
-#   %"divzero.1" = icmp eq i32 %".23", 0 , !dbg !N
-#   %"xneg.1" = icmp slt i32 %".22", 0 , !dbg !N
-#   %"yneg.1" = icmp slt i32 %".23", 0 , !dbg !N
-#   %".24" = sub i32 0, %".22", !dbg !N
-#   %"absx.1" = select  i1 %"xneg.1", i32 %".24", i32 %".22" , !dbg !N
-#   %".25" = sub i32 0, %".23", !dbg !N
-#   %"absy.1" = select  i1 %"yneg.1", i32 %".25", i32 %".23" , !dbg !N
+#   %".23" = load i32, ptr %"a", !dbg !N
+#   %".24" = load i32, ptr %"b", !dbg !N
+#   %".25" = call i32 asm  "", "=r,0"(i32 0), !dbg !N
+#   %"divisor.1" = or i32 %".24", %".25", !dbg !N
+#   %"divzero.1" = icmp eq i32 %"divisor.1", 0 , !dbg !N
+#   %"xneg.1" = icmp slt i32 %".23", 0 , !dbg !N
+#   %"yneg.1" = icmp slt i32 %"divisor.1", 0 , !dbg !N
+#   %".26" = sub i32 0, %".23", !dbg !N
+#   %"absx.1" = select  i1 %"xneg.1", i32 %".26", i32 %".23" , !dbg !N
+#   %".27" = sub i32 0, %"divisor.1", !dbg !N
+#   %"absy.1" = select  i1 %"yneg.1", i32 %".27", i32 %"divisor.1" , !dbg !N
 #   %"safediv.1" = select  i1 %"divzero.1", i32 1, i32 %"absy.1" , !dbg !N
 #   %"uquot.1" = udiv i32 %"absx.1", %"safediv.1", !dbg !N
 #   %"urem.1" = urem i32 %"absx.1", %"safediv.1", !dbg !N
 #   %"signsdiffer.1" = xor i1 %"xneg.1", %"yneg.1", !dbg !N
-#   %".26" = sub i32 0, %"uquot.1", !dbg !N
-#   %"tquot.1" = select  i1 %"signsdiffer.1", i32 %".26", i32 %"uquot.1" , !dbg !N
-#   %".27" = sub i32 0, %"urem.1", !dbg !N
-#   %"trem.1" = select  i1 %"xneg.1", i32 %".27", i32 %"urem.1" , !dbg !N
-#   %".28" = icmp ne i32 %"trem.1", 0 , !dbg !N
-#   %"floor.1" = and i1 %"signsdiffer.1", %".28", !dbg !N
-#   %".29" = sub i32 %"tquot.1", 1, !dbg !N
-#   %"fquot.1" = select  i1 %"floor.1", i32 %".29", i32 %"tquot.1" , !dbg !N
-#   %".30" = add i32 %"trem.1", %".23", !dbg !N
-#   %"frem.1" = select  i1 %"floor.1", i32 %".30", i32 %"trem.1" , !dbg !N
+#   %".28" = sub i32 0, %"uquot.1", !dbg !N
+#   %"tquot.1" = select  i1 %"signsdiffer.1", i32 %".28", i32 %"uquot.1" , !dbg !N
+#   %".29" = sub i32 0, %"urem.1", !dbg !N
+#   %"trem.1" = select  i1 %"xneg.1", i32 %".29", i32 %"urem.1" , !dbg !N
+#   %".30" = icmp ne i32 %"trem.1", 0 , !dbg !N
+#   %"floor.1" = and i1 %"signsdiffer.1", %".30", !dbg !N
+#   %".31" = sub i32 %"tquot.1", 1, !dbg !N
+#   %"fquot.1" = select  i1 %"floor.1", i32 %".31", i32 %"tquot.1" , !dbg !N
+#   %".32" = add i32 %"trem.1", %"divisor.1", !dbg !N
+#   %"frem.1" = select  i1 %"floor.1", i32 %".32", i32 %"trem.1" , !dbg !N
 #   %"quot.1" = select  i1 %"divzero.1", i32 0, i32 %"fquot.1" , !dbg !N
-#   %"rem.1" = select  i1 %"divzero.1", i32 %".22", i32 %"frem.1" , !dbg !N
+#   %"rem.1" = select  i1 %"divzero.1", i32 %".23", i32 %"frem.1" , !dbg !N
 #   %"r" = getelementptr inbounds %"struct.Args", ptr %"ctx.stack", i32 0, i32 3 , !dbg !N
 #   store i32 %"rem.1", ptr %"r", !dbg !N
 #   %"trunc" = trunc i64 0 to i32 , !dbg !N
 #   store i32 %"trunc", ptr %"retval", !dbg !N
 #   br label %"return", !dbg !N
 # return:
-#   %".31" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
-#   %".32" = load i32, ptr %".31", !dbg !N
-#   %".33" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
-#   store i32 %".32", ptr %".33", !dbg !N
-#   %".34" = getelementptr i8, ptr %"ctx.stack", i64 4 , !dbg !N
-#   %".35" = load i32, ptr %".34", !dbg !N
-#   %".36" = getelementptr i8, ptr %"ctx.static", i64 4 , !dbg !N
-#   store i32 %".35", ptr %".36", !dbg !N
-#   %".37" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
-#   %".38" = load i32, ptr %".37", !dbg !N
-#   %".39" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
-#   store i32 %".38", ptr %".39", !dbg !N
-#   %".40" = getelementptr i8, ptr %"ctx.stack", i64 12 , !dbg !N
-#   %".41" = load i32, ptr %".40", !dbg !N
-#   %".42" = getelementptr i8, ptr %"ctx.static", i64 12 , !dbg !N
-#   store i32 %".41", ptr %".42", !dbg !N
-#   %".43" = load i32, ptr %"retval", !dbg !N
-#   ret i32 %".43", !dbg !N
+#   %".33" = getelementptr i8, ptr %"ctx.stack", i64 0 , !dbg !N
+#   %".34" = load i32, ptr %".33", !dbg !N
+#   %".35" = getelementptr i8, ptr %"ctx.static", i64 0 , !dbg !N
+#   store i32 %".34", ptr %".35", !dbg !N
+#   %".36" = getelementptr i8, ptr %"ctx.stack", i64 4 , !dbg !N
+#   %".37" = load i32, ptr %".36", !dbg !N
+#   %".38" = getelementptr i8, ptr %"ctx.static", i64 4 , !dbg !N
+#   store i32 %".37", ptr %".38", !dbg !N
+#   %".39" = getelementptr i8, ptr %"ctx.stack", i64 8 , !dbg !N
+#   %".40" = load i32, ptr %".39", !dbg !N
+#   %".41" = getelementptr i8, ptr %"ctx.static", i64 8 , !dbg !N
+#   store i32 %".40", ptr %".41", !dbg !N
+#   %".42" = getelementptr i8, ptr %"ctx.stack", i64 12 , !dbg !N
+#   %".43" = load i32, ptr %".42", !dbg !N
+#   %".44" = getelementptr i8, ptr %"ctx.static", i64 12 , !dbg !N
+#   store i32 %".43", ptr %".44", !dbg !N
+#   %".45" = load i32, ptr %"retval", !dbg !N
+#   ret i32 %".45", !dbg !N
 # }
 #
-# declare ptr @"llvm.preserve.static.offset"(ptr %".44")
+# declare ptr @"llvm.preserve.static.offset"(ptr %".46")
 #
 # !llvm.dbg.cu = !{ !N }
 # !llvm.module.flags = !{ !N, !N }
