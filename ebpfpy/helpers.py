@@ -170,6 +170,12 @@ def field_size(field: Any) -> int:
     return 0
 
 
+def field_offset(field: Any) -> int:
+    """CO-RE: the field's byte offset in its struct on the target kernel (C's ``offsetof``;
+    ``container_of`` subtracts it)."""
+    return 0
+
+
 def type_exists(kernel_type: Any) -> bool:
     """CO-RE: whether the target kernel has ``struct X`` (``helpers.type_exists(kernel.X)``)."""
     return True

@@ -114,6 +114,42 @@ def test_opensnoop_reports_fd_errno_flags_and_path(tmp_path: Path) -> None:
     assert rows[str(tmp_path / "new")][5:7] == [f"{os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC:08o}", "0640"]
 
 
+def test_opensnoop_full_path_joins_the_cwd(tmp_path: Path) -> None:
+    """-F: a relative name opened from a known cwd (three levels under tmp_path, so the walk
+    climbs several dentries up to the root) prints as os.path.join(cwd, name), as the original's
+    print_full_path does; an absolute name prints unchanged. Where /dev/shm is a mount of its
+    own, a cwd there makes the walk cross from its root to the mountpoint (struct mount)."""
+    import tempfile
+    cwd = tmp_path / "a" / "bb" / "ccc"
+    cwd.mkdir(parents=True)
+    (cwd / "rel.txt").write_text("x")
+    port = Port("opensnoop", "-p", str(os.getpid()), "-F")
+    assert port.lines[0].split() == ["PID", "COMM", "FD", "ERR", "PATH"]
+    old = os.getcwd()
+    shm = tempfile.mkdtemp(dir="/dev/shm") if os.path.ismount("/dev/shm") else None
+    try:
+        os.chdir(cwd)
+        os.close(os.open("rel.txt", os.O_RDONLY))
+        with pytest.raises(FileNotFoundError):
+            os.open("missing.txt", os.O_RDONLY)
+        if shm:
+            os.chdir(shm)
+            with pytest.raises(FileNotFoundError):
+                os.open("in-shm.txt", os.O_RDONLY)
+    finally:
+        os.chdir(old)
+        if shm:
+            os.rmdir(shm)
+    os.close(os.open(cwd / "rel.txt", os.O_RDONLY))
+    paths = [ln.split()[-1] for ln in port.finish(wait=1.0)[1:]]
+    assert os.path.join(str(cwd), "rel.txt") in paths
+    assert os.path.join(str(cwd), "missing.txt") in paths
+    assert paths.count(str(cwd / "rel.txt")) == 2          # relative and absolute alike
+    assert "rel.txt" not in paths and "missing.txt" not in paths
+    if shm:
+        assert os.path.join(shm, "in-shm.txt") in paths
+
+
 def test_syscount_counts_this_process_syscalls() -> None:
     port = Port("syscount", "-p", str(os.getpid()), "-d", "2", "-L")
     for _ in range(50):

@@ -316,7 +316,7 @@ def kernel_ptr(cx: LowerContext, node: ast.Call) -> ir.Value:
 CORE_SHAPES = frozenset({"task_btf", "seq_printf", "seq_write", "core_field", "core_type",
                          "core_enum"})
 # clang's __builtin_preserve_field_info / __builtin_preserve_type_info kinds
-FIELD_INFO = {"field_exists": 2, "field_size": 1}
+FIELD_INFO = {"field_exists": 2, "field_size": 1, "field_offset": 0}
 TYPE_INFO = {"type_exists": 0, "type_size": 1}
 # llvm.bpf.preserve.enum.value flags (BPFCoreSharedInfo: ENUM_VALUE_EXISTENCE, ENUM_VALUE)
 ENUM_INFO = {"enum_value_exists": 0, "enum_value": 1}

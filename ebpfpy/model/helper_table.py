@@ -59,6 +59,7 @@ _TABLE = [
     Helper("seq_write", 127, "seq_write", i64),
     Helper("field_exists", -1, "core_field", BOOL),
     Helper("field_size", -1, "core_field", u32),
+    Helper("field_offset", -1, "core_field", u32),
     Helper("type_exists", -1, "core_type", BOOL),
     Helper("type_size", -1, "core_type", u32),
     Helper("enum_value", -1, "core_enum", i64),

@@ -4,16 +4,22 @@ Port of bcc's libbpf-tools/opensnoop.bpf.c and opensnoop.c (github.com/iovisor/b
 entry/exit tracepoints of open, openat and openat2 (``struct open_how`` read from user
 memory), the read-only filters ``targ_tgid``, ``targ_pid``, ``targ_uid``, ``targ_failed``, the
 callers from ``bpf_get_stack`` (``-c``, named with ebpfpy.symbols instead of blazesym), a ring
-buffer, and the same columns.
-Left out: ``-F`` (full path: the original walks the cwd's dentries in BPF; not ported yet).
+buffer, and the same columns. ``-F`` (full path of a relative name): as the original's
+``bpf_getcwd`` (path_helpers.bpf.h), the program walks the cwd's dentries from
+``task->fs->pwd`` up ``d_parent`` (crossing mounts through ``struct mount``), each component's
+``d_name.name`` read into its own ``NAME_MAX`` slot of the record; userspace joins the slots
+in reverse as ``print_full_path`` does.
+Left out: nothing.
 
     sudo python examples/ports/opensnoop.py [-T] [-U] [-x] [-p PID] [-t TID] [-u UID]
-                                           [-d DURATION] [-n NAME] [-e] [-c]
+                                           [-d DURATION] [-n NAME] [-e] [-c] [-F]
 """
 from ebpfpy import (BPF_F_USER_STACK, Const, HashMap, RingBuf, bpf_function, bpf_program,
                     helpers, i32, struct, u8, u32, u64)
+from ebpfpy.kernel import dentry, mount
 
 NAME_MAX = 255
+MAX_PATH_DEPTH = 32
 INVALID_UID = 0xFFFFFFFF
 O_CREAT = 0o100
 O_TMPFILE = 0o20200000
@@ -36,7 +42,10 @@ class Event:
     mode: u32
     callers: u64[2]
     comm: u8[16]
-    fname: u8[NAME_MAX]
+    # struct full_path: slot 0 the name as opened, slots 1.. the cwd's components leaf first
+    fname: u8[NAME_MAX * MAX_PATH_DEPTH]
+    depth: u32
+    failed: i32
 
 
 @struct
@@ -50,6 +59,7 @@ targ_pid: Const[u32] = 0
 targ_tgid: Const[u32] = 0
 targ_uid: Const[u32] = INVALID_UID
 targ_failed: Const[bool] = False
+full_path: Const[bool] = False
 
 start = HashMap(u32, Args, max_entries=10240)
 events = RingBuf(1 << 20, event=Event)
@@ -80,18 +90,54 @@ def trace_exit(ret: i32, stack: u64[3]) -> int:
     ap = start.lookup(pid)
     if ap is None:
         return 0                                    # missed entry
-    if not (targ_failed and ret >= 0):
-        e = Event(pid=u32(helpers.get_current_pid_tgid() >> 32),
-                  uid=u32(helpers.get_current_uid_gid()))
-        e.comm = helpers.get_current_comm()
-        helpers.probe_read_user_str(e.fname, ap.fname)
-        e.flags = ap.flags
-        if (ap.flags & O_CREAT) != 0 or (ap.flags & O_TMPFILE) == O_TMPFILE:
-            e.mode = ap.mode
-        e.ret = ret
-        e.callers[0] = stack[1]                     # stack[0] is usually the syscall itself
-        e.callers[1] = stack[2]
-        events.output(e)
+    if targ_failed and ret >= 0:
+        del start[pid]                              # want failed only
+        return 0
+    e = events.reserve()                            # 8 KiB: in the ring, not on the stack
+    if e is None:
+        del start[pid]
+        return 0
+    e.ts = 0
+    e.pid = u32(helpers.get_current_pid_tgid() >> 32)
+    e.uid = u32(helpers.get_current_uid_gid())
+    e.comm = helpers.get_current_comm()
+    helpers.probe_read_user_str(e.fname, ap.fname)
+    e.depth = 0
+    e.failed = 0
+    e.flags = ap.flags
+    e.mode = 0
+    if (ap.flags & O_CREAT) != 0 or (ap.flags & O_TMPFILE) == O_TMPFILE:
+        e.mode = ap.mode
+    e.ret = ret
+    e.callers[0] = stack[1]                         # stack[0] is usually the syscall itself
+    e.callers[1] = stack[2]
+    if full_path and e.fname[0] != ord("/"):
+        # bpf_getcwd: from the cwd up to the root, one component per slot; at a mount's
+        # root go on from its mountpoint in the parent mount
+        task = helpers.get_current_task_btf()
+        d = dentry(u64(task.fs.pwd.dentry))
+        vfsmnt = u64(task.fs.pwd.mnt)
+        # container_of(vfsmnt, struct mount, mnt): the CO-RE offset of mnt in struct mount
+        mnt = mount(vfsmnt - helpers.field_offset(mount(vfsmnt).mnt))
+        mnt_root = u64(mnt.mnt.mnt_root)
+        for i in range(MAX_PATH_DEPTH - 1):
+            off = (i + 1) * NAME_MAX
+            if helpers.probe_read_kernel_str(e.fname[off:off + NAME_MAX], d.d_name.name) < 0:
+                e.failed = 1
+                break
+            parent = d.d_parent
+            if u64(d) == u64(parent) or u64(d) == mnt_root:
+                mnt_parent = mnt.mnt_parent
+                if u64(mnt) == u64(mnt_parent):
+                    break                               # the real root directory
+                d = dentry(u64(mnt.mnt_mountpoint))
+                mnt = mount(u64(mnt_parent))
+                mnt_root = u64(mnt.mnt.mnt_root)
+                e.depth += 1
+                continue
+            d = dentry(u64(parent))
+            e.depth += 1
+    events.submit(e)
     del start[pid]
     return 0
 
@@ -134,6 +180,20 @@ def tracepoint__syscalls__sys_exit_openat2(ctx) -> int:
     return trace_exit(i32(ctx.ret), stack)
 
 
+def joined_path(e) -> str:
+    """print_full_path: the slots from the top directory down to the name, '/'-separated."""
+    from trace_helpers import text
+    raw = bytes(e.fname)
+    out = ""
+    for depth in range(e.depth, -1, -1):
+        name = text(raw[depth * NAME_MAX:(depth + 1) * NAME_MAX])
+        if name == "/":
+            continue                                # a mount's root: its '/' comes from here
+        top = (e.failed or e.depth == MAX_PATH_DEPTH - 1) and depth == e.depth
+        out += ("" if name.startswith("/") or top else "/") + name
+    return out
+
+
 def main(argv=None) -> None:
     import os
 
@@ -150,6 +210,7 @@ def main(argv=None) -> None:
     p.add_argument("-U", "--print-uid", action="store_true", help="print UID")
     p.add_argument("-x", "--failed", action="store_true", help="failed opens only")
     p.add_argument("-c", "--callers", action="store_true", help="show calling functions")
+    p.add_argument("-F", "--full-path", action="store_true", help="show full path")
     args = p.parse_args(argv)
 
     obj = ebpfpy.open(__file__)
@@ -157,6 +218,7 @@ def main(argv=None) -> None:
     obj.config.targ_pid = args.tid
     obj.config.targ_uid = args.uid
     obj.config.targ_failed = args.failed
+    obj.config.full_path = args.full_path
 
     def handle(e) -> None:
         comm = text(e.comm)
@@ -171,7 +233,7 @@ def main(argv=None) -> None:
                 line += f"{e.flags:08o} n/a  "
             else:
                 line += f"{e.flags:08o} {e.mode:04o} "
-        print(line + text(e.fname), flush=True)
+        print(line + (joined_path(e) if args.full_path else text(e.fname)), flush=True)
         if args.callers:
             from ebpfpy.symbols import UserSymbols, symbolize
             try:
