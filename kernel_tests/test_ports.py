@@ -282,10 +282,17 @@ def test_task_iter_all_tasks_include_this_process() -> None:
 
 
 def test_runqlat_per_process_histogram_of_a_waking_child() -> None:
+    # the child wakes up only once the tool has attached (its header is out), and the 5 s
+    # interval holds its 400 wakeups (~2.2 s) however long the tool took to start
     child = subprocess.Popen([sys.executable, "-c",
-                              "import time\nfor _ in range(400): time.sleep(0.005)"])
+                              "import sys, time\nsys.stdin.readline()\n"
+                              "for _ in range(400): time.sleep(0.005)"],
+                             stdin=subprocess.PIPE, text=True)
     try:
-        lines = Port("runqlat", "-P", "-p", str(child.pid), "1", "1").wait()
+        port = Port("runqlat", "-P", "-p", str(child.pid), "5", "1")
+        child.stdin.write("go\n")
+        child.stdin.close()
+        lines = port.wait()
     finally:
         child.wait()
     assert lines[0] == "Tracing run queue latency... Hit Ctrl-C to end."
@@ -399,7 +406,9 @@ def test_uprobe_prints_arguments_and_results() -> None:
 def test_profile_samples_a_busy_child_with_symbolized_stacks() -> None:
     child = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
-        lines = Port("profile_sampler", "-f", "99", "--sw-event", "--duration", "3", ready=False).wait()
+        # 5 s: on a busy machine other processes' samples fill the ring while the tool
+        # symbolises, and the child's share of the CPUs is small
+        lines = Port("profile_sampler", "-f", "99", "--sw-event", "--duration", "5", ready=False).wait()
     finally:
         child.kill()
         child.wait()
